@@ -1,0 +1,335 @@
+"""Grammar files as the single source of truth for line syntax, at regex speed.
+
+Each line-oriented format has ``grammar/<source>.lark``. Lark reads it, and from
+Lark's own rule and terminal tables this module compiles two things:
+
+* the **reference parser** (Lark Earley, priorities resolve ambiguity): exact,
+  about 0.5 ms a line, used for diagnostics on lines that fail and by the
+  property tests that check the fast path agrees with it;
+* the **fast path**: one anchored regex per line shape and per message marker,
+  run vectorised by polars over all lines, with each marker's longest literal as
+  a prefilter so that only candidate lines pay for capture extraction.
+
+Because both come from the same grammar, a syntax change is one edit in the
+``.lark`` file. Conventions a grammar must follow (checked at load time, errors
+raise :class:`GrammarConventionError` naming the grammar and the rule):
+
+* ``line`` has one alternative per line shape, each aliased (``-> shape``);
+  a shape either ends with the rule ``message`` or is complete by itself;
+* ``message`` has one alternative per marker, each a single rule name; marker
+  rules are flat sequences of terminals (sub-rules are inlined) and their
+  ``.N`` priority orders them (higher first; the fallback has none);
+* terminals defined by name in the grammar (``OPCODE: /-?\\d+/``) become fields,
+  lower-cased; a field name may appear once per shape or marker; anonymous
+  strings are literal text; regexes stay in the subset that both Python's
+  ``re`` and Rust's ``regex`` accept (no look-around, no back-references).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError
+from lark.grammar import NonTerminal, Terminal
+
+
+class GrammarConventionError(ValueError):
+    """A grammar file breaks the conventions the fast-path compiler relies on."""
+
+
+def grammar_dir() -> Path:
+    """Where the ``.lark`` files are: the repo's ``grammar/`` or the copy inside a wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_grammar", here.parent / "grammar"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("grammar directory not found next to the analyzer package")
+
+
+def grammar_path(name: str) -> Path:
+    return grammar_dir() / f"{name}.lark"
+
+
+_TERMINAL_DEF = re.compile(r"^\s*([A-Z][A-Z0-9_]*)(?:\.-?\d+)?\s*:", re.MULTILINE)
+_IMPORT = re.compile(r"^\s*%import\s+\S+?\.([A-Z][A-Z0-9_]*)\b|^\s*%import\s+\S+\s+\(([^)]*)\)", re.MULTILINE)
+
+
+def _named_terminals(text: str) -> set[str]:
+    names = set(_TERMINAL_DEF.findall(text))
+    for single, group in _IMPORT.findall(text):
+        if single:
+            names.add(single)
+        for name in group.split(","):
+            name = name.strip()
+            if name and name.isupper():
+                names.add(name)
+    return names
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One way a line can look (e.g. dated header line, bracket line)."""
+
+    name: str
+    regex: str
+    fields: tuple[str, ...]
+    has_message: bool
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One message the format knows (e.g. ``operation N progress M``)."""
+
+    name: str
+    priority: int
+    regex: str
+    literal: str | None
+    fields: tuple[str, ...]
+
+
+@dataclass
+class LineGrammar:
+    """A compiled line grammar: Lark reference parser plus fast-path regexes."""
+
+    name: str
+    shapes: list[Shape]
+    markers: list[Marker]
+    lark: Lark = field(repr=False)
+    named: frozenset[str] = field(repr=False, default=frozenset())
+
+    # -- reference parse ---------------------------------------------------------------
+    def parse_reference(self, line: str) -> tuple[str, str | None, dict[str, str]]:
+        """Parse one line with Lark. Returns (shape, marker or None, fields).
+
+        Raises ``lark.exceptions.LarkError`` when the line matches no shape.
+        """
+        tree = self.lark.parse(line)
+        shape_tree = tree.children[0] if tree.data == "start" else tree
+        shape = str(shape_tree.data)
+        fields: dict[str, str] = {}
+        marker: str | None = None
+
+        def walk(node: Tree | Token, in_message: bool) -> None:
+            nonlocal marker
+            if isinstance(node, Token):
+                if node.type in self.named:
+                    fields[node.type.lower()] = str(node)
+                return
+            if node.data == "message":
+                child = node.children[0]
+                marker = str(child.data)
+                for sub in child.children:
+                    walk(sub, True)
+                return
+            for sub in node.children:
+                walk(sub, in_message)
+
+        for child in shape_tree.children:
+            walk(child, False)
+        return shape, marker, fields
+
+    def explain_failure(self, line: str) -> str:
+        """A short, located reason why ``line`` matches no shape (from Lark's error)."""
+        try:
+            self.lark.parse(line)
+        except LarkError as exc:
+            column = getattr(exc, "column", None)
+            expected = getattr(exc, "allowed", None) or getattr(exc, "expected", None)
+            where = f"column {column}" if column else "start of line"
+            if expected:
+                names = sorted(str(e) for e in expected)[:4]
+                return f"no line shape of {self.name} matches at {where} (expected {', '.join(names)})"
+            return f"no line shape of {self.name} matches at {where}"
+        return "parsed by the grammar but not by the fast path (please report)"
+
+    # -- fast path ----------------------------------------------------------------------
+    @functools.cached_property
+    def _shape_regex(self) -> str:
+        alts = [f"(?P<_s{i}>){s.regex}" for i, s in enumerate(self.shapes)]
+        return "^(?:" + "|".join(alts) + ")$"
+
+    @functools.cached_property
+    def shape_res(self) -> list[re.Pattern[str]]:
+        return [re.compile("^" + s.regex + "$") for s in self.shapes]
+
+    def match_shape(self, line: str) -> Shape | None:
+        """Python-side shape check for sniffing a few lines."""
+        for shape, rx in zip(self.shapes, self.shape_res):
+            if rx.match(line):
+                return shape
+        return None
+
+    def extract(self, lines: pl.Series) -> pl.DataFrame:
+        """Split every line into shape, shape fields, message, marker and marker fields.
+
+        Returns one row per input line with columns ``line`` (1-based), ``text``,
+        ``shape`` (null when no shape matched), every shape field, ``message``,
+        ``marker`` and every marker field (null where absent).
+        """
+        base = pl.DataFrame({"text": lines.cast(pl.String)}).with_row_index("line", offset=1)
+        base = base.with_columns(pl.col("line").cast(pl.Int64))
+        groups = base.get_column("text").str.extract_groups(self._shape_regex).struct.unnest()
+        shape_expr = pl.lit(None, dtype=pl.String)
+        for i in reversed(range(len(self.shapes))):
+            shape_expr = pl.when(pl.col(f"_s{i}").is_not_null()).then(pl.lit(self.shapes[i].name)).otherwise(shape_expr)
+        field_names: dict[str, list[str]] = {}
+        for i, shape in enumerate(self.shapes):
+            for f in shape.fields:
+                field_names.setdefault(f, []).append(f"s{i}_{f}")
+            if shape.has_message:
+                field_names.setdefault("message", []).append(f"s{i}_message")
+        cols = [shape_expr.alias("shape")]
+        for f, sources in field_names.items():
+            present = [c for c in sources if c in groups.columns]
+            cols.append(pl.coalesce([pl.col(c) for c in present]).alias(f) if present else pl.lit(None, dtype=pl.String).alias(f))
+        out = pl.concat([base, groups.select(cols)], how="horizontal")
+        if "message" not in out.columns:
+            out = out.with_columns(pl.lit(None, dtype=pl.String).alias("message"))
+        return self._extract_markers(out)
+
+    def _extract_markers(self, frame: pl.DataFrame) -> pl.DataFrame:
+        msg = frame.select("line", "message").filter(pl.col("message").is_not_null())
+        parts: list[pl.DataFrame] = []
+        remaining = msg
+        for marker in self.markers:
+            if remaining.height == 0:
+                break
+            cand = remaining
+            if marker.literal:
+                cand = remaining.filter(pl.col("message").str.contains(marker.literal, literal=True))
+                if cand.height == 0:
+                    continue
+            got = cand.get_column("message").str.extract_groups("^(?:(?P<_m>)" + marker.regex + ")$").struct.unnest()
+            got = pl.concat([cand.select("line"), got], how="horizontal").filter(pl.col("_m").is_not_null())
+            if got.height == 0:
+                continue
+            got = got.drop("_m").rename({f"f_{f}": f for f in marker.fields}).with_columns(pl.lit(marker.name).alias("marker"))
+            parts.append(got)
+            remaining = remaining.join(got.select("line"), on="line", how="anti")
+        all_fields = sorted({f for m in self.markers for f in m.fields} - set(frame.columns))
+        if parts:
+            found = pl.concat(parts, how="diagonal_relaxed")
+        else:
+            found = pl.DataFrame(schema={"line": pl.Int64, "marker": pl.String})
+        for f in all_fields:
+            if f not in found.columns:
+                found = found.with_columns(pl.lit(None, dtype=pl.String).alias(f))
+        overlap = [c for c in found.columns if c in frame.columns and c != "line"]
+        if overlap:
+            found = found.rename({c: f"{c}__m" for c in overlap})
+        out = frame.join(found, on="line", how="left")
+        for c in overlap:
+            out = out.with_columns(pl.coalesce(pl.col(f"{c}__m"), pl.col(c)).alias(c)).drop(f"{c}__m")
+        return out.sort("line")
+
+
+class _Compiler:
+    def __init__(self, name: str, parser: Lark, named: set[str]):
+        self.name = name
+        self.rules: dict[str, list] = {}
+        for rule in parser.rules:
+            self.rules.setdefault(rule.origin.name, []).append(rule)
+        self.patterns = {t.name: t.pattern for t in parser.terminals}
+        self.named = named
+
+    def fail(self, rule: str, why: str) -> GrammarConventionError:
+        return GrammarConventionError(f"grammar/{self.name}.lark, rule '{rule}': {why}")
+
+    def sequence(self, expansion, owner: str, fields: list[str], prefix: str, stop_at_message: bool = False) -> tuple[str, bool, list[str]]:
+        """Regex for a flat expansion; returns (regex, ends_with_message, literals)."""
+        parts: list[str] = []
+        literals: list[str] = []
+        has_message = False
+        for sym in expansion:
+            if has_message:
+                raise self.fail(owner, "'message' must be the last symbol of a line shape")
+            if isinstance(sym, Terminal):
+                pattern = self.patterns[sym.name]
+                rx = pattern.to_regexp()
+                if sym.name in self.named:
+                    fname = sym.name.lower()
+                    if fname in fields:
+                        raise self.fail(owner, f"terminal {sym.name} appears twice; give each occurrence its own name")
+                    fields.append(fname)
+                    parts.append(f"(?P<{prefix}{fname}>{rx})")
+                else:
+                    parts.append(f"(?:{rx})")
+                    if pattern.type == "str":
+                        literals.append(pattern.value)
+            elif isinstance(sym, NonTerminal):
+                if sym.name == "message" and stop_at_message:
+                    parts.append(f"(?P<{prefix}message>.*)")
+                    has_message = True
+                    continue
+                alts = self.rules.get(sym.name)
+                if not alts:
+                    raise self.fail(owner, f"unknown rule {sym.name}")
+                if len(alts) == 1:
+                    rx, _, lits = self.sequence(alts[0].expansion, owner, fields, prefix)
+                    literals.extend(lits)
+                    parts.append(rx)
+                else:
+                    sub = []
+                    for alt in alts:
+                        rx, _, _ = self.sequence(alt.expansion, owner, fields, prefix)
+                        sub.append(rx)
+                    parts.append("(?:" + "|".join(sub) + ")")
+        return "".join(parts), has_message, literals
+
+    def compile(self) -> tuple[list[Shape], list[Marker]]:
+        if "line" not in self.rules:
+            raise self.fail("line", "a line grammar needs a rule named 'line'")
+        shapes: list[Shape] = []
+        for i, alt in enumerate(self.rules["line"]):
+            if not alt.alias:
+                raise self.fail("line", f"alternative {i + 1} needs an alias (-> shape_name)")
+            fields: list[str] = []
+            rx, has_msg, _ = self.sequence(alt.expansion, f"line -> {alt.alias}", fields, f"s{i}_", stop_at_message=True)
+            shapes.append(Shape(alt.alias, rx, tuple(fields), has_msg))
+        markers: list[Marker] = []
+        for alt in self.rules.get("message", []):
+            if len(alt.expansion) != 1 or not isinstance(alt.expansion[0], NonTerminal):
+                raise self.fail("message", "each alternative must be a single marker rule")
+            mname = alt.expansion[0].name
+            mrules = self.rules[mname]
+            priority = max((r.options.priority or 0) for r in mrules)
+            fields: list[str] = []
+            if len(mrules) == 1:
+                rx, _, lits = self.sequence(mrules[0].expansion, mname, fields, "f_")
+            else:
+                subs, lits = [], None
+                for r in mrules:
+                    sub_fields: list[str] = []
+                    srx, _, slits = self.sequence(r.expansion, mname, sub_fields, "f_")
+                    subs.append(srx)
+                    lits = slits if lits is None else [x for x in lits if x in slits]
+                    for f in sub_fields:
+                        if f not in fields:
+                            fields.append(f)
+                rx = "(?:" + "|".join(subs) + ")"
+                if len(set(fields)) != len(fields) or any(rx.count(f"(?P<f_{f}>") > 1 for f in fields):
+                    raise self.fail(mname, "alternatives of a marker may not repeat a field name")
+                lits = lits or []
+            literal = max(lits, key=len) if lits else None
+            markers.append(Marker(mname, priority, rx, literal.strip() or None if literal else None, tuple(fields)))
+        markers.sort(key=lambda m: -m.priority)
+        return shapes, markers
+
+
+@functools.lru_cache(maxsize=None)
+def load(name: str) -> LineGrammar:
+    """Load and compile ``grammar/<name>.lark`` (cached per process)."""
+    path = grammar_path(name)
+    text = path.read_text(encoding="utf-8")
+    parser = Lark(text, parser="earley", lexer="dynamic", keep_all_tokens=True, start="line",
+                  import_paths=[str(path.parent)])
+    named = _named_terminals(text)
+    shapes, markers = _Compiler(name, parser, named).compile()
+    for item in [*shapes, *markers]:
+        re.compile(item.regex)
+    return LineGrammar(name, shapes, markers, parser, frozenset(named))

@@ -1,0 +1,140 @@
+"""Finding the input files, deciding which PC each belongs to, and handing each to its source.
+
+Nothing is skipped silently: every file that is walked ends up with a
+:class:`~analyzer.model.FileReport`, recognised or not, with the reason.
+Input files are opened read-only and never modified.
+
+Layout (which PC a file belongs to):
+
+* ``host``: every path given is one PC, named after the folder (or, for a
+  file, its parent folder);
+* ``fleet``: every first-level subfolder of a given folder is one PC;
+* ``auto`` (default): a folder with no files of its own and two or more
+  subfolders is a fleet, anything else is one PC. The report names the hosts,
+  so a wrong split is visible; ``--layout`` overrides it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from .model import FileReport, Note, conform
+from .sources import Input, Parsed, claimants, registry
+from .textio import looks_binary
+
+#: Text files above this size are reported, not read (evtx is streamed by the Rust parser and exempt).
+MAX_TEXT_BYTES = 1 << 30
+
+
+@dataclass(frozen=True)
+class Located:
+    """A file to read, with the PC it belongs to and how to show its path."""
+
+    path: Path
+    display: str
+    host: str
+
+
+def _walk(root: Path) -> list[Path]:
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            out.append(Path(dirpath) / name)
+    return out
+
+
+def _host_name(path: Path) -> str:
+    resolved = path.resolve()
+    return resolved.name or str(resolved)
+
+
+def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], list[FileReport]]:
+    """Expand the given paths into files with hosts; missing paths become reports."""
+    found: list[Located] = []
+    missing: list[FileReport] = []
+    seen: set[Path] = set()
+    for given in paths:
+        if not given.exists():
+            missing.append(FileReport(path=str(given), format=None,
+                                      errors=[Note(str(given), "no such file or folder")]))
+            continue
+        if given.is_file():
+            entries = [(given, _host_name(given.parent))]
+        else:
+            children = sorted(given.iterdir())
+            subdirs = [c for c in children if c.is_dir()]
+            own_files = [c for c in children if c.is_file()]
+            fleet = layout == "fleet" or (layout == "auto" and not own_files and len(subdirs) >= 2)
+            entries = []
+            if fleet:
+                for f in own_files:
+                    entries.append((f, _host_name(given)))
+                for sub in subdirs:
+                    entries.extend((f, sub.name) for f in _walk(sub))
+            else:
+                entries = [(f, _host_name(given)) for f in _walk(given)]
+        for path, host in entries:
+            key = path.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            found.append(Located(path, str(path), host))
+    return found, missing
+
+
+def parse_file(path: Path, display: str | None = None, host: str = "") -> Parsed:
+    """Sniff and parse one file. Never raises: failures become the report's notes."""
+    display = display or str(path)
+    item = Input(path=path, display=display)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return Parsed(conform(None), FileReport(display, None, errors=[Note(display, f"cannot read: {exc.strerror or exc}")]))
+    report = FileReport(path=display, format=None, size=size, host=host)
+    if size == 0:
+        report.errors.append(Note(display, "empty file", severity="warning"))
+        return Parsed(conform(None), report)
+    try:
+        names = claimants(item)
+    except OSError as exc:
+        report.errors.append(Note(display, f"cannot read: {exc.strerror or exc}"))
+        return Parsed(conform(None), report)
+    if not names:
+        kind = "binary data" if looks_binary(item.head) else "text"
+        first = item.head_text.strip().splitlines()[0][:80] if kind == "text" and item.head_text.strip() else None
+        report.errors.append(Note(display, f"not a recognised log format ({kind})", line=1 if first else None,
+                                  excerpt=first, severity="warning"))
+        return Parsed(conform(None), report)
+    if len(names) > 1:
+        report.errors.append(Note(display, f"claimed by several sources ({', '.join(names)}); read as {names[0]}",
+                                  severity="warning"))
+    source = registry()[names[0]]
+    if not source.binary and size > MAX_TEXT_BYTES:
+        report.format = source.name
+        report.errors.append(Note(display, f"{size} bytes is over the {MAX_TEXT_BYTES} byte limit for text logs; not read"))
+        report.skipped = 1
+        return Parsed(conform(None), report)
+    try:
+        parsed = source.parse(item)
+    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the run
+        report.format = source.name
+        report.errors.append(Note(display, f"{source.name} parser failed: {type(exc).__name__}: {exc}"))
+        report.skipped = 1
+        return Parsed(conform(None), report)
+    parsed.report.host = host
+    parsed.report.path = display
+    parsed.report.size = size
+    events = conform(parsed.events).with_columns(
+        pl.lit(host or None, dtype=pl.String).alias("host"), pl.lit(display).alias("file"))
+    parsed.events = events
+    parsed.report.events = events.height
+    return parsed
+
+
+def parse_all(located: list[Located]) -> list[Parsed]:
+    return [parse_file(loc.path, loc.display, loc.host) for loc in located]

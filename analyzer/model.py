@@ -1,0 +1,199 @@
+"""The one event table every source fills, and the per-file report beside it.
+
+Why one declared schema: correlation, rules and reports all read the same
+columns, so a new source cannot invent a shape the later stages do not know.
+Every source returns a frame that passed through :func:`conform`, which adds
+missing columns as nulls and casts to the declared types (a source that emits
+an undeclared column is a programming error and raises).
+
+Times: ``ts_wall`` is the time as written in the log with its date resolved
+(naive); ``clock`` says which clock wrote it; ``ts_raw`` keeps the original
+text. ``ts_utc`` is filled by :mod:`analyzer.clock` once the clock of every
+file is known, never by the sources themselves (Plaso's ``is_local_time``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Mapping
+
+import polars as pl
+
+#: Which clock wrote a time stamp.
+#: utc: the log says UTC (evtx SystemTime, ``Z`` suffixes, device GMT lines).
+#: local: the PC's wall clock with no zone (restore-log headers, setupapi, pfirewall, text exports).
+#: bracket: MobileRestore ``[HH:MM:SS.ffff]`` body lines, date taken from the header.
+#: none: the line carries no time of its own (continuation lines, idevicerestore console).
+CLOCKS = ("utc", "local", "bracket", "none")
+
+#: The closed list of event kinds. Rules and reports match on these, never on message text.
+KINDS = (
+    # Apple restore log
+    "session_start",      # a restore attempt begins (host versions, Erase/Update, payload build)
+    "phase",              # a named step: phase result, checkpoint, mode entry
+    "progress",           # operation N progress M
+    "state_change",       # MobileRestore state machine transition
+    "result",             # the attempt's outcome (status, error code)
+    "device_identity",    # ECID / serial / chip / board
+    "device_connect",     # device (re)appeared; ``expected`` says if a transition explains it
+    "device_disconnect",  # device went away; ``expected`` False is a fault signal
+    "usb_io_error",       # pipe stalls, I/O timeouts, descriptor failures
+    "tss_request",        # signing-server exchange that went fine or a preflight probe
+    "tss_error",          # signing-server refusal or unreachable server
+    "baseband_error",     # radio errors
+    # Windows evidence
+    "driver_load",        # a driver/filter loaded for a device
+    "driver_install",     # a driver package install with its outcome (see error_code)
+    "driver_failure",     # driver failed to load / device problem / UMDF host crash
+    "service_state",      # a service started/stopped (SCM 7036 ...)
+    "service_crash",      # a service terminated unexpectedly or failed to start
+    "firewall_block",     # a packet or connection was dropped
+    "firewall_allow",     # a connection was permitted
+    "firewall_config",    # firewall rule/profile change
+    "disk_space",         # low disk space or free-space summary
+    "app_crash",          # application crash / hang / WER report
+    "power",              # sleep, resume, unexpected reboot, shutdown
+    "security_product",   # third-party security software activity
+    "generic",            # recognised but carries no restore-relevant signal
+)
+
+ClockEnum = pl.Enum(list(CLOCKS))
+KindEnum = pl.Enum(list(KINDS))
+
+#: The event table. Names are part of the documented interface (README "Event schema").
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "host": pl.String,                      # the PC this event belongs to (bundle label)
+    "file": pl.String,                      # source file path as given
+    "line": pl.Int64,                       # 1-based line number (text sources)
+    "record": pl.Int64,                     # record id (evtx) or record ordinal (exports)
+    "ts_utc": pl.Datetime("us", "UTC"),     # the time on the common UTC clock
+    "ts_wall": pl.Datetime("us"),           # the time as written, date resolved, no zone
+    "ts_raw": pl.String,                    # the original time text
+    "clock": ClockEnum,
+    "format": pl.String,                    # source name, e.g. "apple_restore"
+    "kind": KindEnum,
+    "attempt": pl.Int32,                    # restore attempt number within its file (1-based)
+    "error_code": pl.Int64,
+    "expected": pl.Boolean,                 # for connect/disconnect: explained by a mode transition?
+    "device_mode": pl.String,               # normal / recovery / dfu / restore
+    "ecid": pl.UInt64,
+    "udid": pl.String,
+    "serial": pl.String,
+    "chip_id": pl.String,
+    "board_id": pl.String,
+    "usb_vid": pl.String,                   # 4 upper-case hex digits, e.g. "05AC"
+    "usb_pid": pl.String,
+    "channel": pl.String,                   # Windows event channel
+    "provider": pl.String,                  # Windows provider, or the process that logged the line
+    "event_id": pl.Int32,
+    "level": pl.Int32,
+    "subject": pl.String,                   # what the event is about: phase name, service, device instance, peer
+    "detail": pl.String,                    # extra fields as compact JSON text (never a nested column)
+    "message": pl.String,                   # the line or rendered message
+}
+
+EVENT_COLUMNS = tuple(EVENT_SCHEMA)
+
+
+def empty_events() -> pl.DataFrame:
+    """A zero-row frame with the declared schema."""
+    return pl.DataFrame(schema=EVENT_SCHEMA)
+
+
+def conform(frame: pl.DataFrame | Iterable[Mapping[str, Any]] | None) -> pl.DataFrame:
+    """Bring a source's output to the declared schema.
+
+    Accepts a frame or an iterable of row dicts. Missing columns become nulls;
+    an unknown column raises ``KeyError`` so that a typo in a source is caught
+    by its golden test instead of silently dropping data.
+    """
+    if frame is None:
+        return empty_events()
+    if not isinstance(frame, pl.DataFrame):
+        rows = list(frame)
+        if not rows:
+            return empty_events()
+        unknown = {k for row in rows for k in row} - set(EVENT_SCHEMA)
+        if unknown:
+            raise KeyError(f"columns not in EVENT_SCHEMA: {sorted(unknown)}")
+        frame = pl.DataFrame(rows, schema={k: EVENT_SCHEMA[k] for k in EVENT_SCHEMA if any(k in r for r in rows)}, strict=False)
+    unknown = set(frame.columns) - set(EVENT_SCHEMA)
+    if unknown:
+        raise KeyError(f"columns not in EVENT_SCHEMA: {sorted(unknown)}")
+    exprs = []
+    for name, dtype in EVENT_SCHEMA.items():
+        if name in frame.columns:
+            exprs.append(pl.col(name).cast(dtype, strict=False) if frame.schema[name] != dtype else pl.col(name))
+        else:
+            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+    return frame.select(exprs)
+
+
+@dataclass
+class Note:
+    """A located message about the input: what could not be read, and where.
+
+    ``severity`` is "error" (data was skipped), "warning" (read, but with a caveat)
+    or "info" (what was found, e.g. a clock offset).
+    """
+
+    file: str
+    message: str
+    line: int | None = None
+    record: int | None = None
+    excerpt: str | None = None
+    severity: str = "error"
+
+    def location(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+        elif self.record is not None:
+            where += f" record {self.record}"
+        return where
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file: read, skipped, not recognised, and why.
+
+    ``records`` counts the units the source read (lines for text logs, records for
+    event logs); ``events`` the rows it put in the event table; ``skipped`` the
+    units it could not read (corrupt records, undecodable lines); ``unrecognised``
+    the units that matched no line shape of the format.
+    """
+
+    path: str
+    format: str | None
+    size: int = 0
+    encoding: str | None = None
+    records: int = 0
+    events: int = 0
+    skipped: int = 0
+    unrecognised: int = 0
+    errors: list[Note] = field(default_factory=list)
+    clock: dict[str, Any] = field(default_factory=dict)
+    host: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """True when the file was recognised and nothing in it was skipped."""
+        return self.format is not None and self.skipped == 0 and not any(n.severity == "error" for n in self.errors)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "host": self.host,
+            "size": self.size,
+            "encoding": self.encoding,
+            "records": self.records,
+            "events": self.events,
+            "skipped": self.skipped,
+            "unrecognised": self.unrecognised,
+            "clock": self.clock,
+            "errors": [n.as_dict() for n in self.errors],
+        }

@@ -1,0 +1,103 @@
+"""What a source is: a sniffer and a parser for one log kind.
+
+A source module ``analyzer/sources/<name>.py`` defines a subclass of
+:class:`Source` with ``name = "<name>"`` and exposes an instance as the module
+attribute ``SOURCE``. The registry finds it; nothing else needs editing. A
+line-oriented text format pairs with ``grammar/<name>.lark`` (see
+:mod:`analyzer.grammars`); structured formats (evtx, XML, CSV) may have no
+grammar.
+
+Contract, checked by tests/test_registry.py and tests/test_properties.py:
+
+* ``sniff`` decides from content only (never the file name), is cheap, and
+  never raises: it returns False on anything it does not understand;
+* ``parse`` never raises on bad input either: what it cannot read becomes a
+  located :class:`~analyzer.model.Note` in the report, counted as skipped or
+  unrecognised, and everything else in the file is still returned;
+* the events frame passes :func:`analyzer.model.conform`; sources fill
+  ``ts_wall``/``ts_raw``/``clock`` and leave ``ts_utc`` to :mod:`analyzer.clock`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import polars as pl
+
+from ..model import FileReport
+from ..textio import HEAD_BYTES, Decoded, decode, detect_encoding
+
+#: Upper bound on notes kept per file; the rest are counted, not listed.
+MAX_NOTES_PER_FILE = 50
+
+
+@dataclass
+class Input:
+    """One file as a source sees it. Bytes are read once and never written back."""
+
+    path: Path
+    display: str  # the path as shown in reports (as given on the command line)
+
+    @functools.cached_property
+    def raw(self) -> bytes:
+        return self.path.read_bytes()
+
+    @functools.cached_property
+    def head(self) -> bytes:
+        with self.path.open("rb") as fh:
+            return fh.read(HEAD_BYTES)
+
+    @functools.cached_property
+    def head_text(self) -> str:
+        """The decoded start of the file (encoding sniffed), for text sniffers."""
+        enc = detect_encoding(self.head)
+        text = self.head.decode(enc, errors="replace")
+        return text.lstrip("\ufeff")
+
+    @functools.cached_property
+    def decoded(self) -> Decoded:
+        return decode(self.raw)
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+@dataclass
+class Parsed:
+    """A source's output for one file: the events and the report on what was read."""
+
+    events: pl.DataFrame
+    report: FileReport
+    extras: dict = field(default_factory=dict)
+
+
+class Source:
+    """Base class for a log source. Subclasses set ``name`` and implement sniff/parse."""
+
+    name: ClassVar[str] = ""
+    #: A short human description shown in reports and the README table.
+    description: ClassVar[str] = ""
+    #: True when the source reads bytes (e.g. evtx) rather than decoded text.
+    binary: ClassVar[bool] = False
+
+    def sniff(self, item: Input) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def parse(self, item: Input) -> Parsed:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    # helpers shared by sources ------------------------------------------------------
+    def new_report(self, item: Input, encoding: str | None = None) -> FileReport:
+        return FileReport(path=item.display, format=self.name, size=item.size, encoding=encoding)
+
+
+def add_note(report: FileReport, note, counter: dict | None = None) -> None:
+    """Append a note, keeping at most MAX_NOTES_PER_FILE listed (the rest counted)."""
+    if len(report.errors) < MAX_NOTES_PER_FILE:
+        report.errors.append(note)
+    elif counter is not None:
+        counter["more"] = counter.get("more", 0) + 1

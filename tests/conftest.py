@@ -1,0 +1,43 @@
+"""Shared fixtures: where the samples and the real corpus are, and golden-file updating."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+GOLDEN = ROOT / "tests" / "golden"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/golden/** from the current parser output (review the diff!)")
+
+
+@pytest.fixture
+def update_golden(request) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+def require_corpus() -> Path:
+    """The real-log corpus beside the repo: skip with a reason when absent, fail in CI."""
+    if CORPUS.is_dir():
+        return CORPUS
+    message = f"real-log corpus not found at {CORPUS} (clone the repo beside ../shared to run these tests)"
+    if os.environ.get("ANALYZER_REQUIRE_CORPUS") == "1":
+        pytest.fail(message + "; ANALYZER_REQUIRE_CORPUS=1 makes this an error")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def corpus() -> Path:
+    return require_corpus()
+
+
+@pytest.fixture
+def windows_corpus(corpus) -> Path:
+    return corpus / "windows"
