@@ -73,7 +73,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "format": pl.String,                    # source name, e.g. "apple_restore"
     "kind": KindEnum,
     "attempt": pl.Int32,                    # restore attempt number within its file (1-based)
-    "error_code": pl.Int64,
+    "error_code": pl.Int64,                  # error/status code; for service_state the SCM state (1 stopped, 4 running); for a removal the PnP minor code
     "expected": pl.Boolean,                 # for connect/disconnect: explained by a mode transition?
     "device_mode": pl.String,               # normal / recovery / dfu / restore
     "ecid": pl.UInt64,
@@ -83,6 +83,7 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "board_id": pl.String,
     "usb_vid": pl.String,                   # 4 upper-case hex digits, e.g. "05AC"
     "usb_pid": pl.String,
+    "computer": pl.String,                  # the computer name the log itself records (Windows)
     "channel": pl.String,                   # Windows event channel
     "provider": pl.String,                  # Windows provider, or the process that logged the line
     "event_id": pl.Int32,
