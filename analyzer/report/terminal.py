@@ -1,0 +1,135 @@
+"""The terminal report: coverage, a timeline per restore attempt, and a verdict panel.
+
+Written for the person at the PC: the timeline shows only what matters
+(phases, transitions, disconnects, errors, the failure, Windows evidence in the
+window), marks expected transitions as normal and the cited evidence with ◀.
+Colour comes from rich and disappears when stdout is not a terminal.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..diagnose import POST_S, PRE_S
+
+LABELS = {
+    "en": {"files": "Files read", "verdict": "Verdict", "cause": "Cause", "confidence": "confidence",
+           "evidence": "Evidence", "ruled_out": "Considered", "remedy": "What to do", "missing": "To settle it, collect",
+           "no_incident": "No failed restore attempt found.", "attempt": "attempt", "timeline": "Timeline"},
+    "ja": {"files": "読み込んだファイル", "verdict": "判定", "cause": "原因", "confidence": "確度",
+           "evidence": "根拠", "ruled_out": "検討した他の原因", "remedy": "対処", "missing": "判定に必要なログ",
+           "no_incident": "失敗した復元は見つかりませんでした。", "attempt": "試行", "timeline": "タイムライン"},
+}
+
+STYLE = {
+    "result": "bold", "device_disconnect": "yellow", "device_connect": "cyan", "usb_io_error": "yellow",
+    "tss_error": "red", "baseband_error": "red", "service_crash": "red", "driver_failure": "red",
+    "firewall_block": "magenta", "disk_space": "yellow", "app_crash": "red", "state_change": "blue",
+    "phase": "green", "session_start": "bold green",
+}
+
+#: Kinds worth a timeline row (progress is summarised, generic rows are left out).
+TIMELINE_KINDS = {"session_start", "phase", "state_change", "result", "device_identity", "device_connect",
+                  "device_disconnect", "usb_io_error", "tss_request", "tss_error", "baseband_error", "driver_install",
+                  "driver_failure", "service_state", "service_crash", "firewall_block", "disk_space", "app_crash",
+                  "power", "security_product"}
+MAX_ROWS = 60
+
+
+def _files_table(analysis, t) -> Table:
+    table = Table(title=t["files"], title_justify="left", show_lines=False, expand=False)
+    for col in ("host", "file", "format", "read", "events", "skipped", "unrecognised", "notes"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("read", "events", "skipped", "unrecognised") else "left")
+    for f in analysis.files:
+        notes = "; ".join(f"{n.location()}: {n.message}" for n in f.errors[:2])
+        if len(f.errors) > 2:
+            notes += f" (+{len(f.errors) - 2} more)"
+        table.add_row(f.host or "", f.path, f.format or Text("not recognised", style="yellow"), str(f.records),
+                      str(f.events), str(f.skipped), str(f.unrecognised), notes)
+    return table
+
+
+def _timeline(analysis, attempt: dict, cited: set[tuple], t) -> Table:
+    ev = analysis.events
+    start, end = attempt["started_at"], attempt["failed_at"] or attempt["ended_at"]
+    own = (pl.col("file") == attempt["file"]) & (pl.col("attempt") == attempt["attempt"])
+    near = (pl.col("attempt").is_null() & pl.col("ts_utc").is_between(
+        start - pl.duration(seconds=PRE_S), end + pl.duration(seconds=POST_S)))
+    rows = ev.filter((pl.col("host") == attempt["host"]) & (own | near)
+                     & pl.col("kind").cast(pl.String).is_in(list(TIMELINE_KINDS)))
+    title = f"{t['timeline']}: {attempt['file']} — {t['attempt']} {attempt['attempt']} ({attempt['outcome']})"
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("UTC", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("event", overflow="fold")
+    table.add_column("source", overflow="fold")
+    shown = rows.head(MAX_ROWS)
+    for r in shown.to_dicts():
+        key = (r["file"], r["line"], r["record"])
+        kind = str(r["kind"])
+        text = r["message"] or ""
+        if r["expected"] is True:
+            text = f"{text}  (expected: mode transition)"
+        elif r["expected"] is False:
+            text = f"{text}  (UNEXPECTED)"
+        marker = " ◀" if key in cited else ""
+        where = f"{r['file']}:{r['line']}" if r["line"] is not None else f"{r['file']} #{r['record']}"
+        ts = r["ts_utc"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if r["ts_utc"] else "?"
+        table.add_row(ts, Text(kind, style=STYLE.get(kind, "")), Text(text[:200] + marker,
+                      style="bold" if marker else ""), where)
+    if rows.height > MAX_ROWS:
+        table.caption = f"{rows.height - MAX_ROWS} more rows (use --format json for all)"
+    progress = ev.filter((pl.col("host") == attempt["host"]) & own & (pl.col("kind") == "progress"))
+    if progress.height:
+        ops = progress.get_column("subject").drop_nulls().unique(maintain_order=True).to_list()
+        table.caption = ((table.caption or "") + f"  progress: {len(ops)} operations ({', '.join(ops[:6])}"
+                         + (", …" if len(ops) > 6 else "") + ")").strip()
+    return table
+
+
+def _verdict(incident, t) -> Panel:
+    lines: list = []
+    colour = "red" if incident.cause != "undetermined" else "yellow"
+    head = Text()
+    head.append(f"{t['cause']}: ", style="bold")
+    head.append(incident.cause, style=f"bold {colour}")
+    head.append(f"   {t['confidence']} {incident.confidence:.2f}")
+    if incident.error_code is not None:
+        head.append(f"   error {incident.error_code}")
+    lines.append(head)
+    if incident.code_meaning:
+        lines.append(Text(f"error {incident.error_code}: {incident.code_meaning} (grade {incident.code_grade})", style="dim"))
+    lines.append(Text(f"\n{t['evidence']}:", style="bold"))
+    for e in incident.evidence:
+        where = f"{e['file']}:{e['line']}" if "line" in e else f"{e['file']} #{e.get('record')}"
+        lines.append(Text(f"  {e['ts']}  {where}  [{e['kind']}] {e['text'][:160]}"))
+    lines.append(Text(f"\n{t['ruled_out']}:", style="bold"))
+    for alt in incident.alternatives[:5]:
+        lines.append(Text(f"  {alt['id']} ({alt['confidence']:.2f}): {alt['why_not']}"))
+    if incident.missing:
+        lines.append(Text(f"\n{t['missing']}:", style="bold"))
+        lines.extend(Text(f"  - {m}") for m in incident.missing)
+    lines.append(Text(f"\n{t['remedy']}:", style="bold"))
+    lines.extend(Text(f"  {i}. {step}") for i, step in enumerate(incident.remedy, 1))
+    title = f"{t['verdict']} — {incident.host} — {incident.file} {t['attempt']} {incident.attempt}"
+    return Panel(Group(*lines), title=title, border_style=colour, expand=False)
+
+
+def render(analysis, console: Console, lang: str = "en") -> None:
+    t = LABELS.get(lang, LABELS["en"])
+    console.print(_files_table(analysis, t))
+    cited = {(e["file"], e.get("line"), e.get("record")) for i in analysis.incidents for e in i.evidence}
+    by_attempt = {(i.host, i.file, i.attempt): i for i in analysis.incidents}
+    for attempt in analysis.attempts.to_dicts():
+        console.print()
+        console.print(_timeline(analysis, attempt, cited, t))
+        incident = by_attempt.get((attempt["host"], attempt["file"], attempt["attempt"]))
+        if incident:
+            console.print(_verdict(incident, t))
+    if not analysis.incidents:
+        console.print()
+        console.print(t["no_incident"])
