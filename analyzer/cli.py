@@ -1,0 +1,113 @@
+"""``analyze``: a thin typer layer over :func:`analyzer.api.analyze`.
+
+Data goes to stdout (the report or the JSON document); talk goes to stderr
+(warnings, the summary of what could not be read). Heavy imports happen
+inside the command so ``analyze --help`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+
+class ExitCode(enum.IntEnum):
+    """Exit statuses, documented in the README and in ``--help``."""
+
+    OK = 0          # every file was read in full
+    ERROR = 1       # analyzer itself failed (a bug: please report it)
+    USAGE = 2       # bad command line
+    PARTIAL = 3     # a report was produced, but some input was unrecognised, skipped or unreadable
+    NO_INPUT = 4    # nothing given could be read as a log
+    INCIDENT = 5    # only with --fail-on-incident: a failed restore was found
+
+
+class OutputFormat(str, enum.Enum):
+    terminal = "terminal"
+    json = "json"
+
+
+class Layout(str, enum.Enum):
+    auto = "auto"
+    host = "host"
+    fleet = "fleet"
+
+
+class Lang(str, enum.Enum):
+    en = "en"
+    ja = "ja"
+
+
+EPILOG = ("Exit codes: 0 ok; 1 internal error; 2 usage; 3 partial input (report produced, some input not read); "
+          "4 no input recognised; 5 failed restore found (only with --fail-on-incident).")
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+@app.command(epilog=EPILOG)
+def run(
+    paths: List[Path] = typer.Argument(..., help="Log files or folders (searched recursively).", show_default=False),
+    output_format: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal report or JSON document on stdout."),
+    tz: Optional[str] = typer.Option(None, "--tz", help="The PC's time zone for local-time logs (IANA name like Asia/Tokyo, or +09:00)."),
+    layout: Layout = typer.Option(Layout.auto, "--layout", help="host: each PATH is one PC; fleet: each subfolder is one PC; auto: a folder of only subfolders is a fleet."),
+    lang: Lang = typer.Option(Lang.en, "--lang", help="Language of verdicts and remedies (en, ja)."),
+    fail_on_incident: bool = typer.Option(False, "--fail-on-incident", help="Exit 5 when a failed restore is found."),
+) -> None:
+    """Read restore logs and Windows evidence, and say why an iPhone/iPad restore failed."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    zone = None
+    if tz:
+        from .clock import parse_zone
+
+        try:
+            zone = parse_zone(tz)
+        except ValueError as exc:
+            err.print(f"analyze: error: {exc}")
+            raise typer.Exit(ExitCode.USAGE)
+    from .api import analyze
+
+    analysis = analyze(paths, tz=zone, layout=layout.value, lang=lang.value)
+    if output_format is OutputFormat.json:
+        from .report.json_doc import dumps
+
+        sys.stdout.write(dumps(analysis) + "\n")
+    else:
+        from .report.terminal import render
+
+        render(analysis, Console(), lang=lang.value)
+    unread = [f for f in analysis.files if not f.complete]
+    for f in unread:
+        first = f.errors[0] if f.errors else None
+        reason = f"{first.location()}: {first.message}" if first else "not fully read"
+        err.print(f"analyze: note: {reason}", highlight=False, markup=False)
+    if not analysis.recognised:
+        err.print("analyze: no input could be read as a restore log or Windows log")
+        raise typer.Exit(ExitCode.NO_INPUT)
+    if fail_on_incident and analysis.incidents:
+        raise typer.Exit(ExitCode.INCIDENT)
+    raise typer.Exit(ExitCode.PARTIAL if analysis.partial else ExitCode.OK)
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:  # `analyze ... | head` is fine
+        sys.stderr.close()
+        sys.exit(ExitCode.OK)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, no locals
+        sys.stderr.write(f"analyze: internal error: {type(exc).__name__}: {exc}\n")
+        sys.exit(ExitCode.ERROR)
+
+
+if __name__ == "__main__":
+    main()

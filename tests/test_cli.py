@@ -1,0 +1,103 @@
+"""The command line: JSON document fields, named exit codes, stdout for data and stderr for talk."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer.cli import ExitCode, app
+from analyzer.rules import CAUSE_IDS
+
+from conftest import ROOT, SAMPLES
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def doc_of(*args: str) -> tuple[dict, object]:
+    result = run(*args, "--format", "json")
+    return json.loads(result.stdout), result
+
+
+def test_json_document_has_the_documented_fields():
+    doc, result = doc_of(SAMPLES / "restore_4013_usb_drop")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert doc["version"] == "1.0"
+    assert set(doc) >= {"version", "files", "incidents", "attempts", "summary", "hosts"}
+    for f in doc["files"]:
+        assert set(f) >= {"path", "format", "records", "skipped", "errors"}
+    (incident,) = doc["incidents"]
+    assert set(incident) >= {"host", "error_code", "failed_at", "cause", "alternatives", "evidence", "remedy"}
+    assert incident["error_code"] == 4013
+    assert incident["cause"]["id"] in CAUSE_IDS and 0 <= incident["cause"]["confidence"] <= 1
+    assert incident["failed_at"].endswith("Z")
+    for alt in incident["alternatives"]:
+        assert set(alt) == {"id", "confidence", "why_not"} and alt["id"] in CAUSE_IDS
+    for e in incident["evidence"]:
+        assert set(e) >= {"file", "ts", "kind", "text"} and ("line" in e or "record" in e)
+
+
+def test_successful_restore_exits_ok_with_no_incident():
+    doc, result = doc_of(SAMPLES / "restore_success")
+    assert result.exit_code == ExitCode.OK
+    assert doc["incidents"] == [] and [a["outcome"] for a in doc["attempts"]] == ["succeeded"]
+
+
+def test_unrecognised_file_is_listed_and_exit_is_partial(tmp_path: Path):
+    bundle = tmp_path / "pc"
+    shutil.copytree(SAMPLES / "restore_success", bundle)
+    (bundle / "notes.txt").write_text("called the customer back at 3pm\n", encoding="utf-8")
+    doc, result = doc_of(bundle)
+    assert result.exit_code == ExitCode.PARTIAL
+    unrecognised = [f for f in doc["files"] if f["format"] is None]
+    assert [Path(f["path"]).name for f in unrecognised] == ["notes.txt"]
+    assert unrecognised[0]["errors"][0]["message"].startswith("not a recognised log format")
+    assert "notes.txt" in result.stderr
+
+
+def test_nothing_recognised_exits_no_input(tmp_path: Path):
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    result = run(tmp_path)
+    assert result.exit_code == ExitCode.NO_INPUT
+    assert "no input could be read" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--tz", "Mars/Olympus"], ["--format", "yaml"], []])
+def test_usage_errors_exit_2(args):
+    target = [str(SAMPLES / "restore_success")] if args else []
+    assert run(*args, *target).exit_code == ExitCode.USAGE
+
+
+def test_fail_on_incident_is_opt_in():
+    assert run(SAMPLES / "restore_4013_usb_drop").exit_code == ExitCode.OK
+    assert run(SAMPLES / "restore_4013_usb_drop", "--fail-on-incident").exit_code == ExitCode.INCIDENT
+
+
+def test_terminal_report_shows_timeline_and_verdict_without_ansi_when_piped():
+    result = run(SAMPLES / "restore_4013_usb_drop")
+    out = result.stdout
+    assert "\x1b[" not in out
+    assert "Timeline" in out and "Verdict" in out and "usb_connection" in out
+    assert "UNEXPECTED" in out
+
+
+def test_japanese_remedies():
+    doc, _ = doc_of(SAMPLES / "restore_4013_usb_drop", "--lang", "ja")
+    assert "ケーブル" in doc["incidents"][0]["remedy"][0]
+
+
+def test_console_script_help_lists_exit_codes():
+    exe = shutil.which("analyze")
+    cmd = [exe, "--help"] if exe else [sys.executable, "-m", "analyzer", "--help"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0
+    assert "Exit codes" in proc.stdout and "partial input" in proc.stdout

@@ -1,0 +1,113 @@
+"""The diagnosis stage on tiny inline event tables: attempts, windows, scoring, verdicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+
+from analyzer.diagnose import attempts, diagnose
+from analyzer.model import conform
+from analyzer.rules import parse_rule
+
+T0 = dt.datetime(2026, 3, 14, 9, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def ev(seconds: float, kind: str, *, line: int | None = None, attempt: int | None = 1, file: str = "restore.log",
+       host: str = "pc1", **extra) -> dict:
+    row = {"host": host, "file": file, "line": line, "ts_utc": T0 + dt.timedelta(seconds=seconds), "kind": kind,
+           "attempt": attempt, "format": "apple_restore" if attempt else "windows_evtx",
+           "message": extra.pop("message", kind)}
+    row.update(extra)
+    return row
+
+
+def frame(rows) -> pl.DataFrame:
+    return conform(rows)
+
+
+RESTORE_4013 = [
+    ev(0, "session_start", line=1),
+    ev(60, "progress", line=2, subject="Restoring image"),
+    ev(120, "device_disconnect", line=3, expected=False, message="Device disconnected during transition"),
+    ev(720, "result", line=4, error_code=4013, message="AMPDevicesAgent: Restore error 4013"),
+]
+
+
+def test_attempt_outcomes_and_failure_time():
+    rows = RESTORE_4013 + [ev(0, "session_start", line=10, attempt=2), ev(50, "result", line=11, attempt=2, error_code=0)]
+    table = attempts(frame(rows))
+    assert table.select("attempt", "outcome", "error_code").rows() == [(1, "failed", 4013), (2, "succeeded", None)]
+    assert table.row(0, named=True)["failed_at"] == T0 + dt.timedelta(seconds=720)
+
+
+def test_unexpected_disconnect_names_the_usb_connection_with_cited_lines():
+    incidents, _ = diagnose(frame(RESTORE_4013))
+    (inc,) = incidents
+    assert inc.cause == "usb_connection" and inc.error_code == 4013
+    assert inc.rules == ["unexpected_disconnect"]
+    assert 0.5 < inc.confidence < 0.9
+    assert [(e["line"], e["kind"]) for e in inc.evidence] == [(3, "device_disconnect"), (4, "result")]
+    assert {a["id"] for a in inc.alternatives} >= {"device_hardware", "apple_usb_driver", "security_software"}
+    assert inc.remedy and "cable" in inc.remedy[0]
+
+
+def test_thin_evidence_is_undetermined_and_says_what_to_collect():
+    rows = [r for r in RESTORE_4013 if r["kind"] != "device_disconnect"]
+    (inc,) = diagnose(frame(rows))[0]
+    assert inc.cause == "undetermined"
+    lead = inc.alternatives[0]
+    assert lead["id"] == "usb_connection" and "too thin" in lead["why_not"]
+    assert any("System.evtx" in m for m in inc.missing)
+
+
+def test_successful_restore_yields_no_incident():
+    rows = [ev(0, "session_start", line=1), ev(10, "device_disconnect", line=2, expected=True),
+            ev(60, "result", line=3, error_code=0)]
+    incidents, table = diagnose(frame(rows))
+    assert incidents == [] and table.get_column("outcome").to_list() == ["succeeded"]
+
+
+def test_status_94_explains_away_the_firewall():
+    rows = [ev(0, "session_start", line=1), ev(5, "tss_error", line=2, error_code=94),
+            ev(6, "result", line=3, error_code=3194)]
+    (inc,) = diagnose(frame(rows))[0]
+    assert inc.cause == "unsigned_firmware"
+    why = {a["id"]: a["why_not"] for a in inc.alternatives}
+    assert why["security_software"].startswith("explained away by")
+
+
+def _service_rule(tmp_path):
+    errors: list = []
+    rule = parse_rule(tmp_path / "amds.toml",
+                      'cause = "apple_usb_driver"\ntitle = "AMDS crashed"\nwhy = "w"\nweight = 4\nfires_on = ["x"]\n'
+                      'discounts = { usb_connection = 3 }\n'
+                      '[match]\nkind = ["service_crash"]\nside = "windows"\napple_process = true\n', errors)
+    assert errors == []
+    return rule
+
+
+def test_windows_evidence_counts_only_inside_the_window(tmp_path):
+    rule = _service_rule(tmp_path)
+    crash = dict(attempt=None, file="System.evtx", record=7, subject="Apple Mobile Device Service")
+    inside = RESTORE_4013 + [ev(100, "service_crash", **crash)]
+    hours_before = RESTORE_4013 + [ev(-5 * 3600, "service_crash", **crash)]
+    other_host = RESTORE_4013 + [ev(100, "service_crash", host="pc2", **crash)]
+    rules = (rule,)
+    assert diagnose(frame(inside), rules)[0][0].cause == "apple_usb_driver"
+    assert diagnose(frame(hours_before), rules)[0][0].rules == []
+    assert diagnose(frame(other_host), rules)[0][0].rules == []
+    inc = diagnose(frame(inside), rules)[0][0]
+    crash_items = [e for e in inc.evidence if e["kind"] == "service_crash"]
+    assert [(e["file"], e["record"], e["rule"]) for e in crash_items] == [("System.evtx", 7, "amds")]
+    assert [e["kind"] for e in inc.evidence] == ["service_crash", "result"]
+
+
+def test_verdict_does_not_depend_on_row_order(tmp_path):
+    rules = (_service_rule(tmp_path),)
+    rows = RESTORE_4013 + [ev(100, "service_crash", attempt=None, file="System.evtx", record=7,
+                              subject="Apple Mobile Device Service")]
+    a = diagnose(frame(rows), rules)[0][0].as_dict()
+    b = diagnose(frame(list(reversed(rows))), rules)[0][0].as_dict()
+    assert json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)

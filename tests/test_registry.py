@@ -1,0 +1,47 @@
+"""The pairing grammar ↔ source module ↔ samples, and sniffing by content."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analyzer import grammars
+from analyzer.ingest import parse_file
+from analyzer.sources import Input, claimants, registry
+
+from conftest import ROOT, SAMPLES
+
+GRAMMARS = sorted(p.stem for p in (ROOT / "grammar").glob("*.lark") if p.stem != "common")
+SAMPLE_FILES = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.name != "README.md")
+
+
+def test_every_module_in_sources_is_registered():
+    modules = sorted(p.stem for p in (ROOT / "analyzer" / "sources").glob("*.py") if not p.stem.startswith("_"))
+    assert sorted(registry()) == modules
+
+
+@pytest.mark.parametrize("name", GRAMMARS)
+def test_every_grammar_has_its_source_and_compiles(name):
+    assert name in registry(), f"grammar/{name}.lark has no analyzer/sources/{name}.py"
+    compiled = grammars.load(name)
+    assert compiled.shapes, f"{name}: no line shapes"
+
+
+@pytest.mark.parametrize("name", sorted(registry()))
+def test_every_source_has_a_sample_it_recognises(name):
+    formats = {parse_file(p).report.format for p in SAMPLE_FILES}
+    assert name in formats, f"no file under samples/ is read as {name}"
+
+
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=lambda p: str(p.relative_to(SAMPLES)))
+def test_each_sample_has_exactly_one_claimant(sample):
+    assert len(claimants(Input(sample, str(sample)))) == 1
+
+
+@pytest.mark.parametrize("sample", SAMPLE_FILES[:40], ids=lambda p: str(p.relative_to(SAMPLES)))
+def test_sniffing_ignores_the_file_name(sample, tmp_path: Path):
+    renamed = tmp_path / "renamed.dat"
+    shutil.copyfile(sample, renamed)
+    assert parse_file(renamed).report.format == parse_file(sample).report.format
