@@ -87,49 +87,155 @@ def _offset_zone(hours: float) -> str:
     return format_offset(dt.timedelta(hours=hours))
 
 
+#: Kinds whose times mark the Apple device appearing or leaving, seen by several sources.
+ANCHOR_KINDS = ("device_connect", "device_disconnect", "driver_install")
+ANCHOR_TOLERANCE_S = 10
+CANDIDATE_STEPS = range(-14 * 4, 14 * 4 + 1)  # quarter hours from UTC-14 to UTC+14
+
+
+def _anchors(frame: pl.DataFrame) -> pl.DataFrame:
+    apple = (pl.col("usb_vid") == "05AC") | pl.col("attempt").is_not_null()
+    return frame.filter(pl.col("kind").cast(pl.String).is_in(list(ANCHOR_KINDS)) & apple & pl.col("ts_wall").is_not_null())
+
+
+def infer_offset(local: pl.DataFrame, reference: pl.DataFrame) -> tuple[dt.timedelta, int] | None:
+    """The whole-quarter-hour offset that lines up ``local`` wall times with ``reference`` UTC times.
+
+    ``local``/``reference`` are anchor rows (Apple device arrivals/removals/driver installs).
+    Returns (offset, matches) for the best candidate, or None when no candidate matches at
+    least two events or the best is not unique — a single coincidence is not evidence.
+    """
+    if local.height == 0 or reference.height == 0:
+        return None
+    ref = (reference.select(pl.col("ts_utc").dt.replace_time_zone(None).alias("t")).drop_nulls().sort("t")
+           .with_columns(pl.col("t").alias("ref_t")))
+    loc = local.select(pl.col("ts_wall").alias("wall")).drop_nulls()
+    scores: list[tuple[int, int]] = []
+    for step in CANDIDATE_STEPS:
+        shifted = loc.with_columns((pl.col("wall") - pl.duration(minutes=15 * step)).alias("t")).sort("t")
+        joined = shifted.join_asof(ref, on="t", strategy="nearest", tolerance=f"{ANCHOR_TOLERANCE_S}s")
+        scores.append((joined.get_column("ref_t").is_not_null().sum(), step))
+    scores.sort(reverse=True)
+    best, step = scores[0]
+    if best < 2 or (len(scores) > 1 and scores[1][0] == best):
+        return None
+    return dt.timedelta(minutes=15 * step), best
+
+
+def _skew(frame: pl.DataFrame, reference: pl.DataFrame) -> float | None:
+    """Median seconds by which ``frame``'s anchor events trail the reference's (after conversion)."""
+    a = _anchors(frame).select(pl.col("ts_utc").alias("t")).drop_nulls().sort("t")
+    b = reference.select(pl.col("ts_utc").alias("t"), pl.col("ts_utc").alias("ref_t")).drop_nulls().sort("t")
+    if a.height == 0 or b.height == 0:
+        return None
+    joined = a.join_asof(b, on="t", strategy="nearest", tolerance=f"{ANCHOR_TOLERANCE_S}s").drop_nulls("ref_t")
+    if joined.height == 0:
+        return None
+    return round(float(joined.select(((pl.col("t") - pl.col("ref_t")).dt.total_milliseconds() / 1000).median()).item()), 3)
+
+
 def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = None) -> pl.DataFrame:
-    """Fill ``ts_utc`` for every event and record each file's clock decision in its report."""
+    """Fill ``ts_utc`` for every event and record each file's clock decision in its report.
+
+    Order of trust for a local clock: ``--tz``; the file's own header-vs-bracket offset;
+    alignment of its Apple-device events with a UTC source of the same host; a zone
+    learnt for that host from another file; the machine's zone (with a warning).
+    """
     if events.height == 0:
         return events
     by_path = {r.path: r for r in reports}
-    learnt: dict[str, str] = {}
-    for report in reports:
-        hours = report.clock.get("bracket_minus_header_hours")
-        if hours not in (None, 0) and report.host is not None:
-            learnt.setdefault(report.host, _offset_zone(-float(hours)))
-    fallback = None
-    parts = []
-    for (path,), frame in events.group_by(["file"], maintain_order=True):
+    frames = {path: frame for (path,), frame in events.group_by(["file"], maintain_order=True)}
+    decisions: dict[str, tuple[str, str, str]] = {}  # path -> (local zone, how, bracket zone)
+    pending: list[str] = []
+    for path, frame in frames.items():
         report = by_path.get(path)
-        host = report.host if report else None
         hours = report.clock.get("bracket_minus_header_hours") if report else None
-        bracket_is_utc = hours not in (None, 0)
-        if tz:
-            local_zone, how = tz, "--tz"
-        elif bracket_is_utc:
-            local_zone, how = _offset_zone(-float(hours)), "restore-log header vs its UTC bracket clock"
-        elif host in learnt:
-            local_zone, how = learnt[host], "learnt from a restore log of the same host"
+        if hours not in (None, 0):
+            zone = _offset_zone(-float(hours))
+            decisions[path] = (tz or zone, "--tz" if tz else "restore-log header vs its UTC bracket clock", "UTC")
+        elif tz:
+            decisions[path] = (tz, "--tz", tz)
         else:
-            fallback = fallback or machine_zone()
-            local_zone, how = fallback, "assumed: zone of the machine running analyzer"
-        bracket_zone = "UTC" if bracket_is_utc else local_zone
-        clocks = set(frame.get_column("clock").drop_nulls().cast(pl.String).unique().to_list())
+            pending.append(path)
+
+    def convert(path: str, zone: str, bracket_zone: str) -> pl.DataFrame:
         wall = pl.col("ts_wall")
         ts = (pl.when(pl.col("clock") == "utc").then(_to_utc(wall, "UTC"))
               .when(pl.col("clock") == "bracket").then(_to_utc(wall, bracket_zone))
-              .when(pl.col("clock") == "local").then(_to_utc(wall, local_zone))
+              .when(pl.col("clock") == "local").then(_to_utc(wall, zone))
               .otherwise(pl.lit(None, dtype=pl.Datetime("us", "UTC"))))
-        parts.append(frame.with_columns(ts.alias("ts_utc")))
-        if report is not None:
-            decision = {"clocks": sorted(clocks)}
-            if clocks & {"local", "bracket"}:
-                decision.update({"local_zone": local_zone, "local_zone_how": how})
-                if "bracket" in clocks:
-                    decision["bracket_zone"] = bracket_zone
-                if how.startswith("assumed") and "local" in clocks:
-                    report.errors.append(Note(path, f"local times converted with {local_zone}, the zone of this "
-                                                    "machine; pass --tz with the PC's zone if the logs came from elsewhere",
-                                              severity="warning"))
-            report.clock.update(decision)
-    return pl.concat(parts, how="vertical")
+        return frames[path].with_columns(ts.alias("ts_utc"))
+
+    converted = {p: convert(p, z, b) for p, (z, _, b) in decisions.items()}
+    for path in list(pending):  # files that are already on UTC need no zone
+        clocks = set(frames[path].get_column("clock").drop_nulls().cast(pl.String).unique().to_list())
+        if not clocks & {"local", "bracket"}:
+            converted[path] = convert(path, "UTC", "UTC")
+            decisions[path] = ("UTC", "file is on UTC", "UTC")
+            pending.remove(path)
+
+    def host_of(path: str) -> str | None:
+        return by_path[path].host if path in by_path else None
+
+    def utc_anchors(host: str | None, exclude: str) -> tuple[pl.DataFrame, list[str]]:
+        parts, names = [], []
+        for p, frame in converted.items():
+            if p == exclude or host_of(p) != host:
+                continue
+            utc_rows = _anchors(frame).filter(pl.col("clock").cast(pl.String).is_in(["utc", "bracket"])
+                                              if decisions[p][2] == "UTC" else pl.col("clock") == "utc")
+            if utc_rows.height:
+                parts.append(utc_rows)
+                names.append(p)
+        return (pl.concat(parts) if parts else _anchors(events.head(0))), names
+
+    learnt: dict[str | None, tuple[str, str]] = {}
+    for p, (zone, how, _) in decisions.items():
+        if how != "file is on UTC" and host_of(p) is not None:
+            learnt.setdefault(host_of(p), (zone, f"learnt from {p} ({how})"))
+    for path in list(pending):
+        reference, names = utc_anchors(host_of(path), path)
+        found = infer_offset(_anchors(frames[path]), reference)
+        if found:
+            offset, matches = found
+            zone = format_offset(offset)
+            how = f"aligned {matches} Apple device events with {', '.join(names)}"
+            decisions[path] = (zone, how, zone)
+            converted[path] = convert(path, zone, zone)
+            learnt.setdefault(host_of(path), (zone, f"learnt from {path} ({how})"))
+            pending.remove(path)
+    fallback = None
+    for path in pending:
+        if host_of(path) in learnt:
+            zone, how = learnt[host_of(path)]
+        else:
+            fallback = fallback or machine_zone()
+            zone, how = fallback, "assumed: zone of the machine running analyzer"
+        decisions[path] = (zone, how, zone)
+        converted[path] = convert(path, zone, zone)
+
+    for path, frame in converted.items():
+        report = by_path.get(path)
+        if report is None:
+            continue
+        zone, how, bracket_zone = decisions[path]
+        clocks = set(frame.get_column("clock").drop_nulls().cast(pl.String).unique().to_list())
+        decision: dict = {"clocks": sorted(clocks)}
+        if clocks & {"local", "bracket"}:
+            decision.update({"local_zone": zone, "local_zone_how": how})
+            if "bracket" in clocks:
+                decision["bracket_zone"] = bracket_zone
+            if how.startswith("assumed") and "local" in clocks:
+                report.errors.append(Note(path, f"local times converted with {zone}, the zone of this machine; "
+                                                "pass --tz with the PC's zone if the logs came from elsewhere",
+                                          severity="warning"))
+        skews = {}
+        for other, other_frame in converted.items():
+            if other != path and host_of(other) == report.host:
+                value = _skew(frame, _anchors(other_frame))
+                if value is not None:
+                    skews[other] = value
+        if skews:
+            decision["skew_s"] = skews
+        report.clock.update(decision)
+    return pl.concat([converted[p] for p in frames], how="vertical")

@@ -1,0 +1,104 @@
+"""One UTC clock: per-file decisions, inference from events seen by two sources, skew, round trips."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.clock import format_offset, infer_offset, normalise, parse_zone
+from analyzer.model import FileReport, conform
+
+BASE = dt.datetime(2026, 5, 2, 23, 40, 0)
+
+
+def row(path, seconds, clock, kind="generic", **extra):
+    return {"host": "pc", "file": path, "ts_wall": BASE + dt.timedelta(seconds=seconds), "clock": clock,
+            "kind": kind, **extra}
+
+
+def reports(*paths, **clock_by_path):
+    return [FileReport(path=p, format="x", host="pc", clock=dict(clock_by_path.get(p.replace(".", "_"), {})))
+            for p in paths]
+
+
+@pytest.mark.parametrize("text,expected", [("UTC", "UTC"), ("+09:00", "+09:00"), ("-0530", "-05:30"),
+                                           ("Asia/Tokyo", "Asia/Tokyo"), ("+9", None), ("Mars/Base", None)])
+def test_parse_zone(text, expected):
+    if expected is None:
+        with pytest.raises(ValueError):
+            parse_zone(text)
+    else:
+        assert parse_zone(text) == expected
+
+
+def test_bracket_offset_makes_header_local_and_brackets_utc():
+    ev = conform([row("r.log", 0, "local"), row("r.log", 1, "bracket")])
+    reps = [FileReport(path="r.log", format="apple_restore", host="pc", clock={"bracket_minus_header_hours": 9})]
+    out = normalise(ev, reps).get_column("ts_utc").to_list()
+    assert out[0] == (BASE + dt.timedelta(hours=9)).replace(tzinfo=dt.timezone.utc)
+    assert out[1] == (BASE + dt.timedelta(seconds=1)).replace(tzinfo=dt.timezone.utc)
+    assert reps[0].clock["local_zone"] == "-09:00" and "bracket" in reps[0].clock["local_zone_how"]
+
+
+def test_tz_option_wins_and_handles_dst():
+    ev = conform([{"host": "pc", "file": "s.log", "ts_wall": dt.datetime(2026, 7, 1, 12, 0), "clock": "local", "kind": "generic"}])
+    reps = [FileReport(path="s.log", format="windows_setupapi", host="pc")]
+    out = normalise(ev, reps, tz="Europe/Berlin")
+    assert out.item(0, "ts_utc") == dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.timezone.utc)  # CEST = UTC+2
+    assert reps[0].clock["local_zone_how"] == "--tz"
+
+
+def test_local_file_zone_inferred_from_apple_device_events_in_a_utc_source():
+    # Windows DFUM (UTC) saw the iPhone arrive at these instants; setupapi (local, UTC+9) logged installs.
+    utc_times = [0, 95, 3700]
+    apple = {"usb_vid": "05AC"}
+    ev = conform([row("dfum.evtx", t, "utc", "device_connect", **apple) for t in utc_times]
+                 + [row("setupapi.dev.log", t + 9 * 3600 + 2, "local", "driver_install", **apple) for t in utc_times]
+                 + [row("setupapi.dev.log", 50, "local", "generic")])
+    reps = [FileReport(path="dfum.evtx", format="windows_evtx", host="pc"),
+            FileReport(path="setupapi.dev.log", format="windows_setupapi", host="pc")]
+    out = normalise(ev, reps)
+    setup = reps[1].clock
+    assert setup["local_zone"] == "+09:00"
+    assert setup["local_zone_how"] == "aligned 3 Apple device events with dfum.evtx"
+    assert setup["skew_s"] == {"dfum.evtx": 2.0}
+    first = out.filter((pl.col("file") == "setupapi.dev.log") & (pl.col("kind") == "driver_install")).item(0, "ts_utc")
+    assert first == (BASE + dt.timedelta(seconds=2)).replace(tzinfo=dt.timezone.utc)
+    assert not any(n.severity == "warning" for n in reps[1].errors)
+
+
+def test_single_coincidence_is_not_enough_and_machine_zone_is_flagged():
+    apple = {"usb_vid": "05AC"}
+    ev = conform([row("dfum.evtx", 0, "utc", "device_connect", **apple),
+                  row("setupapi.dev.log", 3600, "local", "driver_install", **apple)])
+    reps = [FileReport(path="dfum.evtx", format="windows_evtx", host="pc"),
+            FileReport(path="setupapi.dev.log", format="windows_setupapi", host="pc")]
+    normalise(ev, reps)
+    assert reps[1].clock["local_zone_how"].startswith("assumed")
+    assert any("pass --tz" in n.message for n in reps[1].errors)
+
+
+def test_events_of_another_host_are_not_used_for_inference():
+    apple = {"usb_vid": "05AC"}
+    local = conform([row("s.log", t + 3600, "local", "driver_install", **apple) for t in (0, 60, 600)])
+    other = conform([{**row("d.evtx", t, "utc", "device_connect", **apple), "host": "other"} for t in (0, 60, 600)])
+    assert infer_offset(local, pl.concat([other]).with_columns(pl.col("ts_wall").dt.replace_time_zone("UTC").alias("ts_utc"))) is not None
+    reps = [FileReport(path="s.log", format="windows_setupapi", host="pc"), FileReport(path="d.evtx", format="windows_evtx", host="other")]
+    normalise(pl.concat([local, other]), reps)
+    assert reps[0].clock["local_zone_how"].startswith("assumed")
+
+
+@settings(max_examples=200, deadline=None)
+@given(wall=st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2040, 1, 1)),
+       quarter_hours=st.integers(-12 * 4, 14 * 4))
+def test_local_to_utc_round_trips(wall, quarter_hours):
+    wall = wall.replace(microsecond=(wall.microsecond // 1000) * 1000)
+    zone = format_offset(dt.timedelta(minutes=15 * quarter_hours))
+    ev = conform([{"host": "pc", "file": "a", "ts_wall": wall, "clock": "local", "kind": "generic"}])
+    utc = normalise(ev, [FileReport(path="a", format="x", host="pc")], tz=zone).item(0, "ts_utc")
+    back = utc.replace(tzinfo=None) + dt.timedelta(minutes=15 * quarter_hours)
+    assert back == wall
