@@ -124,6 +124,38 @@ def attempts(events: pl.DataFrame) -> pl.DataFrame:
 
 
 # -- evidence -----------------------------------------------------------------------------
+#: A Windows-side removal this close to an Apple-side expected disconnect is that same transition.
+TRANSITION_MATCH_S = 15
+
+
+def mark_windows_transitions(events: pl.DataFrame) -> pl.DataFrame:
+    """Set ``expected`` on Windows removals/arrivals of the Apple device.
+
+    A restore re-enumerates the device on purpose at every mode change, and
+    Windows logs each of those as a removal and an arrival. Such a row is
+    expected when the restore log shows an expected disconnect/connect within
+    TRANSITION_MATCH_S seconds on the same host, and unexpected when the restore
+    log shows an unexpected one there; with no restore-log row nearby it stays
+    unknown (null), because Windows alone cannot tell a transition from a fault.
+    """
+    kinds = ["device_connect", "device_disconnect"]
+    apple_side = (events.filter(pl.col("attempt").is_not_null() & pl.col("kind").cast(pl.String).is_in(kinds)
+                                & pl.col("expected").is_not_null() & pl.col("ts_utc").is_not_null())
+                  .select("host", pl.col("ts_utc").alias("t"), pl.col("expected").alias("apple_expected"))
+                  .sort("host", "t"))
+    is_windows = (pl.col("attempt").is_null() & pl.col("kind").cast(pl.String).is_in(kinds)
+                  & (pl.col("usb_vid") == "05AC") & pl.col("ts_utc").is_not_null())
+    if apple_side.height == 0 or events.filter(is_windows).height == 0:
+        return events
+    indexed = events.with_row_index("_row")
+    windows = (indexed.filter(is_windows).select("_row", "host", pl.col("ts_utc").alias("t")).sort("host", "t")
+               .join_asof(apple_side, on="t", by="host", strategy="nearest", tolerance=f"{TRANSITION_MATCH_S}s",
+                          check_sortedness=False))
+    return (indexed.join(windows.select("_row", "apple_expected"), on="_row", how="left")
+            .with_columns(pl.coalesce("expected", "apple_expected").alias("expected"))
+            .drop("_row", "apple_expected"))
+
+
 def evidence_window(events: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     """Join each failed attempt with the events that may explain it (same host, in the window)."""
     inc = failed.with_row_index("incident").select(
@@ -161,6 +193,14 @@ def rule_expr(rule: Rule) -> pl.Expr:
     if m.apple_process:
         text = pl.concat_str([pl.col("subject").fill_null(""), pl.col("detail").fill_null("")], separator=" ")
         cond &= is_apple_process(text) | is_apple_service(pl.col("subject"))
+    if m.nonzero_code:
+        cond &= pl.col("error_code").is_not_null() & (pl.col("error_code") != 0)
+    if m.detail_field:
+        value = pl.col("detail").str.json_path_match(f"$.{m.detail_field}").cast(pl.Float64, strict=False)
+        if m.below is not None:
+            cond &= value < m.below
+        if m.above is not None:
+            cond &= value > m.above
     if m.when == "before":
         cond &= pl.col("before_s") >= 0
     elif m.when == "after":
@@ -219,7 +259,7 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None, lang: 
     failed = table.filter(pl.col("outcome") == "failed").sort("host", "file", "attempt")
     if failed.height == 0:
         return [], table
-    window = evidence_window(events, failed)
+    window = evidence_window(mark_windows_transitions(events), failed)
     flags = window.with_columns([rule_expr(r).alias(f"r::{r.id}") for r in rules])
     counts = flags.group_by("incident").agg([pl.col(f"r::{r.id}").sum() for r in rules]) if rules else None
     formats_by_host = events.group_by("host").agg(pl.col("format").unique())

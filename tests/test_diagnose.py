@@ -111,3 +111,29 @@ def test_verdict_does_not_depend_on_row_order(tmp_path):
     a = diagnose(frame(rows), rules)[0][0].as_dict()
     b = diagnose(frame(list(reversed(rows))), rules)[0][0].as_dict()
     assert json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
+def test_windows_removals_follow_the_restore_logs_transitions():
+    from analyzer.diagnose import mark_windows_transitions
+
+    win = dict(attempt=None, file="dfum.evtx", usb_vid="05AC")
+    rows = [ev(100, "device_disconnect", line=2, expected=True),
+            ev(400, "device_disconnect", line=3, expected=False),
+            ev(103, "device_disconnect", record=1, **win),     # same instant as the expected transition
+            ev(405, "device_disconnect", record=2, **win),     # same instant as the fault
+            ev(2000, "device_disconnect", record=3, **win)]    # nothing on the Apple side nearby
+    out = mark_windows_transitions(frame(rows)).filter(pl.col("file") == "dfum.evtx").sort("record")
+    assert out.get_column("expected").to_list() == [True, False, None]
+
+
+def test_numeric_detail_rule(tmp_path):
+    errors: list = []
+    rule = parse_rule(tmp_path / "low_disk.toml",
+                      'cause = "host_storage"\ntitle = "t"\nwhy = "w"\nweight = 3\nfires_on = ["x"]\n'
+                      '[match]\nkind = ["disk_space"]\ndetail_field = "LowestFreeSpaceInBytes"\nbelow = 8e9\n', errors)
+    assert errors == []
+    disk = dict(attempt=None, file="Ntfs.evtx")
+    low = RESTORE_4013 + [ev(30, "disk_space", record=5, detail='{"LowestFreeSpaceInBytes": 2147483648}', **disk)]
+    high = RESTORE_4013 + [ev(30, "disk_space", record=5, detail='{"LowestFreeSpaceInBytes": 97070438400}', **disk)]
+    assert diagnose(frame(low), (rule,))[0][0].rules == ["low_disk"]
+    assert diagnose(frame(high), (rule,))[0][0].rules == []

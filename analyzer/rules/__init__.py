@@ -26,6 +26,9 @@ File shape (``<id>.toml``, the id is the file stem)::
     when = "before"                    # before | after | any, relative to the failure
     within_s = 900                     # only events at most this long before the failure
     min_count = 1                      # how many matching events are needed
+    nonzero_code = true                # error_code present and not 0 (a failed install, ...)
+    detail_field = "LowestFreeSpaceInBytes"   # a numeric field of the detail JSON ...
+    below = 10_000_000_000             # ... that must be below (or ``above``) this value
 """
 
 from __future__ import annotations
@@ -46,7 +49,8 @@ RULES_DIR = Path(__file__).resolve().parent
 
 _TOP_KEYS = {"cause", "title", "why", "weight", "fires_on", "discounts", "match"}
 _MATCH_KEYS = {"kind", "side", "expected", "error_code", "subject", "message", "detail", "apple_device",
-               "apple_process", "when", "within_s", "min_count", "format"}
+               "apple_process", "when", "within_s", "min_count", "format", "nonzero_code", "detail_field",
+               "below", "above"}
 
 
 class RuleError(ValueError):
@@ -73,6 +77,10 @@ class Match:
     when: str = "before"
     within_s: float | None = None
     min_count: int = 1
+    nonzero_code: bool = False
+    detail_field: str | None = None
+    below: float | None = None
+    above: float | None = None
 
 
 @dataclass(frozen=True)
@@ -158,12 +166,22 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
     expected = raw.get("expected")
     if expected is not None and not isinstance(expected, bool):
         errors.append(RuleError(path, "match.expected", "true or false"))
+    field_name = raw.get("detail_field")
+    bounds = {k: raw.get(k) for k in ("below", "above") if raw.get(k) is not None}
+    if field_name is not None and (not isinstance(field_name, str) or not field_name.replace("_", "").isalnum()):
+        errors.append(RuleError(path, "match.detail_field", "a field name of the event detail (letters, digits, _)"))
+    if bool(field_name) != bool(bounds):
+        errors.append(RuleError(path, "match.detail_field", "detail_field goes with below and/or above"))
+    for key, value in bounds.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            errors.append(RuleError(path, f"match.{key}", "a number"))
     regexes = {k: _check_regex(path, f"match.{k}", raw.get(k), errors) for k in ("subject", "message", "detail", "format")}
     if len(errors) > before:
         return None
     match = Match(kind=tuple(kinds), side=side, expected=expected, error_code=tuple(codes), when=when,
                   within_s=within, min_count=min_count, apple_device=bool(raw.get("apple_device", False)),
-                  apple_process=bool(raw.get("apple_process", False)), **regexes)
+                  apple_process=bool(raw.get("apple_process", False)), nonzero_code=bool(raw.get("nonzero_code", False)),
+                  detail_field=field_name, below=bounds.get("below"), above=bounds.get("above"), **regexes)
     return Rule(id=path.stem, cause=data["cause"], title=data["title"], why=data["why"], weight=float(weight),
                 fires_on=tuple(fires_on), match=match, discounts={k: float(v) for k, v in discounts.items()}, path=path)
 
