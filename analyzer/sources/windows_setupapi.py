@@ -1,0 +1,363 @@
+"""SetupAPI text logs: ``C:\\Windows\\INF\\setupapi.dev.log`` (device and driver installs),
+``setupapi.setup.log`` / ``setupapi.offline.log`` (OS setup phases), rotated copies.
+
+Line syntax lives in ``grammar/windows_setupapi.lark``; this module reads the
+extracted rows and assembles *sections* (``>>>  [title]`` … ``<<<  [Exit status: …]``),
+matching on structure, never on words (reference/windows-formats.md §7):
+
+* one ``driver_install`` event per section, at its start time, with
+  ``error_code`` = the ``FAILURE(0x…)`` code (0 for success, null when the
+  section has no exit status), ``subject`` = the device instance / INF named in
+  the title, and a JSON ``detail`` (title, start/end, status, boot session,
+  warning/error counts, the first error lines);
+* one ``driver_failure`` event per error body line (``!!!``) of an Apple
+  device section (VID_05AC anywhere in title or body, or an Apple driver INF),
+  timed by the last ``{…} HH:mm:ss.fff`` line before it in that section.
+
+Sections can interleave (two installs at once). Lines carry no section id, so
+an end marker closes the most recently opened section (nesting order); a
+section that ended while others were open says so in ``detail.overlapping``.
+All times are the PC's local wall clock without zone (``clock`` "local").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import polars as pl
+
+from .. import grammars
+from ..model import Note, conform
+from ._base import Input, Parsed, Source, add_note
+
+FORMAT = "windows_setupapi"
+
+#: Apple device evidence in a title or body line: the vendor id, or one of Apple's driver INFs / filter.
+APPLE_RX = r"(?i)vid_05ac|usbaapl(?:64)?\.inf|appleusb\.inf|netaapl(?:64)?\.inf|appleusbfilter"
+_PID_RX = r"(?i)vid_05ac&(?:amp;)?pid_([0-9a-f]{4})"
+_PID_RE = re.compile(_PID_RX)
+_HEX_RE = re.compile(r"0x([0-9a-fA-F]+)")
+_STAMP_FMT = "%Y/%m/%d %H:%M:%S%.f"
+
+# Sniffing: structure only (markers and stamp patterns), on the decoded head of the file.
+_SNIFF_TITLE = re.compile(r"^>>>  \[[^\r\n]*\][ \t]*\r?$", re.M)
+_SNIFF_STAMP = re.compile(r"^(?:>>>|<<<)  [^\[\d\s][^\r\n]*? \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d+[ \t]*\r?$", re.M)
+_SNIFF_EXIT = re.compile(r"^<<<  \[[^\]:\r\n]+: [^\]\r\n]+\][ \t]*\r?$", re.M)
+_SNIFF_BOOT = re.compile(r"^\[[^\]:\r\n]+: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d+\][ \t]*\r?$", re.M)
+
+#: At most this many characters of a line go to the (slow) reference parser when explaining a failure.
+_EXPLAIN_MAX_CHARS = 400
+_EXPLAIN_MAX_LINES = 20
+
+
+def pid_mode(pid: str | None) -> str | None:
+    """Device mode from an Apple USB product id (reference/windows-events.md §1)."""
+    if not pid:
+        return None
+    try:
+        value = int(pid, 16)
+    except ValueError:
+        return None
+    if value in (0x1280, 0x1281, 0x1282, 0x1283):
+        return "recovery"
+    if value in (0x1227, 0x1222):
+        return "dfu"
+    if 0x1290 <= value <= 0x12BF:
+        return "normal"
+    return None
+
+
+def text_lines(text: str) -> pl.Series:
+    """Split decoded text into lines (LF, CRLF, or lone CR files) as a polars Series.
+
+    Line numbers match what an editor shows: only line terminators split lines,
+    other control characters stay inside the line.
+    """
+    if not text:
+        return pl.Series("text", [], dtype=pl.String)
+    sep = "\n" if "\n" in text or "\r" not in text else "\r"
+    series = pl.Series("text", [text]).str.split(sep).explode()
+    if sep == "\n":
+        series = series.str.strip_suffix("\r")
+    if text.endswith(sep) or (sep == "\n" and text.endswith("\r\n")):
+        series = series.head(len(series) - 1)
+    return series
+
+
+def unrecognised_notes(report, grammar: grammars.LineGrammar, frame: pl.DataFrame, display: str) -> None:
+    """Located notes for lines no shape matched (the first few explained by the reference parser)."""
+    bad = frame.filter(pl.col("shape").is_null() & (pl.col("text").str.strip_chars() != "")).select("line", "text")
+    report.unrecognised = bad.height
+    counter: dict = {}
+    for i, (line, text) in enumerate(bad.head(_EXPLAIN_MAX_LINES * 3).iter_rows()):
+        if i < _EXPLAIN_MAX_LINES and len(text) <= _EXPLAIN_MAX_CHARS:
+            why = grammar.explain_failure(text)
+        else:
+            why = f"no line shape of {grammar.name} matches"
+        add_note(report, Note(display, why, line=line, excerpt=text[:200], severity="warning"), counter)
+    if bad.height > _EXPLAIN_MAX_LINES * 3:
+        add_note(report, Note(display, f"{bad.height} lines in all match no line shape of {grammar.name}",
+                              severity="warning"), counter)
+
+
+def decoding_note(report, decoded, lines: pl.Series, display: str) -> None:
+    if decoded.replaced:
+        first = lines.str.contains("\ufffd", literal=True).arg_true()
+        where = int(first[0]) + 1 if len(first) else None
+        add_note(report, Note(display, f"{decoded.replaced} undecodable byte sequence(s) replaced by U+FFFD "
+                                       f"(read as {decoded.encoding})", line=where, severity="warning"))
+
+
+def _subject(title: str | None) -> str | None:
+    if not title:
+        return None
+    head, sep, tail = title.partition(" - ")
+    return tail.strip() if sep and tail.strip() else title.strip()
+
+
+def _outcome(status: str | None) -> tuple[str | None, int | None]:
+    """(outcome, error_code) from an exit status text like ``FAILURE(0xe0000247)``."""
+    if status is None:
+        return None, None
+    text = status.strip()
+    if text.upper().startswith("SUCCESS"):
+        return "success", 0
+    match = _HEX_RE.search(text)
+    code = int(match.group(1), 16) if match else None
+    if code is not None and code >= 1 << 63:
+        code = None
+    if text.upper().startswith("FAIL") or code:
+        return "failure", code
+    return "unknown", code
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+class WindowsSetupapi(Source):
+    name = FORMAT
+    description = "Windows SetupAPI device/driver install log (setupapi.dev.log, setupapi.setup.log)"
+
+    def sniff(self, item: Input) -> bool:
+        try:
+            head = item.head_text
+        except Exception:  # noqa: BLE001 - sniffers never raise
+            return False
+        if "\x00" in head[:4096]:
+            return False
+        first = next((ln.strip() for ln in head.splitlines()[:20] if ln.strip()), "")
+        if first == "[Device Install Log]":
+            return True
+        if not _SNIFF_STAMP.search(head):
+            return False
+        return bool(_SNIFF_TITLE.search(head) or _SNIFF_EXIT.search(head) or _SNIFF_BOOT.search(head))
+
+    def parse(self, item: Input) -> Parsed:
+        decoded = item.decoded
+        report = self.new_report(item, decoded.encoding)
+        report.clock = {"clock": "local"}
+        display = item.display
+        grammar = grammars.load(FORMAT)
+        lines = text_lines(decoded.text)
+        report.records = len(lines)
+        decoding_note(report, decoded, lines, display)
+        if len(lines) == 0:
+            return Parsed(conform(None), report)
+        frame = grammar.extract(lines)
+        unrecognised_notes(report, grammar, frame, display)
+
+        header = {}
+        for key, value in frame.filter(pl.col("shape") == "header_value").select("key", "value").iter_rows():
+            header.setdefault(key, value.strip())
+
+        structural = frame.filter(pl.col("shape").is_in(
+            ["boot_session", "section_title", "section_start", "section_end", "exit_status"])).with_columns(
+            pl.col("title").str.slice(1, pl.col("title").str.len_chars() - 2),
+            *[pl.concat_str([pl.col(f"{k}_date"), pl.lit(" "), pl.col(f"{k}_time")]).alias(f"{k}_raw")
+              for k in ("start", "end")],
+        ).with_columns(
+            *[pl.col(f"{k}_raw").str.strptime(pl.Datetime("us"), _STAMP_FMT, strict=False)
+              .alias(f"{k}_ts") for k in ("start", "end")])
+        sections, tops, boots = self._assemble(structural, report, display)
+
+        body = frame.filter(pl.col("shape") == "body").select(
+            "line", "text", "severity", "area", "body_time", "message", "exit_code")
+        events = self._events(sections, tops, body, report, display)
+        extras = {"header": header, "boot_sessions": boots, "sections": len(sections)}
+        return Parsed(events, report, extras)
+
+    # -- sections ------------------------------------------------------------------------
+    def _assemble(self, structural: pl.DataFrame, report, display: str):
+        """Walk the structural lines in order; returns (sections, top-of-stack changes, boot sessions)."""
+        sections: list[dict] = []
+        stack: list[int] = []
+        tops: list[tuple[int, int | None]] = []  # (line, section id on top after that line)
+        boots: list[str] = []
+        boot: str | None = None
+        cols = ["line", "shape", "title", "start_raw", "start_ts", "end_raw", "end_ts", "status",
+                "boot_date", "boot_time"]
+
+        def new(line: int, title: str | None) -> int:
+            sections.append({"id": len(sections), "line": line, "title": title, "boot": boot, "start": None,
+                             "start_ts": None, "end": None, "end_ts": None, "status": None, "status_line": None,
+                             "overlapping": []})
+            return len(sections) - 1
+
+        for row in structural.select(cols).iter_rows(named=True):
+            shape, line = row["shape"], row["line"]
+            if shape == "boot_session":
+                boot = f"{row['boot_date']} {row['boot_time']}"
+                boots.append(boot)
+                continue
+            if shape == "section_title":
+                stack.append(new(line, row["title"]))
+            elif shape == "section_start":
+                target = next((i for i in reversed(stack) if sections[i]["start"] is None), None)
+                if target is None:
+                    add_note(report, Note(display, "section start without a section title", line=line,
+                                          severity="warning"))
+                    target = new(line, None)
+                    stack.append(target)
+                sections[target]["start"], sections[target]["start_ts"] = row["start_raw"], row["start_ts"]
+                if sections[target]["start_ts"] is None:
+                    add_note(report, Note(display, "section start time is not a valid date", line=line,
+                                          excerpt=sections[target]["start"], severity="warning"))
+            elif shape == "section_end":
+                target = next((i for i in reversed(stack) if sections[i]["end"] is None), None)
+                if target is None:
+                    add_note(report, Note(display, "section end without an open section", line=line,
+                                          severity="warning"))
+                    target = new(line, None)
+                    stack.append(target)
+                sections[target]["end"], sections[target]["end_ts"] = row["end_raw"], row["end_ts"]
+            elif shape == "exit_status":
+                if not stack:
+                    add_note(report, Note(display, "exit status without an open section", line=line,
+                                          severity="warning"))
+                    stack.append(new(line, None))
+                target = stack.pop()
+                sec = sections[target]
+                sec["status"], sec["status_line"] = row["status"], line
+                sec["overlapping"] = [sections[i]["title"] for i in stack if sections[i]["title"]]
+            tops.append((line, stack[-1] if stack else None))
+        for i in stack:
+            add_note(report, Note(display, "section has no exit status (file ends or the log was cut)",
+                                  line=sections[i]["line"], excerpt=sections[i]["title"], severity="warning"))
+        return sections, tops, boots
+
+    def _events(self, sections: list[dict], tops, body: pl.DataFrame, report, display: str) -> pl.DataFrame:
+        if not sections and body.height == 0:
+            return conform(None)
+        # Which section each body line belongs to: the one on top of the stack at that line.
+        if tops:
+            owner = pl.DataFrame({"line": [t[0] for t in tops], "section": [t[1] for t in tops]},
+                                 schema={"line": pl.Int64, "section": pl.Int64})
+            body = body.join_asof(owner, on="line", strategy="backward")
+        else:
+            body = body.with_columns(pl.lit(None, dtype=pl.Int64).alias("section"))
+        sev = pl.col("severity").str.strip_chars()
+        body = body.with_columns(
+            (sev == "!!!").alias("is_error"),
+            (sev == "!").alias("is_warning"),
+            pl.col("text").str.contains(APPLE_RX).alias("is_apple"),
+        )
+        stats = body.filter(pl.col("section").is_not_null()).group_by("section").agg(
+            pl.len().alias("body_lines"),
+            pl.col("is_warning").sum().alias("warnings"),
+            pl.col("is_error").sum().alias("errors"),
+            pl.col("is_apple").any().alias("apple"),
+        )
+        stats_by = {r["section"]: r for r in stats.iter_rows(named=True)}
+        first_errors: dict[int, list[str]] = {}
+        errs = body.filter(pl.col("is_error") & pl.col("section").is_not_null())
+        if errs.height:
+            errs = errs.group_by("section", maintain_order=True).head(3)
+            for sec, area, text in errs.select("section", "area", "message").iter_rows():
+                first_errors.setdefault(sec, []).append(f"{area}: {(text or '').strip()}")
+        apple_body = body.filter(pl.col("is_apple") & pl.col("section").is_not_null())
+        body_pid: dict[int, str] = {}
+        if apple_body.height:
+            pids = apple_body.with_columns(pl.col("text").str.extract(_PID_RX, 1).str.to_uppercase().alias("pid"))
+            for sec, pid in pids.filter(pl.col("pid").is_not_null()).group_by("section", maintain_order=True) \
+                    .agg(pl.col("pid").first()).iter_rows():
+                body_pid[sec] = pid
+
+        rows: list[dict] = []
+        apple_sections: dict[int, dict] = {}
+        for sec in sections:
+            st = stats_by.get(sec["id"], {})
+            title = sec["title"]
+            apple = bool(st.get("apple")) or bool(title and re.search(APPLE_RX, title))
+            pid = None
+            if title:
+                m = _PID_RE.search(title)
+                pid = m.group(1).upper() if m else None
+            pid = pid or body_pid.get(sec["id"])
+            outcome, code = _outcome(sec["status"])
+            errors, warnings = int(st.get("errors") or 0), int(st.get("warnings") or 0)
+            detail = {
+                "title": title, "start": sec["start"], "end": sec["end"], "status": sec["status"],
+                "outcome": outcome, "boot_session": sec["boot"], "warnings": warnings, "errors": errors,
+                "first_errors": first_errors.get(sec["id"], []), "body_lines": int(st.get("body_lines") or 0),
+                "end_line": sec["status_line"],
+            }
+            if sec["overlapping"]:
+                detail["overlapping"] = sec["overlapping"]
+            if apple:
+                detail["apple"] = True
+            ts_raw, ts = (sec["start"], sec["start_ts"]) if sec["start"] else (sec["end"], sec["end_ts"])
+            level = 2 if outcome == "failure" else 3 if (outcome is None or outcome == "unknown" or errors) else 4
+            row = {
+                "line": sec["line"], "ts_wall": ts, "ts_raw": ts_raw, "clock": "local", "format": FORMAT,
+                "kind": "driver_install", "error_code": code, "subject": _subject(title), "level": level,
+                "detail": _dumps(detail),
+                "message": f"[{title if title is not None else '?'}] {sec['status'] or 'no exit status'}",
+            }
+            if apple:
+                row.update({"usb_vid": "05AC", "usb_pid": pid, "device_mode": pid_mode(pid)})
+                apple_sections[sec["id"]] = {**row, "title": title, "start_ts": sec["start_ts"],
+                                             "start": sec["start"]}
+            rows.append(row)
+        rows.extend(self._apple_failures(body, apple_sections))
+        rows.sort(key=lambda r: (r["line"], r["kind"] != "driver_install"))
+        return conform(rows)
+
+    def _apple_failures(self, body: pl.DataFrame, apple_sections: dict[int, dict]) -> list[dict]:
+        """driver_failure rows for ``!!!`` lines of Apple sections (or lines that name an Apple device)."""
+        ids = list(apple_sections)
+        cand = body.filter(pl.col("section").is_in(ids) | pl.col("is_apple"))
+        if cand.height == 0:
+            return []
+        cand = cand.with_columns(pl.col("body_time").forward_fill().over("section").alias("last_time"))
+        out = []
+        for row in cand.filter(pl.col("is_error")).iter_rows(named=True):
+            sec = apple_sections.get(row["section"])
+            ts_raw, ts = (sec["start"], sec["start_ts"]) if sec else (None, None)
+            if sec and row["last_time"] and sec["start_ts"] is not None:
+                try:
+                    clock = dt.datetime.strptime(row["last_time"][:15], "%H:%M:%S.%f").time()
+                    when = dt.datetime.combine(sec["start_ts"].date(), clock)
+                    if when < sec["start_ts"] - dt.timedelta(hours=12):
+                        when += dt.timedelta(days=1)
+                    ts_raw, ts = row["last_time"], when
+                except ValueError:
+                    pass
+            m = _PID_RE.search(row["text"])
+            pid = m.group(1).upper() if m else (sec or {}).get("usb_pid")
+            text = (row["message"] or "").strip()
+            detail = {"area": row["area"], "text": text, "section": sec["title"] if sec else None,
+                      "section_line": sec["line"] if sec else None}
+            out.append({
+                "line": row["line"], "ts_wall": ts, "ts_raw": ts_raw, "clock": "local", "format": FORMAT,
+                "kind": "driver_failure", "subject": sec["subject"] if sec else None, "level": 2,
+                "usb_vid": "05AC", "usb_pid": pid, "device_mode": pid_mode(pid),
+                "error_code": int(row["exit_code"], 16) if row["exit_code"] else None,
+                "detail": _dumps(detail), "message": row["text"],
+            })
+        return out
+
+
+SOURCE = WindowsSetupapi()
