@@ -1,0 +1,202 @@
+"""The per-attempt timeline chart of the HTML report, drawn here as inline SVG text.
+
+Why server-side SVG and no script: the chart then shows in any browser, in a
+mail client's preview and on paper, the page can forbid scripts outright
+(Content-Security-Policy), and every piece of log text reaches the markup
+through one escaping function. Dense lanes (thousands of firewall drops) are
+merged into one marker per few pixels, whose tooltip counts what it stands for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+from .html_assets import BAD_KINDS, LANE_OF, LANES, PHASE_KINDS
+
+WIDTH, GUTTER, RIGHT = 1100, 150, 24
+TOP, LANE_H, PHASE_LANE_H, AXIS_H = 30, 34, 50, 28
+GAP_PX = 8
+PHASE_FILLS = ("#dbe7f6", "#e4f1e1", "#f3e8f7", "#fdf0d9", "#e0f2f1", "#f1e3de")
+STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+
+
+def esc(text) -> str:
+    """HTML/XML-escape any value (None becomes empty): the one way log text reaches the page."""
+    return escape("" if text is None else str(text), quote=True)
+
+
+def _style(row: dict) -> str:
+    """Marker style class: a fixed set, so no event text ever reaches an attribute."""
+    kind = row["kind"]
+    if kind == "result":
+        return "fail" if (row.get("error_code") or 0) != 0 else "done"
+    if kind in ("device_connect", "device_disconnect") and row.get("expected") is True:
+        return "transition"
+    if kind == "device_disconnect":
+        return "drop"
+    return "bad" if kind in BAD_KINDS else "ok"
+
+
+def marker(style: str, x: float, y: float, cited: bool) -> str:
+    extra = ' stroke="#111" stroke-width="2"' if cited else ""
+    if style == "transition":
+        return (f'<polygon class="m transition" points="{x:.1f},{y - 6:.1f} {x + 6:.1f},{y:.1f} {x:.1f},{y + 6:.1f} '
+                f'{x - 6:.1f},{y:.1f}" fill="#fff" stroke="#78909c" stroke-width="{2 if cited else 1.5}"/>')
+    if style == "drop":
+        return (f'<polygon class="m drop" points="{x - 7:.1f},{y - 6:.1f} {x + 7:.1f},{y - 6:.1f} {x:.1f},{y + 7:.1f}" '
+                f'fill="#e65100"{extra}/>')
+    if style == "fail":
+        return (f'<path class="m fail" d="M{x - 6:.1f},{y - 6:.1f}L{x + 6:.1f},{y + 6:.1f}M{x + 6:.1f},{y - 6:.1f}'
+                f'L{x - 6:.1f},{y + 6:.1f}" stroke="#c62828" stroke-width="3.5"/>')
+    fill = {"bad": "#c62828", "done": "#2e7d32"}.get(style, "#5472d3")
+    return f'<circle class="m {style}" cx="{x:.1f}" cy="{y:.1f}" r="{5.5 if style == "bad" else 4.5}" fill="{fill}"{extra}/>'
+
+
+def _ticks(t0: dt.datetime, span: float) -> list[dt.datetime]:
+    """Round UTC times (every 1 s … 1 day) across the span, at most about ten."""
+    step = next((s for s in STEPS if span / s <= 10), STEPS[-1])
+    base = t0.replace(microsecond=0)
+    first = base + dt.timedelta(seconds=(-int(base.timestamp())) % step)
+    if first < t0:
+        first += dt.timedelta(seconds=step)
+    out, t = [], first
+    while (t - t0).total_seconds() <= span:
+        out.append(t)
+        t += dt.timedelta(seconds=step)
+    return out
+
+
+def _clusters(rows: list[dict], x_of) -> list[tuple[str, str, list[dict]]]:
+    """Chain events of one lane and style that lie within GAP_PX of each other into one cluster."""
+    by_key: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        lane = LANE_OF.get(r["kind"])
+        if lane is not None:
+            by_key.setdefault((lane, _style(r)), []).append(r)
+    out = []
+    for (lane, style), group in by_key.items():
+        group.sort(key=lambda r: r["ts_utc"])
+        current = [group[0]]
+        for r in group[1:]:
+            if x_of(r["ts_utc"]) - x_of(current[-1]["ts_utc"]) <= GAP_PX:
+                current.append(r)
+            else:
+                out.append((lane, style, current))
+                current = [r]
+        out.append((lane, style, current))
+    out.sort(key=lambda c: c[1] in ("fail", "drop"))  # faults drawn last, on top
+    return out
+
+
+def timeline_svg(rows: list[dict], attempt: dict, cited: set[tuple], t: dict) -> str:
+    """One attempt's chart: phase band, swim lanes, start and failure markers, a UTC axis."""
+    start, failed = attempt["started_at"], attempt.get("failed_at")
+    end = failed or attempt["ended_at"] or start
+    times = [r["ts_utc"] for r in rows] + [start, end]
+    t0, t1 = min(times), max(times)
+    span = max((t1 - t0).total_seconds(), 1.0)
+    pad = span * 0.02
+    t0, span = t0 - dt.timedelta(seconds=pad), span + 2 * pad
+    plot_w = WIDTH - GUTTER - RIGHT
+
+    def x_of(ts: dt.datetime) -> float:
+        return GUTTER + (ts - t0).total_seconds() / span * plot_w
+
+    lane_top, y = {}, TOP
+    for lane, _ in LANES:
+        lane_top[lane] = y
+        y += PHASE_LANE_H if lane == "restore" else LANE_H
+    bottom = y
+    height = bottom + AXIS_H
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+           f'font-family="system-ui,sans-serif" font-size="11" class="timeline">']
+    for i, (lane, _) in enumerate(LANES):
+        h = PHASE_LANE_H if lane == "restore" else LANE_H
+        out.append(f'<rect class="lane" x="0" y="{lane_top[lane]}" width="{WIDTH}" height="{h}" '
+                   f'fill="{"#fafbfc" if i % 2 else "#ffffff"}"/>')
+        out.append(f'<text x="8" y="{lane_top[lane] + h / 2 + 4:.0f}" fill="#333" font-weight="600">'
+                   f'{esc(t["lanes"][lane])}</text>')
+    day = t0.date()
+    for tick in _ticks(t0, span):
+        x = x_of(tick)
+        label = tick.strftime("%H:%M:%S") if tick.date() == day else tick.strftime("%m-%d %H:%M")
+        day = tick.date()
+        out.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{bottom}" stroke="#e3e7ec"/>')
+        out.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" fill="#555">'
+                   f'{label}</text>')
+    out.append(f'<text x="8" y="{bottom + 16}" fill="#555">{esc(t0.strftime("%Y-%m-%d"))} {esc(t["utc"])}</text>')
+    # phase band: each phase/state row opens a segment that lasts until the next one
+    phases = [r for r in rows if r["kind"] in PHASE_KINDS and r.get("attempt") is not None]
+    band_y = lane_top["restore"] + 4
+    for i, r in enumerate(phases):
+        x0 = x_of(r["ts_utc"])
+        x1 = x_of(phases[i + 1]["ts_utc"]) if i + 1 < len(phases) else x_of(end)
+        label = r.get("subject") or r.get("message") or r["kind"]
+        w = max(x1 - x0, 1.0)
+        out.append(f'<g class="phase"><title>{esc(r["ts_utc"].strftime("%H:%M:%S.%f")[:-3])} {esc(label)}</title>'
+                   f'<rect x="{x0:.1f}" y="{band_y}" width="{w:.1f}" height="18" fill="{PHASE_FILLS[i % len(PHASE_FILLS)]}" '
+                   f'stroke="#9fb3c8" stroke-width="0.5"/>')
+        if w > 40:
+            keep = int(w / 6.2)
+            text = label if len(label) <= keep else label[: max(keep - 1, 1)] + "…"
+            out.append(f'<text x="{x0 + 3:.1f}" y="{band_y + 13}" fill="#234">{esc(text)}</text>')
+        out.append("</g>")
+    # markers: one per cluster; a burst becomes a bar with its count
+    clusters = _clusters(rows, x_of)
+    starts: dict[str, list[float]] = {}
+    for lane, _, group in clusters:
+        starts.setdefault(lane, []).append(x_of(group[0]["ts_utc"]))
+    for lane, style, group in clusters:
+        ys = lane_top[lane] + (36 if lane == "restore" else LANE_H / 2)
+        xa, xb = x_of(group[0]["ts_utc"]), x_of(group[-1]["ts_utc"])
+        is_cited = any((r["file"], r.get("line"), r.get("record")) in cited for r in group)
+        lines = []
+        for r in group[:5]:
+            note = f' ({t["expected"]})' if r.get("expected") is True else (
+                f' ({t["unexpected"]})' if r.get("expected") is False else "")
+            lines.append(f'{r["ts_utc"].strftime("%H:%M:%S.%f")[:-3]} [{r["kind"]}] {(r.get("message") or "")[:160]}{note}')
+        if len(group) > 5:
+            lines.append(f"+{len(group) - 5} {t['more']}")
+        if is_cited:
+            lines.append(f"◀ {t['cited']}")
+        out.append(f'<g class="event{" cited" if is_cited else ""}"><title>{esc(chr(10).join(lines))}</title>')
+        if xb - xa > 2 and style not in ("fail", "transition", "drop"):
+            colour = "#c62828" if style == "bad" else "#5472d3"
+            ring = ' stroke="#111" stroke-width="2"' if is_cited else ""
+            out.append(f'<rect class="m burst" x="{xa - 5:.1f}" y="{ys - 5:.1f}" width="{xb - xa + 10:.1f}" height="10" '
+                       f'rx="5" fill="{colour}"{ring}/>')
+        else:
+            out.append(marker(style, (xa + xb) / 2, ys, is_cited))
+        crowded = any(xb < other - 5 < xb + 26 for other in starts[lane])
+        if len(group) > 1 and not crowded:
+            out.append(f'<text x="{xb + 8:.1f}" y="{ys + 4:.1f}" font-size="10" fill="#444">×{len(group)}</text>')
+        out.append("</g>")
+    # attempt start and failure, drawn last so they sit on top
+    xs = x_of(start)
+    out.append(f'<g class="start-marker"><line x1="{xs:.1f}" y1="{TOP - 4}" x2="{xs:.1f}" y2="{bottom}" stroke="#2e7d32" '
+               f'stroke-width="1.5" stroke-dasharray="4 3"/><text x="{xs + 3:.1f}" y="{TOP - 8}" fill="#2e7d32">'
+               f'{esc(t["start"])}</text></g>')
+    if failed is not None:
+        xf = x_of(failed)
+        code = attempt.get("error_code")
+        label = f'✕ {t["failure"]}' + (f' ({t["error"]} {code})' if code is not None else "")
+        anchor = "end" if xf > WIDTH - 200 else "start"
+        dx = -6 if anchor == "end" else 6
+        out.append(f'<g class="failure-marker"><title>{esc(failed.isoformat())} {esc(label)}</title>'
+                   f'<line x1="{xf:.1f}" y1="{TOP - 14}" x2="{xf:.1f}" y2="{bottom}" stroke="#c62828" stroke-width="2.5"/>'
+                   f'<polygon points="{xf - 6:.1f},{TOP - 20} {xf + 6:.1f},{TOP - 20} {xf:.1f},{TOP - 12}" fill="#c62828"/>'
+                   f'<text x="{xf + dx:.1f}" y="{TOP - 12}" text-anchor="{anchor}" fill="#c62828" font-weight="700">'
+                   f'{esc(label)}</text></g>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def legend(t: dict) -> str:
+    items = [("ok", t["legend_ok"]), ("bad", t["legend_bad"]), ("transition", t["legend_transition"]),
+             ("drop", t["legend_drop"]), ("fail", t["failure"])]
+    parts = [f'<span><svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">{marker(s, 8, 8, False)}'
+             f'</svg> {esc(label)}</span>' for s, label in items]
+    parts.append(f'<span><svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">{marker("ok", 8, 8, True)}'
+                 f'</svg> {esc(t["cited"])}</span>')
+    return '<div class="legend">' + "".join(parts) + "</div>"

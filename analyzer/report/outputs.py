@@ -1,0 +1,67 @@
+"""The report files one run can write besides stdout (``--csv``, ``--parquet``, ``--timesketch``, ``--html``).
+
+Why a module of its own: the CLI checks every output path *before* the
+analysis runs (so a typo costs nothing and no input is ever overwritten) and
+then writes them all; keeping both steps here keeps ``cli.py`` a thin layer.
+Any output that cannot be written raises :class:`OutputError`, which the CLI
+turns into exit status 2 (usage) with the option and path in the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from .write import OutputError, check_dir, check_file
+
+PARQUET_FILES = ("events.parquet", "incidents.parquet")
+
+
+@dataclass
+class Outputs:
+    csv: Path | None = None
+    parquet: Path | None = None
+    timesketch: Path | None = None
+    html: Path | None = None
+
+
+def preflight(outputs: Outputs, inputs: Iterable[Path]) -> None:
+    """Raise :class:`OutputError` for the first output that could not be written."""
+    inputs = [Path(p) for p in inputs]
+    for option, path in (("--csv", outputs.csv), ("--timesketch", outputs.timesketch), ("--html", outputs.html)):
+        if path is not None:
+            check_file(option, Path(path), inputs)
+    if outputs.parquet is not None:
+        check_dir("--parquet", Path(outputs.parquet), PARQUET_FILES, inputs)
+
+
+def write_all(analysis, outputs: Outputs, lang: str = "en") -> list[str]:
+    """Write every requested file; return notes for stderr (e.g. events left out of Timesketch)."""
+    notes: list[str] = []
+    option = ""
+    try:
+        if outputs.csv is not None:
+            option = f"--csv {outputs.csv}"
+            from .csv_out import write_csv
+            write_csv(analysis, Path(outputs.csv))
+        if outputs.parquet is not None:
+            option = f"--parquet {outputs.parquet}"
+            from .parquet_out import write_parquet
+            write_parquet(analysis, Path(outputs.parquet))
+        if outputs.timesketch is not None:
+            option = f"--timesketch {outputs.timesketch}"
+            from .timesketch import write_timesketch
+            dropped = write_timesketch(analysis, Path(outputs.timesketch))
+            if dropped:
+                notes.append(f"{option}: {dropped} event(s) without a UTC time left out (Timesketch needs one)")
+        if outputs.html is not None:
+            option = f"--html {outputs.html}"
+            from .html import write_html
+            write_html(analysis, Path(outputs.html), lang=lang)
+    except OSError as exc:
+        raise OutputError(f"{option}: cannot write: {exc.strerror or exc}") from exc
+    return notes
+
+
+__all__ = ["OutputError", "Outputs", "preflight", "write_all"]

@@ -1,0 +1,76 @@
+"""``--parquet DIR``: ``events.parquet`` and ``incidents.parquet`` for notebooks and SQL engines.
+
+Why these column types: the files must open unchanged in polars, DuckDB and
+Spark, so every column is a plain Parquet type. Enums become strings, times stay
+timestamps (``ts_utc``/``started_at``/``failed_at`` in UTC), and the incident's
+nested parts are lists of structs (``evidence``, ``alternatives``) or lists of
+strings (``rules``, ``remedy``, ``missing``), each also given as JSON text
+(``evidence_json``, ``alternatives_json``) for tools that prefer text.
+Files are Snappy-compressed (readable by every engine);
+``ecid`` stays an unsigned 64-bit integer (Spark reads it as DECIMAL(20,0)).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+
+from .write import atomic_write
+
+EVIDENCE = pl.Struct({"file": pl.String, "ts": pl.Datetime("us", "UTC"), "kind": pl.String, "text": pl.String,
+                      "line": pl.Int64, "record": pl.Int64, "rule": pl.String})
+ALTERNATIVE = pl.Struct({"id": pl.String, "confidence": pl.Float64, "why_not": pl.String})
+INCIDENT_SCHEMA = {
+    "host": pl.String, "file": pl.String, "attempt": pl.Int32, "error_code": pl.Int64,
+    "started_at": pl.Datetime("us", "UTC"), "failed_at": pl.Datetime("us", "UTC"),
+    "cause": pl.String, "confidence": pl.Float64, "code_meaning": pl.String, "code_grade": pl.String,
+    "rules": pl.List(pl.String), "remedy": pl.List(pl.String), "missing": pl.List(pl.String),
+    "evidence": pl.List(EVIDENCE), "alternatives": pl.List(ALTERNATIVE),
+    "evidence_json": pl.String, "alternatives_json": pl.String,
+}
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+def events_frame(analysis) -> pl.DataFrame:
+    return analysis.events.with_columns(pl.col("kind").cast(pl.String), pl.col("clock").cast(pl.String))
+
+
+def incidents_frame(analysis) -> pl.DataFrame:
+    rows = []
+    for inc in analysis.incidents:
+        evidence = [{"file": e["file"], "ts": _time(e.get("ts")), "kind": e["kind"], "text": e.get("text"),
+                     "line": e.get("line"), "record": e.get("record"), "rule": e.get("rule")} for e in inc.evidence]
+        rows.append({
+            "host": inc.host, "file": inc.file, "attempt": inc.attempt, "error_code": inc.error_code,
+            "started_at": inc.started_at, "failed_at": inc.failed_at, "cause": inc.cause,
+            "confidence": inc.confidence, "code_meaning": inc.code_meaning, "code_grade": inc.code_grade,
+            "rules": list(inc.rules), "remedy": list(inc.remedy), "missing": list(inc.missing),
+            "evidence": evidence, "alternatives": [dict(a) for a in inc.alternatives],
+            "evidence_json": json.dumps(inc.evidence, ensure_ascii=False),
+            "alternatives_json": json.dumps(inc.alternatives, ensure_ascii=False),
+        })
+    return pl.DataFrame(rows, schema=INCIDENT_SCHEMA)
+
+
+def _parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="snappy", statistics=True)
+    return buffer.getvalue()
+
+
+def write_parquet(analysis, directory: Path) -> list[Path]:
+    """Write both files into ``directory`` (created if missing); return their paths."""
+    directory = Path(directory)
+    directory.mkdir(exist_ok=True)
+    written = []
+    for name, frame in (("events.parquet", events_frame(analysis)), ("incidents.parquet", incidents_frame(analysis))):
+        atomic_write(directory / name, _parquet_bytes(frame))
+        written.append(directory / name)
+    return written

@@ -1,0 +1,69 @@
+"""``--timesketch PATH``: the timeline as JSON Lines that Timesketch imports as a sketch timeline.
+
+Why this shape: Timesketch's JSONL importer needs ``message``, ``datetime``
+(ISO-8601) and ``timestamp_desc`` on every line; any other key becomes a
+searchable attribute. We add ``timestamp`` (microseconds since the epoch, UTC),
+``data_type`` (``analyzer:<source>``) and every non-empty event column under
+its schema name, so a query such as ``kind:usb_io_error AND host:pc1`` works.
+Rows the diagnosis cited as evidence are tagged ``analyzer_evidence`` (and
+``failure`` for the failing result line) so they stand out in the sketch.
+Events without a UTC time cannot be placed on a timeline and are left out;
+:func:`to_jsonl` returns how many.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .flat import flat_events
+from .write import atomic_write
+
+#: What the time stamp of each source means, in Timesketch's own words.
+TIMESTAMP_DESC = {
+    "apple_restore": "Restore Log Line",
+    "windows_setupapi": "Setup Log Entry",
+    "windows_firewall": "Firewall Log Entry",
+}
+DEFAULT_DESC = "Event Logged"
+#: Keys Timesketch reserves or fills itself; event columns never overwrite them.
+RESERVED = {"message", "datetime", "timestamp", "timestamp_desc", "data_type", "tag"}
+
+
+def _cited(analysis) -> dict[tuple, set[str]]:
+    tags: dict[tuple, set[str]] = {}
+    for inc in analysis.incidents:
+        for e in inc.evidence:
+            key = (inc.host, e["file"], e.get("line"), e.get("record"))
+            tags.setdefault(key, set()).add("analyzer_evidence")
+            if e["kind"] == "result":
+                tags[key].add("failure")
+    return tags
+
+
+def to_jsonl(analysis) -> tuple[str, int]:
+    """The JSONL text and the number of events left out for lack of a time."""
+    flat = flat_events(analysis.events)
+    micros = analysis.events.get_column("ts_utc").dt.epoch("us").to_list()
+    tags = _cited(analysis)
+    lines, dropped = [], 0
+    for row, us in zip(flat.iter_rows(named=True), micros):
+        if row["ts_utc"] is None:
+            dropped += 1
+            continue
+        obj = {"message": row["message"] or str(row["kind"]), "datetime": row["ts_utc"], "timestamp": us,
+               "timestamp_desc": TIMESTAMP_DESC.get(row["format"], DEFAULT_DESC),
+               "data_type": f"analyzer:{row['format'] or 'unknown'}"}
+        obj.update({k: v for k, v in row.items() if v is not None and k not in RESERVED})
+        tag = tags.get((row["host"], row["file"], row["line"], row["record"]))
+        if tag:
+            obj["tag"] = sorted(tag)
+        lines.append(json.dumps(obj, ensure_ascii=False))
+    return "".join(line + "\n" for line in lines), dropped
+
+
+def write_timesketch(analysis, path: Path) -> int:
+    """Write the file; return how many events had no time and were left out."""
+    text, dropped = to_jsonl(analysis)
+    atomic_write(path, text.encode("utf-8"))
+    return dropped

@@ -1,0 +1,85 @@
+"""Writing report files: all-or-nothing, never over an input, with errors a person can act on.
+
+Why atomic: a reviewer who opens a half-written HTML or Parquet file after a
+crash or a full disk would read a wrong story; writing to a temporary name in
+the same folder and renaming means the file is either the old one or complete.
+Why the input check: outputs are often pointed into the evidence folder, and a
+forensic tool must never overwrite the evidence it was given.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+
+class OutputError(Exception):
+    """An output cannot be written; the message names the option and the path."""
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return (path.resolve().is_relative_to(folder.resolve())
+                or Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder)))
+    except OSError:
+        return False
+
+
+def check_file(option: str, path: Path, inputs: Iterable[Path]) -> None:
+    """Fail early (before analysis) when ``path`` cannot be written or would replace an input.
+
+    An existing file under an input folder counts as an input (the folder walk read it).
+    """
+    for given in inputs:
+        exists = path.exists() or path.is_symlink()
+        if _same(path, given) or (given.is_dir() and exists and _inside(path, given)):
+            raise OutputError(f"{option} {path}: is one of the input files; refusing to overwrite evidence")
+    if path.is_dir():
+        raise OutputError(f"{option} {path}: is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise OutputError(f"{option} {path}: folder {path.parent} does not exist")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise OutputError(f"{option} {path}: not writable")
+
+
+def check_dir(option: str, path: Path, names: Iterable[str], inputs: Iterable[Path]) -> None:
+    """As :func:`check_file` for a folder that will hold ``names`` (created if missing, parent must exist)."""
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{option} {path}: exists and is not a directory")
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise OutputError(f"{option} {path}: folder {path.parent} does not exist")
+        if not os.access(path.parent, os.W_OK):
+            raise OutputError(f"{option} {path}: folder {path.parent} is not writable")
+        return
+    for name in names:
+        check_file(option, path / name, inputs)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
