@@ -1,0 +1,172 @@
+"""Event Viewer "Save as Text (Tab delimited)" and "Save as CSV" exports
+(grammar/windows_eventviewer_table.lark for the header and cell shapes).
+
+Five header labels (localised: ``Level/Date and Time/Source/Event ID/Task Category``,
+Japanese ``レベル/日付と時刻/ソース/イベント ID/タスクのカテゴリ``) but six fields per
+row: the message is the unlabeled last column. Multi-line messages are quoted
+CSV-style (raw CR/LF inside, ``""`` for a quote), so records are split with the
+stdlib ``csv`` module, never by lines. Dates are in the user's culture, local,
+no zone; the day/month order is decided once per file (see
+:func:`analyzer.sources._windows_text.resolve_dates`) and reported in
+``report.clock``. No channel is exported: the file does not say which log it
+came from.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import polars as pl
+
+from .. import winevent
+from ..grammars import load
+from ..model import Note
+from ._base import Input, Parsed, Source, add_note
+from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
+
+#: Header label sets known to be Event Viewer's (English, Japanese). Other UI languages
+#: are recognised by structure: 5 labels and a first row whose cells have the shapes.
+KNOWN_HEADERS = (
+    ("Level", "Date and Time", "Source", "Event ID", "Task Category"),
+    ("レベル", "日付と時刻", "ソース", "イベント ID", "タスクのカテゴリ"),
+)
+
+csv.field_size_limit(1 << 30)
+
+
+def _delimiter(first_line: str) -> str | None:
+    if first_line.count("\t") >= 4:
+        return "\t"
+    if first_line.count(",") >= 4:
+        return ","
+    if first_line.count(";") >= 4:
+        return ";"
+    return None
+
+
+def _split(text: str, delim: str, limit: int | None = None) -> list[tuple[int, list[str]]]:
+    """CSV records with the 1-based physical line each starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"', doublequote=True, strict=False)
+    out = []
+    start = 1
+    try:
+        for row in reader:
+            out.append((start, row))
+            start = reader.line_num + 1
+            if limit and len(out) >= limit:
+                break
+    except csv.Error as exc:  # NUL bytes and the like: keep what was read
+        out.append((start, ["\x00csv-error", str(exc)]))
+    return out
+
+
+def _header_ok(cells: list[str]) -> bool:
+    cells = [c.strip() for c in cells]
+    while cells and cells[-1] == "":
+        cells.pop()
+    if len(cells) != 5 or any(not c for c in cells):
+        return False
+    return load("windows_eventviewer_table").match_shape("\t".join(cells)) is not None
+
+
+def _row_shapes_ok(cells: list[str]) -> bool:
+    if len(cells) < 5:
+        return False
+    grammar = load("windows_eventviewer_table")
+    date = grammar.match_shape(cells[1].strip())
+    eid = grammar.match_shape(cells[3].strip())
+    return bool(date and date.name.startswith("datetime") and eid and eid.name == "event_id")
+
+
+class EventViewerTable(Source):
+    name = "windows_eventviewer_table"
+    description = "Event Viewer 'Save as Text (Tab delimited)' / 'Save as CSV' export"
+
+    def sniff(self, item: Input) -> bool:
+        try:
+            text = item.head_text
+            first = text.split("\n", 1)[0].rstrip("\r")
+            delim = _delimiter(first)
+            if delim is None:
+                return False
+            rows = _split(text, delim, limit=3)
+            if not rows or not _header_ok(rows[0][1]):
+                return False
+            header = tuple(c.strip() for c in rows[0][1][:5])
+            if header in KNOWN_HEADERS:
+                return True
+            # unknown UI language: the first data row must have the cell shapes
+            return len(rows) > 1 and _row_shapes_ok(rows[1][1])
+        except Exception:  # noqa: BLE001 - sniffers never raise
+            return False
+
+    def parse(self, item: Input) -> Parsed:
+        decoded = item.decoded
+        report = self.new_report(item, decoded.encoding)
+        if decoded.replaced:
+            report.errors.append(Note(item.display, f"{decoded.replaced} undecodable byte sequence(s) replaced",
+                                      severity="warning"))
+        text = decoded.text
+        first = text.split("\n", 1)[0].rstrip("\r")
+        delim = _delimiter(first) or "\t"
+        rows = _split(text, delim)
+        counter: dict = {}
+
+        def note(message, line=None, record=None, excerpt=None, severity="error"):
+            add_note(report, Note(item.display, message, line=line, record=record, excerpt=excerpt,
+                                  severity=severity), counter)
+
+        if not rows:
+            return Parsed(winevent.normalise(winevent.raw_frame([])), report)
+        body = rows[1:]
+        kept: list[dict] = []
+        for ordinal, (line, cells) in enumerate(body, start=1):
+            if cells and cells[0] == "\x00csv-error":
+                note(f"CSV structure broken, rest of file not read: {cells[1]}", line=line)
+                report.skipped += 1
+                continue
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            report.records += 1
+            if len(cells) < 5:
+                note(f"record skipped: {len(cells)} field(s), expected 6", line=line, record=ordinal,
+                     excerpt=delim.join(cells)[:120])
+                report.skipped += 1
+                continue
+            eid = cells[3].strip()
+            eid_n = ascii_int(eid)
+            if eid_n is None or eid_n < 0:
+                note(f"record skipped: Event ID {eid!r} is not a number", line=line, record=ordinal,
+                     excerpt=delim.join(cells)[:120])
+                report.skipped += 1
+                continue
+            message = delim.join(cells[5:]) if len(cells) > 6 else (cells[5] if len(cells) > 5 else None)
+            if message is not None:
+                message = message.replace("\r\n", "\n").replace("\r", "\n").strip() or None
+            task = cells[4].strip()
+            kept.append({
+                "record": ordinal, "line": line, "ts_raw": cells[1].strip() or None,
+                "provider": cells[2].strip() or None, "event_id": eid_n,
+                "level": level_of(cells[0]), "level_text": cells[0].strip(),
+                "data": data_from_dict({"Level": cells[0].strip() or None, "Task Category": task or None}),
+                "message": message,
+            })
+        dates = resolve_dates([r["ts_raw"] for r in kept], [r["line"] for r in kept])
+        report.clock.update(dates.clock)
+        for i in dates.bad:
+            r = kept[i]
+            note(f"record kept without a time: {r['ts_raw']!r} is not a date and time", line=r["line"],
+                 record=r["record"], severity="warning")
+        for r, ts in zip(kept, dates.values):
+            r["ts_wall"] = ts
+            r["clock"] = "local" if r["ts_raw"] else None
+            r.pop("level_text")
+        if counter.get("more"):
+            report.errors.append(Note(item.display, f"{counter['more']} more notes not listed", severity="warning"))
+        raw = winevent.raw_frame(pl.DataFrame(kept, schema_overrides={"ts_wall": pl.Datetime("us")}, strict=False)
+                                 if kept else [])
+        return Parsed(winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format")), report)
+
+
+SOURCE = EventViewerTable()

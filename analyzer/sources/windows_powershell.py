@@ -1,0 +1,335 @@
+"""PowerShell ``Get-WinEvent`` exports: ``| Format-List`` and ``| Export-Csv``
+(grammar/windows_powershell.lark; reference §6).
+
+Format-List: ``Name : value`` lines with names padded before the colon, a blank
+line between records, values continued on lines indented to the value column and
+wrapped at the console width. Wrapping is undone per continuation line from the
+file's own wrap width *W* (the longest line, when several lines come close to
+it): a previous line exactly *W* long whose last word and the next line's first
+word together exceed a whole line was cut inside a token (joined directly); a
+previous line too full to take the next line's first word was word-wrapped
+(joined with a space); anything else is a real line break of the message. This
+is a heuristic: a message line that really ends where a wrap would have fallen
+is joined.
+
+Export-Csv: optional ``#TYPE …EventLogRecord`` line, a header naming properties
+(all 27 of ``EventLogRecord`` or a selection such as
+``TimeCreated,Id,LevelDisplayName,Message``), quoted values; split with the csv
+module. EventData is not in the file (only Message).
+
+``TimeCreated`` is the user's culture, local, no zone; day/month order is decided
+per file like the Event Viewer exports and reported in ``report.clock``.
+Legacy ``Get-EventLog`` property names (TimeGenerated, Source, EventID,
+EntryType, Index) are mapped too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import polars as pl
+
+from .. import winevent
+from ..grammars import load
+from ..model import Note
+from ..textio import split_lines
+from ._base import Input, Parsed, Source, add_note
+from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
+
+#: Property (lower-case) → raw-frame column. Everything else goes to ``data``.
+COLUMNS: dict[str, str] = {
+    "timecreated": "ts", "timegenerated": "ts",
+    "providername": "provider", "source": "provider",
+    "id": "event_id", "eventid": "event_id",
+    "logname": "channel", "level": "level", "leveldisplayname": "level_word", "entrytype": "level_word",
+    "machinename": "computer", "recordid": "record", "index": "record", "message": "message",
+}
+
+#: Every property name of EventLogRecord (Export-Csv header order) and of EventLogEntry.
+KNOWN_PROPERTIES = {
+    "message", "id", "version", "qualifiers", "level", "task", "opcode", "keywords", "recordid", "providername",
+    "providerid", "logname", "processid", "threadid", "machinename", "userid", "timecreated", "activityid",
+    "relatedactivityid", "containerlog", "matchedqueryids", "bookmark", "leveldisplayname", "opcodedisplayname",
+    "taskdisplayname", "keywordsdisplaynames", "properties",
+    "eventid", "data", "index", "category", "categorynumber", "entrytype", "source", "replacementstrings",
+    "instanceid", "timegenerated", "timewritten", "username", "site", "container",
+}
+
+csv.field_size_limit(1 << 30)
+
+
+def _grammar():
+    return load("windows_powershell")
+
+
+def _csv_delim(line: str) -> str:
+    return max((",", ";", "\t"), key=line.count)
+
+
+def _csv_header(line: str) -> list[str] | None:
+    try:
+        cells = next(csv.reader([line], delimiter=_csv_delim(line)))
+    except (csv.Error, StopIteration):
+        return None
+    names = [c.strip() for c in cells]
+    low = [n.lower() for n in names]
+    if len(names) < 3 or not ({"id", "eventid", "instanceid"} & set(low)) or not ({"timecreated", "timegenerated"} & set(low)):
+        return None
+    known = sum(1 for n in low if n in KNOWN_PROPERTIES)
+    return names if known >= 0.75 * len(names) else None
+
+
+class PowerShellEvents(Source):
+    name = "windows_powershell"
+    description = "Get-WinEvent | Format-List or | Export-Csv export"
+
+    def sniff(self, item: Input) -> bool:
+        try:
+            return self._kind(item.head_text) is not None
+        except Exception:  # noqa: BLE001 - sniffers never raise
+            return False
+
+    def _kind(self, text: str) -> str | None:
+        lines = [ln for ln in text.splitlines()[:60]]
+        nonblank = [ln for ln in lines if ln.strip()]
+        if not nonblank:
+            return None
+        first = nonblank[0]
+        grammar = _grammar()
+        shape = grammar.match_shape(first)
+        if shape and shape.name == "type":
+            typename = first.split(None, 1)[1].strip() if " " in first else ""
+            if typename.endswith(("Eventing.Reader.EventLogRecord", "System.Diagnostics.EventLogEntry")):
+                return "csv"
+            return None
+        if _csv_header(first):
+            return "csv"
+        # Format-List: the first record's property lines name EventLogRecord properties
+        names = []
+        for ln in nonblank[:40]:
+            sh = grammar.match_shape(ln)
+            if sh is None or sh.name not in ("property", "continuation"):
+                break
+            if sh.name == "property":
+                name = ln.split(":", 1)[0].strip().lower()
+                if name in names:
+                    break
+                names.append(name)
+        if not names or names[0] not in KNOWN_PROPERTIES:
+            return None
+        known = [n for n in names if n in KNOWN_PROPERTIES]
+        if len(known) >= 2 and ({"id", "eventid", "instanceid"} & set(known)) and len(known) >= 0.75 * len(names):
+            return "list"
+        return None
+
+    def parse(self, item: Input) -> Parsed:
+        decoded = item.decoded
+        report = self.new_report(item, decoded.encoding)
+        if decoded.replaced:
+            report.errors.append(Note(item.display, f"{decoded.replaced} undecodable byte sequence(s) replaced",
+                                      severity="warning"))
+        counter: dict = {}
+
+        def note(message, line=None, record=None, excerpt=None, severity="error"):
+            add_note(report, Note(item.display, message, line=line, record=record, excerpt=excerpt,
+                                  severity=severity), counter)
+
+        kind = self._kind(decoded.text[:65536]) or "list"
+        if kind == "csv":
+            records = self._csv_records(decoded.text, report, note)
+        else:
+            records = self._list_records(decoded.text, report, note)
+        rows = []
+        for rec in records:
+            report.records += 1
+            props, line, ordinal = rec["props"], rec["line"], rec["ordinal"]
+            mapped: dict = {}
+            data: dict = {}
+            for name, value in props.items():
+                if name.lower() == "instanceid":
+                    # Get-EventLog's InstanceId is the event id with qualifiers, not a device
+                    # instance (which is what an "InstanceId" data field means to winevent)
+                    data["EventInstanceId"] = value
+                    continue
+                col = COLUMNS.get(name.lower())
+                if col and col not in mapped:
+                    mapped[col] = value
+                else:
+                    data[name] = value
+            eid = (mapped.get("event_id") or "").strip()
+            instance = ascii_int(data.get("EventInstanceId"))
+            if not eid and instance is not None:
+                # Get-EventLog: InstanceId carries the qualifiers in its high bits
+                eid = str(instance & 0xFFFF)
+            eid_n = ascii_int(eid)
+            if eid_n is None:
+                why = "no Id property" if "event_id" not in mapped else f"Id {eid!r} is not a number"
+                note(f"record skipped: {why}", line=line, record=ordinal)
+                report.skipped += 1
+                continue
+            level = level_of(mapped.get("level")) if mapped.get("level") else None
+            if level is None and mapped.get("level_word"):
+                level = level_of(mapped["level_word"])
+            if mapped.get("level_word"):
+                data.setdefault("LevelDisplayName", mapped["level_word"])
+            record_id = ascii_int(mapped.get("record"))
+            message = mapped.get("message")
+            rows.append({
+                "record": record_id if record_id is not None and record_id >= 0 else ordinal,
+                "line": line,
+                "ts_raw": (mapped.get("ts") or "").strip() or None,
+                "channel": (mapped.get("channel") or "").strip() or None,
+                "provider": (mapped.get("provider") or "").strip() or None,
+                "event_id": eid_n,
+                "level": level,
+                "computer": (mapped.get("computer") or "").strip() or None,
+                "data": data_from_dict({k: v for k, v in data.items() if v not in (None, "")}),
+                "message": message.strip() if message and message.strip() else None,
+            })
+        dates = resolve_dates([r["ts_raw"] for r in rows], [r["line"] for r in rows])
+        report.clock.update(dates.clock)
+        for i in dates.bad:
+            note(f"record kept without a time: {rows[i]['ts_raw']!r} is not a date and time", line=rows[i]["line"],
+                 record=rows[i]["record"], severity="warning")
+        for r, ts in zip(rows, dates.values):
+            r["ts_wall"] = ts
+            r["clock"] = "local" if r["ts_raw"] else None
+        if counter.get("more"):
+            report.errors.append(Note(item.display, f"{counter['more']} more notes not listed", severity="warning"))
+        raw = winevent.raw_frame(pl.DataFrame(rows, schema_overrides={"ts_wall": pl.Datetime("us")}, strict=False)
+                                 if rows else [])
+        return Parsed(winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format")), report)
+
+    # -- Export-Csv ----------------------------------------------------------------------
+    def _csv_records(self, text: str, report, note) -> list[dict]:
+        reader_src = io.StringIO(text, newline="")
+        first = reader_src.readline()
+        offset = 0
+        if first.startswith("#TYPE"):
+            offset = 1
+        else:
+            reader_src.seek(0)
+        pos = reader_src.tell()
+        header_line = reader_src.readline()
+        reader_src.seek(pos)
+        delim = _csv_delim(header_line)
+        reader = csv.reader(reader_src, delimiter=delim, quotechar='"', doublequote=True, strict=False)
+        out: list[dict] = []
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            note(f"CSV header not readable: {exc}", line=offset + 1)
+            return out
+        if not header:
+            return out
+        header = [h.strip() for h in header]
+        start = offset + reader.line_num + 1
+        ordinal = 0
+        try:
+            for cells in reader:
+                line = start
+                start = offset + reader.line_num + 1
+                if not cells or all(not c.strip() for c in cells):
+                    continue
+                ordinal += 1
+                if len(cells) != len(header):
+                    note(f"record has {len(cells)} field(s), the header {len(header)}", line=line, record=ordinal,
+                         excerpt=delim.join(cells)[:120], severity="warning")
+                    if len(cells) < len(header) and len(cells) < 2:
+                        report.records += 1
+                        report.skipped += 1
+                        continue
+                props = {h: c for h, c in zip(header, cells) if h}
+                props = {k: v.replace("\r\n", "\n").replace("\r", "\n") for k, v in props.items()}
+                out.append({"props": props, "line": line, "ordinal": ordinal})
+        except csv.Error as exc:
+            note(f"CSV structure broken, rest of file not read: {exc}", line=start)
+            report.skipped += 1
+        return out
+
+    # -- Format-List ---------------------------------------------------------------------
+    def _list_records(self, text: str, report, note) -> list[dict]:
+        lines = split_lines(text)
+        ex = _grammar().extract(pl.Series("text", lines, dtype=pl.String))
+        shapes = ex.get_column("shape").to_list()
+        names = ex.get_column("name").to_list()
+        values = ex.get_column("value").to_list()
+        indents = ex.get_column("indent").to_list()
+        conts = ex.get_column("continued").to_list()
+        lens = [len(ln) for ln, sh in zip(lines, shapes) if sh in ("property", "continuation")]
+        width = max(lens) if lens else 0
+        near = sum(1 for n in lens if n >= width - 12) if width else 0
+        wrapping = width >= 60 and near >= 2
+        if wrapping:
+            report.errors.append(Note(report.path, f"continuation lines rejoined for a console width of {width}",
+                                      severity="info"))
+        out: list[dict] = []
+        current: dict | None = None
+        prop: str | None = None
+        value_col = 0
+        parts: list[str] = []
+        prev_len = 0
+        blanks = 0
+        unrec = 0
+
+        def close_prop():
+            nonlocal prop, parts
+            if current is not None and prop is not None:
+                current["props"][prop] = "".join(parts)
+            prop, parts = None, []
+
+        def close_record():
+            nonlocal current
+            close_prop()
+            if current is not None and current["props"]:
+                out.append(current)
+            current = None
+
+        for i, shape in enumerate(shapes):
+            lineno = i + 1
+            if shape == "blank":
+                blanks += 1
+                continue
+            if shape == "property":
+                name = names[i]
+                if blanks or current is None or name in current["props"] or name == prop:
+                    close_record()
+                    current = {"props": {}, "line": lineno, "ordinal": len(out) + 1}
+                else:
+                    close_prop()
+                blanks = 0
+                prop = name
+                raw_value = values[i] or ""
+                parts = [raw_value[1:] if raw_value.startswith(" ") else raw_value]
+                value_col = lines[i].index(":") + 2
+                prev_len = len(lines[i])
+                continue
+            if shape == "continuation" and prop is not None:
+                extra = " " * max(0, len(indents[i]) - value_col)
+                piece = extra + (conts[i] or "")
+                if blanks:
+                    parts.append("\n" * (blanks + 1) + piece)
+                elif wrapping and prev_len >= width:
+                    # a full line: a token longer than a whole line was cut here, or a word
+                    # ended exactly at the width (the two halves would then fit on one line)
+                    last = lines[i - 1].rsplit(" ", 1)[-1]
+                    first = piece.split(" ", 1)[0]
+                    parts.append(piece if len(last) + len(first) > width - value_col else " " + piece)
+                elif wrapping and not extra and prev_len + 1 + len(piece.split(" ", 1)[0]) > width:
+                    parts.append(" " + piece)  # word wrap
+                else:
+                    parts.append("\n" + piece)
+                blanks = 0
+                prev_len = len(lines[i])
+                continue
+            # a line that fits no Format-List shape
+            unrec += 1
+            note("line is not part of a Format-List record", line=lineno, excerpt=lines[i][:120])
+            blanks = 0
+        close_record()
+        report.unrecognised += unrec
+        return out
+
+
+SOURCE = PowerShellEvents()
