@@ -87,33 +87,36 @@ def _offset_zone(hours: float) -> str:
     return format_offset(dt.timedelta(hours=hours))
 
 
-#: Kinds whose times mark the Apple device appearing or leaving, seen by several sources.
-ANCHOR_KINDS = ("device_connect", "device_disconnect", "driver_install")
+#: Kinds of events that several sources record at the same instant (the iPhone arriving or
+#: leaving, a driver install, a service crash seen in evtx and in a text export, ...).
+#: Only events of the same kind are paired.
+ANCHOR_KINDS = ("device_connect", "device_disconnect", "driver_install", "driver_failure", "service_state",
+                "service_crash", "app_crash", "power")
 ANCHOR_TOLERANCE_S = 10
 CANDIDATE_STEPS = range(-14 * 4, 14 * 4 + 1)  # quarter hours from UTC-14 to UTC+14
 
 
 def _anchors(frame: pl.DataFrame) -> pl.DataFrame:
-    apple = (pl.col("usb_vid") == "05AC") | pl.col("attempt").is_not_null()
-    return frame.filter(pl.col("kind").cast(pl.String).is_in(list(ANCHOR_KINDS)) & apple & pl.col("ts_wall").is_not_null())
+    return frame.filter(pl.col("kind").cast(pl.String).is_in(list(ANCHOR_KINDS)) & pl.col("ts_wall").is_not_null())
 
 
 def infer_offset(local: pl.DataFrame, reference: pl.DataFrame) -> tuple[dt.timedelta, int] | None:
     """The whole-quarter-hour offset that lines up ``local`` wall times with ``reference`` UTC times.
 
-    ``local``/``reference`` are anchor rows (Apple device arrivals/removals/driver installs).
+    ``local``/``reference`` are anchor rows; only rows of the same kind are paired.
     Returns (offset, matches) for the best candidate, or None when no candidate matches at
     least two events or the best is not unique — a single coincidence is not evidence.
     """
     if local.height == 0 or reference.height == 0:
         return None
-    ref = (reference.select(pl.col("ts_utc").dt.replace_time_zone(None).alias("t")).drop_nulls().sort("t")
-           .with_columns(pl.col("t").alias("ref_t")))
-    loc = local.select(pl.col("ts_wall").alias("wall")).drop_nulls()
+    ref = (reference.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").dt.replace_time_zone(None).alias("t"))
+           .drop_nulls().sort("kind", "t").with_columns(pl.col("t").alias("ref_t")))
+    loc = local.select(pl.col("kind").cast(pl.String), pl.col("ts_wall").alias("wall")).drop_nulls()
     scores: list[tuple[int, int]] = []
     for step in CANDIDATE_STEPS:
-        shifted = loc.with_columns((pl.col("wall") - pl.duration(minutes=15 * step)).alias("t")).sort("t")
-        joined = shifted.join_asof(ref, on="t", strategy="nearest", tolerance=f"{ANCHOR_TOLERANCE_S}s")
+        shifted = loc.with_columns((pl.col("wall") - pl.duration(minutes=15 * step)).alias("t")).sort("kind", "t")
+        joined = shifted.join_asof(ref, on="t", by="kind", strategy="nearest", tolerance=f"{ANCHOR_TOLERANCE_S}s",
+                                   check_sortedness=False)
         scores.append((joined.get_column("ref_t").is_not_null().sum(), step))
     scores.sort(reverse=True)
     best, step = scores[0]
@@ -124,11 +127,13 @@ def infer_offset(local: pl.DataFrame, reference: pl.DataFrame) -> tuple[dt.timed
 
 def _skew(frame: pl.DataFrame, reference: pl.DataFrame) -> float | None:
     """Median seconds by which ``frame``'s anchor events trail the reference's (after conversion)."""
-    a = _anchors(frame).select(pl.col("ts_utc").alias("t")).drop_nulls().sort("t")
-    b = reference.select(pl.col("ts_utc").alias("t"), pl.col("ts_utc").alias("ref_t")).drop_nulls().sort("t")
+    a = _anchors(frame).select(pl.col("kind").cast(pl.String), pl.col("ts_utc").alias("t")).drop_nulls().sort("kind", "t")
+    b = (reference.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").alias("t"), pl.col("ts_utc").alias("ref_t"))
+         .drop_nulls().sort("kind", "t"))
     if a.height == 0 or b.height == 0:
         return None
-    joined = a.join_asof(b, on="t", strategy="nearest", tolerance=f"{ANCHOR_TOLERANCE_S}s").drop_nulls("ref_t")
+    joined = a.join_asof(b, on="t", by="kind", strategy="nearest", tolerance=f"{ANCHOR_TOLERANCE_S}s",
+                         check_sortedness=False).drop_nulls("ref_t")
     if joined.height == 0:
         return None
     return round(float(joined.select(((pl.col("t") - pl.col("ref_t")).dt.total_milliseconds() / 1000).median()).item()), 3)
@@ -199,7 +204,7 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
         if found:
             offset, matches = found
             zone = format_offset(offset)
-            how = f"aligned {matches} Apple device events with {', '.join(names)}"
+            how = f"aligned {matches} events with {', '.join(names)}"
             decisions[path] = (zone, how, zone)
             converted[path] = convert(path, zone, zone)
             learnt.setdefault(host_of(path), (zone, f"learnt from {path} ({how})"))

@@ -52,11 +52,12 @@ def test_tz_option_wins_and_handles_dst():
     assert reps[0].clock["local_zone_how"] == "--tz"
 
 
-def test_local_file_zone_inferred_from_apple_device_events_in_a_utc_source():
-    # Windows DFUM (UTC) saw the iPhone arrive at these instants; setupapi (local, UTC+9) logged installs.
+def test_local_file_zone_inferred_from_events_seen_by_a_utc_source():
+    # Kernel-PnP (UTC) configured the iPhone at these instants; setupapi (local, UTC+9) logged the installs.
     utc_times = [0, 95, 3700]
     apple = {"usb_vid": "05AC"}
-    ev = conform([row("dfum.evtx", t, "utc", "device_connect", **apple) for t in utc_times]
+    ev = conform([row("dfum.evtx", t, "utc", "driver_install", **apple) for t in utc_times]
+                 + [row("dfum.evtx", t, "utc", "power") for t in (10, 20)]
                  + [row("setupapi.dev.log", t + 9 * 3600 + 2, "local", "driver_install", **apple) for t in utc_times]
                  + [row("setupapi.dev.log", 50, "local", "generic")])
     reps = [FileReport(path="dfum.evtx", format="windows_evtx", host="pc"),
@@ -64,7 +65,7 @@ def test_local_file_zone_inferred_from_apple_device_events_in_a_utc_source():
     out = normalise(ev, reps)
     setup = reps[1].clock
     assert setup["local_zone"] == "+09:00"
-    assert setup["local_zone_how"] == "aligned 3 Apple device events with dfum.evtx"
+    assert setup["local_zone_how"] == "aligned 3 events with dfum.evtx"
     assert setup["skew_s"] == {"dfum.evtx": 2.0}
     first = out.filter((pl.col("file") == "setupapi.dev.log") & (pl.col("kind") == "driver_install")).item(0, "ts_utc")
     assert first == (BASE + dt.timedelta(seconds=2)).replace(tzinfo=dt.timezone.utc)
@@ -85,7 +86,7 @@ def test_single_coincidence_is_not_enough_and_machine_zone_is_flagged():
 def test_events_of_another_host_are_not_used_for_inference():
     apple = {"usb_vid": "05AC"}
     local = conform([row("s.log", t + 3600, "local", "driver_install", **apple) for t in (0, 60, 600)])
-    other = conform([{**row("d.evtx", t, "utc", "device_connect", **apple), "host": "other"} for t in (0, 60, 600)])
+    other = conform([{**row("d.evtx", t, "utc", "driver_install", **apple), "host": "other"} for t in (0, 60, 600)])
     assert infer_offset(local, pl.concat([other]).with_columns(pl.col("ts_wall").dt.replace_time_zone("UTC").alias("ts_utc"))) is not None
     reps = [FileReport(path="s.log", format="windows_setupapi", host="pc"), FileReport(path="d.evtx", format="windows_evtx", host="other")]
     normalise(pl.concat([local, other]), reps)
