@@ -122,9 +122,10 @@ def conform(frame: pl.DataFrame | Iterable[Mapping[str, Any]] | None) -> pl.Data
     if unknown:
         raise KeyError(f"columns not in EVENT_SCHEMA: {sorted(unknown)}")
     exprs = []
+    schema = frame.schema  # built once: it is a costly object and this runs for every file
     for name, dtype in EVENT_SCHEMA.items():
-        if name in frame.columns:
-            exprs.append(pl.col(name).cast(dtype, strict=False) if frame.schema[name] != dtype else pl.col(name))
+        if name in schema:
+            exprs.append(pl.col(name).cast(dtype, strict=False) if schema[name] != dtype else pl.col(name))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
     return frame.select(exprs)

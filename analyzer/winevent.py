@@ -35,9 +35,12 @@ so it works on any Windows UI language (reference/windows-events.md).
 
 from __future__ import annotations
 
+import functools
+import os
+
 import polars as pl
 
-from .model import conform
+from .model import EVENT_SCHEMA, conform
 
 APPLE_VID = "05AC"
 
@@ -87,22 +90,59 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def raw_frame(rows: list[dict] | pl.DataFrame) -> pl.DataFrame:
-    """Bring a list of raw record dicts (or a frame) to RAW_SCHEMA."""
-    if isinstance(rows, pl.DataFrame):
+def raw_frame(rows: list[dict] | pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """Bring a list of raw record dicts (or a frame) to RAW_SCHEMA. A LazyFrame stays lazy."""
+    if isinstance(rows, (pl.DataFrame, pl.LazyFrame)):
         frame = rows
     elif rows:
         frame = pl.DataFrame(rows, strict=False, infer_schema_length=None)
     else:
         frame = pl.DataFrame(schema=RAW_SCHEMA)
+    names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
     cols = []
     for name, dtype in RAW_SCHEMA.items():
-        cols.append(pl.col(name).cast(dtype, strict=False) if name in frame.columns else pl.lit(None, dtype=dtype).alias(name))
+        cols.append(pl.col(name).cast(dtype, strict=False) if name in names else pl.lit(None, dtype=dtype).alias(name))
     return frame.select(cols)
 
 
+#: The data fields normalise reads. They are decoded from ``data`` in ONE vectorised JSON pass
+#: (``json_path_match`` per field re-parses every row and cost 10x the evtx parse itself).
+_FIELD_NAMES = (
+    "RequestMinorCode", "RequestMajorCode", "InstanceId", "DeviceInstanceId", "DeviceInstanceID", "DeviceInstance",
+    "DriverName", "ServiceName", "param1", "AppName", "RuleName", "Application", "VolumeName", "1", "6", "Binary",
+    "InstallStatus", "AddServiceStatus", "Status", "FinalStatus", "param2", "param3",
+)
+
+
+def _fcol(name: str) -> str:
+    return f"_f_{name}"
+
+
 def _field(name: str) -> pl.Expr:
+    if name in _FIELD_NAMES:
+        return pl.col(_fcol(name))
     return pl.col("data").str.json_path_match(f"$.{name}")
+
+
+def _decode_fields(frame, fast: bool = True):
+    """Add one ``_f_<name>`` String column per name in _FIELD_NAMES (top-level keys of ``data``).
+
+    Works on a DataFrame or a LazyFrame. Numbers and booleans come out as their JSON text, as
+    ``json_path_match`` gives them; only rows that mention one of the names are decoded. With
+    ``fast`` the JSON is decoded once per row; a row whose field is an object/array (or whose
+    data is not JSON) makes that decoder refuse the whole column, so callers retry with
+    ``fast=False`` (``json_path_match`` per field: slow, same result).
+    """
+    hinted = pl.when(pl.col("data").str.contains_any([f'"{n}":' for n in _FIELD_NAMES])).then(pl.col("data"))
+    # can this row carry Apple IDs at all (data or rendered message)? see normalise
+    apple = (pl.col("data").str.contains_any(_APPLE_HINTS, ascii_case_insensitive=True).fill_null(False)
+             | pl.col("message").str.contains_any(_APPLE_HINTS, ascii_case_insensitive=True).fill_null(False))
+    frame = frame.with_columns(apple.alias("_hint"))
+    if fast:
+        struct = hinted.str.json_decode(pl.Struct({n: pl.String for n in _FIELD_NAMES}))
+        return frame.with_columns(struct.alias("_f")).with_columns(
+            [pl.col("_f").struct.field(n).alias(_fcol(n)) for n in _FIELD_NAMES]).drop("_f")
+    return frame.with_columns([hinted.str.json_path_match(f"$.{n}").alias(_fcol(n)) for n in _FIELD_NAMES])
 
 
 def _kind_expr() -> pl.Expr:
@@ -129,35 +169,115 @@ def _subject_expr() -> pl.Expr:
     return pl.coalesce(candidates)
 
 
+#: A device instance ID inside rendered text (language independent), without trailing punctuation.
+_INSTANCE_IN_TEXT = (r"((?:USB|HID|SWD|ACPI|PCI|ROOT|USBSTOR|BTHENUM|WPDBUSENUMROOT|SCSI)\\"
+                     r"[^\s\u3001\u3002,;\"'<>]*[^\s\u3001\u3002,;\"'<>.])")
+
+
+def _subject_from_message() -> pl.Expr:
+    """Fallback for exports that carry only the rendered message (wevtutil text, Event Viewer
+    TSV/CSV, Get-WinEvent): a device instance ID, a known Apple service name, or for crash
+    reports the first ``*.exe`` in the text. These tokens are not localised."""
+    msg = pl.col("message")
+    services = "|".join(sorted((s.replace(" ", r"\s") for s in APPLE_SERVICES), key=len, reverse=True))
+    exe = msg.str.extract(r"(?i)([A-Za-z0-9_.-]+\.exe)\b", 1)
+    return pl.coalesce([
+        msg.str.extract(_INSTANCE_IN_TEXT, 1),
+        pl.when(pl.col("kind") == "app_crash").then(exe).otherwise(pl.lit(None, dtype=pl.String)),
+        msg.str.extract(f"(?i)({services})", 1),
+    ])
+
+
 def _scm_state_expr() -> pl.Expr:
     """SCM 7036 writes ``<service key>/<state>`` as UTF-16LE hex in Binary; the state digit
     (1 stopped, 4 running) is language independent, unlike param2's localised word."""
     return _field("Binary").str.to_uppercase().str.extract(r"2F00(3[0-9])00(?:0000)?$", 1).str.slice(1, 1).cast(pl.Int64, strict=False)
 
 
-def normalise(raw: pl.DataFrame) -> pl.DataFrame:
-    """Turn a raw record frame into event-table rows (vectorised; one pass of expressions)."""
-    frame = raw_frame(raw)
-    if frame.height == 0:
-        return conform(None)
-    frame = frame.with_columns(
-        pl.col("data").fill_null("{}"),
-        _kind_expr().alias("kind"),
+#: How the queries here are run. polars' default optimiser + streaming engine made these
+#: string-heavy plans 3-6x slower (measured on the evtx corpus); the plans are already
+#: written stage by stage, so there is nothing for the optimiser to gain.
+_ENGINE = os.environ.get("ANALYZER_POLARS_ENGINE", "in-memory")
+
+
+def collect(lf: pl.LazyFrame) -> pl.DataFrame:
+    """Run a lazy query the fast way for these plans (see _ENGINE)."""
+    return lf.collect(engine=_ENGINE, optimizations=pl.QueryOptFlags.none())
+
+
+def _kind_of(provider: str | None, event_id: int | None) -> str:
+    """Kind from provider + event ID alone (the _KIND_TABLE, then the security-product rule)."""
+    prov = (provider or "").lower()
+    for needle, ids, kind in _KIND_TABLE:
+        if needle in prov and event_id in ids:
+            return kind
+    if any(p in prov for p in SECURITY_PRODUCTS):
+        return "security_product"
+    return "generic"
+
+
+def _kind_lookup(frame: pl.DataFrame) -> pl.DataFrame:
+    """The kind of every distinct (provider, event_id) in ``frame``: a handful of rows, decided
+    in Python once per pair instead of ~20 string scans per record."""
+    pairs = frame.select("provider", "event_id").unique()
+    provs = pairs.get_column("provider").to_list()
+    ids = pairs.get_column("event_id").to_list()
+    return pairs.with_columns(
+        pl.Series("_kind", [_kind_of(p, i) for p, i in zip(provs, ids)], dtype=pl.String),
+        pl.Series("_dfum", ["driverframeworks-usermode" in (p or "").lower() for p in provs], dtype=pl.Boolean),
+        pl.Series("_wer", ["windows error reporting" in (p or "").lower() for p in provs], dtype=pl.Boolean),
+        pl.Series("_scm", ["service control manager" in (p or "").lower() for p in provs], dtype=pl.Boolean),
     )
-    wer = pl.col("provider").str.to_lowercase().str.contains("windows error reporting", literal=True)
-    frame = frame.with_columns(
-        pl.when(wer).then(pl.coalesce([_field("6"), _subject_expr()])).otherwise(_subject_expr()).alias("subject"))
-    text_blob = pl.concat_str([pl.col("subject").fill_null(""), pl.col("data")], separator=" ")
-    vid_pid = text_blob.str.extract(r"(?i)VID_(05AC)&(?:amp;)?PID_[0-9A-F]{4}", 1).str.to_uppercase()
-    pid = text_blob.str.extract(r"(?i)VID_05AC&(?:amp;)?PID_([0-9A-F]{4})", 1).str.to_uppercase()
-    ecid_hex = text_blob.str.extract(r"(?i)ecid:([0-9a-f]{16})", 1)
-    serial = text_blob.str.extract(r"(?i)srnm:\[([^\]]+)\]", 1).str.to_uppercase()
-    frame = frame.with_columns(
-        vid_pid.alias("usb_vid"),
+
+
+#: Cheap (Aho-Corasick, case-insensitive) test for text that can hold Apple USB IDs, an ECID or a
+#: serial; the costly regexes below only run on rows that pass it.
+_APPLE_HINTS = ["vid_05ac", "ecid:", "srnm:"]
+
+
+def _apple_ids(col: pl.Expr) -> list[pl.Expr]:
+    """usb_vid, usb_pid, ECID hex, serial from ``col`` (first match in the text)."""
+    return [
+        col.str.extract(r"(?i)VID_(05AC)&(?:amp;)?PID_[0-9A-F]{4}", 1).str.to_uppercase(),
+        col.str.extract(r"(?i)VID_05AC&(?:amp;)?PID_([0-9A-F]{4})", 1).str.to_uppercase(),
+        col.str.extract(r"(?i)ecid:([0-9a-f]{16})", 1),
+        col.str.extract(r"(?i)srnm:\[([^\]]+)\]", 1).str.to_uppercase(),
+    ]
+
+
+_KEEP = ["record", "line", "ts_wall", "ts_raw", "clock", "channel", "provider", "event_id", "level", "computer",
+         "kind", "subject", "usb_vid", "usb_pid", "ecid", "serial", "device_mode", "error_code", "detail", "message",
+         "expected"]
+
+
+@functools.lru_cache(maxsize=1)
+def _stages() -> tuple[list[pl.Expr], ...]:
+    """The expression stages of :func:`normalise` after the lookup join (built once: building
+    them costs more than running them on a small file)."""
+    minor = _field("RequestMinorCode").cast(pl.Int64, strict=False)
+    major = _field("RequestMajorCode").cast(pl.Int64, strict=False)
+    is_removal = pl.col("_dfum") & (pl.col("event_id") == 2100) & (major == 27) & minor.is_in([2, 23])
+    s_kind = [pl.when(is_removal).then(pl.lit("device_disconnect")).otherwise(pl.col("_kind")).alias("kind")]
+    s_subject = [
+        pl.when(pl.col("_wer")).then(pl.coalesce([_field("6"), _subject_expr()]))
+          # SCM templates whose service name is not %1: 7009/7011 (%1 is a timeout in ms), 7032 (%3)
+          .when(pl.col("_scm") & pl.col("event_id").is_in([7009, 7011])).then(pl.coalesce([_field("param2"), _subject_expr()]))
+          .when(pl.col("_scm") & (pl.col("event_id") == 7032)).then(pl.coalesce([_field("param3"), _subject_expr()]))
+          .otherwise(_subject_expr()).alias("subject")]
+    s_subject2 = [pl.coalesce([pl.col("subject"), _subject_from_message()]).alias("subject")]
+    # "subject then data" searched as one text; only rows that pass the cheap hint test are
+    # searched at all (the blob is null elsewhere).
+    hint = (pl.col("subject").str.contains_any(_APPLE_HINTS, ascii_case_insensitive=True).fill_null(False)
+            | pl.col("data").str.contains_any(_APPLE_HINTS, ascii_case_insensitive=True).fill_null(False))
+    s_blob = [pl.when(hint).then(pl.concat_str([pl.col("subject").fill_null(""), pl.col("data")], separator=" "))
+              .alias("_blob")]
+    vid, pid, ecid_hex, serial = _apple_ids(pl.col("_blob"))
+    s_ids = [
+        vid.alias("usb_vid"),
         pid.alias("usb_pid"),
         ecid_hex.str.to_integer(base=16, strict=False).cast(pl.UInt64, strict=False).alias("ecid"),
         serial.alias("serial"),
-    )
+    ]
     pid_int = pl.col("usb_pid").str.to_integer(base=16, strict=False)
     mode = (pl.when(pid_int.is_in([0x1280, 0x1281, 0x1282, 0x1283])).then(pl.lit("recovery"))
             .when(pid_int.is_in([0x1227, 0x1222])).then(pl.lit("dfu"))
@@ -166,25 +286,54 @@ def normalise(raw: pl.DataFrame) -> pl.DataFrame:
     status_hex = pl.coalesce([_field("InstallStatus"), _field("AddServiceStatus"), _field("Status"), _field("FinalStatus")])
     status = (pl.when(status_hex.str.starts_with("0x")).then(status_hex.str.slice(2).str.to_integer(base=16, strict=False))
               .otherwise(status_hex.str.to_integer(base=10, strict=False)))
-    minor = _field("RequestMinorCode").cast(pl.Int64, strict=False)
-    frame = frame.with_columns(
+    s_rest = [
         mode.alias("device_mode"),
         pl.when(pl.col("kind").is_in(["driver_install", "driver_failure", "driver_load"])).then(status)
           .when(pl.col("kind") == "device_disconnect").then(minor)
           .when(pl.col("kind") == "service_state").then(_scm_state_expr())
           .otherwise(pl.lit(None, dtype=pl.Int64)).alias("error_code"),
-    )
-    frame = frame.with_columns(
         pl.col("data").alias("detail"),
-        pl.col("event_id").cast(pl.Int32, strict=False),
-        pl.col("level").cast(pl.Int32, strict=False),
         pl.col("message").fill_null(pl.concat_str([pl.col("provider").fill_null("?"), pl.lit(" "), pl.col("event_id").cast(pl.String)])),
         pl.lit(None, dtype=pl.Boolean).alias("expected"),
-    )
-    keep = ["record", "line", "ts_wall", "ts_raw", "clock", "channel", "provider", "event_id", "level", "computer",
-            "kind", "subject", "usb_vid", "usb_pid", "ecid", "serial", "device_mode", "error_code", "detail", "message",
-            "expected"]
-    return conform(frame.select(keep))
+    ]
+    # cast to the event schema inside the query, so conform() finds nothing left to do
+    s_final = [pl.col(k).cast(EVENT_SCHEMA[k], strict=False) for k in _KEEP]
+    return s_kind, s_subject, s_subject2, s_blob, s_ids, s_rest, s_final
+
+
+def normalise(raw: pl.DataFrame | pl.LazyFrame, *, format: str | None = None) -> pl.DataFrame:
+    """Turn a raw record frame (eager or lazy) into event-table rows (vectorised).
+
+    Per-record work is all in polars: the data fields are decoded in one JSON pass, and
+    everything keyed on provider/event ID is decided once per distinct pair and joined back.
+    A lazy ``raw`` (e.g. the evtx flattening) runs in the same first query. ``format``, if
+    given, fills the ``format`` column (saves the caller a pass).
+    """
+    lazy = raw_frame(raw).lazy().with_columns(pl.col("data").fill_null("{}"))
+    try:
+        frame = collect(_decode_fields(lazy))
+    except Exception:  # noqa: BLE001 - see _decode_fields
+        frame = collect(_decode_fields(lazy, fast=False))
+    if frame.height == 0:
+        return conform(None)
+    lookup = _kind_lookup(frame)
+    lf = frame.lazy().join(lookup.lazy(), on=["provider", "event_id"], how="left", nulls_equal=True, maintain_order="left")
+    s_kind, s_subject, s_subject2, s_blob, s_ids, s_rest, final = _stages()
+    # Stages that cannot change anything on this frame are left out (a few ms per file):
+    # no rendered message -> nothing to take a subject from; no Apple hint anywhere -> no IDs.
+    has_message = frame.get_column("message").null_count() < frame.height
+    hinted = frame.get_column("_hint").any()
+    stages = [s_kind, s_subject] + ([s_subject2] if has_message else []) + ([s_blob, s_ids] if hinted else [])
+    for stage in stages:
+        lf = lf.with_columns(stage)
+    if not hinted:
+        lf = lf.with_columns(pl.lit(None, dtype=pl.String).alias("usb_vid"), pl.lit(None, dtype=pl.String).alias("usb_pid"),
+                             pl.lit(None, dtype=pl.UInt64).alias("ecid"), pl.lit(None, dtype=pl.String).alias("serial"))
+    lf = lf.with_columns(s_rest)
+    lf = lf.select(final)
+    if format is not None:
+        lf = lf.with_columns(pl.lit(format, dtype=pl.String).alias("format"))
+    return conform(collect(lf))
 
 
 def is_apple_service(subject: pl.Expr) -> pl.Expr:

@@ -1,0 +1,363 @@
+"""Binary Windows event logs (.evtx), read with the Rust ``evtx`` parser.
+
+Recognised by the ``ElfFile\\0`` magic only (never by extension).
+
+Speed matters here (a helpdesk bundle holds tens of MB of .evtx): the Rust
+parser renders each record as a JSON string and everything after that is
+vectorised in polars, so no Python code runs per record except the iterator
+itself (``list.extend`` over it). System fields are cut out by literal search +
+slice (regexes only for records where that fails, e.g. non-ASCII text); the
+EventData/UserData object is cut at its key; stages that no record of the file
+needs are left out of the plan; per-(provider, id) decisions are made once per
+pair in :mod:`analyzer.winevent`. The JSON is the parser's default shape (asking
+for ``separate_json_attributes`` makes the Rust parse itself 60 % slower), so
+``EventID`` may be ``{"#attributes":{"Qualifiers":…},"#text":7031}``.
+``benchmarks/bench_evtx.py`` measures all this against the bare parser.
+
+Damaged files (reference/windows-formats.md §1): the header counters are
+never trusted; the iterator raises once per unreadable chunk or record and can
+continue, so each error becomes a located note (the chunk number when the
+parser names it, and the record ids on either side of the gap) and every
+readable record is kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+
+import polars as pl
+
+from .. import winevent
+from ..model import Note, conform
+from ._base import Input, Parsed, Source, add_note
+
+try:  # the package is a hard dependency; guard so that a broken install is a note, not an import error
+    from evtx import PyEvtxParser
+except Exception:  # pragma: no cover - environment problem
+    PyEvtxParser = None
+
+MAGIC = b"ElfFile\x00"
+
+#: Stop after this many errors in a row without a readable record (a garbage file cannot loop forever).
+MAX_CONSECUTIVE_ERRORS = 10_000
+
+_CHUNK_RE = re.compile(r"chunk number (\d+)")
+
+
+#: One JSON token as the parser writes it (a string with its escapes, a number, a literal).
+_TOKEN = r'"(?:[^"\\]|\\.)*"|null|true|false|-?[0-9][0-9.eE+-]*'
+
+
+def _numbered_stages() -> list[list[pl.Expr]]:
+    """Rewrite ``"Data":{"#text":[a,b]}`` / ``"Data":{"#text":a}`` (unnamed <Data>) as ``"1":a,"2":b``.
+
+    Expression stages over a ``_pos`` column that holds ``data`` only on rows with unnamed
+    Data and null elsewhere (so the other rows cost nothing). The values stay the JSON
+    tokens the parser wrote, so nothing is re-escaped.
+    """
+    parts = pl.col("_pos").str.split_exact('"Data":{"#text":', 1)
+    s1 = [parts.struct.field("field_0").alias("_head"), parts.struct.field("field_1").alias("_rest")]
+    s2 = [pl.col("_rest").str.extract(r'^(\[(?:"(?:[^"\\]|\\.)*"|[^\]"])*\]|' + _TOKEN + r")\}", 1).alias("_vals")]
+    s3 = [pl.col("_rest").str.slice(pl.col("_vals").str.len_chars() + 1).alias("_tail"),
+          pl.col("_vals").str.extract_all(_TOKEN).alias("_toks")]
+    members = pl.col("_toks").list.eval(
+        pl.concat_str([pl.lit('"'), (pl.int_range(pl.len()) + 1).cast(pl.String), pl.lit('":'), pl.element()])
+    ).list.join(",")
+    s4 = [pl.concat_str([pl.col("_head"), members, pl.col("_tail")]).alias("_new")]
+    # an empty list leaves a dangling comma: {,"Binary":null} / {"a":1,}
+    fixed = (pl.when(pl.col("_toks").list.len() == 0)
+             .then(pl.col("_new").str.replace(r"^\{,", "{").str.replace(r",\}$", "}")).otherwise(pl.col("_new")))
+    ok = pl.col("_vals").is_not_null() & pl.col("_tail").is_not_null()
+    s5 = [pl.when(ok).then(fixed).otherwise(pl.col("data")).alias("data")]
+    return [s1, s2, s3, s4, s5]
+
+
+_NUMBERED_TEMP = ["_pos", "_head", "_rest", "_vals", "_tail", "_toks", "_new"]
+
+
+def _after(key: str, length: int) -> pl.Expr:
+    """Up to ``length`` characters after the first ``key`` in the record text (literal search +
+    slice: 3x cheaper than a capturing regex). Only on ASCII records (``_ascii``), where the
+    byte offset ``find`` returns is also the character offset; null elsewhere and when the
+    key is missing, and callers fall back to a regex then."""
+    j = pl.col("j")
+    offset = j.str.find(key, literal=True) + len(key)
+    return pl.when(pl.col("_ascii")).then(j).str.slice(offset, length)
+
+
+def _string_value(cut: pl.Expr) -> pl.Expr:
+    """A JSON string value from the text after its opening quote (null if it does not end there)."""
+    return pl.when(cut.str.contains('"', literal=True)).then(cut.str.split_exact('"', 1).struct.field("field_0"))
+
+
+def _int_value(cut: pl.Expr) -> pl.Expr:
+    return cut.str.split_exact(",", 1).struct.field("field_0").str.strip_chars_end("}").cast(pl.Int64, strict=False)
+
+
+#: System fields: fast byte-slice extraction, and the regex used where that gives nothing.
+_SYSTEM_FIELDS = {
+    "provider": (r'"Provider":\{"#attributes":\{[^{}]*?"Name":"((?:[^"\\]|\\.)*)"', pl.String),
+    "event_id": (r'"EventID":(?:\{"#attributes":\{[^{}]*\},"#text":)?(\d+)', pl.Int64),
+    "level": (r'"Level":(\d+)', pl.Int64),
+    "ts_raw": (r'"SystemTime":"([^"]*)"', pl.String),
+    "record": (r'"EventRecordID":(\d+)', pl.Int64),
+    "channel": (r'"Channel":"((?:[^"\\]|\\.)*)"', pl.String),
+    "computer": (r'"Computer":"((?:[^"\\]|\\.)*)"', pl.String),
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _flatten_exprs() -> dict[str, list]:
+    """The expression stages of :func:`flatten_json_records` (built once)."""
+    j = pl.col("j")
+    ed_at = j.str.find(',"EventData":', literal=True) + len(',"EventData":')
+    ud_at = j.str.find(',"UserData":', literal=True) + len(',"UserData":')
+    # 1) the text after each key (materialised once), 2) the value in it
+    slices = [
+        _after('"Provider":{"#attributes":{"Name":"', 256).alias("_c_provider"),
+        _after('"EventID":', 64).alias("_c_event_id"),
+        _after('"Level":', 12).alias("_c_level"),
+        _after('"SystemTime":"', 64).alias("_c_ts_raw"),
+        _after('"EventRecordID":', 24).alias("_c_record"),
+        _after('"Channel":"', 256).alias("_c_channel"),
+        _after('"Computer":"', 256).alias("_c_computer"),
+        ed_at.alias("_ed_at"),
+        ud_at.alias("_ud_at"),
+        j.str.len_bytes().alias("_len"),
+    ]
+    eid = pl.col("_c_event_id")
+    # {"#attributes":{"Qualifiers":16384},"#text":7036} or a plain 7036
+    eid = pl.when(eid.str.starts_with("{")).then(eid.str.split_exact('"#text":', 1).struct.field("field_1")).otherwise(eid)
+    fast = [
+        _string_value(pl.col("_c_provider")).alias("provider"),
+        _int_value(eid).alias("event_id"),
+        _int_value(pl.col("_c_level")).alias("level"),
+        _string_value(pl.col("_c_ts_raw")).alias("ts_raw"),
+        _int_value(pl.col("_c_record")).alias("record"),
+        _string_value(pl.col("_c_channel")).alias("channel"),
+        _string_value(pl.col("_c_computer")).alias("computer"),
+    ]
+    # the EventData / UserData object: from after its key to before the closing "}}" of
+    # Event and of the record (cut at ASCII structure, so always whole characters)
+    at = pl.coalesce([pl.col("_ed_at"), pl.col("_ud_at")])
+    payload = (pl.when(j.str.ends_with("}}")).then(j).cast(pl.Binary)
+               .bin.slice(at, pl.col("_len") - at - 2).cast(pl.String, strict=False))
+    cut = [payload.alias("data"), (pl.col("_ed_at").is_null() & pl.col("_ud_at").is_not_null()).alias("_is_ud")]
+    cut_flags = [pl.col("data").str.contains('"Data":{"#text":', literal=True).alias("_haspos")]
+    # where the fast cut gave nothing, the regex decides (run only when some row needs it)
+    fallback = [pl.coalesce([pl.col(name), pl.when(pl.col(name).is_null()).then(j).str.extract(rx, 1)
+                             .cast(dtype, strict=False)]).alias(name) for name, (rx, dtype) in _SYSTEM_FIELDS.items()]
+    d_ud = (pl.when(pl.col("_is_ud")).then(pl.col("data"))
+            # {"Elem":{"#attributes":{…},fields}} -> {fields}
+            .str.replace(r'^\{"[^"]*":\{(?:"#attributes":\{[^{}]*\},?)?', "{").str.strip_suffix("}"))
+    # EventData's own attributes (e.g. Name="TMP_EVENT_…") are not fields
+    d_ed = (pl.when(~pl.col("_is_ud") & pl.col("data").str.starts_with('{"#attributes":')).then(pl.col("data"))
+            .str.replace(r'^\{"#attributes":\{[^{}]*\},?', "{"))
+    unwrap = [pl.coalesce([d_ud, d_ed, pl.col("data")]).alias("data"),
+              pl.coalesce([pl.col("record"), pl.col("hid")]).alias("record"),
+              pl.coalesce([pl.col("ts_raw"), pl.col("htime").str.strip_suffix(" UTC")]).alias("ts_raw")]
+    finish = [pl.when(pl.col("data").is_null() | ~pl.col("data").str.starts_with("{")).then(pl.lit("{}"))
+                .otherwise(pl.col("data")).alias("data"),
+              pl.col("ts_raw").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", strict=False).alias("ts_wall"),
+              pl.lit("utc").alias("clock")]
+    # System strings are JSON-escaped; unescape the rare ones that carry a backslash.
+    for name in ("provider", "channel", "computer"):
+        col = pl.col(name)
+        escaped = pl.when(col.str.contains("\\", literal=True)).then(col)  # null on the other rows: no work
+        finish.append(pl.coalesce([pl.concat_str([pl.lit('"'), escaped, pl.lit('"')]).str.json_decode(pl.String), col])
+                      .alias(name))
+    finish2 = [pl.coalesce([pl.col("ts_wall"), parse_utc(pl.when(pl.col("ts_wall").is_null()).then(pl.col("ts_raw")))])
+               .alias("ts_wall")]
+    positional = [[pl.when(pl.col("data").str.contains('"Data":{"#text":', literal=True)).then(pl.col("data")).alias("_pos")],
+                  *_numbered_stages()]
+    return {"slices": slices, "fast": fast, "cut": cut, "cut_flags": cut_flags, "fallback": fallback, "unwrap": unwrap,
+            "finish": finish, "finish2": finish2, "positional": positional}
+
+
+_SYSTEM_NAMES = list(_SYSTEM_FIELDS)
+_SLICE_TEMP = [f"_c_{name}" for name in _SYSTEM_NAMES]
+
+
+def flatten_json_records(texts: list[str], header_ids: list | None = None,
+                         header_times: list | None = None) -> pl.LazyFrame:
+    """Turn evtx ``records_json`` strings into a (lazy) winevent raw record frame.
+
+    Vectorised: System fields by literal search + slice (a regex where that fails), the
+    EventData/UserData object cut out at its key, unnamed ``<Data>`` renumbered "1", "2", …,
+    UserData's single element unwrapped. ``record`` is EventRecordID and the time
+    TimeCreated/@SystemTime; the record-header id and time (``header_*``) only fill in when
+    the XML lacks them. The first part runs here; what is left is returned lazy, so that
+    :func:`analyzer.winevent.normalise` runs it in its first query. Stages that no record
+    needs (regex fallbacks, unnamed-Data renumbering) are left out of the plan.
+    """
+    n = len(texts)
+    frame = pl.DataFrame({
+        "j": pl.Series("j", texts, dtype=pl.String),
+        "hid": pl.Series("hid", header_ids if header_ids is not None else [None] * n, dtype=pl.Int64),
+        "htime": pl.Series("htime", header_times if header_times is not None else [None] * n, dtype=pl.String)})
+    st = _flatten_exprs()
+    frame = winevent.collect(
+        frame.lazy().with_columns((pl.col("j").str.len_bytes() == pl.col("j").str.len_chars()).alias("_ascii"))
+        .with_columns(st["slices"]).with_columns(st["fast"]).with_columns(st["cut"]).with_columns(st["cut_flags"])
+        .drop(_SLICE_TEMP))
+    lf = frame.lazy()
+    if any(frame.get_column(name).null_count() for name in _SYSTEM_NAMES):
+        lf = lf.with_columns(st["fallback"])
+    lf = lf.with_columns(st["unwrap"])
+    lf = lf.drop("j", "hid", "htime", "_ed_at", "_ud_at", "_len", "_is_ud", "_ascii")
+    lf = lf.with_columns(st["finish"]).with_columns(st["finish2"])
+    if frame.get_column("_haspos").any():
+        for stage in st["positional"]:
+            lf = lf.with_columns(stage)
+        lf = lf.drop(_NUMBERED_TEMP)
+    return lf.drop("_haspos")
+
+
+def parse_utc(expr: pl.Expr) -> pl.Expr:
+    """``2023-01-14T18:18:52.410623Z`` (evtx) / ``…06.8320000Z`` (wevtutil, 7 digits) / no fraction
+    -> naive UTC datetime in µs (extra digits are truncated)."""
+    return pl.coalesce([
+        expr.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", strict=False),
+        expr.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False),
+        expr.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False),
+    ])
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().replace("\n", " ")
+    return text[:300] if text else type(exc).__name__
+
+
+class WindowsEvtx(Source):
+    name = "windows_evtx"
+    description = "Windows binary event log (.evtx), any channel"
+    binary = True
+
+    def sniff(self, item: Input) -> bool:
+        try:
+            return item.head[:8] == MAGIC
+        except Exception:  # noqa: BLE001 - sniffers never raise
+            return False
+
+    def parse(self, item: Input) -> Parsed:
+        report = self.new_report(item)
+        report.clock = {"clock": "utc", "source": "TimeCreated/@SystemTime"}
+        try:
+            records, errors = read_records(str(item.path))
+        except Exception as exc:  # noqa: BLE001 - the header itself is unreadable
+            add_note(report, Note(item.display, f"not a readable evtx file: {_describe(exc)}"))
+            report.skipped = 1
+            return Parsed(conform(None), report)
+        texts = [r["data"] for r in records]
+        ids = [r.get("event_record_id") for r in records]
+        times = [r.get("timestamp") for r in records]
+        for position, exc in errors:
+            before = ids[position - 1] if position > 0 else None
+            after = ids[position] if position < len(ids) else None
+            chunk = _CHUNK_RE.search(str(exc))
+            what = f"chunk {chunk.group(1)}" if chunk else "a record"
+            if before is not None and after is not None and after - before > 1:
+                gap = f"records {before + 1}-{after - 1} lost" if after - before > 2 else f"record {before + 1} lost"
+            elif before is not None:
+                gap = f"after record {before}"
+            elif after is not None:
+                gap = f"before record {after}"
+            else:
+                gap = "no readable record around it"
+            add_note(report, Note(item.display, f"{what} unreadable, skipped ({gap}): {_describe(exc)}",
+                                  record=(before + 1) if before is not None else after))
+        report.skipped = len(errors)
+        report.records = len(texts)
+        if not texts:
+            if not errors:
+                add_note(report, Note(item.display, "evtx file holds no records", severity="warning"))
+            return Parsed(conform(None), report)
+        try:
+            events = winevent.normalise(flatten_json_records(texts, ids, times), format=self.name)
+        except Exception as exc:  # noqa: BLE001 - a record shape the fast path did not foresee
+            add_note(report, Note(item.display, f"fast reader failed ({_describe(exc)}); "
+                                               "read record by record instead", severity="warning"))
+            events = winevent.normalise(slow_raw_frame(texts, ids, times), format=self.name)
+        report.events = events.height
+        return Parsed(events, report)
+
+
+def _payload_of(event: dict) -> dict:
+    """EventData/UserData as winevent's flat field object (the slow path's twin of the fast cut)."""
+    if isinstance(event.get("EventData"), dict):
+        out: dict = {}
+        for key, value in event["EventData"].items():
+            if key == "#attributes":
+                continue
+            if key == "Data" and isinstance(value, dict) and "#text" in value:
+                values = value["#text"] if isinstance(value["#text"], list) else [value["#text"]]
+                for i, v in enumerate(values, 1):
+                    out[str(i)] = v
+            else:
+                out[key] = value
+        return out
+    user = event.get("UserData")
+    if isinstance(user, dict) and len(user) == 1:
+        inner = next(iter(user.values()))
+        if isinstance(inner, dict):
+            return {k: v for k, v in inner.items() if k != "#attributes"}
+    return {}
+
+
+def slow_raw_frame(texts: list[str], header_ids: list, header_times: list) -> pl.DataFrame:
+    """The raw record frame built record by record with ``json`` (about 10x slower). Used when
+    the vectorised path fails, and by the tests as the reference the fast path must equal."""
+    rows = []
+    for text, hid, htime in zip(texts, header_ids, header_times):
+        try:
+            event = json.loads(text).get("Event") or {}
+        except (ValueError, AttributeError):
+            event = {}
+        system = event.get("System") or {}
+        provider = ((system.get("Provider") or {}).get("#attributes") or {}).get("Name")
+        eid = system.get("EventID")
+        if isinstance(eid, dict):
+            eid = eid.get("#text")
+        created = ((system.get("TimeCreated") or {}).get("#attributes") or {}).get("SystemTime")
+        rows.append({
+            "record": system.get("EventRecordID", hid), "ts_raw": created or (htime or "").removesuffix(" UTC") or None,
+            "clock": "utc", "channel": system.get("Channel"), "provider": provider, "event_id": eid,
+            "level": system.get("Level"), "computer": system.get("Computer"),
+            "data": json.dumps(_payload_of(event), ensure_ascii=False, separators=(",", ":")),
+        })
+    raw = winevent.raw_frame(rows)
+    return raw.with_columns(parse_utc(pl.col("ts_raw")).alias("ts_wall"))
+
+
+def read_records(path: str) -> tuple[list[dict], list[tuple[int, BaseException]]]:
+    """All readable records of ``path`` and the errors met, each with the number of records read before it.
+
+    ``list.extend`` keeps what it appended before the iterator raised, so the loop costs no
+    Python work per record; after an error the same iterator carries on with the next record/chunk.
+    """
+    if PyEvtxParser is None:
+        raise RuntimeError("the evtx package is not installed")
+    parser = PyEvtxParser(path)
+    it = parser.records_json()
+    out: list[dict] = []
+    errors: list[tuple[int, BaseException]] = []
+    consecutive = 0
+    while True:
+        before = len(out)
+        try:
+            out.extend(it)
+            break
+        except StopIteration:  # pragma: no cover - extend swallows it
+            break
+        except Exception as exc:  # noqa: BLE001 - the parser raises RuntimeError (and others on odd input)
+            consecutive = 0 if len(out) > before else consecutive + 1
+            errors.append((len(out), exc))
+            if consecutive >= MAX_CONSECUTIVE_ERRORS:
+                errors.append((len(out), RuntimeError(f"gave up after {MAX_CONSECUTIVE_ERRORS} errors in a row")))
+                break
+    return out, errors
+
+
+SOURCE = WindowsEvtx()
