@@ -1,0 +1,221 @@
+"""Apple restore log: the parts that need order — attempts, transitions, and per-attempt summaries.
+
+Why: most of a restore log is independent lines, but four facts depend on what came before.
+
+* **Attempts.** A file can hold several restores. A new attempt starts at a header line (``restore
+  library built``, ``iTunes: iTunes …``, ``Apple Mobile Device version``, ``Using … state machine``,
+  or any dated line straight after bracket lines) when the previous significant line was restore
+  activity. Repeated header lines inside one header block do not split (real logs repeat them).
+* **Expected vs unexpected USB disconnects** (reference §0.3). MobileRestore moves *every* removal to
+  the 'Transitioning' state, so 'Transitioning' alone does not prove a planned mode change. A
+  disconnect is expected when a mode change was announced first (``Entering recovery mode``,
+  ``Finished … Restore Phase: Successful``, ``Recovery mode/DFU/Restore succeeded``, ``bootstrapping
+  restore with iBEC``, idevicerestore ``Waiting for device to …``, operation 21/22 reboot/shutdown) or
+  the device is already mid-transition; the reconnect of such a transition is expected too. Restore
+  progress on the ``<Restore Device>`` uses an announcement up: a drop in the middle of the restore
+  is a fault even if a mode change was announced long before. Faults
+  are: a disconnect with nothing announced (and the reconnect that follows it), ``Timer fired to
+  timeout transitioning device``, ``Device disappeared during transition`` and ``Unexpected device
+  state 'X' expected 'Y'`` (wrong mode on reconnect). A first connect with no transition is neither
+  (``expected`` null: initial discovery).
+* **session_start**: one row per attempt, at its first header line, carrying the whole header.
+* **result**: one row per attempt, at ``Restore completed`` (else the user-facing ``Restore error``,
+  else the last outcome line). ``error_code`` is the *real* code: the user-facing
+  ``AMPDevicesAgent/iTunes: Restore error N`` unless it is the −1 wrapper, then the deepest
+  ``Depth:`` code that is not −1, then ``Restore completed, status``, then the inner AMRestore codes of
+  ``Restore failed (result = N)`` / ``AMRestorePerformRestoreModeRestoreWithError … N``. Every code
+  seen is kept in ``detail``. The other outcome lines stay as generic rows with their raw code.
+* **device_identity**: consecutive identity lines (the ``Device info:`` block, or one idevicerestore
+  line) become one row carrying ECID, serial, chip and board together.
+
+The Python loops here run over the few marker rows only, never over every line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from ._apple_classify import HEADER, IDENTITY, OPENERS, RESULT_PARTS, attach
+
+c = pl.col
+BODY_KINDS = ("progress", "state_change", "phase", "result", "device_connect", "device_disconnect",
+              "usb_io_error", "tss_request", "tss_error", "baseband_error")
+WRAPPERS = {-1}
+
+
+def _dumps(obj: dict[str, Any]) -> str | None:
+    obj = {k: v for k, v in obj.items() if v is not None and v != []}
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) if obj else None
+
+
+def split_attempts(rows: pl.DataFrame) -> pl.DataFrame:
+    """Number the restore attempts (column ``attempt``, 1-based)."""
+    prev_shape = c("shape").shift(1)
+    rows = rows.with_columns(
+        (c("kind").is_in(BODY_KINDS) | c("rule").is_in(RESULT_PARTS)).alias("_body"),
+        (c("rule").is_in(OPENERS) | (c("shape").is_in(["dated", "dated_proc"]) & prev_shape.is_in(["bracket", "device"])))
+        .alias("_opener"))
+    sig = rows.filter(c("_body") | c("_opener")).select("line", "_body", "_opener")
+    sig = sig.with_columns((c("_opener") & c("_body").shift(1).fill_null(False)).cum_sum().alias("_n"))
+    rows = attach(rows, sig.select("line", "_n"))
+    attempt = (c("_n").forward_fill().fill_null(0) + 1).cast(pl.Int32)
+    return rows.with_columns(attempt.alias("attempt")).drop("_n", "_opener", "_body")
+
+
+def _transition_events(rows: pl.DataFrame) -> pl.DataFrame:
+    kind, rule = c("kind"), c("rule")
+    restore_obj = c("device_obj").str.starts_with("Restore")
+    op = c("operation").cast(pl.Int64, strict=False)
+    is_progress = kind == "progress"
+    key = pl.when(is_progress).then(pl.concat_str(c("device_obj"), c("operation"), separator="#"))
+    rows = rows.with_columns((is_progress & (key != key.shift(1).forward_fill()).fill_null(True)).alias("_run"))
+    ev = (pl.when(rule.is_in(["timer_fired", "disappeared", "unexpected_state"])).then(pl.lit("fault"))
+          .when(kind == "device_disconnect").then(pl.lit("disconnect"))
+          .when(kind == "device_connect").then(pl.lit("connect"))
+          .when(rule.is_in(["entering_recovery", "device_outcome", "bootstrapping", "waiting"])
+                | ((rule == "phase_finished") & (c("phase_result") == "Successful"))
+                | (is_progress & c("_run") & restore_obj & op.is_in([21, 22]))).then(pl.lit("announce"))
+          .when((rule == "transition_returned")
+                | ((rule == "state_change") & (c("from_state") == "Transitioning") & (c("to_state") != "Disappeared")))
+          .then(pl.lit("close"))
+          .when(is_progress & c("_run") & restore_obj).then(pl.lit("restore_body"))
+          .when(is_progress & c("_run")).then(pl.lit("body")))
+    return rows.with_columns(ev.alias("_ev")).drop("_run")
+
+
+def mark_expected(rows: pl.DataFrame) -> pl.DataFrame:
+    """Fill ``expected`` on connect/disconnect rows (see module docstring)."""
+    rows = _transition_events(rows)
+    events = rows.filter(c("_ev").is_not_null()).select("line", "attempt", "_ev")
+    # repeated body rows have the effect of the first one: keep only the first of each run so the
+    # loop stays short on logs with millions of progress lines
+    body = c("_ev").is_in(["body", "restore_body"])
+    events = events.filter(~body | (c("_ev") != c("_ev").shift(1)).fill_null(True))
+    out_lines: list[int] = []
+    out_vals: list[bool | None] = []
+    state, current = "idle", None
+    for line, attempt, ev in events.iter_rows():
+        if attempt != current:
+            state, current = "idle", attempt
+        value: bool | None = None
+        if ev == "announce":
+            state = "pending"
+        elif ev == "disconnect":
+            value = state in ("pending", "away", "back")
+            state = "away" if value else "fault"
+        elif ev == "connect":
+            if state in ("pending", "away", "back"):
+                value, state = True, "back"
+            elif state == "fault":
+                value = False
+        elif ev == "fault":
+            value, state = False, "idle"
+        elif ev == "close":
+            state = "idle"
+        elif ev == "body" and state == "back":
+            state = "idle"
+        elif ev == "restore_body" and state in ("back", "pending"):
+            state = "idle"  # the restore is running: an announcement made before it is used up
+        if ev in ("disconnect", "connect", "fault"):
+            out_lines.append(line)
+            out_vals.append(value)
+    marks = pl.DataFrame({"line": out_lines, "expected": out_vals}, schema={"line": pl.Int64, "expected": pl.Boolean})
+    return attach(rows.drop("_ev"), marks)
+
+
+def _first(rows: list[dict], key: str) -> Any:
+    return next((r[key] for r in rows if r.get(key) is not None), None)
+
+
+def session_starts(rows: pl.DataFrame) -> dict[int, tuple[str, str | None, str]]:
+    """line → (kind, detail, subject) for the first header line of every attempt."""
+    head = rows.filter(c("rule").is_in(HEADER)).select(
+        "line", "attempt", "rule", "provider", "itunes_version", "amd_version", "built_on", "current_build",
+        "payload_build", "behavior", "variant", "boot_image", "restore_uuid", "state_machine")
+    out: dict[int, tuple[str, str | None, str]] = {}
+    for (attempt,), group in head.partition_by("attempt", as_dict=True, maintain_order=True).items():
+        recs = group.sort("line").to_dicts()
+        payload = _first(recs, "payload_build")
+        behavior = _first(recs, "behavior")
+        boot = _first(recs, "boot_image")
+        if behavior is None and boot is not None:
+            behavior = {"UOI": "Erase", "Update": "Update"}.get(boot)
+        detail = {
+            "itunes_version": _first(recs, "itunes_version"), "apple_mobile_device_version": _first(recs, "amd_version"),
+            "restore_library_built": _first(recs, "built_on"), "current_build": _first(recs, "current_build"),
+            "payload_build": payload.replace(" (option key)", "") if payload else None,
+            "hand_picked_ipsw": (payload.endswith("(option key)") if payload else None),
+            "behavior": behavior, "variant": _first(recs, "variant"), "boot_image": boot,
+            "restore_uuid": _first(recs, "restore_uuid"), "state_machine": _first(recs, "state_machine"),
+            "process": _first(recs, "provider"),
+        }
+        subject = " ".join(x for x in (behavior, detail["payload_build"]) if x) or "restore"
+        out[recs[0]["line"]] = ("session_start", _dumps(detail), subject)
+    return out
+
+
+def _real_code(agent: list[int], depths: list[tuple[int, int, str]], status: int | None, inner: list[int]) -> int | None:
+    def ok(x: int | None) -> bool:
+        return x is not None and x not in WRAPPERS
+    if agent and ok(agent[-1]):
+        return agent[-1]
+    for _, code, _ in sorted(depths, key=lambda d: -d[0]):
+        if ok(code) and code != 0:
+            return code
+    if ok(status):
+        return status
+    for code in inner:
+        if ok(code):
+            return code
+    return None
+
+
+def results(rows: pl.DataFrame) -> dict[int, tuple[int | None, str | None, str]]:
+    """line → (error_code, detail, subject) of the one result row of every attempt that has outcome lines."""
+    parts = rows.with_columns(
+        pl.when((c("rule") == "device_outcome") & (c("outcome") == "Restore succeeded"))
+        .then(pl.lit("restore_succeeded")).otherwise(c("rule")).alias("_part"))
+    parts = parts.filter(c("_part").is_in(RESULT_PARTS)).select("line", "attempt", "_part", "error_code", "detail")
+    out: dict[int, tuple[int | None, str | None, str]] = {}
+    for (attempt,), group in parts.partition_by("attempt", as_dict=True, maintain_order=True).items():
+        recs = group.sort("line").to_dicts()
+        by = lambda name: [r for r in recs if r["_part"] == name]  # noqa: E731
+        agent = [r["error_code"] for r in by("agent_error")]
+        depths = [(json.loads(r["detail"] or "{}").get("depth", 0), r["error_code"], json.loads(r["detail"] or "{}").get("text"))
+                  for r in by("depth_code")]
+        completed = by("restore_completed")
+        status = completed[-1]["error_code"] if completed else None
+        inner = [r["error_code"] for r in by("restore_failed") + by("perform_failed")]
+        code = _real_code(agent, depths, status, inner)
+        failed = bool(by("unable_to_restore") or inner or (code not in (None, 0)))
+        succeeded = not failed and (status == 0 or bool(by("restore_succeeded")))
+        if succeeded and code is None:
+            code = 0
+        seen = sorted({x for x in [*agent, status, *inner, *(d[1] for d in depths)] if x is not None})
+        detail = {"outcome": "failed" if failed else ("succeeded" if succeeded else "unknown"),
+                  "status": status, "agent_error": agent[-1] if agent else None,
+                  "depth_codes": [{"depth": d, "code": k, "error": t} for d, k, t in depths],
+                  "inner_codes": inner, "codes": seen}
+        anchor = (completed or by("agent_error") or recs)[-1 if not completed else 0]["line"]
+        out[anchor] = (code, _dumps(detail), f"restore {detail['outcome']}")
+    return out
+
+
+def identities(rows: pl.DataFrame) -> dict[int, dict[str, Any]]:
+    """line → identity columns for the first line of each block of consecutive identity lines."""
+    flagged = rows.with_columns(c("rule").is_in(IDENTITY).alias("_id"))
+    flagged = flagged.with_columns((c("_id") != c("_id").shift(1)).fill_null(True).cum_sum().alias("_blk"))
+    ids = flagged.filter(c("_id")).select("line", "_blk", "rule", "ecid_value", "serial", "chip_id", "board_id",
+                                         "identity_key", "identity_value", "board_config", "product_type")
+    out: dict[int, dict[str, Any]] = {}
+    for (_,), group in ids.partition_by("_blk", as_dict=True, maintain_order=True).items():
+        recs = group.sort("line").to_dicts()
+        extra = {r["identity_key"].lower().replace(" ", "_"): r["identity_value"] for r in recs if r.get("identity_key")}
+        extra.update(board_config=_first(recs, "board_config"), product_type=_first(recs, "product_type"))
+        out[recs[0]["line"]] = {"ecid_value": _first(recs, "ecid_value"), "serial": _first(recs, "serial"),
+                                "chip_id": _first(recs, "chip_id"), "board_id": _first(recs, "board_id"),
+                                "detail": _dumps(extra)}
+    return out

@@ -1,0 +1,140 @@
+"""Apple restore log: dates and clocks for the three time bases in one file.
+
+Why this is its own module: the MobileRestore body ``[HH:MM:SS.ffff]`` has no date and, on
+Windows, is usually UTC while the dated header is local time (reference §0.2). The date therefore
+comes from the header, the offset between the two clocks is *measured* per file (first bracket line
+against the last header line before it, rounded to whole hours) rather than assumed, and midnight
+rollover is a backwards jump of more than 12 h between consecutive lines of the same clock.
+
+Offsets 24 h apart cannot be told apart without a date on the bracket lines, so the measured offset
+is folded into the window ``OFFSET_WINDOW`` (bracket minus header, hours): −13…+10 covers header
+zones UTC−10 (Hawaii) to UTC+13 (New Zealand summer), the populated range; a zone outside it gives
+bracket dates one day off, and the report says which window was used.
+
+All of it is vectorised: rows are grouped into header blocks (one dated line plus the bracket lines
+after it) and rollovers are a cumulative sum inside each block.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from ._apple_classify import attach
+
+OFFSET_WINDOW = (-13, 10)
+DAY_US = 86_400_000_000
+HALF_DAY_US = DAY_US // 2
+HOUR_US = 3_600_000_000
+#: A first bracket line further than this from a whole-hour offset of its header is reported.
+RESIDUAL_WARN_US = 15 * 60 * 1_000_000
+
+c = pl.col
+
+
+def _tod_us(text: pl.Expr, frac_unit_us: pl.Expr | int) -> pl.Expr:
+    """``HH:MM:SS.ffff`` → microseconds since midnight, the fraction scaled by ``frac_unit_us``."""
+    f = lambda start, length: text.str.slice(start, length).cast(pl.Int64, strict=False)  # noqa: E731
+    return (f(0, 2) * 3600 + f(3, 2) * 60 + f(6, 2)) * 1_000_000 + f(9, 4) * frac_unit_us
+
+
+def fold_offset(delta_us: int) -> tuple[int, int]:
+    """Whole-hour offset in OFFSET_WINDOW nearest to ``delta_us`` (mod 24 h), and the residual."""
+    lo, hi = OFFSET_WINDOW
+    hours = round(delta_us / HOUR_US) % 24
+    if hours > hi:
+        hours -= 24
+    if hours < lo:
+        hours += 24
+    residual = (delta_us - hours * HOUR_US) % DAY_US
+    if residual > HALF_DAY_US:
+        residual -= DAY_US
+    return hours, residual
+
+
+def detect_offset(rows: pl.DataFrame) -> tuple[int, dict[str, Any], int | None]:
+    """Measure bracket-minus-header hours from the first header→bracket boundary.
+
+    ``rows`` has columns shape, hdr_us (header time of day, µs) and br_us (bracket time of day, µs),
+    in line order. Returns (hours, report.clock dict, line of the bracket line used or None).
+    """
+    seq = rows.filter(c("shape").is_in(["dated", "dated_proc", "bracket"]))
+    seq = seq.with_columns(c("hdr_us").forward_fill().alias("_last_hdr"),
+                           c("shape").shift(1).alias("_prev"))
+    bounds = seq.filter((c("shape") == "bracket") & c("_last_hdr").is_not_null() & c("_prev").is_in(["dated", "dated_proc"]))
+    first = bounds.head(1) if bounds.height else seq.filter((c("shape") == "bracket") & c("_last_hdr").is_not_null()).head(1)
+    if first.height == 0:
+        return 0, {}, None
+    row = first.row(0, named=True)
+    hours, residual = fold_offset(row["br_us"] - row["_last_hdr"])
+    clock = {"header": "local", "bracket_minus_header_hours": hours,
+             "how": "first bracket line vs last header line", "window_hours": list(OFFSET_WINDOW),
+             "residual_seconds": round(residual / 1_000_000, 3)}
+    # later header blocks (other attempts) may disagree, e.g. across a DST change: say so, keep the first
+    others = sorted({fold_offset(b - h)[0] for b, h in bounds.select("br_us", "_last_hdr").iter_rows()} - {hours})
+    if others:
+        clock["other_offsets_seen"] = others
+    return hours, clock, row["line"]
+
+
+def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: int | None = None) -> pl.DataFrame:
+    """Add ts_wall, ts_raw and clock to recognised rows (line order), filling report_clock.
+
+    ``hours`` (bracket minus header) is measured from the file when None; tests pass it to check the
+    date logic on its own, outside the detection window.
+
+    Dated lines: the written local time. Bracket lines: the header's date moved by the measured
+    offset, plus rollovers. Device ``-GMT`` lines: the date that puts them nearest to the preceding
+    host time (their zone is UTC, the host's is not known here). Other lines: no time.
+    """
+    dated = c("shape").is_in(["dated", "dated_proc"])
+    bracket = c("shape") == "bracket"
+    device = c("shape") == "device"
+    rows = rows.with_columns(
+        pl.when(dated).then(pl.concat_str(c("date"), pl.lit(" "), c("time")))
+        .when(bracket).then(c("btime")).when(device).then(pl.concat_str(c("gtime"), pl.lit("-GMT"))).alias("ts_raw"),
+        pl.when(dated).then(pl.lit("local")).when(bracket).then(pl.lit("bracket"))
+        .when(device).then(pl.lit("utc")).otherwise(pl.lit("none")).alias("clock"),
+    )
+    hdr_dt = pl.concat_str(c("date"), pl.lit(" "), c("time")).str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
+    rows = rows.with_columns(
+        pl.when(dated).then(hdr_dt).alias("_hdr_dt"),
+        pl.when(dated).then(_tod_us(c("time"), 1000)).alias("hdr_us"),
+        pl.when(bracket).then(_tod_us(c("btime"), frac_unit_us)).alias("br_us"),
+        pl.when(device).then(_tod_us(c("gtime"), 100)).alias("_dev_us"),
+    )
+    measured, clock, _ = detect_offset(rows)
+    if hours is None:
+        hours = measured
+    else:
+        clock = {**clock, "bracket_minus_header_hours": hours, "how": "given"} if clock else {}
+    report_clock.update(clock)
+    if clock:
+        report_clock["bracket_fraction"] = "milliseconds" if frac_unit_us == 1000 else "1/10000 s"
+    shift = pl.duration(hours=hours)
+    seq = rows.filter(dated | bracket).select("line", "shape", "_hdr_dt", "br_us")
+    seq = seq.with_columns((c("_hdr_dt") + shift).alias("_anchor"))
+    seq = seq.with_columns(c("_anchor").is_not_null().cum_sum().alias("_block"))
+    seq = seq.with_columns(
+        pl.coalesce(c("br_us"), (c("_anchor") - c("_anchor").dt.truncate("1d")).dt.total_microseconds()).alias("_tod"))
+    seq = seq.with_columns(c("_tod").diff().over("_block").alias("_step"))
+    seq = seq.with_columns(
+        (pl.when(c("_step") < -HALF_DAY_US).then(1).when(c("_step") > HALF_DAY_US).then(-1).otherwise(0))
+        .cum_sum().over("_block").alias("_days"),
+        c("_anchor").dt.truncate("1d").first().over("_block").alias("_base"))
+    seq = seq.with_columns(
+        pl.when(c("shape") == "bracket")
+        .then(c("_base") + pl.duration(days=c("_days"), microseconds=c("_tod")))
+        .otherwise(c("_hdr_dt")).alias("_resolved"),
+        pl.when(c("shape") == "bracket").then(c("_base") + pl.duration(days=c("_days"), microseconds=c("_tod")))
+        .otherwise(c("_anchor")).alias("_host_in_bracket_clock"))
+    rows = attach(rows, seq.select("line", "_resolved", "_host_in_bracket_clock"))
+    # device GMT lines: nearest date to the last host time (in the bracket clock, UTC on Windows)
+    rows = rows.with_columns(c("_host_in_bracket_clock").forward_fill().alias("_near"))
+    cand = c("_near").dt.truncate("1d") + pl.duration(microseconds=c("_dev_us"))
+    diff = (cand - c("_near")).dt.total_microseconds()
+    dev_ts = (pl.when(diff > HALF_DAY_US).then(cand - pl.duration(days=1))
+              .when(diff < -HALF_DAY_US).then(cand + pl.duration(days=1)).otherwise(cand))
+    rows = rows.with_columns(pl.when(device).then(dev_ts).otherwise(c("_resolved")).alias("ts_wall"))
+    return rows.drop("_hdr_dt", "_dev_us", "_resolved", "_host_in_bracket_clock", "_near")

@@ -1,0 +1,178 @@
+"""Apple restore logs (iTunes / Finder AMPDevicesAgent / Apple Configurator, idevicerestore output).
+
+One source for the whole family because one file mixes them: dated header lines, MobileRestore
+``[HH:MM:SS.ffff]`` body lines, device lines relayed with ``-GMT`` times and idevicerestore console
+lines (reference apple-restore-logs.md). The syntax lives in ``grammar/apple_restore.lark`` and runs
+through the grammar's compiled fast path over all lines at once; meaning, clocks and order-dependent
+facts are in the private helpers:
+
+* :mod:`._apple_classify` — marker → kind, subject, codes, identifiers;
+* :mod:`._apple_time` — header dates, measured bracket offset, midnight rollover;
+* :mod:`._apple_session` — attempts, expected/unexpected disconnects, session_start/result/identity.
+
+Never raises on bad input: undecodable bytes are replaced by the decoder, lines that match no shape
+are counted in ``report.unrecognised`` (the first few get a located note from the Lark reference
+parser), blank continuation lines are read and skipped quietly.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from .. import grammars
+from ..model import Note, conform
+from ._apple_classify import attach, classify
+from ._apple_session import identities, mark_expected, results, session_starts, split_attempts
+from ._apple_time import RESIDUAL_WARN_US, resolve
+from ._base import Input, Parsed, Source, add_note
+
+#: Notes listed for unrecognised lines (the rest are only counted).
+MAX_LINE_NOTES = 5
+#: Sniffing looks at this many non-blank lines at the start of the file.
+SNIFF_LINES = 60
+
+_DATED = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} (?:iTunes\.exe|iTunes|AMPDevicesAgent)?\[\d+:[0-9A-Fa-f]+\]: ")
+_BRACKET = re.compile(r"^\[\d{2}:\d{2}:\d{2}\.\d{4}\] ")
+_DEVICE = re.compile(r"^\[\d{2}:\d{2}:\d{2}\.\d{4}-GMT\]\{\d+>\d+\} ")
+_CONSOLE = re.compile(r"^(?:Found device in (?:DFU|Recovery|Restore|WTF) mode$|irecv_event_cb: device |Identified device as )")
+_APPLE_WORDS = re.compile(r"MobileRestore|Restore Device|Recovery Mode Device|ECID|AMRestore|amai:|Changing state from|"
+                          r"Restore completed|AMPDevicesAgent|restore library built")
+
+_PROCESS = {"iTunes.exe": "iTunes", "iTunes": "iTunes", "AMPDevicesAgent": "AMPDevicesAgent"}
+_HOST_SHAPES = ("dated", "dated_proc", "bracket", "device")
+
+
+def _split(text: str) -> pl.Series:
+    """Lines without terminators (CRLF, LF and lone CR), split in Rust rather than in Python."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]
+    return pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
+
+
+class AppleRestoreSource(Source):
+    name = "apple_restore"
+    description = "Apple restore logs: iTunes/Finder updater logs (old and MobileRestore format), relayed device lines, idevicerestore"
+
+    # -- sniffing ------------------------------------------------------------------------------
+    def sniff(self, item: Input) -> bool:
+        """A dated ``[pid:tid]:`` header line, relayed ``-GMT`` device lines, idevicerestore console
+        lines, or MobileRestore bracket lines with Apple vocabulary near the start. Content only."""
+        try:
+            lines = [ln for ln in item.head_text.splitlines()[:SNIFF_LINES * 4] if ln.strip()][:SNIFF_LINES]
+            if any(_DATED.match(ln) or _DEVICE.match(ln) or _CONSOLE.match(ln) for ln in lines):
+                return True
+            brackets = [ln for ln in lines if _BRACKET.match(ln)]
+            return len(brackets) >= 3 and any(_APPLE_WORDS.search(ln) for ln in brackets)
+        except Exception:  # noqa: BLE001 - a sniffer never raises
+            return False
+
+    # -- parsing -------------------------------------------------------------------------------
+    def parse(self, item: Input) -> Parsed:
+        report = self.new_report(item)
+        try:
+            events = self._parse(item, report)
+        except Exception as exc:  # noqa: BLE001 - safety net: the contract is "never raise"
+            add_note(report, Note(item.display, f"apple_restore: could not finish reading: {type(exc).__name__}: {exc}"))
+            events = conform(None)
+        return Parsed(events, report)
+
+    def _parse(self, item: Input, report) -> pl.DataFrame:
+        decoded = item.decoded
+        report.encoding = decoded.encoding
+        if decoded.replaced:
+            add_note(report, Note(item.display, f"{decoded.replaced} undecodable byte sequences replaced (read as {decoded.encoding})",
+                                  severity="warning"))
+        lines = _split(decoded.text)
+        report.records = lines.len()
+        grammar = grammars.load(self.name)
+        frame = grammar.extract(lines)
+        self._note_unrecognised(frame, grammar, item, report)
+        rows = frame.filter(pl.col("shape").is_not_null())
+        if rows.height == 0:
+            return conform(None)
+        rows = classify(rows)
+        rows = resolve(rows, self._fraction_unit(rows, item, report), report.clock)
+        if report.clock.get("other_offsets_seen"):
+            add_note(report, Note(item.display, f"header blocks disagree on the bracket offset ({report.clock['other_offsets_seen']} h "
+                                  f"besides {report.clock['bracket_minus_header_hours']} h); the first is used", severity="warning"))
+        if abs(report.clock.get("residual_seconds", 0)) * 1_000_000 > RESIDUAL_WARN_US:
+            add_note(report, Note(item.display, "bracket clock is not a whole number of hours from the header "
+                                  f"(residual {report.clock['residual_seconds']} s); offset rounded, treat bracket times with care",
+                                  severity="warning"))
+        rows = self._provider(rows)
+        rows = split_attempts(rows)
+        rows = mark_expected(rows)
+        rows = self._summaries(rows)
+        shape = pl.col("shape")
+        return conform(rows.select(
+            "line", "ts_wall", "ts_raw", "clock", pl.lit(self.name).alias("format"), "kind", "attempt", "error_code",
+            "expected", "device_mode", pl.col("ecid_value").alias("ecid"), "udid", "serial", "chip_id", "board_id",
+            "usb_vid", "usb_pid", "provider", "subject", "detail",
+            pl.when(shape.is_in(_HOST_SHAPES)).then(pl.col("message")).otherwise(pl.col("text")).alias("message")))
+
+    @staticmethod
+    def _note_unrecognised(frame: pl.DataFrame, grammar, item: Input, report) -> None:
+        bad = frame.filter(pl.col("shape").is_null() & (pl.col("text").str.strip_chars() != ""))
+        report.unrecognised = bad.height
+        for line, text in bad.head(MAX_LINE_NOTES).select("line", "text").iter_rows():
+            add_note(report, Note(item.display, grammar.explain_failure(text[:500]), line=line, excerpt=text[:120],
+                                  severity="warning"))
+        if bad.height > MAX_LINE_NOTES:
+            add_note(report, Note(item.display, f"{bad.height - MAX_LINE_NOTES} more lines match no line shape", severity="warning"))
+
+    @staticmethod
+    def _fraction_unit(rows: pl.DataFrame, item: Input, report) -> int:
+        """µs per unit of the bracket fraction: Windows writes ``0xxx`` milliseconds, macOS 1/10,000 s."""
+        procs = set(rows.filter(pl.col("shape") == "dated_proc").get_column("proc").unique().to_list())
+        windows_header = rows.filter(pl.col("shape") == "dated").height > 0 or "iTunes.exe" in procs
+        mac_header = bool(procs & {"iTunes", "AMPDevicesAgent"})
+        fractions = rows.filter(pl.col("shape") == "bracket").get_column("btime").str.slice(9, 4).cast(pl.Int64, strict=False)
+        big = fractions.len() > 0 and (fractions.max() or 0) >= 1000
+        if mac_header or big:
+            if windows_header and not mac_header:
+                add_note(report, Note(item.display, "Windows header but bracket fractions reach 1000 or more: read as 1/10000 s",
+                                      severity="warning"))
+            return 100
+        return 1000
+
+    @staticmethod
+    def _provider(rows: pl.DataFrame) -> pl.DataFrame:
+        shape = pl.col("shape")
+        proc = (pl.when(shape == "dated").then(pl.lit("iTunes"))
+                .when(shape == "dated_proc").then(pl.col("proc").replace_strict(_PROCESS, default="iTunes", return_dtype=pl.String)))
+        return rows.with_columns(proc.forward_fill().alias("_host")).with_columns(
+            pl.when(shape.is_in(["dated", "dated_proc", "bracket"])).then(pl.col("_host"))
+            .when(shape.is_in(["device", "restore_step"])).then(pl.lit("device"))
+            .otherwise(pl.lit("idevicerestore")).alias("provider")).drop("_host")
+
+    @staticmethod
+    def _summaries(rows: pl.DataFrame) -> pl.DataFrame:
+        """Overlay the per-attempt session_start/result rows and the per-block identity rows."""
+        recs: dict[int, dict] = {}
+        for line, (kind, detail, subject) in session_starts(rows).items():
+            recs.setdefault(line, {}).update(kind=kind, detail=detail, subject=subject)
+        for line, (code, detail, subject) in results(rows).items():
+            recs.setdefault(line, {}).update(kind="result", error_code=code, detail=detail, subject=subject)
+        for line, ident in identities(rows).items():
+            rec = recs.setdefault(line, {})
+            if "kind" not in rec:
+                rec.update(kind="device_identity", **ident)
+        if not recs:
+            return rows
+        schema = {"line": pl.Int64, "kind": pl.String, "subject": pl.String, "error_code": pl.Int64, "detail": pl.String, "ecid_value": pl.UInt64,
+                  "serial": pl.String, "chip_id": pl.String, "board_id": pl.String}
+        over = pl.DataFrame([{"line": k, **v} for k, v in recs.items()], schema=schema)
+        # overwrite kind/detail/error_code wholesale on these lines (a result's code may legitimately be null)
+        rows = attach(rows, over.rename({n: f"{n}_o" for n in schema if n != "line"}))
+        hit = pl.col("kind_o").is_not_null()
+        return rows.with_columns(
+            [pl.when(hit).then(pl.col(f"{n}_o")).otherwise(pl.col(n)).alias(n) for n in ("kind", "error_code", "detail")]
+            + [pl.coalesce(pl.col(f"{n}_o"), pl.col(n)).alias(n) for n in ("subject", "ecid_value", "serial", "chip_id", "board_id")]
+        ).drop([f"{n}_o" for n in schema if n != "line"])
+
+
+SOURCE = AppleRestoreSource()
