@@ -193,27 +193,45 @@ class LineGrammar:
         return self._extract_markers(out)
 
     def _extract_markers(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Assign each message its highest-priority matching marker, with that marker's fields.
+
+        One Aho-Corasick pass finds which anchor literals each message contains;
+        each marker's regex then runs only on the rows holding its literal, and
+        each row keeps the match of the marker with the best priority. Markers
+        without a literal (fallbacks) run last, on the rows still unmatched.
+        """
         msg = frame.select("line", "message").filter(pl.col("message").is_not_null())
+        rank = {m.name: i for i, m in enumerate(self.markers)}
+        anchored = [m for m in self.markers if m.literal]
         parts: list[pl.DataFrame] = []
-        remaining = msg
-        for marker in self.markers:
-            if remaining.height == 0:
-                break
-            cand = remaining
-            if marker.literal:
-                cand = remaining.filter(pl.col("message").str.contains(marker.literal, literal=True))
-                if cand.height == 0:
+        if anchored and msg.height:
+            literals = sorted({m.literal for m in anchored})
+            hits = (msg.with_columns(pl.col("message").str.extract_many(literals, overlapping=True).alias("_lit"))
+                    .filter(pl.col("_lit").list.len() > 0)
+                    .explode("_lit").unique(["line", "_lit"]))
+            by_literal = {key[0]: part for key, part in hits.partition_by("_lit", as_dict=True).items()} if hits.height else {}
+            for marker in anchored:
+                cand = by_literal.get(marker.literal)
+                if cand is None:
                     continue
-            got = cand.get_column("message").str.extract_groups("^(?:(?P<_m>)" + marker.regex + ")$").struct.unnest()
-            got = pl.concat([cand.select("line"), got], how="horizontal").filter(pl.col("_m").is_not_null())
-            if got.height == 0:
+                got = self._match(marker, cand)
+                if got.height:
+                    parts.append(got.with_columns(pl.lit(rank[marker.name], dtype=pl.Int32).alias("_rank")))
+        if parts:
+            best = (pl.concat(parts, how="diagonal_relaxed").sort("line", "_rank")
+                    .unique("line", keep="first", maintain_order=True))
+            parts = [best]
+        remaining = msg.join(parts[0].select("line"), on="line", how="anti") if parts else msg
+        for marker in self.markers:
+            if marker.literal or remaining.height == 0:
                 continue
-            got = got.drop("_m").rename({f"f_{f}": f for f in marker.fields}).with_columns(pl.lit(marker.name).alias("marker"))
-            parts.append(got)
-            remaining = remaining.join(got.select("line"), on="line", how="anti")
+            got = self._match(marker, remaining)
+            if got.height:
+                parts.append(got.with_columns(pl.lit(rank[marker.name], dtype=pl.Int32).alias("_rank")))
+                remaining = remaining.join(got.select("line"), on="line", how="anti")
         all_fields = sorted({f for m in self.markers for f in m.fields} - set(frame.columns))
         if parts:
-            found = pl.concat(parts, how="diagonal_relaxed")
+            found = pl.concat(parts, how="diagonal_relaxed").drop("_rank")
         else:
             found = pl.DataFrame(schema={"line": pl.Int64, "marker": pl.String})
         for f in all_fields:
@@ -226,6 +244,13 @@ class LineGrammar:
         for c in overlap:
             out = out.with_columns(pl.coalesce(pl.col(f"{c}__m"), pl.col(c)).alias(c)).drop(f"{c}__m")
         return out.sort("line")
+
+    @staticmethod
+    def _match(marker: Marker, cand: pl.DataFrame) -> pl.DataFrame:
+        """Rows of ``cand`` whose message matches ``marker`` in full, with its fields (named by field)."""
+        got = cand.get_column("message").str.extract_groups("^(?:(?P<_m>)" + marker.regex + ")$").struct.unnest()
+        got = pl.concat([cand.select("line"), got], how="horizontal").filter(pl.col("_m").is_not_null())
+        return got.drop("_m").rename({f"f_{f}": f for f in marker.fields}).with_columns(pl.lit(marker.name).alias("marker"))
 
 
 class _Compiler:
@@ -259,7 +284,7 @@ class _Compiler:
                     parts.append(f"(?P<{prefix}{fname}>{rx})")
                 else:
                     parts.append(f"(?:{rx})")
-                    if pattern.type == "str":
+                    if pattern.type == "str" and not pattern.flags:
                         literals.append(pattern.value)
             elif isinstance(sym, NonTerminal):
                 if sym.name == "message" and stop_at_message:
