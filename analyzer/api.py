@@ -13,10 +13,9 @@ from pathlib import Path
 import polars as pl
 
 from . import __version__
-from .clock import normalise
-from .diagnose import Incident, diagnose
-from .ingest import discover, parse_all
-from .model import FileReport, conform
+from .diagnose import Incident
+from .ingest import discover
+from .model import FileReport
 
 
 @dataclass
@@ -38,16 +37,20 @@ class Analysis:
         return any(not f.complete for f in self.files)
 
 
-def analyze(paths: list[Path | str], *, tz: str | None = None, layout: str = "auto", lang: str = "en") -> Analysis:
-    """Read, correlate and diagnose the logs under ``paths``."""
+def analyze(paths: list[Path | str], *, tz: str | None = None, layout: str = "auto", lang: str = "en",
+            jobs: int = 1, executor: str = "local", ray_address: str | None = None,
+            progress: bool | None = None) -> Analysis:
+    """Read, correlate and diagnose the logs under ``paths``.
+
+    Each PC (host) is analysed on its own by :func:`analyzer.parallel.analyze_host`:
+    ``jobs`` > 1 runs hosts in a spawn process pool, ``executor="ray"`` as Ray tasks
+    (``ray_address`` for a cluster); the result is the same whichever runs it.
+    """
+    from .parallel import merge, plan, run
+
     located, missing = discover([Path(p) for p in paths], layout=layout)
-    parsed = parse_all(located)
-    reports = missing + [p.report for p in parsed]
-    frames = [p.events for p in parsed if p.events.height]
-    events = pl.concat(frames, how="vertical") if frames else conform(None)
-    events = normalise(events, reports, tz=tz)
-    if events.height:
-        events = events.sort(["host", "ts_utc", "file", "line", "record"], nulls_last=True)
-    incidents, attempts = diagnose(events, lang=lang)
+    results = run(plan(located, tz=tz, lang=lang), workers=max(1, jobs), executor=executor,
+                  address=ray_address, progress=progress)
+    reports, events, incidents, attempts = merge(results, missing)
     hosts = sorted({loc.host for loc in located})
     return Analysis(files=reports, events=events, incidents=incidents, attempts=attempts, hosts=hosts)

@@ -29,12 +29,18 @@ class ExitCode(enum.IntEnum):
 class OutputFormat(str, enum.Enum):
     terminal = "terminal"
     json = "json"
+    csv = "csv"
 
 
 class Layout(str, enum.Enum):
     auto = "auto"
     host = "host"
     fleet = "fleet"
+
+
+class Executor(str, enum.Enum):
+    local = "local"
+    ray = "ray"
 
 
 class Lang(str, enum.Enum):
@@ -51,11 +57,19 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_mar
 @app.command(epilog=EPILOG)
 def run(
     paths: List[Path] = typer.Argument(..., help="Log files or folders (searched recursively).", show_default=False),
-    output_format: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal report or JSON document on stdout."),
+    output_format: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal report, JSON document or CSV timeline on stdout."),
     tz: Optional[str] = typer.Option(None, "--tz", help="The PC's time zone for local-time logs (IANA name like Asia/Tokyo, or +09:00)."),
     layout: Layout = typer.Option(Layout.auto, "--layout", help="host: each PATH is one PC; fleet: each subfolder is one PC; auto: a folder of only subfolders is a fleet."),
     lang: Lang = typer.Option(Lang.en, "--lang", help="Language of verdicts and remedies (en, ja)."),
     fail_on_incident: bool = typer.Option(False, "--fail-on-incident", help="Exit 5 when a failed restore is found."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Analyse this many PCs at once (spawn process pool)."),
+    executor: Executor = typer.Option(Executor.local, "--executor", help="local: this machine; ray: Ray tasks (pip install 'analyzer[ray]')."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
+    csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="Also write the timeline as CSV (UTF-8 with BOM, formula cells neutralised). Outputs: an input file is never overwritten; an output that cannot be written exits 2 before analysis."),
+    parquet_dir: Optional[Path] = typer.Option(None, "--parquet", metavar="DIR", help="Also write DIR/events.parquet and DIR/incidents.parquet (DIR is created; its parent must exist)."),
+    timesketch_path: Optional[Path] = typer.Option(None, "--timesketch", metavar="PATH", help="Also write a Timesketch-importable JSONL timeline."),
+    html_path: Optional[Path] = typer.Option(None, "--html", metavar="PATH", help="Also write one self-contained offline HTML report (timelines, verdicts, coverage)."),
+    redact: bool = typer.Option(False, "--redact", help="Replace ECIDs, UDIDs, serials, user and host names by stable tokens in every output (key: $ANALYZER_REDACT_KEY, else random per run)."),
 ) -> None:
     """Read restore logs and Windows evidence, and say why an iPhone/iPad restore failed."""
     from rich.console import Console
@@ -70,13 +84,44 @@ def run(
         except ValueError as exc:
             err.print(f"analyze: error: {exc}")
             raise typer.Exit(ExitCode.USAGE)
-    from .api import analyze
+    from .report.outputs import OutputError, Outputs, preflight, write_all
 
-    analysis = analyze(paths, tz=zone, layout=layout.value, lang=lang.value)
+    outputs = Outputs(csv=csv_path, parquet=parquet_dir, timesketch=timesketch_path, html=html_path)
+    try:
+        preflight(outputs, paths)
+    except OutputError as exc:
+        err.print(f"analyze: error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
+    from .api import analyze
+    from .parallel import ExecutorUnavailable
+
+    if ray_address and executor is not Executor.ray:
+        err.print("analyze: error: --ray-address needs --executor ray")
+        raise typer.Exit(ExitCode.USAGE)
+    try:
+        analysis = analyze(paths, tz=zone, layout=layout.value, lang=lang.value, jobs=jobs,
+                           executor=executor.value, ray_address=ray_address)
+    except ExecutorUnavailable as exc:
+        err.print(f"analyze: error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(ExitCode.USAGE)
+    if redact:
+        from .redact import redact as redact_analysis
+
+        analysis = redact_analysis(analysis)
+    try:
+        for note in write_all(analysis, outputs, lang=lang.value):
+            err.print(f"analyze: note: {note}", highlight=False, markup=False, soft_wrap=True)
+    except OutputError as exc:
+        err.print(f"analyze: error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
     if output_format is OutputFormat.json:
         from .report.json_doc import dumps
 
         sys.stdout.write(dumps(analysis) + "\n")
+    elif output_format is OutputFormat.csv:
+        from .report.csv_out import to_csv
+
+        sys.stdout.write(to_csv(analysis))
     else:
         from .report.terminal import render
 

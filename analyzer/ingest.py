@@ -10,7 +10,9 @@ Layout (which PC a file belongs to):
   file, its parent folder);
 * ``fleet``: every first-level subfolder of a given folder is one PC;
 * ``auto`` (default): a folder with no files of its own and two or more
-  subfolders is a fleet, anything else is one PC. The report names the hosts,
+  subfolders is a fleet, anything else is one PC. A ``.zip`` given, or at the
+  first level of a fleet folder, is one PC named after the archive (fleet
+  folders may mix subfolders and archives). The report names the hosts,
   so a wrong split is visible; ``--layout`` overrides it.
 """
 
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from .archives import archive_host, is_archive
 from .model import FileReport, Note, conform
 from .sources import Input, Parsed, claimants, registry
 from .textio import looks_binary
@@ -64,16 +67,19 @@ def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], li
                                       errors=[Note(str(given), "no such file or folder")]))
             continue
         if given.is_file():
-            entries = [(given, _host_name(given.parent))]
+            # a .zip given is one PC, named after the archive (analyzer.archives reads it)
+            entries = [(given, archive_host(given) if is_archive(given) else _host_name(given.parent))]
         else:
             children = sorted(given.iterdir())
             subdirs = [c for c in children if c.is_dir()]
             own_files = [c for c in children if c.is_file()]
-            fleet = layout == "fleet" or (layout == "auto" and not own_files and len(subdirs) >= 2)
+            archives = [c for c in own_files if is_archive(c)]
+            loose = [c for c in own_files if not is_archive(c)]
+            fleet = layout == "fleet" or (layout == "auto" and not loose and len(subdirs) + len(archives) >= 2)
             entries = []
             if fleet:
                 for f in own_files:
-                    entries.append((f, _host_name(given)))
+                    entries.append((f, archive_host(f) if is_archive(f) else _host_name(given)))
                 for sub in subdirs:
                     entries.extend((f, sub.name) for f in _walk(sub))
             else:
@@ -89,7 +95,20 @@ def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], li
 
 def parse_file(path: Path, display: str | None = None, host: str = "") -> Parsed:
     """Sniff and parse one file. Never raises: failures become the report's notes."""
-    display = display or str(path)
+    claimed = _claim(path, display or str(path), host)
+    if isinstance(claimed, Parsed):
+        return claimed
+    item, report, source = claimed
+    try:
+        parsed = source.parse(item)
+    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the run
+        parsed = exc
+    return _finish(parsed, report, source, host)
+
+
+def _claim(path: Path, display: str, host: str) -> Parsed | tuple[Input, FileReport, object]:
+    """Everything before the source's parser: a finished :class:`Parsed` when the file is not
+    read (unreadable, empty, unrecognised, too large), else (input, report, source)."""
     item = Input(path=path, display=display)
     try:
         size = path.stat().st_size
@@ -119,11 +138,15 @@ def parse_file(path: Path, display: str | None = None, host: str = "") -> Parsed
         report.errors.append(Note(display, f"{size} bytes is over the {MAX_TEXT_BYTES} byte limit for text logs; not read"))
         report.skipped = 1
         return Parsed(conform(None), report)
-    try:
-        parsed = source.parse(item)
-    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the run
+    return item, report, source
+
+
+def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str) -> Parsed:
+    """The source's result for one file (or what it raised) with the run's columns and report fields."""
+    display, size = report.path, report.size
+    if isinstance(parsed, Exception):
         report.format = source.name
-        report.errors.append(Note(display, f"{source.name} parser failed: {type(exc).__name__}: {exc}"))
+        report.errors.append(Note(display, f"{source.name} parser failed: {type(parsed).__name__}: {parsed}"))
         report.skipped = 1
         return Parsed(conform(None), report)
     parsed.report.host = host
@@ -137,4 +160,36 @@ def parse_file(path: Path, display: str | None = None, host: str = "") -> Parsed
 
 
 def parse_all(located: list[Located]) -> list[Parsed]:
-    return [parse_file(loc.path, loc.display, loc.host) for loc in located]
+    """:func:`parse_file` for every file, in order. Files of a source that offers
+    ``parse_many`` (evtx) are handed to it together, so that it can share fixed costs between
+    them; results and reports are the same as file by file."""
+    out: list[Parsed | None] = [None] * len(located)
+    grouped: dict[str, list[tuple[int, Input, FileReport, object, str]]] = {}
+    for i, loc in enumerate(located):
+        claimed = _claim(loc.path, loc.display or str(loc.path), loc.host)
+        if isinstance(claimed, Parsed):
+            out[i] = claimed
+            continue
+        item, report, source = claimed
+        if hasattr(source, "parse_many"):
+            grouped.setdefault(source.name, []).append((i, item, report, source, loc.host))
+            continue
+        try:
+            parsed = source.parse(item)
+        except Exception as exc:  # noqa: BLE001 - one broken file must not stop the run
+            parsed = exc
+        out[i] = _finish(parsed, report, source, loc.host)
+    for group in grouped.values():
+        source = group[0][3]
+        try:
+            results = source.parse_many([item for _, item, _, _, _ in group])
+        except Exception:  # noqa: BLE001 - the batch itself failed: file by file, as parse_file does
+            results = []
+            for _, item, _, _, _ in group:
+                try:
+                    results.append(source.parse(item))
+                except Exception as exc:  # noqa: BLE001
+                    results.append(exc)
+        for (i, _, report, source, host), parsed in zip(group, results):
+            out[i] = _finish(parsed, report, source, host)
+    return out  # type: ignore[return-value]

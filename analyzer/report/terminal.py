@@ -121,6 +121,10 @@ def _verdict(incident, t) -> Panel:
 
 def render(analysis, console: Console, lang: str = "en") -> None:
     t = LABELS.get(lang, LABELS["en"])
+    if len(analysis.hosts) > 1:
+        from .fleet_terminal import render_fleet
+
+        render_fleet(analysis, console, lang=lang)
     console.print(_files_table(analysis, t))
     cited = {(e["file"], e.get("line"), e.get("record")) for i in analysis.incidents for e in i.evidence}
     by_attempt = {(i.host, i.file, i.attempt): i for i in analysis.incidents}

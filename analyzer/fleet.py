@@ -1,0 +1,249 @@
+"""The fleet view: one verdict per PC and what the failing PCs have in common.
+
+Pure functions over an :class:`~analyzer.api.Analysis` (its files, events and
+incidents); nothing here reads files or prints. :func:`summary` is what the JSON
+document carries as ``fleet`` and what the terminal's fleet table shows:
+
+* ``hosts``: per PC, its verdict (the most frequent determined cause of its
+  failed attempts, ties to the latest failure; ``ok`` when every attempt
+  succeeded, ``no_restore_log`` when no attempt was found), with the computer
+  names its Windows logs record;
+* ``causes``: per cause, how many incidents and which PCs;
+* ``shared_factors``: host software and environment values (iTunes and Apple
+  Mobile Device versions from the restore-log header, restore process, target
+  build, Apple driver versions from Windows driver events, security products
+  seen) held by two or more failing PCs, with how many PCs without a failure
+  hold them too, so a factor common to everyone is visibly not a lead;
+* ``time_clusters``: UTC hours and days in which two or more PCs failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, defaultdict
+from typing import Any
+
+import polars as pl
+
+from .winevent import APPLE_VID, SECURITY_PRODUCTS
+
+#: session_start detail keys (apple_restore source) reported as factors, with their factor names.
+SESSION_FACTORS = {
+    "itunes_version": "itunes_version",
+    "apple_mobile_device_version": "apple_mobile_device_version",
+    "process": "restore_process",
+    "payload_build": "target_build",
+}
+#: Keys of a Windows driver event's data that carry the driver's version / name.
+_DRIVER_VERSION_KEYS = ("DriverVersion", "driver_version", "Version")
+_DRIVER_NAME_KEYS = ("DriverName", "driver_name", "DriverProvider", "ServiceName")
+
+#: A factor must be held by at least this many failing PCs to be reported as shared.
+MIN_SHARED = 2
+#: A time bucket must hold failures of at least this many PCs to be a cluster.
+MIN_CLUSTER_HOSTS = 2
+MAX_CLUSTERS = 20
+MAX_FACTORS = 30
+
+FAILURE_FREE = ("ok", "no_outcome", "no_restore_log", "no_input")
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _json(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def host_verdict(incidents: list) -> tuple[str, float | None]:
+    """The verdict for one PC from its incidents: most frequent determined cause, ties to the latest."""
+    if not incidents:
+        return "ok", None
+    determined = [i for i in incidents if i.cause != "undetermined"]
+    pool = determined or incidents
+    counts = Counter(i.cause for i in pool)
+    latest: dict[str, dt.datetime] = {}
+    for i in pool:
+        when = i.failed_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+        latest[i.cause] = max(latest.get(i.cause, when), when)
+    cause = max(counts, key=lambda c: (counts[c], latest[c], c))
+    confidence = max(i.confidence for i in pool if i.cause == cause)
+    return cause, confidence
+
+
+def computers(events: pl.DataFrame) -> dict[str, list[str]]:
+    """host → the computer names its Windows logs record (as written, first spelling of each name)."""
+    if events.height == 0:
+        return {}
+    rows = (events.filter(pl.col("computer").is_not_null() & (pl.col("computer") != ""))
+            .group_by("host").agg(pl.col("computer").unique(maintain_order=True)).to_dicts())
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        seen: dict[str, str] = {}
+        for name in row["computer"]:
+            seen.setdefault(name.lower(), name)
+        out[row["host"]] = sorted(seen.values(), key=str.lower)
+    return out
+
+
+def _security_name(provider: str | None, subject: str | None) -> str | None:
+    text = f"{provider or ''} {subject or ''}".lower()
+    for name in SECURITY_PRODUCTS:
+        if name in text:
+            return name
+    return provider or subject
+
+
+def factors(events: pl.DataFrame) -> dict[str, dict[str, set[str]]]:
+    """host → factor → values seen on that PC."""
+    out: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    if events.height == 0:
+        return {}
+    kinds = pl.col("kind").cast(pl.String)
+    starts = events.filter(kinds == "session_start").select("host", "detail")
+    for row in starts.iter_rows(named=True):
+        detail = _json(row["detail"])
+        for key, name in SESSION_FACTORS.items():
+            value = detail.get(key)
+            if value not in (None, ""):
+                out[row["host"]][name].add(str(value))
+    drivers = events.filter(kinds.is_in(["driver_install", "driver_load", "driver_failure"])
+                            & pl.col("detail").is_not_null()
+                            & ((pl.col("usb_vid") == APPLE_VID)
+                               | pl.concat_str([pl.col("subject").fill_null(""), pl.col("detail")], separator=" ")
+                               .str.contains(r"(?i)apple|usbaapl|VID_05AC")))
+    for row in drivers.select("host", "detail").iter_rows(named=True):
+        detail = _json(row["detail"])
+        version = next((detail[k] for k in _DRIVER_VERSION_KEYS if detail.get(k)), None)
+        if not version:
+            continue
+        name = next((detail[k] for k in _DRIVER_NAME_KEYS if detail.get(k)), None)
+        out[row["host"]]["apple_driver_version"].add(f"{name} {version}" if name else str(version))
+    security = events.filter(kinds == "security_product").select("host", "provider", "subject")
+    for row in security.iter_rows(named=True):
+        name = _security_name(row["provider"], row["subject"])
+        if name:
+            out[row["host"]]["security_product"].add(name)
+    return {h: {f: set(v) for f, v in fs.items()} for h, fs in out.items()}
+
+
+def time_clusters(incidents: list, min_hosts: int = MIN_CLUSTER_HOSTS) -> list[dict[str, Any]]:
+    """UTC hours and days in which failures of ``min_hosts`` or more PCs fall, most PCs first."""
+    clusters = []
+    for window, span in (("hour", dt.timedelta(hours=1)), ("day", dt.timedelta(days=1))):
+        buckets: dict[dt.datetime, list] = defaultdict(list)
+        for inc in incidents:
+            if inc.failed_at is None:
+                continue
+            t = inc.failed_at.astimezone(dt.timezone.utc)
+            start = t.replace(minute=0, second=0, microsecond=0)
+            if window == "day":
+                start = start.replace(hour=0)
+            buckets[start].append(inc)
+        found = []
+        for start, items in buckets.items():
+            hosts = sorted({i.host for i in items})
+            if len(hosts) < min_hosts:
+                continue
+            found.append({"window": window, "start": _iso(start), "end": _iso(start + span), "hosts": hosts,
+                          "host_count": len(hosts), "incidents": len(items),
+                          "causes": dict(sorted(Counter(i.cause for i in items).items()))})
+        found.sort(key=lambda c: (-c["host_count"], c["start"]))
+        clusters.extend(found[:MAX_CLUSTERS])
+    return clusters
+
+
+def summary(analysis) -> dict[str, Any]:
+    """The fleet summary of an analysis (one host or many)."""
+    incidents_by_host: dict[str, list] = defaultdict(list)
+    for inc in analysis.incidents:
+        incidents_by_host[inc.host].append(inc)
+    files_by_host: dict[str, list] = defaultdict(list)
+    for f in analysis.files:
+        if f.host is not None:
+            files_by_host[f.host].append(f)
+    attempts = analysis.attempts
+    outcomes: dict[str, Counter] = defaultdict(Counter)
+    if attempts is not None and attempts.height:
+        for row in attempts.select("host", "outcome").iter_rows():
+            outcomes[row[0]][row[1]] += 1
+    names = computers(analysis.events)
+    host_factors = factors(analysis.events)
+    hosts = sorted(set(analysis.hosts) | set(incidents_by_host) | set(files_by_host))
+
+    per_host = []
+    for host in hosts:
+        incs = incidents_by_host.get(host, [])
+        files = files_by_host.get(host, [])
+        seen = outcomes.get(host, Counter())
+        if incs:
+            verdict, confidence = host_verdict(incs)
+        elif not any(f.format for f in files):
+            verdict, confidence = "no_input", None
+        elif not seen:
+            verdict, confidence = "no_restore_log", None
+        elif seen.get("succeeded"):
+            verdict, confidence = "ok", None
+        else:
+            verdict, confidence = "no_outcome", None
+        failed = [i.failed_at for i in incs if i.failed_at is not None]
+        per_host.append({
+            "host": host, "computers": names.get(host, []), "verdict": verdict, "confidence": confidence,
+            "files": len(files), "unread": sum(1 for f in files if not f.complete),
+            "attempts": sum(seen.values()), "failed": len(incs),
+            "error_codes": sorted({i.error_code for i in incs if i.error_code is not None}),
+            "last_failure": _iso(max(failed)) if failed else None,
+        })
+
+    causes: dict[str, dict[str, Any]] = {}
+    for inc in analysis.incidents:
+        entry = causes.setdefault(inc.cause, {"cause": inc.cause, "incidents": 0, "hosts": set()})
+        entry["incidents"] += 1
+        entry["hosts"].add(inc.host)
+    verdicts = Counter(h["verdict"] for h in per_host)
+    cause_list = [{"cause": c["cause"], "incidents": c["incidents"], "host_count": len(c["hosts"]),
+                   "verdict_hosts": verdicts.get(c["cause"], 0), "hosts": sorted(c["hosts"])}
+                  for c in causes.values()]
+    cause_list.sort(key=lambda c: (-c["host_count"], -c["incidents"], c["cause"]))
+
+    failing = [h["host"] for h in per_host if h["verdict"] not in FAILURE_FREE]
+    others = [h["host"] for h in per_host if h["verdict"] in FAILURE_FREE]
+    verdict_of = {h["host"]: h["verdict"] for h in per_host}
+    holders: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for host, fs in host_factors.items():
+        for name, values in fs.items():
+            for value in values:
+                holders[(name, value)].add(host)
+    shared = []
+    failing_set = set(failing)
+    for (name, value), held in holders.items():
+        fail_hold = sorted(held & failing_set)
+        if len(fail_hold) < MIN_SHARED:
+            continue
+        other_hold = held - failing_set
+        shared.append({
+            "factor": name, "value": value, "failing_hosts": len(fail_hold), "of_failing": len(failing),
+            "other_hosts": len(other_hold), "of_other": len(others),
+            "causes": dict(sorted(Counter(verdict_of[h] for h in fail_hold).items())), "hosts": fail_hold,
+        })
+    shared.sort(key=lambda s: (-s["failing_hosts"], s["other_hosts"], s["factor"], s["value"]))
+
+    return {
+        "host_count": len(per_host),
+        "failing_hosts": len(failing),
+        "verdicts": dict(sorted(verdicts.items())),
+        "hosts": per_host,
+        "causes": cause_list,
+        "shared_factors": shared[:MAX_FACTORS],
+        "time_clusters": time_clusters(analysis.incidents),
+    }
