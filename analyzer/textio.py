@@ -87,8 +87,3 @@ def looks_binary(raw: bytes) -> bool:
         return True
     control = sum(1 for b in sample if b < 9 or 13 < b < 32)
     return control > 0.1 * len(sample)
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines without their terminators; CRLF, LF and lone CR all end a line."""
-    return text.splitlines()

@@ -25,7 +25,7 @@ from analyzer.model import EVENT_SCHEMA
 from analyzer.sources import Input, claimants
 from analyzer.sources._windows_text import resolve_dates
 from analyzer.sources.windows_wevtutil_text import classify
-from analyzer.textio import split_lines
+from analyzer.sources._text import text_lines
 
 from conftest import SAMPLES
 
@@ -194,7 +194,7 @@ def test_wevtutil_fast_path_agrees_with_the_grammar(tmp_path):
     grammar = load("windows_wevtutil_text")
     for path in (JA / "System_wevtutil.txt", EN / "System_wevtutil.txt"):
         from analyzer.textio import decode
-        lines = split_lines(decode(path.read_bytes()).text)
+        lines = text_lines(decode(path.read_bytes()).text).to_list()
         check_lines_agree(grammar, lines)
         ours = classify(pl.Series("text", lines, dtype=pl.String), grammar)
         ref = grammar.extract(pl.Series("text", lines, dtype=pl.String))
@@ -433,8 +433,8 @@ def test_powershell_grammar_fast_path_agrees_on_every_line():
     from analyzer.textio import decode
     grammar = load("windows_powershell")
     for path in (EN / "System_Format-List.txt", EN / "Application_Export-Csv.csv"):
-        check_lines_agree(grammar, split_lines(decode(path.read_bytes()).text))
-    check_lines_agree(grammar, split_lines(FL_STAR))
+        check_lines_agree(grammar, text_lines(decode(path.read_bytes()).text).to_list())
+    check_lines_agree(grammar, text_lines(FL_STAR).to_list())
 
 
 # --------------------------------------------------------------------------------------------

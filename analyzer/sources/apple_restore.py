@@ -24,6 +24,7 @@ import polars as pl
 from .. import grammars
 from ..model import Note, conform
 from ._apple_classify import attach, classify
+from ._text import text_lines
 from ._apple_session import identities, mark_expected, results, session_starts, split_attempts
 from ._apple_time import RESIDUAL_WARN_US, resolve
 from ._base import Input, Parsed, Source, add_note
@@ -42,15 +43,6 @@ _APPLE_WORDS = re.compile(r"MobileRestore|Restore Device|Recovery Mode Device|EC
 
 _PROCESS = {"iTunes.exe": "iTunes", "iTunes": "iTunes", "AMPDevicesAgent": "AMPDevicesAgent"}
 _HOST_SHAPES = ("dated", "dated_proc", "bracket", "device")
-
-
-def _split(text: str) -> pl.Series:
-    """Lines without terminators (CRLF, LF and lone CR), split in Rust rather than in Python."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if text.endswith("\n"):
-        text = text[:-1]
-    return pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
 
 
 class AppleRestoreSource(Source):
@@ -86,7 +78,7 @@ class AppleRestoreSource(Source):
         if decoded.replaced:
             add_note(report, Note(item.display, f"{decoded.replaced} undecodable byte sequences replaced (read as {decoded.encoding})",
                                   severity="warning"))
-        lines = _split(decoded.text)
+        lines = text_lines(decoded.text)
         report.records = lines.len()
         grammar = grammars.load(self.name)
         frame = grammar.extract(lines)

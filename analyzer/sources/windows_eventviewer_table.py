@@ -22,6 +22,7 @@ import polars as pl
 from .. import winevent
 from ..grammars import load
 from ..model import Note
+from ._text import decoding_note
 from ._base import Input, Parsed, Source, add_note
 from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
 
@@ -104,9 +105,7 @@ class EventViewerTable(Source):
     def parse(self, item: Input) -> Parsed:
         decoded = item.decoded
         report = self.new_report(item, decoded.encoding)
-        if decoded.replaced:
-            report.errors.append(Note(item.display, f"{decoded.replaced} undecodable byte sequence(s) replaced",
-                                      severity="warning"))
+        decoding_note(report, decoded, item.display)
         text = decoded.text
         first = text.split("\n", 1)[0].rstrip("\r")
         delim = _delimiter(first) or "\t"

@@ -25,7 +25,7 @@ import polars as pl
 from .. import grammars
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
-from .windows_setupapi import decoding_note, text_lines, unrecognised_notes
+from ._text import decoding_note, text_lines, unrecognised_notes
 
 FORMAT = "windows_firewall"
 
@@ -88,7 +88,7 @@ class WindowsFirewall(Source):
         grammar = grammars.load(FORMAT)
         lines = text_lines(decoded.text)
         report.records = len(lines)
-        decoding_note(report, decoded, lines, display)
+        decoding_note(report, decoded, display)
         if len(lines) == 0:
             return Parsed(conform(None), report)
         frame = grammar.extract(lines)

@@ -33,7 +33,7 @@ import polars as pl
 from .. import winevent
 from ..grammars import load
 from ..model import Note
-from ..textio import split_lines
+from ._text import decoding_note, text_lines
 from ._base import Input, Parsed, Source, add_note
 from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
 
@@ -126,9 +126,7 @@ class PowerShellEvents(Source):
     def parse(self, item: Input) -> Parsed:
         decoded = item.decoded
         report = self.new_report(item, decoded.encoding)
-        if decoded.replaced:
-            report.errors.append(Note(item.display, f"{decoded.replaced} undecodable byte sequence(s) replaced",
-                                      severity="warning"))
+        decoding_note(report, decoded, item.display)
         counter: dict = {}
 
         def note(message, line=None, record=None, excerpt=None, severity="error"):
@@ -250,7 +248,7 @@ class PowerShellEvents(Source):
 
     # -- Format-List ---------------------------------------------------------------------
     def _list_records(self, text: str, report, note) -> list[dict]:
-        lines = split_lines(text)
+        lines = text_lines(text).to_list()
         ex = _grammar().extract(pl.Series("text", lines, dtype=pl.String))
         shapes = ex.get_column("shape").to_list()
         names = ex.get_column("name").to_list()

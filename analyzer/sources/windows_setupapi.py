@@ -31,6 +31,7 @@ import polars as pl
 from .. import grammars
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
+from ._text import decoding_note, text_lines, unrecognised_notes
 
 FORMAT = "windows_setupapi"
 
@@ -47,9 +48,6 @@ _SNIFF_STAMP = re.compile(r"^(?:>>>|<<<)  [^\[\d\s][^\r\n]*? \d{4}/\d\d/\d\d \d\
 _SNIFF_EXIT = re.compile(r"^<<<  \[[^\]:\r\n]+: [^\]\r\n]+\][ \t]*\r?$", re.M)
 _SNIFF_BOOT = re.compile(r"^\[[^\]:\r\n]+: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d+\][ \t]*\r?$", re.M)
 
-#: At most this many characters of a line go to the (slow) reference parser when explaining a failure.
-_EXPLAIN_MAX_CHARS = 400
-_EXPLAIN_MAX_LINES = 20
 
 
 def pid_mode(pid: str | None) -> str | None:
@@ -67,47 +65,6 @@ def pid_mode(pid: str | None) -> str | None:
     if 0x1290 <= value <= 0x12BF:
         return "normal"
     return None
-
-
-def text_lines(text: str) -> pl.Series:
-    """Split decoded text into lines (LF, CRLF, or lone CR files) as a polars Series.
-
-    Line numbers match what an editor shows: only line terminators split lines,
-    other control characters stay inside the line.
-    """
-    if not text:
-        return pl.Series("text", [], dtype=pl.String)
-    sep = "\n" if "\n" in text or "\r" not in text else "\r"
-    series = pl.Series("text", [text]).str.split(sep).explode()
-    if sep == "\n":
-        series = series.str.strip_suffix("\r")
-    if text.endswith(sep) or (sep == "\n" and text.endswith("\r\n")):
-        series = series.head(len(series) - 1)
-    return series
-
-
-def unrecognised_notes(report, grammar: grammars.LineGrammar, frame: pl.DataFrame, display: str) -> None:
-    """Located notes for lines no shape matched (the first few explained by the reference parser)."""
-    bad = frame.filter(pl.col("shape").is_null() & (pl.col("text").str.strip_chars() != "")).select("line", "text")
-    report.unrecognised = bad.height
-    counter: dict = {}
-    for i, (line, text) in enumerate(bad.head(_EXPLAIN_MAX_LINES * 3).iter_rows()):
-        if i < _EXPLAIN_MAX_LINES and len(text) <= _EXPLAIN_MAX_CHARS:
-            why = grammar.explain_failure(text)
-        else:
-            why = f"no line shape of {grammar.name} matches"
-        add_note(report, Note(display, why, line=line, excerpt=text[:200], severity="warning"), counter)
-    if bad.height > _EXPLAIN_MAX_LINES * 3:
-        add_note(report, Note(display, f"{bad.height} lines in all match no line shape of {grammar.name}",
-                              severity="warning"), counter)
-
-
-def decoding_note(report, decoded, lines: pl.Series, display: str) -> None:
-    if decoded.replaced:
-        first = lines.str.contains("\ufffd", literal=True).arg_true()
-        where = int(first[0]) + 1 if len(first) else None
-        add_note(report, Note(display, f"{decoded.replaced} undecodable byte sequence(s) replaced by U+FFFD "
-                                       f"(read as {decoded.encoding})", line=where, severity="warning"))
 
 
 def _subject(title: str | None) -> str | None:
@@ -163,7 +120,7 @@ class WindowsSetupapi(Source):
         grammar = grammars.load(FORMAT)
         lines = text_lines(decoded.text)
         report.records = len(lines)
-        decoding_note(report, decoded, lines, display)
+        decoding_note(report, decoded, display)
         if len(lines) == 0:
             return Parsed(conform(None), report)
         frame = grammar.extract(lines)

@@ -18,7 +18,7 @@ import polars as pl
 from .. import winevent
 from ..grammars import load
 from ..model import Note
-from ..textio import split_lines
+from ._text import decoding_note, text_lines
 from ._base import Input, Parsed, Source, add_note
 from ._windows_text import data_from_pairs, iso_local, level_numbers
 
@@ -66,10 +66,8 @@ class WevtutilText(Source):
     def parse(self, item: Input) -> Parsed:
         decoded = item.decoded
         report = self.new_report(item, decoded.encoding)
-        if decoded.replaced:
-            report.errors.append(Note(item.display, f"{decoded.replaced} undecodable byte sequence(s) replaced",
-                                      severity="warning"))
-        raw, info = records_from_lines(pl.Series("text", split_lines(decoded.text), dtype=pl.String), load(self.name))
+        decoding_note(report, decoded, item.display)
+        raw, info = records_from_lines(text_lines(decoded.text), load(self.name))
         report.records = info["records"]
         report.skipped = info["skipped"]
         report.unrecognised = info["unrecognised"]

@@ -1,0 +1,60 @@
+"""Helpers every text source shares: splitting lines as an editor numbers them, and the
+located notes for undecodable bytes and for lines that match no line shape.
+
+One place so that line numbers, and what counts as unrecognised, mean the same in every report.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from .. import grammars
+from ..model import FileReport, Note
+from ..textio import Decoded
+from ._base import add_note
+
+#: Unrecognised lines explained by the (slow) Lark reference parser, and the longest line it is given.
+EXPLAIN_MAX_LINES = 20
+EXPLAIN_MAX_CHARS = 400
+
+
+def text_lines(text: str) -> pl.Series:
+    """Lines without terminators as a polars Series (split in Rust).
+
+    CRLF, LF and lone CR each end a line, also mixed in one file, and nothing else
+    does (unlike ``str.splitlines``, which also splits on form feeds and U+2028),
+    so line N here is line N in an editor. A final terminator adds no empty line.
+    """
+    if not text:
+        return pl.Series("text", [], dtype=pl.String)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]
+    return pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
+
+
+def decoding_note(report: FileReport, decoded: Decoded, display: str) -> None:
+    """A located warning when bytes could not be decoded (they were replaced, never dropped)."""
+    if not decoded.replaced:
+        return
+    at = decoded.text.find("\ufffd")
+    line = decoded.text.count("\n", 0, at) + 1 if at >= 0 else None
+    add_note(report, Note(display, f"{decoded.replaced} undecodable byte sequence(s) replaced by U+FFFD "
+                                   f"(read as {decoded.encoding})", line=line, severity="warning"))
+
+
+def unrecognised_notes(report: FileReport, grammar: grammars.LineGrammar, frame: pl.DataFrame, display: str) -> None:
+    """Count the non-blank lines no shape matched; locate the first few, explained by Lark."""
+    bad = frame.filter(pl.col("shape").is_null() & (pl.col("text").str.strip_chars() != "")).select("line", "text")
+    report.unrecognised = bad.height
+    counter: dict = {}
+    for i, (line, text) in enumerate(bad.head(EXPLAIN_MAX_LINES * 3).iter_rows()):
+        if i < EXPLAIN_MAX_LINES and len(text) <= EXPLAIN_MAX_CHARS:
+            why = grammar.explain_failure(text)
+        else:
+            why = f"no line shape of {grammar.name} matches"
+        add_note(report, Note(display, why, line=line, excerpt=text[:200], severity="warning"), counter)
+    if bad.height > EXPLAIN_MAX_LINES * 3:
+        add_note(report, Note(display, f"{bad.height} lines in all match no line shape of {grammar.name}",
+                              severity="warning"), counter)
