@@ -8,6 +8,8 @@ Colour comes from rich and disappears when stdout is not a terminal.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 import polars as pl
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -77,7 +79,8 @@ def _timeline(analysis, attempt: dict, cited: set[tuple], t) -> Table:
         elif r["expected"] is False:
             text = f"{text}  (UNEXPECTED)"
         marker = " ◀" if key in cited else ""
-        where = f"{r['file']}:{r['line']}" if r["line"] is not None else f"{r['file']} #{r['record']}"
+        name = PurePath(r["file"]).name  # the full path is in the title and the files table
+        where = f"{name}:{r['line']}" if r["line"] is not None else f"{name} #{r['record']}"
         ts = r["ts_utc"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if r["ts_utc"] else "?"
         table.add_row(ts, Text(kind, style=STYLE.get(kind, "")), Text(text[:200] + marker,
                       style="bold" if marker else ""), where)
@@ -105,8 +108,10 @@ def _verdict(incident, t) -> Panel:
         lines.append(Text(f"error {incident.error_code}: {incident.code_meaning} (grade {incident.code_grade})", style="dim"))
     lines.append(Text(f"\n{t['evidence']}:", style="bold"))
     for e in incident.evidence:
-        where = f"{e['file']}:{e['line']}" if "line" in e else f"{e['file']} #{e.get('record')}"
-        lines.append(Text(f"  {e['ts']}  {where}  [{e['kind']}] {e['text'][:160]}"))
+        name = PurePath(e["file"]).name
+        where = f"{name}:{e['line']}" if "line" in e else f"{name} #{e.get('record')}"
+        rule = f"  ({e['rule']})" if e.get("rule") else ""
+        lines.append(Text(f"  {e['ts']}  {where}  [{e['kind']}] {e['text'][:140]}{rule}"))
     lines.append(Text(f"\n{t['ruled_out']}:", style="bold"))
     for alt in incident.alternatives[:5]:
         lines.append(Text(f"  {alt['id']} ({alt['confidence']:.2f}): {alt['why_not']}"))
