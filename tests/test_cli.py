@@ -101,3 +101,23 @@ def test_console_script_help_lists_exit_codes():
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0
     assert "Exit codes" in proc.stdout and "partial input" in proc.stdout
+
+
+def test_windows_corpus_lists_every_file_and_shows_the_iphone_on_the_timeline(windows_corpus):
+    files = sorted(p.name for p in windows_corpus.iterdir() if p.is_file())
+    doc, result = doc_of(windows_corpus)
+    assert result.exit_code == ExitCode.PARTIAL  # SOURCES.md is not a log; two evtx files have damaged chunks
+    listed = {Path(f["path"]).name: f for f in doc["files"]}
+    assert sorted(listed) == files
+    assert [n for n, f in listed.items() if f["format"] is None] == ["SOURCES.md"]
+    assert all(f["records"] > 0 for n, f in listed.items() if n != "SOURCES.md")
+    assert listed["iphone-pc_DriverFrameworks-UserMode_Operational.evtx"]["records"] == 1593
+    assert listed["evtxrs_broken_bad_chunk_magic.evtx"]["skipped"] == 2
+
+    out = run(windows_corpus).stdout
+    section = out[out.index("Apple device activity"):]
+    for stamp, kind in [("2023-01-14 18:18:52.410", "device_connect"), ("2023-01-14 19:23:00.736", "device_disconnect"),
+                        ("2023-01-15 19:29:49.410", "device_connect"), ("2023-01-15 20:01:14.956", "device_disconnect")]:
+        row = next(line for line in section.splitlines() if stamp in line)
+        assert kind in row
+    assert section.count("surprise removal") == 4

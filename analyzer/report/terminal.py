@@ -21,10 +21,12 @@ from ..diagnose import POST_S, PRE_S
 LABELS = {
     "en": {"files": "Files read", "verdict": "Verdict", "cause": "Cause", "confidence": "confidence",
            "evidence": "Evidence", "ruled_out": "Considered", "remedy": "What to do", "missing": "To settle it, collect",
-           "no_incident": "No failed restore attempt found.", "attempt": "attempt", "timeline": "Timeline"},
+           "no_incident": "No failed restore attempt found.", "attempt": "attempt", "timeline": "Timeline",
+           "device_activity": "Apple device activity outside restore attempts"},
     "ja": {"files": "読み込んだファイル", "verdict": "判定", "cause": "原因", "confidence": "確度",
            "evidence": "根拠", "ruled_out": "検討した他の原因", "remedy": "対処", "missing": "判定に必要なログ",
-           "no_incident": "失敗した復元は見つかりませんでした。", "attempt": "試行", "timeline": "タイムライン"},
+           "no_incident": "失敗した復元は見つかりませんでした。", "attempt": "試行", "timeline": "タイムライン",
+           "device_activity": "復元以外の時間の Apple デバイスの動き"},
 }
 
 STYLE = {
@@ -42,12 +44,18 @@ TIMELINE_KINDS = {"session_start", "phase", "state_change", "result", "device_id
 MAX_ROWS = 60
 
 
+def _short(text: str, limit: int = 70) -> str:
+    """The first clause of a note, cut to fit a table cell (the full text is in JSON and on stderr)."""
+    first = text.split(": ", 1)[0] if len(text) > limit else text
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
 def _files_table(analysis, t) -> Table:
     table = Table(title=t["files"], title_justify="left", show_lines=False, expand=False)
     for col in ("host", "file", "format", "read", "events", "skipped", "unrecognised", "notes"):
         table.add_column(col, overflow="fold", justify="right" if col in ("read", "events", "skipped", "unrecognised") else "left")
     for f in analysis.files:
-        notes = "; ".join(f"{n.location()}: {n.message}" for n in f.errors[:2])
+        notes = "; ".join(_short(n.message) for n in f.errors[:2])
         if len(f.errors) > 2:
             notes += f" (+{len(f.errors) - 2} more)"
         table.add_row(f.host or "", f.path, f.format or Text("not recognised", style="yellow"), str(f.records),
@@ -124,6 +132,43 @@ def _verdict(incident, t) -> Panel:
     return Panel(Group(*lines), title=title, border_style=colour, expand=False)
 
 
+#: Kinds shown on a PC's device-activity timeline (outside restore attempts).
+DEVICE_KINDS = ["device_connect", "device_disconnect", "driver_install", "driver_failure", "service_crash",
+                "service_state", "app_crash"]
+
+
+def _device_activity(analysis, host: str, t) -> Table | None:
+    """Apple device and Apple service activity of one PC outside its restore attempts.
+
+    This is what Windows saw on its own: the iPhone plugged in and removed, Apple
+    driver installs, the Apple Mobile Device Service stopping or crashing.
+    """
+    from ..winevent import is_apple_process, is_apple_service
+
+    ev = analysis.events
+    text = pl.concat_str([pl.col("subject").fill_null(""), pl.col("message").fill_null("")], separator=" ")
+    apple = (pl.col("usb_vid") == "05AC") | is_apple_service(pl.col("subject")) | is_apple_process(text)
+    rows = ev.filter((pl.col("host") == host) & pl.col("attempt").is_null()
+                     & pl.col("kind").cast(pl.String).is_in(DEVICE_KINDS) & apple)
+    if rows.height == 0:
+        return None
+    table = Table(title=f"{t['device_activity']}: {host}", title_justify="left", expand=False)
+    for col in ("UTC", "kind", "event", "source"):
+        table.add_column(col, no_wrap=col in ("UTC", "kind"), overflow="fold")
+    for r in rows.head(MAX_ROWS).to_dicts():
+        name = PurePath(r["file"]).name
+        where = f"{name}:{r['line']}" if r["line"] is not None else f"{name} #{r['record']}"
+        ts = r["ts_utc"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if r["ts_utc"] else "?"
+        kind = str(r["kind"])
+        what = r["subject"] or r["message"] or ""
+        if kind == "device_disconnect" and r["error_code"] == 23:
+            what = f"surprise removal: {what}"
+        table.add_row(ts, Text(kind, style=STYLE.get(kind, "")), what[:160], where)
+    if rows.height > MAX_ROWS:
+        table.caption = f"{rows.height - MAX_ROWS} more rows (use --format json for all)"
+    return table
+
+
 def render(analysis, console: Console, lang: str = "en") -> None:
     t = LABELS.get(lang, LABELS["en"])
     if len(analysis.hosts) > 1:
@@ -139,6 +184,11 @@ def render(analysis, console: Console, lang: str = "en") -> None:
         incident = by_attempt.get((attempt["host"], attempt["file"], attempt["attempt"]))
         if incident:
             console.print(_verdict(incident, t))
+    for host in analysis.hosts:
+        activity = _device_activity(analysis, host, t)
+        if activity is not None:
+            console.print()
+            console.print(activity)
     if not analysis.incidents:
         console.print()
         console.print(t["no_incident"])
