@@ -114,7 +114,7 @@ def test_windows_corpus_lists_every_file_and_shows_the_iphone_on_the_timeline(wi
     assert listed["iphone-pc_DriverFrameworks-UserMode_Operational.evtx"]["records"] == 1593
     assert listed["evtxrs_broken_bad_chunk_magic.evtx"]["skipped"] == 2
 
-    out = run(windows_corpus).stdout
+    out = runner.invoke(app, [str(windows_corpus)], env={"COLUMNS": "200"}).stdout
     section = out[out.index("Apple device activity"):]
     for stamp, kind in [("2023-01-14 18:18:52.410", "device_connect"), ("2023-01-14 19:23:00.736", "device_disconnect"),
                         ("2023-01-15 19:29:49.410", "device_connect"), ("2023-01-15 20:01:14.956", "device_disconnect")]:
