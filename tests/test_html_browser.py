@@ -113,3 +113,24 @@ def test_4013_sample_report_draws_its_failure(browser_page, tmp_path: Path):
     assert facts["markers"] == len(analysis.incidents) >= 1
     assert facts["shapes"] > 20
     assert "4013" in facts["text"]
+
+
+def test_samples_report_from_the_cli_renders_with_its_charts(browser_page, tmp_path: Path):
+    """The acceptance command: analyze samples/ --html r.html --format json."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    html = tmp_path / "r.html"
+    result = CliRunner().invoke(app, [str(SAMPLES), "--html", str(html), "--format", "json"])
+    assert result.exit_code in (0, 3), result.stderr
+    doc = json.loads(result.stdout)
+    seen = browser_page(html, tmp_path / "samples.png")
+    check_offline_and_clean(seen, html.as_uri())
+    facts = chart_facts(seen["page"])
+    assert facts["charts"] == len(doc["attempts"]) >= 3
+    assert facts["markers"] == len(doc["incidents"]) >= 3
+    for incident in doc["incidents"]:
+        assert incident["cause"]["id"] in facts["text"]
