@@ -78,12 +78,16 @@ def analyze_host(job: HostJob) -> HostResult:
     from .archives import env_limits, extract, is_archive, private_dir, remove_dir
     from .clock import normalise
     from .diagnose import diagnose
-    from .ingest import parse_file
+    from .ingest import Located, parse_all
     from .model import conform
 
     tmp: Path | None = None
     reports = []
     frames = []
+    # all the host's files go through one parse_all (so that a source that can, evtx, shares
+    # fixed costs between files); ``slots`` keeps the report order: an archive's own report,
+    # if any, before its members'
+    slots: list = []
     try:
         for index, (path_text, display) in enumerate(job.files):
             path = Path(path_text)
@@ -97,15 +101,20 @@ def analyze_host(job: HostJob) -> HostResult:
                 except OSError:
                     size = 0
                 if out.fatal or out.notes or not out.members:
-                    reports.append(_archive_report(display, job.host, size, out.notes, out.fatal, len(out.members)))
+                    slots.append(_archive_report(display, job.host, size, out.notes, out.fatal, len(out.members)))
                 items = [(m.path, m.display) for m in out.members]
             else:
                 items = [(path, display)]
-            for item_path, item_display in items:
-                parsed = parse_file(item_path, item_display, job.host)
-                reports.append(parsed.report)
-                if parsed.events.height:
-                    frames.append(parsed.events)
+            slots.extend(Located(item_path, item_display, job.host) for item_path, item_display in items)
+        results = iter(parse_all([slot for slot in slots if isinstance(slot, Located)]))
+        for slot in slots:
+            if not isinstance(slot, Located):
+                reports.append(slot)
+                continue
+            parsed = next(results)
+            reports.append(parsed.report)
+            if parsed.events.height:
+                frames.append(parsed.events)
     finally:
         if tmp is not None:
             remove_dir(tmp)

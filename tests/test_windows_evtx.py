@@ -365,3 +365,48 @@ def test_fast_path_equals_the_record_by_record_reference(windows_corpus, name):
     assert fast.drop("detail").equals(slow.drop("detail"))
     for a, b in zip(fast["detail"], slow["detail"]):
         assert _json.loads(a) == _json.loads(b)
+
+
+def test_parse_many_equals_parse_file_by_file(windows_corpus, tmp_path, monkeypatch):
+    """Batched reading (one polars query for several files) gives each file exactly what parse gives,
+    damaged and empty files included, in order; also when the files span several batches."""
+    import analyzer.sources.windows_evtx as evtx_source
+    (tmp_path / "garbage.evtx").write_bytes(b"ElfFile\x00" + b"\xff" * 5000)
+    files = sorted(windows_corpus.glob("*.evtx")) + [tmp_path / "garbage.evtx"]
+    items = [Input(p, p.name) for p in files]
+    singles = [SOURCE.parse(item) for item in items]
+    for batch_bytes, overlap in ((evtx_source.BATCH_FILE_BYTES, False), (1 << 21, False), (1 << 21, True)):
+        monkeypatch.setattr(evtx_source, "BATCH_FILE_BYTES", batch_bytes)
+        monkeypatch.setattr(evtx_source, "OVERLAP", overlap)
+        for path, one, many in zip(files, singles, SOURCE.parse_many(items)):
+            assert many.events.equals(one.events), path.name
+            assert many.report == one.report, path.name
+
+
+def test_parse_all_batches_evtx_and_keeps_order_and_reports(windows_corpus):
+    from analyzer.ingest import Located, parse_all
+    files = sorted(windows_corpus.iterdir())
+    located = [Located(p, p.name, "h") for p in files]
+    for loc, got in zip(located, parse_all(located)):
+        want = parse_file(loc.path, loc.display, loc.host)
+        assert got.events.equals(want.events), loc.display
+        assert got.report == want.report, loc.display
+
+
+def test_parse_many_falls_back_file_by_file_when_a_batch_fails(windows_corpus, monkeypatch):
+    import analyzer.sources.windows_evtx as evtx_source
+    files = [windows_corpus / n for n in ("win10-tr_System.evtx", "eas_System_SCM_7036.evtx", "win10-tr_Application.evtx")]
+    items = [Input(p, p.name) for p in files]
+    singles = [SOURCE.parse(item) for item in items]
+    real = evtx_source.flatten_json_records
+    largest = max(one.report.records for one in singles)
+
+    def only_small(texts, *args):  # a batch (more records than any one file) fails
+        if len(texts) > largest:
+            raise ValueError("batch shape")
+        return real(texts, *args)
+
+    monkeypatch.setattr(evtx_source, "flatten_json_records", only_small)
+    for one, many in zip(singles, SOURCE.parse_many(items)):
+        assert many.events.equals(one.events)
+        assert many.report == one.report

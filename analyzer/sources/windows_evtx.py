@@ -5,13 +5,17 @@ Recognised by the ``ElfFile\\0`` magic only (never by extension).
 Speed matters here (a helpdesk bundle holds tens of MB of .evtx): the Rust
 parser renders each record as a JSON string and everything after that is
 vectorised in polars, so no Python code runs per record except the iterator
-itself (``list.extend`` over it). System fields are cut out by literal search +
+itself (``list.extend`` over slices of it). System fields are cut out by literal search +
 slice (regexes only for records where that fails, e.g. non-ASCII text); the
 EventData/UserData object is cut at its key; stages that no record of the file
 needs are left out of the plan; per-(provider, id) decisions are made once per
 pair in :mod:`analyzer.winevent`. The JSON is the parser's default shape (asking
 for ``separate_json_attributes`` makes the Rust parse itself 60 % slower), so
 ``EventID`` may be ``{"#attributes":{"Qualifiers":…},"#text":7031}``.
+A run's files are read together (:meth:`WindowsEvtx.parse_many`, used by
+:func:`analyzer.ingest.parse_all`): one polars query per ~8 MB batch of files
+instead of one per file, two batches at a time in threads so that the Rust
+parse (which holds the GIL) overlaps the polars work (which does not).
 ``benchmarks/bench_evtx.py`` measures all this against the bare parser.
 
 Damaged files (reference/windows-formats.md §1): the header counters are
@@ -24,8 +28,11 @@ readable record is kept.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -44,6 +51,16 @@ MAGIC = b"ElfFile\x00"
 MAX_CONSECUTIVE_ERRORS = 10_000
 
 _CHUNK_RE = re.compile(r"chunk number (\d+)")
+
+#: :meth:`WindowsEvtx.parse_many` normalises files together in batches of about this many bytes of .evtx.
+BATCH_FILE_BYTES = 8 << 20
+
+#: parse_many runs this many batches at a time in threads (see there); 1 or OVERLAP False: one by one.
+OVERLAP = True
+WORKERS = 2
+
+#: Records taken from the parser per ``list.extend`` (read_records).
+READ_SLICE = 256
 
 
 #: One JSON token as the parser writes it (a string with its escapes, a number, a literal).
@@ -84,7 +101,8 @@ def _after(key: str, length: int) -> pl.Expr:
     key is missing, and callers fall back to a regex then."""
     j = pl.col("j")
     offset = j.str.find(key, literal=True) + len(key)
-    return pl.when(pl.col("_ascii")).then(j).str.slice(offset, length)
+    # a null offset gives a null slice (masking ``j`` itself would copy every record's text)
+    return j.str.slice(pl.when(pl.col("_ascii")).then(offset), length)
 
 
 def _string_value(cut: pl.Expr) -> pl.Expr:
@@ -242,6 +260,63 @@ class WindowsEvtx(Source):
             return False
 
     def parse(self, item: Input) -> Parsed:
+        read = self._read(item)
+        if isinstance(read, Parsed):
+            return read
+        return self._normalise_one(item, *read)
+
+    def parse_many(self, items: list[Input]) -> list[Parsed | Exception]:
+        """:meth:`parse` for several files at once: the same results, in the same order.
+
+        The files are cut into batches of about :data:`BATCH_FILE_BYTES`; the records of a
+        batch go through ONE flatten + normalise query, so the fixed polars cost (planning,
+        materialising: 3-4 ms) is paid per batch instead of per file; each file's rows are
+        then a zero-copy slice of the batch. Reports and notes stay per file. If a batch
+        fails, each of its files is done on its own as :meth:`parse` would; where that
+        raises, the exception takes the file's place in the result (``parse`` would have
+        raised it).
+
+        With :data:`OVERLAP`, two threads take the batches (read, then normalise): the Rust
+        parser holds the GIL while it builds record strings, polars releases it, so on two
+        cores one thread's reading runs while the other's polars work does (the parser hands
+        the GIL over between slices of records, see read_records). Measured on the corpus:
+        ~0.30 -> ~0.41 of the bare parser's throughput on an idle 2-core machine; the same CPU time.
+        """
+        out: list = [None] * len(items)
+        batches: list[list[tuple[int, Input]]] = [[]]
+        size = 0
+        for i, item in enumerate(items):
+            if size >= BATCH_FILE_BYTES:
+                batches.append([])
+                size = 0
+            batches[-1].append((i, item))
+            try:
+                size += item.size
+            except OSError:  # _read reports it
+                pass
+        if not (OVERLAP and WORKERS > 1 and len(batches) > 1 and (os.cpu_count() or 1) > 1):
+            for batch in batches:
+                self._read_and_normalise(batch, out)
+            return out
+        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="evtx") as pool:
+            for done in [pool.submit(self._read_and_normalise, batch, out) for batch in batches]:
+                done.result()
+        return out
+
+    def _read_and_normalise(self, batch: list[tuple[int, Input]], out: list) -> None:
+        read = []
+        for i, item in batch:
+            got = self._read(item)
+            if isinstance(got, Parsed):
+                out[i] = got
+            else:
+                read.append((i, item, *got))
+        if read:
+            self._normalise_batch(read, out)
+
+    def _read(self, item: Input):
+        """Read ``item``'s records: a finished :class:`Parsed` when there is nothing to
+        normalise (unreadable header, no records), else ``(report, texts, ids, times)``."""
         report = self.new_report(item)
         report.clock = {"clock": "utc", "source": "TimeCreated/@SystemTime"}
         try:
@@ -274,6 +349,9 @@ class WindowsEvtx(Source):
             if not errors:
                 add_note(report, Note(item.display, "evtx file holds no records", severity="warning"))
             return Parsed(conform(None), report)
+        return report, texts, ids, times
+
+    def _normalise_one(self, item: Input, report, texts: list, ids: list, times: list) -> Parsed:
         try:
             events = winevent.normalise(flatten_json_records(texts, ids, times), format=self.name)
         except Exception as exc:  # noqa: BLE001 - a record shape the fast path did not foresee
@@ -282,6 +360,32 @@ class WindowsEvtx(Source):
             events = winevent.normalise(slow_raw_frame(texts, ids, times), format=self.name)
         report.events = events.height
         return Parsed(events, report)
+
+    def _normalise_batch(self, batch: list, out: list) -> None:
+        texts: list = []
+        ids: list = []
+        times: list = []
+        for _, _, _, t, d, h in batch:
+            texts += t
+            ids += d
+            times += h
+        try:
+            events = winevent.normalise(flatten_json_records(texts, ids, times), format=self.name)
+            if events.height != len(texts):
+                raise ValueError("row count changed")
+        except Exception:  # noqa: BLE001 - one file's odd record must not change the others' path
+            for i, item, report, t, d, h in batch:
+                try:
+                    out[i] = self._normalise_one(item, report, t, d, h)
+                except Exception as exc:  # noqa: BLE001 - parse() would raise it; the caller reports it
+                    out[i] = exc
+            return
+        offset = 0
+        for i, item, report, t, _, _ in batch:
+            part = events.slice(offset, len(t))
+            offset += len(t)
+            report.events = part.height
+            out[i] = Parsed(part, report)
 
 
 def _payload_of(event: dict) -> dict:
@@ -347,7 +451,13 @@ def read_records(path: str) -> tuple[list[dict], list[tuple[int, BaseException]]
     while True:
         before = len(out)
         try:
-            out.extend(it)
+            # in slices, so that another thread can take the GIL between them (one ``extend``
+            # over the whole iterator holds it for the whole file; see parse_many)
+            while True:
+                start = len(out)
+                out.extend(itertools.islice(it, READ_SLICE))
+                if len(out) - start < READ_SLICE:
+                    break
             break
         except StopIteration:  # pragma: no cover - extend swallows it
             break
