@@ -133,24 +133,28 @@ def mark_windows_transitions(events: pl.DataFrame) -> pl.DataFrame:
 
     A restore re-enumerates the device on purpose at every mode change, and
     Windows logs each of those as a removal and an arrival. Such a row is
-    expected when the restore log shows an expected disconnect/connect within
-    TRANSITION_MATCH_S seconds on the same host, and unexpected when the restore
+    expected when the restore log shows an expected event of the same kind
+    (removal with disconnect, arrival with connect) within TRANSITION_MATCH_S
+    seconds on the same host, and unexpected when the restore
     log shows an unexpected one there; with no restore-log row nearby it stays
     unknown (null), because Windows alone cannot tell a transition from a fault.
     """
     kinds = ["device_connect", "device_disconnect"]
     apple_side = (events.filter(pl.col("attempt").is_not_null() & pl.col("kind").cast(pl.String).is_in(kinds)
                                 & pl.col("expected").is_not_null() & pl.col("ts_utc").is_not_null())
-                  .select("host", pl.col("ts_utc").alias("t"), pl.col("expected").alias("apple_expected"))
-                  .sort("host", "t"))
+                  .select("host", pl.col("kind").cast(pl.String).alias("pair_kind"), pl.col("ts_utc").alias("t"),
+                          pl.col("expected").alias("apple_expected"))
+                  .sort("host", "pair_kind", "t"))
     is_windows = (pl.col("attempt").is_null() & pl.col("kind").cast(pl.String).is_in(kinds)
                   & (pl.col("usb_vid") == "05AC") & pl.col("ts_utc").is_not_null())
     if apple_side.height == 0 or events.filter(is_windows).height == 0:
         return events
     indexed = events.with_row_index("_row")
-    windows = (indexed.filter(is_windows).select("_row", "host", pl.col("ts_utc").alias("t")).sort("host", "t")
-               .join_asof(apple_side, on="t", by="host", strategy="nearest", tolerance=f"{TRANSITION_MATCH_S}s",
-                          check_sortedness=False))
+    windows = (indexed.filter(is_windows)
+               .select("_row", "host", pl.col("kind").cast(pl.String).alias("pair_kind"), pl.col("ts_utc").alias("t"))
+               .sort("host", "pair_kind", "t")
+               .join_asof(apple_side, on="t", by=["host", "pair_kind"], strategy="nearest",
+                          tolerance=f"{TRANSITION_MATCH_S}s", check_sortedness=False))
     return (indexed.join(windows.select("_row", "apple_expected"), on="_row", how="left")
             .with_columns(pl.coalesce("expected", "apple_expected").alias("expected"))
             .drop("_row", "apple_expected"))
@@ -184,7 +188,9 @@ def rule_expr(rule: Rule) -> pl.Expr:
         cond &= pl.col("expected") == m.expected
     if m.error_code:
         cond &= pl.col("error_code").is_in(list(m.error_code))
-    for column in ("subject", "message", "detail", "format"):
+    if m.event_id:
+        cond &= pl.col("event_id").is_in(list(m.event_id))
+    for column in ("subject", "message", "detail", "format", "provider"):
         pattern = getattr(m, column)
         if pattern:
             cond &= pl.col(column).fill_null("").str.contains(pattern)

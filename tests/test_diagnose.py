@@ -137,3 +137,27 @@ def test_numeric_detail_rule(tmp_path):
     high = RESTORE_4013 + [ev(30, "disk_space", record=5, detail='{"LowestFreeSpaceInBytes": 97070438400}', **disk)]
     assert diagnose(frame(low), (rule,))[0][0].rules == ["low_disk"]
     assert diagnose(frame(high), (rule,))[0][0].rules == []
+
+
+def test_windows_removal_pairs_with_an_apple_disconnect_not_a_nearby_reconnect():
+    from analyzer.diagnose import mark_windows_transitions
+
+    win = dict(attempt=None, file="dfum.evtx", usb_vid="05AC")
+    rows = [ev(100, "device_connect", line=2, expected=True),      # expected reconnect ...
+            ev(102, "device_disconnect", record=1, **win),          # 2 s after it, 8 s before the fault
+            ev(110, "device_disconnect", line=3, expected=False)]
+    out = mark_windows_transitions(frame(rows)).filter(pl.col("file") == "dfum.evtx")
+    assert out.get_column("expected").to_list() == [False]
+
+
+def test_provider_and_event_id_match_keys(tmp_path):
+    errors: list = []
+    rule = parse_rule(tmp_path / "srv.toml",
+                      'cause = "host_storage"\ntitle = "t"\nwhy = "w"\nweight = 2\nfires_on = ["x"]\n'
+                      '[match]\nkind = ["disk_space"]\nprovider = "(?i)^srv$"\nevent_id = [2013]\n', errors)
+    assert errors == []
+    disk = dict(attempt=None, file="System.evtx")
+    srv = RESTORE_4013 + [ev(30, "disk_space", record=9, provider="srv", event_id=2013, **disk)]
+    ntfs = RESTORE_4013 + [ev(30, "disk_space", record=9, provider="Microsoft-Windows-Ntfs", event_id=142, **disk)]
+    assert diagnose(frame(srv), (rule,))[0][0].rules == ["srv"]
+    assert diagnose(frame(ntfs), (rule,))[0][0].rules == []

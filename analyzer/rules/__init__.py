@@ -21,6 +21,8 @@ File shape (``<id>.toml``, the id is the file stem)::
     subject = "(?i)apple mobile device"   # regexes (Rust syntax) on these columns
     message = "..."
     detail = "..."
+    provider = "(?i)^srv$"             # regex on the Windows provider (or the logging process)
+    event_id = [2013]                  # Windows event ids
     apple_device = true                # usb_vid is 05AC (or the row is from an Apple log)
     apple_process = true               # subject/detail names an Apple process or service
     when = "before"                    # before | after | any, relative to the failure
@@ -50,7 +52,7 @@ RULES_DIR = Path(__file__).resolve().parent
 _TOP_KEYS = {"cause", "title", "why", "weight", "fires_on", "discounts", "match"}
 _MATCH_KEYS = {"kind", "side", "expected", "error_code", "subject", "message", "detail", "apple_device",
                "apple_process", "when", "within_s", "min_count", "format", "nonzero_code", "detail_field",
-               "below", "above"}
+               "below", "above", "provider", "event_id"}
 
 
 class RuleError(ValueError):
@@ -72,6 +74,8 @@ class Match:
     message: str | None = None
     detail: str | None = None
     format: str | None = None
+    provider: str | None = None
+    event_id: tuple[int, ...] = ()
     apple_device: bool = False
     apple_process: bool = False
     when: str = "before"
@@ -147,6 +151,11 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
     for k in kinds:
         if k not in KINDS:
             errors.append(RuleError(path, "match.kind", f"unknown event kind {k!r}"))
+    event_ids = raw.get("event_id", [])
+    event_ids = [event_ids] if isinstance(event_ids, int) else event_ids
+    if not isinstance(event_ids, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in event_ids):
+        errors.append(RuleError(path, "match.event_id", "integers only"))
+        event_ids = []
     codes = raw.get("error_code", [])
     codes = [codes] if isinstance(codes, int) else codes
     if not all(isinstance(c, int) for c in codes):
@@ -175,10 +184,11 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
     for key, value in bounds.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             errors.append(RuleError(path, f"match.{key}", "a number"))
-    regexes = {k: _check_regex(path, f"match.{k}", raw.get(k), errors) for k in ("subject", "message", "detail", "format")}
+    regexes = {k: _check_regex(path, f"match.{k}", raw.get(k), errors) for k in ("subject", "message", "detail", "format", "provider")}
     if len(errors) > before:
         return None
     match = Match(kind=tuple(kinds), side=side, expected=expected, error_code=tuple(codes), when=when,
+                  event_id=tuple(event_ids),
                   within_s=within, min_count=min_count, apple_device=bool(raw.get("apple_device", False)),
                   apple_process=bool(raw.get("apple_process", False)), nonzero_code=bool(raw.get("nonzero_code", False)),
                   detail_field=field_name, below=bounds.get("below"), above=bounds.get("above"), **regexes)
