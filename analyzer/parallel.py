@@ -208,23 +208,34 @@ def _run_pool(jobs: list[HostJob], fn: Callable, workers: int, tick: Callable[[]
     limit = max(1, workers * IN_FLIGHT_PER_WORKER)
     with _spawnable_main(), ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
                                                 initargs=(threads,)) as pool:
-        pending: dict = {}
-        queue = iter(enumerate(jobs))
-        exhausted = False
-        while True:
-            while not exhausted and len(pending) < limit:
-                nxt = next(queue, None)
-                if nxt is None:
-                    exhausted = True
-                    break
-                pending[pool.submit(fn, nxt[1])] = nxt[0]
-            if not pending:
+        finished = _bounded(jobs, limit, lambda job: pool.submit(fn, job),
+                            lambda pending: wait(pending, return_when=FIRST_COMPLETED)[0])
+        for index, fut in finished:
+            yield index, fut.result()
+            tick()
+
+
+def _bounded(jobs: list, limit: int, submit: Callable[[Any], Any],
+             wait_some: Callable[[dict], Any]) -> Iterator[tuple[int, Any]]:
+    """Keep at most ``limit`` jobs in flight; yield (job index, handle) as handles finish.
+
+    Bounding what is submitted is what bounds memory: a fleet of thousands of
+    PCs never has more than ``limit`` hosts' logs loaded at once.
+    """
+    pending: dict = {}
+    queue = iter(enumerate(jobs))
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < limit:
+            nxt = next(queue, None)
+            if nxt is None:
+                exhausted = True
                 break
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                index = pending.pop(fut)
-                yield index, fut.result()
-                tick()
+            pending[submit(nxt[1])] = nxt[0]
+        if not pending:
+            return
+        for handle in wait_some(pending):
+            yield pending.pop(handle), handle
 
 
 def _run_ray(jobs: list[HostJob], fn: Callable, workers: int, address: str | None,
@@ -252,23 +263,10 @@ def _run_ray(jobs: list[HostJob], fn: Callable, workers: int, address: str | Non
             workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         remote = ray.remote(num_cpus=1, max_retries=1)(fn)
         limit = max(1, workers * IN_FLIGHT_PER_WORKER)
-        pending: dict = {}
-        queue = iter(enumerate(jobs))
-        exhausted = False
-        while True:
-            while not exhausted and len(pending) < limit:
-                nxt = next(queue, None)
-                if nxt is None:
-                    exhausted = True
-                    break
-                pending[remote.remote(nxt[1])] = nxt[0]
-            if not pending:
-                break
-            done, _ = ray.wait(list(pending), num_returns=1)
-            for ref in done:
-                index = pending.pop(ref)
-                yield index, ray.get(ref)
-                tick()
+        finished = _bounded(jobs, limit, remote.remote, lambda pending: ray.wait(list(pending), num_returns=1)[0])
+        for index, ref in finished:
+            yield index, ray.get(ref)
+            tick()
     finally:
         if started:
             ray.shutdown()

@@ -16,7 +16,8 @@ from lark.exceptions import LarkError
 from analyzer import grammars
 from analyzer.ingest import parse_file
 from analyzer.sources import Input, claimants
-from analyzer.sources.windows_setupapi import SOURCE, text_lines
+from analyzer.sources._text import text_lines
+from analyzer.sources.windows_setupapi import SOURCE
 
 from conftest import SAMPLES
 

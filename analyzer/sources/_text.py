@@ -58,3 +58,21 @@ def unrecognised_notes(report: FileReport, grammar: grammars.LineGrammar, frame:
     if bad.height > EXPLAIN_MAX_LINES * 3:
         add_note(report, Note(display, f"{bad.height} lines in all match no line shape of {grammar.name}",
                               severity="warning"), counter)
+
+
+def grammar_frame(item, report: FileReport, grammar: grammars.LineGrammar) -> pl.DataFrame | None:
+    """Decode ``item`` and run every line through ``grammar``'s fast path, noting what was odd.
+
+    Sets ``report.records`` (lines read) and ``report.unrecognised``, adds the
+    decoding and unrecognised-line notes, and returns the extracted frame (None
+    for a file with no lines).
+    """
+    decoded = item.decoded
+    lines = text_lines(decoded.text)
+    report.records = len(lines)
+    decoding_note(report, decoded, item.display)
+    if len(lines) == 0:
+        return None
+    frame = grammar.extract(lines)
+    unrecognised_notes(report, grammar, frame, item.display)
+    return frame

@@ -25,7 +25,7 @@ import polars as pl
 from .. import grammars
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
-from ._text import decoding_note, text_lines, unrecognised_notes
+from ._text import grammar_frame
 
 FORMAT = "windows_firewall"
 
@@ -81,18 +81,12 @@ class WindowsFirewall(Source):
         return len(records) >= 2 and all(_RECORD_RE.match(ln) for ln in records)
 
     def parse(self, item: Input) -> Parsed:
-        decoded = item.decoded
-        report = self.new_report(item, decoded.encoding)
+        report = self.new_report(item, item.decoded.encoding)
         report.clock = {"clock": "local"}
         display = item.display
-        grammar = grammars.load(FORMAT)
-        lines = text_lines(decoded.text)
-        report.records = len(lines)
-        decoding_note(report, decoded, display)
-        if len(lines) == 0:
+        frame = grammar_frame(item, report, grammars.load(FORMAT))
+        if frame is None:
             return Parsed(conform(None), report)
-        frame = grammar.extract(lines)
-        unrecognised_notes(report, grammar, frame, display)
 
         directives = frame.filter(pl.col("shape") == "directive").select(
             "line", pl.col("directive").str.strip_chars().str.to_lowercase().alias("name"),

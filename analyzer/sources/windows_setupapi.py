@@ -31,7 +31,7 @@ import polars as pl
 from .. import grammars
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
-from ._text import decoding_note, text_lines, unrecognised_notes
+from ._text import grammar_frame
 
 FORMAT = "windows_setupapi"
 
@@ -113,18 +113,12 @@ class WindowsSetupapi(Source):
         return bool(_SNIFF_TITLE.search(head) or _SNIFF_EXIT.search(head) or _SNIFF_BOOT.search(head))
 
     def parse(self, item: Input) -> Parsed:
-        decoded = item.decoded
-        report = self.new_report(item, decoded.encoding)
+        report = self.new_report(item, item.decoded.encoding)
         report.clock = {"clock": "local"}
         display = item.display
-        grammar = grammars.load(FORMAT)
-        lines = text_lines(decoded.text)
-        report.records = len(lines)
-        decoding_note(report, decoded, display)
-        if len(lines) == 0:
+        frame = grammar_frame(item, report, grammars.load(FORMAT))
+        if frame is None:
             return Parsed(conform(None), report)
-        frame = grammar.extract(lines)
-        unrecognised_notes(report, grammar, frame, display)
 
         header = {}
         for key, value in frame.filter(pl.col("shape") == "header_value").select("key", "value").iter_rows():
