@@ -121,8 +121,10 @@ def conform(frame: pl.DataFrame | Iterable[Mapping[str, Any]] | None) -> pl.Data
     unknown = set(frame.columns) - set(EVENT_SCHEMA)
     if unknown:
         raise KeyError(f"columns not in EVENT_SCHEMA: {sorted(unknown)}")
-    exprs = []
     schema = frame.schema  # built once: it is a costly object and this runs for every file
+    if len(schema) == len(EVENT_SCHEMA) and all(a == b for a, b in zip(schema.items(), EVENT_SCHEMA.items())):
+        return frame  # already conformed (saves a query per file)
+    exprs = []
     for name, dtype in EVENT_SCHEMA.items():
         if name in schema:
             exprs.append(pl.col(name).cast(dtype, strict=False) if schema[name] != dtype else pl.col(name))

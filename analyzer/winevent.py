@@ -29,6 +29,22 @@ data            String                      JSON object of the EventData/UserDat
 message         String                      rendered message, if the export has one
 ==============  ==========================  ======================================
 
+Only *classified* records are read field by field: those whose (provider, event ID)
+maps to a kind in ``_KIND_TABLE``, DriverFrameworks-UserMode 2100 (a removal when its
+major/minor codes say so) and security products (:func:`needs_fields`). For them the
+data fields are decoded and ``subject``, ``error_code`` etc. computed. Every other
+record is kept as a **generic** event with its identity (record, times, channel,
+provider, event ID, level, computer, message) and ``detail`` = its ``data`` as given;
+``subject`` is null; the Apple device columns are filled only where the cheap
+``vid_05ac|ecid:|srnm:`` hint fires (from ``data`` and the message). A .evtx source may
+leave a generic record's unnamed ``<Data>`` as the parser wrote it,
+``{"Data":{"#text":[v1,v2,…]}}`` (or ``{"Data":{"#text":v1}}``), instead of "1", "2", …
+(:mod:`analyzer.sources.windows_evtx`); the XML and text exports number them always.
+
+A source that already knows provider and event ID of every record may pass the
+per-pair lookup columns (:func:`with_lookup`) in its raw frame, lazily; normalise then
+does not compute them again.
+
 Matching is on provider, event ID and field names, never on message text,
 so it works on any Windows UI language (reference/windows-events.md).
 """
@@ -102,6 +118,8 @@ def raw_frame(rows: list[dict] | pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | 
     cols = []
     for name, dtype in RAW_SCHEMA.items():
         cols.append(pl.col(name).cast(dtype, strict=False) if name in names else pl.lit(None, dtype=dtype).alias(name))
+    if all(name in names for name in LOOKUP_COLUMNS):  # precomputed by the source (see with_lookup)
+        cols += [pl.col(name) for name in LOOKUP_COLUMNS]
     return frame.select(cols)
 
 
@@ -125,7 +143,8 @@ def _field(name: str) -> pl.Expr:
 
 
 def _decode_fields(frame, fast: bool = True):
-    """Add one ``_f_<name>`` String column per name in _FIELD_NAMES (top-level keys of ``data``).
+    """Add one ``_f_<name>`` String column per name in _FIELD_NAMES (top-level keys of ``data``)
+    on classified rows (``_full``; null on the others).
 
     Works on a DataFrame or a LazyFrame. Numbers and booleans come out as their JSON text, as
     ``json_path_match`` gives them; only rows that mention one of the names are decoded. With
@@ -133,7 +152,9 @@ def _decode_fields(frame, fast: bool = True):
     data is not JSON) makes that decoder refuse the whole column, so callers retry with
     ``fast=False`` (``json_path_match`` per field: slow, same result).
     """
-    hinted = pl.when(pl.col("data").str.contains_any([f'"{n}":' for n in _FIELD_NAMES])).then(pl.col("data"))
+    # only classified rows (``_full``, see needs_fields) are decoded
+    full = pl.when(pl.col("_full")).then(pl.col("data"))
+    hinted = pl.when(full.str.contains_any([f'"{n}":' for n in _FIELD_NAMES])).then(pl.col("data"))
     # can this row carry Apple IDs at all (data or rendered message)? see normalise
     apple = _has_apple_hint(pl.col("data")) | _has_apple_hint(pl.col("message"))
     frame = frame.with_columns(apple.alias("_hint"))
@@ -173,11 +194,11 @@ _INSTANCE_IN_TEXT = (r"((?:USB|HID|SWD|ACPI|PCI|ROOT|USBSTOR|BTHENUM|WPDBUSENUMR
                      r"[^\s\u3001\u3002,;\"'<>]*[^\s\u3001\u3002,;\"'<>.])")
 
 
-def _subject_from_message() -> pl.Expr:
+def _subject_from_message(msg: pl.Expr | None = None) -> pl.Expr:
     """Fallback for exports that carry only the rendered message (wevtutil text, Event Viewer
     TSV/CSV, Get-WinEvent): a device instance ID, a known Apple service name, or for crash
     reports the first ``*.exe`` in the text. These tokens are not localised."""
-    msg = pl.col("message")
+    msg = pl.col("message") if msg is None else msg
     services = "|".join(sorted((s.replace(" ", r"\s") for s in APPLE_SERVICES), key=len, reverse=True))
     exe = msg.str.extract(r"(?i)([A-Za-z0-9_.-]+\.exe)\b", 1)
     return pl.coalesce([
@@ -204,6 +225,7 @@ def collect(lf: pl.LazyFrame) -> pl.DataFrame:
     return lf.collect(engine=_ENGINE, optimizations=pl.QueryOptFlags.none())
 
 
+@functools.lru_cache(maxsize=4096)
 def _kind_of(provider: str | None, event_id: int | None) -> str:
     """Kind from provider + event ID alone (the _KIND_TABLE, then the security-product rule)."""
     prov = (provider or "").lower()
@@ -215,18 +237,45 @@ def _kind_of(provider: str | None, event_id: int | None) -> str:
     return "generic"
 
 
+@functools.lru_cache(maxsize=4096)
+def needs_fields(provider: str | None, event_id: int | None) -> bool:
+    """Is a record of this (provider, event ID) classified, i.e. are its data fields read?
+    (A kind from the table or the security-product rule, or DriverFrameworks-UserMode 2100,
+    whose fields decide whether it is a removal.) Everything else is a generic record."""
+    return _kind_of(provider, event_id) != "generic" or (
+        event_id == 2100 and "driverframeworks-usermode" in (provider or "").lower())
+
+
+#: The per-(provider, event_id) columns of _kind_lookup, joined onto the records.
+LOOKUP_COLUMNS = {"_kind": pl.String, "_dfum": pl.Boolean, "_wer": pl.Boolean, "_scm": pl.Boolean, "_full": pl.Boolean,
+                  "_msg": pl.String}
+
+
 def _kind_lookup(frame: pl.DataFrame) -> pl.DataFrame:
     """The kind of every distinct (provider, event_id) in ``frame``: a handful of rows, decided
-    in Python once per pair instead of ~20 string scans per record."""
+    in Python once per pair instead of ~20 string scans per record. ``_full``: see needs_fields."""
     pairs = frame.select("provider", "event_id").unique()
     provs = pairs.get_column("provider").to_list()
     ids = pairs.get_column("event_id").to_list()
+    low = [(p or "").lower() for p in provs]
     return pairs.with_columns(
         pl.Series("_kind", [_kind_of(p, i) for p, i in zip(provs, ids)], dtype=pl.String),
-        pl.Series("_dfum", ["driverframeworks-usermode" in (p or "").lower() for p in provs], dtype=pl.Boolean),
-        pl.Series("_wer", ["windows error reporting" in (p or "").lower() for p in provs], dtype=pl.Boolean),
-        pl.Series("_scm", ["service control manager" in (p or "").lower() for p in provs], dtype=pl.Boolean),
+        pl.Series("_dfum", ["driverframeworks-usermode" in p for p in low], dtype=pl.Boolean),
+        pl.Series("_wer", ["windows error reporting" in p for p in low], dtype=pl.Boolean),
+        pl.Series("_scm", ["service control manager" in p for p in low], dtype=pl.Boolean),
+        pl.Series("_full", [needs_fields(p, i) for p, i in zip(provs, ids)], dtype=pl.Boolean),
+        pl.Series("_msg", [f"{p if p is not None else '?'} {i}" if i is not None else None for p, i in zip(provs, ids)],
+                  dtype=pl.String),
     )
+
+
+def with_lookup(frame: pl.DataFrame) -> pl.LazyFrame:
+    """``frame`` (with provider and event_id) with the LOOKUP_COLUMNS joined on, lazily."""
+    keys = frame.select("provider", "event_id")
+    # joined on the key columns alone (a join gathers every column it carries), then put beside
+    looked = collect(keys.lazy().join(_kind_lookup(keys).lazy(), on=["provider", "event_id"], how="left",
+                                      nulls_equal=True, maintain_order="left").select(list(LOOKUP_COLUMNS)))
+    return frame.hstack(looked.get_columns()).lazy()
 
 
 #: Cheap (Aho-Corasick, case-insensitive) test for text that can hold Apple USB IDs, an ECID or a
@@ -265,13 +314,18 @@ def _stages() -> tuple[list[pl.Expr], ...]:
     major = _field("RequestMajorCode").cast(pl.Int64, strict=False)
     is_removal = pl.col("_dfum") & (pl.col("event_id") == 2100) & (major == 27) & minor.is_in([2, 23])
     s_kind = [pl.when(is_removal).then(pl.lit("device_disconnect")).otherwise(pl.col("_kind")).alias("kind")]
-    s_subject = [
-        pl.when(pl.col("_wer")).then(pl.coalesce([_field("6"), _subject_expr()]))
+    # (the common candidates once, in their own stage: expressions are not shared otherwise)
+    s_subject = [_subject_expr().alias("subject")]
+    subject = pl.col("subject")
+    s_subject1 = [
+        pl.when(pl.col("_wer")).then(pl.coalesce([_field("6"), subject]))
           # SCM templates whose service name is not %1: 7009/7011 (%1 is a timeout in ms), 7032 (%3)
-          .when(pl.col("_scm") & pl.col("event_id").is_in([7009, 7011])).then(pl.coalesce([_field("param2"), _subject_expr()]))
-          .when(pl.col("_scm") & (pl.col("event_id") == 7032)).then(pl.coalesce([_field("param3"), _subject_expr()]))
-          .otherwise(_subject_expr()).alias("subject")]
-    s_subject2 = [pl.coalesce([pl.col("subject"), _subject_from_message()]).alias("subject")]
+          .when(pl.col("_scm") & pl.col("event_id").is_in([7009, 7011])).then(pl.coalesce([_field("param2"), subject]))
+          .when(pl.col("_scm") & (pl.col("event_id") == 7032)).then(pl.coalesce([_field("param3"), subject]))
+          .otherwise(subject).alias("subject")]
+    # generic rows: the message is read only where the Apple hint fired (for the IDs below)
+    s_subject2 = [pl.coalesce([pl.col("subject"), _subject_from_message(
+        pl.when(pl.col("_full") | pl.col("_hint")).then(pl.col("message")))]).alias("subject")]
     # "subject then data" searched as one text; only rows that pass the cheap hint test are
     # searched at all (the blob is null elsewhere). ``_hint`` already tested data (and message,
     # which cannot make the ID regexes match in subject+data: they need a hint substring).
@@ -300,37 +354,45 @@ def _stages() -> tuple[list[pl.Expr], ...]:
           .when(pl.col("kind") == "service_state").then(_scm_state_expr())
           .otherwise(pl.lit(None, dtype=pl.Int64)).alias("error_code"),
         pl.col("data").alias("detail"),
-        pl.col("message").fill_null(pl.concat_str([pl.col("provider").fill_null("?"), pl.lit(" "), pl.col("event_id").cast(pl.String)])),
+        # a generic record is about nothing in particular (see the module docstring)
+        pl.when(pl.col("kind") != "generic").then(pl.col("subject")).alias("subject"),
+        # "<provider> <event id>" where there is no rendered message (built once per pair: _msg)
+        pl.when(pl.col("message").is_null()).then(pl.col("_msg")).otherwise(pl.col("message")).alias("message"),
         pl.lit(None, dtype=pl.Boolean).alias("expected"),
     ]
-    # cast to the event schema inside the query, so conform() finds nothing left to do
-    s_final = [pl.col(k).cast(EVENT_SCHEMA[k], strict=False) for k in _KEEP]
-    return s_kind, s_subject, s_subject2, s_blob, s_ids, s_rest, s_final
+    # every column of the event table, in its order and type, inside the query: conform() then
+    # has nothing left to do
+    s_final = [pl.col(k).cast(dtype, strict=False) if k in _KEEP else pl.lit(None, dtype=dtype).alias(k)
+               for k, dtype in EVENT_SCHEMA.items()]
+    return s_kind, s_subject, s_subject1, s_subject2, s_blob, s_ids, s_rest, s_final
 
 
 def normalise(raw: pl.DataFrame | pl.LazyFrame, *, format: str | None = None) -> pl.DataFrame:
     """Turn a raw record frame (eager or lazy) into event-table rows (vectorised).
 
-    Per-record work is all in polars: the data fields are decoded in one JSON pass, and
-    everything keyed on provider/event ID is decided once per distinct pair and joined back.
+    Per-record work is all in polars: everything keyed on provider/event ID is decided once
+    per distinct pair and joined on (unless the source did it, see with_lookup), and the data
+    fields of the classified rows are decoded in one JSON pass.
     A lazy ``raw`` (e.g. the evtx flattening) runs in the same first query. ``format``, if
     given, fills the ``format`` column (saves the caller a pass).
     """
-    lazy = raw_frame(raw).lazy().with_columns(pl.col("data").fill_null("{}"))
+    raw = raw_frame(raw)
+    if "_full" not in (raw.collect_schema() if isinstance(raw, pl.LazyFrame) else raw.schema):
+        raw = with_lookup(collect(raw) if isinstance(raw, pl.LazyFrame) else raw)
+    lazy = raw.lazy().with_columns(pl.col("data").fill_null("{}"))
     try:
         frame = collect(_decode_fields(lazy))
     except Exception:  # noqa: BLE001 - see _decode_fields
         frame = collect(_decode_fields(lazy, fast=False))
     if frame.height == 0:
         return conform(None)
-    lookup = _kind_lookup(frame)
-    lf = frame.lazy().join(lookup.lazy(), on=["provider", "event_id"], how="left", nulls_equal=True, maintain_order="left")
-    s_kind, s_subject, s_subject2, s_blob, s_ids, s_rest, final = _stages()
+    lf = frame.lazy()
+    s_kind, s_subject, s_subject1, s_subject2, s_blob, s_ids, s_rest, final = _stages()
     # Stages that cannot change anything on this frame are left out (a few ms per file):
     # no rendered message -> nothing to take a subject from; no Apple hint anywhere -> no IDs.
     has_message = frame.get_column("message").null_count() < frame.height
     hinted = frame.get_column("_hint").any()
-    stages = [s_kind, s_subject] + ([s_subject2] if has_message else []) + ([s_blob, s_ids] if hinted else [])
+    stages = [s_kind, s_subject, s_subject1] + ([s_subject2] if has_message else []) + ([s_blob, s_ids] if hinted else [])
     for stage in stages:
         lf = lf.with_columns(stage)
     if not hinted:

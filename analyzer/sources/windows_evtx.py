@@ -9,13 +9,16 @@ itself (``list.extend`` over slices of it). System fields are cut out by literal
 slice (regexes only for records where that fails, e.g. non-ASCII text); the
 EventData/UserData object is cut at its key; stages that no record of the file
 needs are left out of the plan; per-(provider, id) decisions are made once per
-pair in :mod:`analyzer.winevent`. The JSON is the parser's default shape (asking
+pair in :mod:`analyzer.winevent`, right after the System fields, so that the
+per-field work (unnamed-Data renumbering, field decoding, subject) is done on
+classified records only. The JSON is the parser's default shape (asking
 for ``separate_json_attributes`` makes the Rust parse itself 60 % slower), so
 ``EventID`` may be ``{"#attributes":{"Qualifiers":…},"#text":7031}``.
 A run's files are read together (:meth:`WindowsEvtx.parse_many`, used by
 :func:`analyzer.ingest.parse_all`): one polars query per ~8 MB batch of files
-instead of one per file, two batches at a time in threads so that the Rust
-parse (which holds the GIL) overlaps the polars work (which does not).
+instead of one per file, read in the calling thread while worker threads
+normalise the batches read before, so that the Rust parse (which holds the GIL)
+overlaps the polars work (which does not).
 ``benchmarks/bench_evtx.py`` measures all this against the bare parser.
 
 Damaged files (reference/windows-formats.md §1): the header counters are
@@ -27,11 +30,14 @@ readable record is kept.
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import json
+import operator
 import os
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
@@ -55,9 +61,13 @@ _CHUNK_RE = re.compile(r"chunk number (\d+)")
 #: :meth:`WindowsEvtx.parse_many` normalises files together in batches of about this many bytes of .evtx.
 BATCH_FILE_BYTES = 8 << 20
 
-#: parse_many runs this many batches at a time in threads (see there); 1 or OVERLAP False: one by one.
+#: parse_many reads in the calling thread and normalises in WORKERS - 1 threads, with at most
+#: WORKERS batches read and not yet normalised (see there); 1 or OVERLAP False: one by one.
 OVERLAP = True
-WORKERS = 2
+WORKERS = 3
+
+#: sys.setswitchinterval while parse_many's threads run (seconds; Python's default is 0.005).
+SWITCH_INTERVAL = 0.0002
 
 #: Records taken from the parser per ``list.extend`` (read_records).
 READ_SLICE = 256
@@ -96,22 +106,36 @@ _NUMBERED_TEMP = ["_pos", "_head", "_rest", "_vals", "_tail", "_toks", "_new"]
 
 def _after(key: str, length: int) -> pl.Expr:
     """Up to ``length`` characters after the first ``key`` in the record text (literal search +
-    slice: 3x cheaper than a capturing regex). Only on ASCII records (``_ascii``), where the
+    slice: 3x cheaper than a capturing regex). Only on ASCII records (``_jascii``), where the
     byte offset ``find`` returns is also the character offset; null elsewhere and when the
     key is missing, and callers fall back to a regex then."""
-    j = pl.col("j")
-    offset = j.str.find(key, literal=True) + len(key)
-    # a null offset gives a null slice (masking ``j`` itself would copy every record's text)
-    return j.str.slice(pl.when(pl.col("_ascii")).then(offset), length)
+    j = pl.col("_jascii")  # the record text on ASCII records, null on the others (see flatten_json_records)
+    return j.str.slice(j.str.find(key, literal=True) + len(key), length)
+
+
+#: How the parser starts (nearly) every record; the provider name follows it.
+_STANDARD_START = ('{"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},'
+                   '"System":{"Provider":{"#attributes":{"Name":"')
+
+
+def _provider_cut(length: int) -> pl.Expr:
+    """:func:`_after` for the provider name, which on records that start the standard way sits
+    at a fixed offset (no search; the prefix is ASCII, so bytes are characters there)."""
+    j = pl.col("_jascii")
+    standard = j.str.starts_with(_STANDARD_START)
+    key = '"Provider":{"#attributes":{"Name":"'
+    searched = pl.when(~standard).then(j).str.find(key, literal=True) + len(key)
+    return j.str.slice(pl.when(standard).then(pl.lit(len(_STANDARD_START), dtype=pl.Int64)).otherwise(searched), length)
 
 
 def _string_value(cut: pl.Expr) -> pl.Expr:
     """A JSON string value from the text after its opening quote (null if it does not end there)."""
-    return pl.when(cut.str.contains('"', literal=True)).then(cut.str.split_exact('"', 1).struct.field("field_0"))
+    return cut.str.head(cut.str.find('"', literal=True))
 
 
 def _int_value(cut: pl.Expr) -> pl.Expr:
-    return cut.str.split_exact(",", 1).struct.field("field_0").str.strip_chars_end("}").cast(pl.Int64, strict=False)
+    """A JSON integer followed by ``,`` (null otherwise: the regex decides then)."""
+    return cut.str.head(cut.str.find(",", literal=True)).cast(pl.Int64, strict=False)
 
 
 #: System fields: fast byte-slice extraction, and the regex used where that gives nothing.
@@ -131,26 +155,29 @@ def _flatten_exprs() -> dict[str, list]:
     """The expression stages of :func:`flatten_json_records` (built once)."""
     j = pl.col("j")
     ed_at = j.str.find(',"EventData":', literal=True) + len(',"EventData":')
-    ud_at = j.str.find(',"UserData":', literal=True) + len(',"UserData":')
+    # (searched for only where EventData is not there: a miss scans the whole record)
+    ud_at = pl.when(ed_at.is_null()).then(j).str.find(',"UserData":', literal=True) + len(',"UserData":')
     # 1) the text after each key (materialised once), 2) the value in it
     slices = [
-        _after('"Provider":{"#attributes":{"Name":"', 256).alias("_c_provider"),
+        _provider_cut(128).alias("_c_provider"),
         _after('"EventID":', 64).alias("_c_event_id"),
-        _after('"Level":', 12).alias("_c_level"),
-        _after('"SystemTime":"', 64).alias("_c_ts_raw"),
+        _after('"Level":', 8).alias("_c_level"),
+        _after('"SystemTime":"', 40).alias("_c_ts_raw"),
         _after('"EventRecordID":', 24).alias("_c_record"),
-        _after('"Channel":"', 256).alias("_c_channel"),
-        _after('"Computer":"', 256).alias("_c_computer"),
+        _after('"Channel":"', 128).alias("_c_channel"),
+        _after('"Computer":"', 128).alias("_c_computer"),
         ed_at.alias("_ed_at"),
         ud_at.alias("_ud_at"),
         j.str.len_bytes().alias("_len"),
     ]
     eid = pl.col("_c_event_id")
     # {"#attributes":{"Qualifiers":16384},"#text":7036} or a plain 7036
-    eid = pl.when(eid.str.starts_with("{")).then(eid.str.split_exact('"#text":', 1).struct.field("field_1")).otherwise(eid)
+    text = eid.str.slice(eid.str.find('"#text":', literal=True) + len('"#text":'))
+    eid = (pl.when(eid.str.starts_with("{")).then(text.str.head(text.str.find("}", literal=True)).cast(pl.Int64, strict=False))
+           .otherwise(_int_value(eid)))
     fast = [
         _string_value(pl.col("_c_provider")).alias("provider"),
-        _int_value(eid).alias("event_id"),
+        eid.alias("event_id"),
         _int_value(pl.col("_c_level")).alias("level"),
         _string_value(pl.col("_c_ts_raw")).alias("ts_raw"),
         _int_value(pl.col("_c_record")).alias("record"),
@@ -159,72 +186,100 @@ def _flatten_exprs() -> dict[str, list]:
     ]
     # the EventData / UserData object: from after its key to before the closing "}}" of
     # Event and of the record (cut at ASCII structure, so always whole characters)
-    at = pl.coalesce([pl.col("_ed_at"), pl.col("_ud_at")])
+    at = pl.when(pl.col("_ed_at").is_null()).then(pl.col("_ud_at")).otherwise(pl.col("_ed_at"))
     payload = (pl.when(j.str.ends_with("}}")).then(j).cast(pl.Binary)
                .bin.slice(at, pl.col("_len") - at - 2).cast(pl.String, strict=False))
     cut = [payload.alias("data"), (pl.col("_ed_at").is_null() & pl.col("_ud_at").is_not_null()).alias("_is_ud")]
     cut_flags = [pl.col("data").str.contains('"Data":{"#text":', literal=True).alias("_haspos")]
     # where the fast cut gave nothing, the regex decides (run only when some row needs it)
-    fallback = [pl.coalesce([pl.col(name), pl.when(pl.col(name).is_null()).then(j).str.extract(rx, 1)
-                             .cast(dtype, strict=False)]).alias(name) for name, (rx, dtype) in _SYSTEM_FIELDS.items()]
+    fallback = [pl.when(pl.col(name).is_null()).then(pl.when(pl.col(name).is_null()).then(j).str.extract(rx, 1)
+                                                     .cast(dtype, strict=False))
+                .otherwise(pl.col(name)).alias(name) for name, (rx, dtype) in _SYSTEM_FIELDS.items()]
     d_ud = (pl.when(pl.col("_is_ud")).then(pl.col("data"))
             # {"Elem":{"#attributes":{…},fields}} -> {fields}
             .str.replace(r'^\{"[^"]*":\{(?:"#attributes":\{[^{}]*\},?)?', "{").str.strip_suffix("}"))
     # EventData's own attributes (e.g. Name="TMP_EVENT_…") are not fields
-    d_ed = (pl.when(~pl.col("_is_ud") & pl.col("data").str.starts_with('{"#attributes":')).then(pl.col("data"))
-            .str.replace(r'^\{"#attributes":\{[^{}]*\},?', "{"))
-    unwrap = [pl.coalesce([d_ud, d_ed, pl.col("data")]).alias("data"),
-              pl.coalesce([pl.col("record"), pl.col("hid")]).alias("record"),
-              pl.coalesce([pl.col("ts_raw"), pl.col("htime").str.strip_suffix(" UTC")]).alias("ts_raw")]
-    finish = [pl.when(pl.col("data").is_null() | ~pl.col("data").str.starts_with("{")).then(pl.lit("{}"))
-                .otherwise(pl.col("data")).alias("data"),
-              pl.col("ts_raw").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", strict=False).alias("ts_wall"),
+    has_attributes = ~pl.col("_is_ud") & pl.col("data").str.starts_with('{"#attributes":')
+    d_ed = pl.when(has_attributes).then(pl.col("data")).str.replace(r'^\{"#attributes":\{[^{}]*\},?', "{")
+    # (when/then chains, not coalesce: coalesce of string columns copies every string)
+    data = pl.col("data")
+    unwrap = [pl.when(pl.col("_is_ud")).then(d_ud).when(has_attributes).then(d_ed).otherwise(data).alias("data")]
+    # the record header's id and time where the XML has none (the columns exist only then)
+    header = [pl.when(pl.col("record").is_null()).then(pl.col("hid")).otherwise(pl.col("record")).alias("record"),
+              pl.when(pl.col("ts_raw").is_null())
+                .then(pl.when(pl.col("ts_raw").is_null()).then(pl.col("htime")).str.strip_suffix(" UTC"))
+                .otherwise(pl.col("ts_raw")).alias("ts_raw")]
+    # SystemTime as the parser writes it (2023-01-14T18:18:52.410623Z): whole seconds with the
+    # fixed-width format (polars' fast path, 5x cheaper than %.f) plus the microseconds; any
+    # other shape is null here and parsed by parse_utc in finish2
+    ts = pl.col("ts_raw")
+    shaped = (ts.str.len_bytes() == 27) & ts.str.ends_with("Z") & (ts.str.slice(19, 1) == ".")
+    seconds = pl.when(shaped).then(ts).str.head(19).str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False)
+    micros = pl.duration(microseconds=ts.str.slice(20, 6).str.to_integer(strict=False))
+    finish = [pl.when(data.is_null() | ~data.str.starts_with("{")).then(pl.lit("{}")).otherwise(data).alias("data"),
+              (seconds + micros).alias("ts_wall"),
               pl.lit("utc").alias("clock")]
     # System strings are JSON-escaped; unescape the rare ones that carry a backslash.
     for name in ("provider", "channel", "computer"):
         col = pl.col(name)
-        escaped = pl.when(col.str.contains("\\", literal=True)).then(col)  # null on the other rows: no work
-        finish.append(pl.coalesce([pl.concat_str([pl.lit('"'), escaped, pl.lit('"')]).str.json_decode(pl.String), col])
-                      .alias(name))
+        escaped = col.str.contains("\\", literal=True)
+        decoded = pl.concat_str([pl.lit('"'), pl.when(escaped).then(col), pl.lit('"')]).str.json_decode(pl.String)
+        finish.append(pl.when(escaped & decoded.is_not_null()).then(decoded).otherwise(col).alias(name))
     finish2 = [pl.coalesce([pl.col("ts_wall"), parse_utc(pl.when(pl.col("ts_wall").is_null()).then(pl.col("ts_raw")))])
                .alias("ts_wall")]
-    positional = [[pl.when(pl.col("data").str.contains('"Data":{"#text":', literal=True)).then(pl.col("data")).alias("_pos")],
+    # generic rows keep the parser's shape (winevent: only classified rows' fields are read)
+    positional = [[pl.when(pl.col("_full") & pl.col("_haspos")).then(pl.col("data")).alias("_pos")],
                   *_numbered_stages()]
     return {"slices": slices, "fast": fast, "cut": cut, "cut_flags": cut_flags, "fallback": fallback, "unwrap": unwrap,
-            "finish": finish, "finish2": finish2, "positional": positional}
+            "header": header, "finish": finish, "finish2": finish2, "positional": positional}
 
 
 _SYSTEM_NAMES = list(_SYSTEM_FIELDS)
 _SLICE_TEMP = [f"_c_{name}" for name in _SYSTEM_NAMES]
 
 
-def flatten_json_records(texts: list[str], header_ids: list | None = None,
-                         header_times: list | None = None) -> pl.LazyFrame:
+def flatten_json_records(texts: list[str], header_ids=None, header_times=None) -> pl.LazyFrame:
     """Turn evtx ``records_json`` strings into a (lazy) winevent raw record frame.
 
     Vectorised: System fields by literal search + slice (a regex where that fails), the
-    EventData/UserData object cut out at its key, unnamed ``<Data>`` renumbered "1", "2", …,
-    UserData's single element unwrapped. ``record`` is EventRecordID and the time
-    TimeCreated/@SystemTime; the record-header id and time (``header_*``) only fill in when
-    the XML lacks them. The first part runs here; what is left is returned lazy, so that
+    EventData/UserData object cut out at its key, UserData's single element unwrapped. Once
+    provider and event ID are known, winevent's per-pair lookup is joined on
+    (:func:`analyzer.winevent.with_lookup`), and unnamed ``<Data>`` is renumbered "1", "2", …
+    on classified records only (generic ones keep ``{"Data":{"#text":[…]}}``, see winevent).
+    ``record`` is EventRecordID and the time TimeCreated/@SystemTime; the record-header id
+    and time (``header_*``) only fill in when the XML lacks them. The first part runs here; what is left is returned lazy, so that
     :func:`analyzer.winevent.normalise` runs it in its first query. Stages that no record
-    needs (regex fallbacks, unnamed-Data renumbering) are left out of the plan.
+    needs (regex fallbacks, unnamed-Data renumbering, header fill-in) are left out of the plan;
+    ``header_ids``/``header_times`` may be given as lists or as functions that return them
+    (called with the positions of the records that lack EventRecordID or SystemTime, if any).
     """
-    n = len(texts)
-    frame = pl.DataFrame({
-        "j": pl.Series("j", texts, dtype=pl.String),
-        "hid": pl.Series("hid", header_ids if header_ids is not None else [None] * n, dtype=pl.Int64),
-        "htime": pl.Series("htime", header_times if header_times is not None else [None] * n, dtype=pl.String)})
+    frame = pl.DataFrame({"j": pl.Series("j", texts, dtype=pl.String)})
     st = _flatten_exprs()
     frame = winevent.collect(
-        frame.lazy().with_columns((pl.col("j").str.len_bytes() == pl.col("j").str.len_chars()).alias("_ascii"))
+        # (a masked string column shares the texts: only the 16-byte views are copied)
+        frame.lazy().with_columns(pl.when(pl.col("j").str.len_bytes() == pl.col("j").str.len_chars())
+                                  .then(pl.col("j")).alias("_jascii"))
         .with_columns(st["slices"]).with_columns(st["fast"]).with_columns(st["cut"]).with_columns(st["cut_flags"])
         .drop(_SLICE_TEMP))
-    lf = frame.lazy()
     if any(frame.get_column(name).null_count() for name in _SYSTEM_NAMES):
-        lf = lf.with_columns(st["fallback"])
+        frame = winevent.collect(frame.lazy().with_columns(st["fallback"]))
+    if frame.get_column("record").null_count() or frame.get_column("ts_raw").null_count():
+        missing = frame.select(pl.arg_where(pl.col("record").is_null() | pl.col("ts_raw").is_null())).to_series().to_list()
+        def at(values, dtype) -> pl.Series:
+            if callable(values):
+                values = values(missing)
+            elif values is not None:
+                values = [values[i] for i in missing]
+            full = pl.Series([None] * len(texts), dtype=dtype)
+            return full.scatter(missing, pl.Series(values, dtype=dtype)) if values is not None else full
+        frame = winevent.collect(frame.lazy().with_columns(
+            at(header_ids, pl.Int64).alias("hid"), at(header_times, pl.String).alias("htime"))
+            .with_columns(st["header"]).drop("hid", "htime"))
+    # provider and event_id are known: decide each pair's kind now, so that the stages below
+    # and normalise do the per-field work on classified rows only
+    lf = winevent.with_lookup(frame.drop("j", "_jascii"))
     lf = lf.with_columns(st["unwrap"])
-    lf = lf.drop("j", "hid", "htime", "_ed_at", "_ud_at", "_len", "_is_ud", "_ascii")
+    lf = lf.drop("_ed_at", "_ud_at", "_len", "_is_ud")
     lf = lf.with_columns(st["finish"]).with_columns(st["finish2"])
     if frame.get_column("_haspos").any():
         for stage in st["positional"]:
@@ -276,11 +331,15 @@ class WindowsEvtx(Source):
         raises, the exception takes the file's place in the result (``parse`` would have
         raised it).
 
-        With :data:`OVERLAP`, two threads take the batches (read, then normalise): the Rust
-        parser holds the GIL while it builds record strings, polars releases it, so on two
-        cores one thread's reading runs while the other's polars work does (the parser hands
-        the GIL over between slices of records, see read_records). Measured on the corpus:
-        ~0.30 -> ~0.41 of the bare parser's throughput on an idle 2-core machine; the same CPU time.
+        With :data:`OVERLAP`, a pipeline: the calling thread reads batch after batch while
+        worker threads normalise the batches read before. The Rust parser holds the GIL while
+        it builds record strings, polars releases it, so on two cores the reading runs while
+        the polars work does (the parser hands the GIL over between slices of records, see
+        read_records, and a short switch interval makes the hand-over prompt). Two normalising
+        workers rather than one: a batch's polars work alternates with short GIL-bound Python
+        steps, and the second worker fills those gaps. Measured on the corpus (idle 2-core
+        machine): 0.41 of the bare parser's throughput with two threads each reading then
+        normalising, 0.50-0.52 with this pipeline (and the classified-only work of winevent).
         """
         out: list = [None] * len(items)
         batches: list[list[tuple[int, Input]]] = [[]]
@@ -298,12 +357,28 @@ class WindowsEvtx(Source):
             for batch in batches:
                 self._read_and_normalise(batch, out)
             return out
-        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="evtx") as pool:
-            for done in [pool.submit(self._read_and_normalise, batch, out) for batch in batches]:
-                done.result()
+        # a pipeline: this thread reads batch after batch while the workers normalise the ones
+        # read before (at most WORKERS batches wait, so memory stays bounded)
+        switch = sys.getswitchinterval()
+        pending: collections.deque = collections.deque()
+        try:
+            # the reader holds the GIL for a slice of records at a time; a short switch interval
+            # hands it back to a normalising thread as soon as its polars call returns
+            sys.setswitchinterval(SWITCH_INTERVAL)
+            with ThreadPoolExecutor(max_workers=WORKERS - 1, thread_name_prefix="evtx") as pool:
+                for batch in batches:
+                    read = self._read_batch(batch, out)
+                    if read:
+                        pending.append(pool.submit(self._normalise_batch, read, out))
+                    while len(pending) >= WORKERS:
+                        pending.popleft().result()
+                while pending:
+                    pending.popleft().result()
+        finally:
+            sys.setswitchinterval(switch)
         return out
 
-    def _read_and_normalise(self, batch: list[tuple[int, Input]], out: list) -> None:
+    def _read_batch(self, batch: list[tuple[int, Input]], out: list) -> list:
         read = []
         for i, item in batch:
             got = self._read(item)
@@ -311,12 +386,16 @@ class WindowsEvtx(Source):
                 out[i] = got
             else:
                 read.append((i, item, *got))
+        return read
+
+    def _read_and_normalise(self, batch: list[tuple[int, Input]], out: list) -> None:
+        read = self._read_batch(batch, out)
         if read:
             self._normalise_batch(read, out)
 
     def _read(self, item: Input):
         """Read ``item``'s records: a finished :class:`Parsed` when there is nothing to
-        normalise (unreadable header, no records), else ``(report, texts, ids, times)``."""
+        normalise (unreadable header, no records), else ``(report, texts, records)``."""
         report = self.new_report(item)
         report.clock = {"clock": "utc", "source": "TimeCreated/@SystemTime"}
         try:
@@ -325,12 +404,10 @@ class WindowsEvtx(Source):
             add_note(report, Note(item.display, f"not a readable evtx file: {_describe(exc)}"))
             report.skipped = 1
             return Parsed(conform(None), report)
-        texts = [r["data"] for r in records]
-        ids = [r.get("event_record_id") for r in records]
-        times = [r.get("timestamp") for r in records]
+        texts = list(map(_DATA, records))
         for position, exc in errors:
-            before = ids[position - 1] if position > 0 else None
-            after = ids[position] if position < len(ids) else None
+            before = records[position - 1].get("event_record_id") if position > 0 else None
+            after = records[position].get("event_record_id") if position < len(records) else None
             chunk = _CHUNK_RE.search(str(exc))
             what = f"chunk {chunk.group(1)}" if chunk else "a record"
             if before is not None and after is not None and after - before > 1:
@@ -349,53 +426,72 @@ class WindowsEvtx(Source):
             if not errors:
                 add_note(report, Note(item.display, "evtx file holds no records", severity="warning"))
             return Parsed(conform(None), report)
-        return report, texts, ids, times
+        # the record headers' ids and times are looked at only if some record's XML lacks them
+        return report, texts, records
 
-    def _normalise_one(self, item: Input, report, texts: list, ids: list, times: list) -> Parsed:
+    def _normalise_one(self, item: Input, report, texts: list, records: list) -> Parsed:
         try:
-            events = winevent.normalise(flatten_json_records(texts, ids, times), format=self.name)
+            events = winevent.normalise(flatten_json_records(texts, *_header_columns([records])), format=self.name)
         except Exception as exc:  # noqa: BLE001 - a record shape the fast path did not foresee
             add_note(report, Note(item.display, f"fast reader failed ({_describe(exc)}); "
                                                "read record by record instead", severity="warning"))
-            events = winevent.normalise(slow_raw_frame(texts, ids, times), format=self.name)
+            ids, times = _header_columns([records])
+            events = winevent.normalise(slow_raw_frame(texts, ids(), times()), format=self.name)
         report.events = events.height
         return Parsed(events, report)
 
     def _normalise_batch(self, batch: list, out: list) -> None:
         texts: list = []
-        ids: list = []
-        times: list = []
-        for _, _, _, t, d, h in batch:
+        for _, _, _, t, _ in batch:
             texts += t
-            ids += d
-            times += h
         try:
-            events = winevent.normalise(flatten_json_records(texts, ids, times), format=self.name)
+            events = winevent.normalise(flatten_json_records(texts, *_header_columns([r for *_, r in batch])),
+                                        format=self.name)
             if events.height != len(texts):
                 raise ValueError("row count changed")
         except Exception:  # noqa: BLE001 - one file's odd record must not change the others' path
-            for i, item, report, t, d, h in batch:
+            for i, item, report, t, r in batch:
                 try:
-                    out[i] = self._normalise_one(item, report, t, d, h)
+                    out[i] = self._normalise_one(item, report, t, r)
                 except Exception as exc:  # noqa: BLE001 - parse() would raise it; the caller reports it
                     out[i] = exc
             return
         offset = 0
-        for i, item, report, t, _, _ in batch:
+        for i, item, report, t, _ in batch:
             part = events.slice(offset, len(t))
             offset += len(t)
             report.events = part.height
             out[i] = Parsed(part, report)
 
 
-def _payload_of(event: dict) -> dict:
-    """EventData/UserData as winevent's flat field object (the slow path's twin of the fast cut)."""
+_DATA = operator.itemgetter("data")
+
+
+def _header_columns(record_lists: list[list[dict]]):
+    """(ids, times) of the record headers, as functions of the record positions (all if none
+    given) for flatten_json_records, which asks only for the records that need them."""
+    def flat():
+        return itertools.chain.from_iterable(record_lists)
+
+    def ids(positions: list[int] | None = None) -> list:
+        records = list(flat())
+        return [r.get("event_record_id") for r in (records if positions is None else map(records.__getitem__, positions))]
+
+    def times(positions: list[int] | None = None) -> list:
+        records = list(flat())
+        return [r.get("timestamp") for r in (records if positions is None else map(records.__getitem__, positions))]
+    return ids, times
+
+
+def _payload_of(event: dict, numbered: bool = True) -> dict:
+    """EventData/UserData as winevent's flat field object (the slow path's twin of the fast cut);
+    unnamed Data renumbered "1", "2", … only if ``numbered`` (classified records)."""
     if isinstance(event.get("EventData"), dict):
         out: dict = {}
         for key, value in event["EventData"].items():
             if key == "#attributes":
                 continue
-            if key == "Data" and isinstance(value, dict) and "#text" in value:
+            if numbered and key == "Data" and isinstance(value, dict) and "#text" in value:
                 values = value["#text"] if isinstance(value["#text"], list) else [value["#text"]]
                 for i, v in enumerate(values, 1):
                     out[str(i)] = v
@@ -425,11 +521,15 @@ def slow_raw_frame(texts: list[str], header_ids: list, header_times: list) -> pl
         if isinstance(eid, dict):
             eid = eid.get("#text")
         created = ((system.get("TimeCreated") or {}).get("#attributes") or {}).get("SystemTime")
+        try:
+            numbered = winevent.needs_fields(provider, int(eid))
+        except (TypeError, ValueError):
+            numbered = winevent.needs_fields(provider, None)
         rows.append({
             "record": system.get("EventRecordID", hid), "ts_raw": created or (htime or "").removesuffix(" UTC") or None,
             "clock": "utc", "channel": system.get("Channel"), "provider": provider, "event_id": eid,
             "level": system.get("Level"), "computer": system.get("Computer"),
-            "data": json.dumps(_payload_of(event), ensure_ascii=False, separators=(",", ":")),
+            "data": json.dumps(_payload_of(event, numbered), ensure_ascii=False, separators=(",", ":")),
         })
     raw = winevent.raw_frame(rows)
     return raw.with_columns(parse_utc(pl.col("ts_raw")).alias("ts_wall"))
