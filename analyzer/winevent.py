@@ -86,7 +86,7 @@ _KIND_TABLE: list[tuple[str, tuple[int, ...], str]] = [
     ("kernel-pnp", (401, 411, 219), "driver_failure"),
     ("userpnp", (20001, 20003), "driver_install"),
     ("service control manager", (7031, 7034, 7000, 7001, 7009, 7011, 7022, 7023, 7024, 7032), "service_crash"),
-    ("service control manager", (7036,), "service_state"),
+    ("service control manager", (7036, 7045), "service_state"),
     ("microsoft-windows-ntfs", (142,), "disk_space"),
     ("srv", (2013,), "disk_space"),
     ("kernel-power", (41, 42, 105, 107, 109, 172, 506, 507), "power"),
