@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
+from ..textio import looks_binary
 from ._base import Input, Parsed, Source
 
 
@@ -32,9 +33,17 @@ def registry() -> dict[str, Source]:
 
 
 def claimants(item: Input) -> list[str]:
-    """Names of the sources whose sniffer accepts ``item`` (sniffers never raise; guard anyway)."""
+    """Names of the sources whose sniffer accepts ``item`` (sniffers never raise; guard anyway).
+
+    Binary data (NULs without a UTF-16 pattern) is offered only to binary sources and
+    text only to text sources: no text format can be binary, and skipping the text
+    sniffers spares every .evtx file a decode of its head (most of the sniffing cost).
+    """
+    binary = looks_binary(item.head)
     names = []
     for name, source in registry().items():
+        if source.binary != binary:
+            continue
         try:
             if source.sniff(item):
                 names.append(name)
