@@ -121,3 +121,12 @@ def test_windows_corpus_lists_every_file_and_shows_the_iphone_on_the_timeline(wi
         row = next(line for line in section.splitlines() if stamp in line)
         assert kind in row
     assert section.count("surprise removal") == 4
+
+
+def test_terminal_report_states_each_files_clock_and_skew():
+    out = runner.invoke(app, [str(SAMPLES / "pc_c3_recovery_driver_jst")], env={"COLUMNS": "220"}).stdout
+    section = out[out.index("Clocks"):]
+    setup = next(line for line in section.splitlines() if "setupapi.dev.log" in line)
+    assert "+09:00" in setup and "aligned 5 events" in setup and "System_wevtutil.xml -1.151" in setup
+    restore = next(line for line in section.splitlines() if "iTunes_restore.log" in line)
+    assert "brackets UTC" in restore and "header vs its UTC bracket clock" in restore

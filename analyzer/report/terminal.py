@@ -22,11 +22,11 @@ LABELS = {
     "en": {"files": "Files read", "verdict": "Verdict", "cause": "Cause", "confidence": "confidence",
            "evidence": "Evidence", "ruled_out": "Considered", "remedy": "What to do", "missing": "To settle it, collect",
            "no_incident": "No failed restore attempt found.", "attempt": "attempt", "timeline": "Timeline",
-           "device_activity": "Apple device activity outside restore attempts"},
+           "device_activity": "Apple device activity outside restore attempts", "clocks": "Clocks (local times put on UTC)"},
     "ja": {"files": "読み込んだファイル", "verdict": "判定", "cause": "原因", "confidence": "確度",
            "evidence": "根拠", "ruled_out": "検討した他の原因", "remedy": "対処", "missing": "判定に必要なログ",
            "no_incident": "失敗した復元は見つかりませんでした。", "attempt": "試行", "timeline": "タイムライン",
-           "device_activity": "復元以外の時間の Apple デバイスの動き"},
+           "device_activity": "復元以外の時間の Apple デバイスの動き", "clocks": "時計（現地時刻から UTC への換算）"},
 }
 
 STYLE = {
@@ -60,6 +60,24 @@ def _files_table(analysis, t) -> Table:
             notes += f" (+{len(f.errors) - 2} more)"
         table.add_row(f.host or "", f.path, f.format or Text("not recognised", style="yellow"), str(f.records),
                       str(f.events), str(f.skipped), str(f.unrecognised), notes)
+    return table
+
+
+def _clocks_table(analysis, t) -> Table | None:
+    """How each local-time file was put on UTC, and how far its events sit from other sources'."""
+    rows = [f for f in analysis.files if f.clock.get("local_zone")]
+    if not rows:
+        return None
+    table = Table(title=t["clocks"], title_justify="left", expand=False)
+    for col in ("file", "clocks", "zone used", "how it was found", "skew to other sources (s)"):
+        table.add_column(col, overflow="fold")
+    for f in rows:
+        c = f.clock
+        zone = c["local_zone"] + (f", brackets {c['bracket_zone']}" if c.get("bracket_zone") not in (None, c["local_zone"]) else "")
+        skew = ", ".join(f"{PurePath(k).name} {v:+.3f}" for k, v in sorted(c.get("skew_s", {}).items()))
+        style = "yellow" if c.get("local_zone_how", "").startswith("assumed") else ""
+        table.add_row(PurePath(f.path).name, "/".join(c.get("clocks", [])), zone,
+                      Text(c.get("local_zone_how", ""), style=style), skew)
     return table
 
 
@@ -176,6 +194,10 @@ def render(analysis, console: Console, lang: str = "en") -> None:
 
         render_fleet(analysis, console, lang=lang)
     console.print(_files_table(analysis, t))
+    clocks = _clocks_table(analysis, t)
+    if clocks is not None:
+        console.print()
+        console.print(clocks)
     cited = {(e["file"], e.get("line"), e.get("record")) for i in analysis.incidents for e in i.evidence}
     by_attempt = {(i.host, i.file, i.attempt): i for i in analysis.incidents}
     for attempt in analysis.attempts.to_dicts():
