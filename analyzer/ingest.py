@@ -9,8 +9,9 @@ Layout (which PC a file belongs to):
 * ``host``: every path given is one PC, named after the folder (or, for a
   file, its parent folder);
 * ``fleet``: every first-level subfolder of a given folder is one PC;
-* ``auto`` (default): a folder with no files of its own and two or more
-  subfolders is a fleet, anything else is one PC. A ``.zip`` given, or at the
+* ``auto`` (default): a folder with two or more subfolders (or zips) and no
+  log file of its own is a fleet (a README beside the PCs does not count),
+  anything else is one PC. A ``.zip`` given, or at the
   first level of a fleet folder, is one PC named after the archive (fleet
   folders may mix subfolders and archives). The report names the hosts,
   so a wrong split is visible; ``--layout`` overrides it.
@@ -56,6 +57,14 @@ def _host_name(path: Path) -> str:
     return resolved.name or str(resolved)
 
 
+def _is_log(path: Path) -> bool:
+    """True when some source recognises the file (a README or notes beside a fleet's PCs are not logs)."""
+    try:
+        return bool(path.stat().st_size) and bool(claimants(Input(path=path, display=str(path))))
+    except OSError:
+        return False
+
+
 def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], list[FileReport]]:
     """Expand the given paths into files with hosts; missing paths become reports."""
     found: list[Located] = []
@@ -75,7 +84,8 @@ def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], li
             own_files = [c for c in children if c.is_file()]
             archives = [c for c in own_files if is_archive(c)]
             loose = [c for c in own_files if not is_archive(c)]
-            fleet = layout == "fleet" or (layout == "auto" and not loose and len(subdirs) + len(archives) >= 2)
+            fleet = layout == "fleet" or (layout == "auto" and len(subdirs) + len(archives) >= 2
+                                          and not any(_is_log(f) for f in loose))
             entries = []
             if fleet:
                 for f in own_files:

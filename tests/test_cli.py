@@ -130,3 +130,18 @@ def test_terminal_report_states_each_files_clock_and_skew():
     assert "+09:00" in setup and "aligned 5 events" in setup and "System_wevtutil.xml -1.151" in setup
     restore = next(line for line in section.splitlines() if "iTunes_restore.log" in line)
     assert "brackets UTC" in restore and "header vs its UTC bracket clock" in restore
+
+
+def test_samples_folder_is_a_fleet_of_one_pc_per_subfolder(tmp_path: Path):
+    doc, _ = doc_of(SAMPLES)
+    bundles = sorted(p.name for p in SAMPLES.iterdir() if p.is_dir())
+    assert doc["hosts"] == bundles
+    # a README or notes file beside the PCs is listed, and does not turn the fleet into one PC
+    fleet = tmp_path / "fleet"
+    for name in ("restore_success", "restore_4013_usb_drop"):
+        shutil.copytree(SAMPLES / name, fleet / name)
+    (fleet / "README.txt").write_text("ticket 4471: two PCs from the Osaka office\n", encoding="utf-8")
+    doc, result = doc_of(fleet)
+    assert doc["hosts"] == ["fleet", "restore_4013_usb_drop", "restore_success"]
+    assert [f["format"] for f in doc["files"] if f["path"].endswith("README.txt")] == [None]
+    assert result.exit_code == ExitCode.PARTIAL
