@@ -22,6 +22,8 @@ from analyzer.report.parquet_out import write_parquet
 from analyzer.report.timesketch import to_jsonl
 
 from _report_data import FORMULA, HOSTILE, RESTORE_LOG, SCRIPT, synthetic_analysis
+import shutil
+
 from conftest import SAMPLES
 
 runner = CliRunner()
@@ -136,9 +138,12 @@ def test_parquet_of_a_run_without_incidents_still_has_the_columns(tmp_path: Path
 # -- Timesketch -----------------------------------------------------------------------------
 def test_timesketch_lines_parse_and_carry_the_required_keys(analysis):
     text, dropped = to_jsonl(analysis)
-    lines = text.splitlines()
-    assert dropped == 1 and len(lines) == analysis.events.height - 1
-    objs = [json.loads(line) for line in lines]
+    every = [json.loads(line) for line in text.splitlines()]
+    objs = [o for o in every if o["timestamp_desc"] != "Restore Failure Verdict"]
+    verdicts = [o for o in every if o["timestamp_desc"] == "Restore Failure Verdict"]
+    assert dropped == 1 and len(objs) == analysis.events.height - 1
+    assert [(v["cause"], v["error_code"], v["tag"]) for v in verdicts] == [
+        (i.cause, i.error_code, ["analyzer_verdict"]) for i in analysis.incidents]
     for o in objs:
         assert {"message", "datetime", "timestamp_desc", "timestamp", "host", "kind", "file"} <= set(o)
         assert ISO_Z.match(o["datetime"])
@@ -277,3 +282,34 @@ def test_any_log_text_is_escaped_in_the_html(message):
     page = render_html(one_event(f"<zq>{message}</zq>", "<zi>x</zi>"))
     assert "<zq>" not in page and "<zi>" not in page and "<script" not in page.lower()
     assert html.escape(f"<zq>{message}</zq>") in page
+
+
+def test_fleet_summary_is_in_every_file_output(tmp_path):
+    """A fleet of PCs: the per-PC verdicts reach HTML, Parquet, CSV and Timesketch alike."""
+    import json as _json
+
+    import polars as _pl
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    fleet = tmp_path / "fleet"
+    for name in ("restore_4013_usb_drop", "restore_3194_unsigned", "restore_success"):
+        shutil.copytree(SAMPLES / name, fleet / name)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = CliRunner().invoke(app, [str(fleet), "--html", str(out / "r.html"), "--parquet", str(out / "pq"),
+                                      "--csv", str(out / "t.csv"), "--timesketch", str(out / "ts.jsonl")])
+    assert result.exit_code == 0, result.stderr
+    hosts = _pl.read_parquet(out / "pq" / "fleet_hosts.parquet").sort("host")
+    assert hosts.select("host", "verdict").rows() == [("restore_3194_unsigned", "unsigned_firmware"),
+                                                      ("restore_4013_usb_drop", "usb_connection"),
+                                                      ("restore_success", "ok")]
+    csv_hosts = _pl.read_csv(out / "t.fleet_hosts.csv").sort("host")
+    assert csv_hosts.get_column("verdict").to_list()[:2] == ["unsigned_firmware", "usb_connection"]
+    html = (out / "r.html").read_text(encoding="utf-8")
+    assert 'id="fleet"' in html and "Verdict per PC" in html and "restore_3194_unsigned" in html
+    verdicts = [o for o in map(_json.loads, (out / "ts.jsonl").read_text(encoding="utf-8").splitlines())
+                if o["timestamp_desc"] == "Restore Failure Verdict"]
+    assert sorted((v["host"], v["cause"], v["error_code"]) for v in verdicts) == [
+        ("restore_3194_unsigned", "unsigned_firmware", 3194), ("restore_4013_usb_drop", "usb_connection", 4013)]

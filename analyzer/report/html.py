@@ -24,6 +24,7 @@ import polars as pl
 from ..diagnose import POST_S, PRE_S
 from .html_assets import CAUSE_NAMES, CSS, LABELS, LANE_OF
 from .html_svg import esc as _e, legend, timeline_svg
+from .fleet_rows import fleet_tables
 from .json_doc import document
 from .write import atomic_write
 
@@ -134,6 +135,22 @@ def _coverage(files: list[dict], t: dict) -> str:
     return "".join(out) + "</table>"
 
 
+def _fleet(doc: dict, t: dict) -> str:
+    """The fleet summary as tables (only when more than one PC was analysed)."""
+    fleet = doc.get("fleet") or {}
+    if fleet.get("host_count", 0) < 2:
+        return ""
+    out = [f'<h2 id="fleet">{_e(t["fleet"])}: {_e(fleet["host_count"])} PCs, {_e(fleet["failing_hosts"])} '
+           f'{_e(t["fleet_failing"])}</h2>']
+    for name, rows in fleet_tables(fleet).items():
+        cols = list(rows[0])
+        out.append(f'<h3>{_e(t["fleet_tables"].get(name, name))}</h3><table class="fleet"><tr>'
+                   + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr>")
+        out.extend("<tr>" + "".join(f"<td>{_e(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows)
+        out.append("</table>")
+    return "".join(out)
+
+
 def render_html(analysis, lang: str = "en") -> str:
     """The whole page as text."""
     t = LABELS.get(lang, LABELS["en"])
@@ -153,6 +170,7 @@ def render_html(analysis, lang: str = "en") -> str:
     out.append("</div>")
     if s["partial"]:
         out.append(f'<p class="warn"><a href="#coverage">{_e(t["partial"])}</a></p>')
+    out.append(_fleet(doc, t))
     if not doc["attempts"]:
         out.append(f"<p>{_e(t['no_attempts'])}</p>")
     elif not doc["incidents"]:

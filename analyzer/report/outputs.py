@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from .fleet_rows import TABLES
 from .write import OutputError, check_dir, check_file
 
-PARQUET_FILES = ("events.parquet", "incidents.parquet")
+#: Every file --parquet may write, and the sibling tables --csv may write beside its file.
+PARQUET_FILES = ("events.parquet", "incidents.parquet", *(f"fleet_{t}.parquet" for t in TABLES))
+CSV_SIBLINGS = tuple(f".fleet_{t}.csv" for t in TABLES)
 
 
 @dataclass
@@ -32,6 +35,10 @@ def preflight(outputs: Outputs, inputs: Iterable[Path]) -> None:
     for option, path in (("--csv", outputs.csv), ("--timesketch", outputs.timesketch), ("--html", outputs.html)):
         if path is not None:
             check_file(option, Path(path), inputs)
+    if outputs.csv is not None:
+        csv = Path(outputs.csv)
+        for suffix in CSV_SIBLINGS:
+            check_file("--csv", csv.with_name(csv.stem + suffix), inputs)
     if outputs.parquet is not None:
         check_dir("--parquet", Path(outputs.parquet), PARQUET_FILES, inputs)
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
+from .fleet_rows import fleet_tables
+from .json_doc import document
 from .write import atomic_write
 
 EVIDENCE = pl.Struct({"file": pl.String, "ts": pl.Datetime("us", "UTC"), "kind": pl.String, "text": pl.String,
@@ -66,11 +68,15 @@ def _parquet_bytes(frame: pl.DataFrame) -> bytes:
 
 
 def write_parquet(analysis, directory: Path) -> list[Path]:
-    """Write both files into ``directory`` (created if missing); return their paths."""
+    """Write events, incidents and the fleet summary tables (``fleet_hosts.parquet`` …) into
+    ``directory`` (created if missing); return their paths."""
     directory = Path(directory)
     directory.mkdir(exist_ok=True)
     written = []
-    for name, frame in (("events.parquet", events_frame(analysis)), ("incidents.parquet", incidents_frame(analysis))):
+    frames = [("events.parquet", events_frame(analysis)), ("incidents.parquet", incidents_frame(analysis))]
+    for table, rows in fleet_tables(document(analysis).get("fleet")).items():
+        frames.append((f"fleet_{table}.parquet", pl.DataFrame(rows, infer_schema_length=None)))
+    for name, frame in frames:
         atomic_write(directory / name, _parquet_bytes(frame))
         written.append(directory / name)
     return written

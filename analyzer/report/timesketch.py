@@ -13,6 +13,7 @@ Events without a UTC time cannot be placed on a timeline and are left out;
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -58,6 +59,18 @@ def to_jsonl(analysis) -> tuple[str, int]:
         tag = tags.get((row["host"], row["file"], row["line"], row["record"]))
         if tag:
             obj["tag"] = sorted(tag)
+        lines.append(json.dumps(obj, ensure_ascii=False))
+    for inc in analysis.incidents:  # the verdicts themselves, at the moment each attempt failed
+        if inc.failed_at is None:
+            continue
+        when = inc.failed_at.astimezone(dt.timezone.utc)
+        obj = {"message": f"{inc.host}: restore error {inc.error_code} -> {inc.cause} "
+                          f"(confidence {inc.confidence:.2f})",
+               "datetime": when.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+               "timestamp": int(when.timestamp() * 1_000_000), "timestamp_desc": "Restore Failure Verdict",
+               "data_type": "analyzer:verdict", "host": inc.host, "file": inc.file, "attempt": inc.attempt,
+               "error_code": inc.error_code, "cause": inc.cause, "confidence": inc.confidence,
+               "rules": ", ".join(inc.rules), "tag": ["analyzer_verdict"]}
         lines.append(json.dumps(obj, ensure_ascii=False))
     return "".join(line + "\n" for line in lines), dropped
 
