@@ -204,9 +204,10 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
         if found:
             offset, matches = found
             zone = format_offset(offset)
-            how = f"aligned {matches} events with {', '.join(names)}"
-            decisions[path] = (zone, how, zone)
             converted[path] = convert(path, zone, zone)
+            matched = [n for n in names if _skew(converted[path], _anchors(converted[n])) is not None]
+            how = f"aligned {matches} events with {', '.join(matched or names)}"
+            decisions[path] = (zone, how, zone)
             learnt.setdefault(host_of(path), (zone, f"learnt from {path} ({how})"))
             pending.remove(path)
     fallback = None
