@@ -92,7 +92,6 @@ class Extracted:
     members: list[Member] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     fatal: str | None = None
-    bytes_written: int = 0
 
 
 class _Budget:
@@ -218,13 +217,12 @@ def _extract_into(zf: zipfile.ZipFile, display: str, dest: Path, depth: int, bud
             continue
         target = _unique(dest / "f", rel, used)
         try:
-            n = _copy(zf, info, target, budget)
+            _copy(zf, info, target, budget)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
                 RuntimeError, ValueError) as exc:
             result.notes.append(Note(where, f"member cannot be read: {type(exc).__name__}: {exc}"))
             target.unlink(missing_ok=True)
             continue
-        result.bytes_written += n
         result.members.append(Member(target, where))
 
 

@@ -105,15 +105,7 @@ def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], li
 
 def parse_file(path: Path, display: str | None = None, host: str = "") -> Parsed:
     """Sniff and parse one file. Never raises: failures become the report's notes."""
-    claimed = _claim(path, display or str(path), host)
-    if isinstance(claimed, Parsed):
-        return claimed
-    item, report, source = claimed
-    try:
-        parsed = source.parse(item)
-    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the run
-        parsed = exc
-    return _finish(parsed, report, source, host)
+    return parse_all([Located(path, display or str(path), host)])[0]
 
 
 def _claim(path: Path, display: str, host: str) -> Parsed | tuple[Input, FileReport, object]:

@@ -165,20 +165,6 @@ def _decode_fields(frame, fast: bool = True):
     return frame.with_columns([hinted.str.json_path_match(f"$.{n}").alias(_fcol(n)) for n in _FIELD_NAMES])
 
 
-def _kind_expr() -> pl.Expr:
-    prov = pl.col("provider").str.to_lowercase().fill_null("")
-    eid = pl.col("event_id")
-    expr = pl.lit("generic")
-    for needle, ids, kind in reversed(_KIND_TABLE):
-        expr = pl.when(prov.str.contains(needle, literal=True) & eid.is_in(list(ids))).then(pl.lit(kind)).otherwise(expr)
-    minor = _field("RequestMinorCode").cast(pl.Int64, strict=False)
-    major = _field("RequestMajorCode").cast(pl.Int64, strict=False)
-    is_removal = prov.str.contains("driverframeworks-usermode", literal=True) & (eid == 2100) & (major == 27) & minor.is_in([2, 23])
-    security = pl.any_horizontal([prov.str.contains(p, literal=True) for p in SECURITY_PRODUCTS])
-    expr = pl.when(is_removal).then(pl.lit("device_disconnect")).otherwise(expr)
-    return pl.when(security & (expr == "generic")).then(pl.lit("security_product")).otherwise(expr)
-
-
 def _subject_expr() -> pl.Expr:
     """What the record is about: device instance, service, application or peer."""
     candidates = [

@@ -79,7 +79,7 @@ class Source:
     """Base class for a log source. Subclasses set ``name`` and implement sniff/parse."""
 
     name: ClassVar[str] = ""
-    #: A short human description shown in reports and the README table.
+    #: A one-line human description of the format (for people reading the registry).
     description: ClassVar[str] = ""
     #: True when the source reads bytes (e.g. evtx) rather than decoded text.
     binary: ClassVar[bool] = False
