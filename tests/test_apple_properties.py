@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+from grammar_agreement import assert_fast_path_agrees
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lark.exceptions import LarkError
 
 from analyzer import grammars
 from analyzer.ingest import parse_file
@@ -22,7 +22,6 @@ from conftest import SAMPLES
 
 GRAMMAR = grammars.load("apple_restore")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-NOT_FIELDS = {"line", "text", "shape", "marker", "message"}
 
 
 # -- never raises ---------------------------------------------------------------------------------------------
@@ -104,18 +103,7 @@ def test_detected_offset_round_trips_through_the_source(tmp_path: Path, head, ho
 
 # -- fast path agrees with the Lark reference parse -------------------------------------------------------
 def _agree(lines: list[str]) -> None:
-    fast = GRAMMAR.extract(pl.Series(lines, dtype=pl.String))
-    fields = [c for c in fast.columns if c not in NOT_FIELDS]
-    for rec in fast.iter_rows(named=True):
-        text = rec["text"]
-        try:
-            shape, marker, ref_fields = GRAMMAR.parse_reference(text)
-        except LarkError:
-            # the only lines the compiled path reads and Lark refuses: a known prefix with an empty message
-            assert rec["shape"] is None or rec["message"] == "", f"fast path accepted {text!r}"
-            continue
-        got = {f: rec[f] for f in fields if rec[f] is not None}
-        assert (rec["shape"], rec["marker"], got) == (shape, marker, ref_fields), text
+    assert_fast_path_agrees(GRAMMAR, lines, empty_message_ok=True)
 
 
 SAMPLE_LINES = sorted({line for p in SAMPLES.glob("restore_*/*") for line in p.read_text(encoding="utf-8").splitlines()})

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +26,7 @@ def test_no_source_raises_on_arbitrary_bytes(tmp_path_factory, prefix, body):
     path.write_bytes(prefix + body)
     parsed = parse_file(path)
     assert list(parsed.events.schema) == list(EVENT_SCHEMA)
+    assert parsed.report.events == parsed.events.height
     if parsed.report.format is None:
         assert parsed.report.errors, "an unrecognised file must say why"
 
@@ -37,7 +36,9 @@ def test_no_source_raises_on_arbitrary_bytes(tmp_path_factory, prefix, body):
 def test_no_source_raises_on_arbitrary_text(tmp_path_factory, text, encoding):
     path = tmp_path_factory.mktemp("fuzz") / "input.log"
     path.write_bytes(text.encode(encoding, errors="replace"))
-    parse_file(path)
+    parsed = parse_file(path)
+    assert parsed.report.events == parsed.events.height
+    assert parsed.report.format is not None or parsed.report.errors, "an unrecognised file must say why"
 
 
 def _verdicts(result) -> list[tuple]:

@@ -11,12 +11,13 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lark.exceptions import LarkError
 
 from analyzer import grammars
 from analyzer.ingest import parse_file
 from analyzer.sources import Input, claimants
 from analyzer.sources.windows_firewall import SOURCE, STANDARD_FIELDS
+
+from grammar_agreement import assert_fast_path_agrees
 
 from conftest import SAMPLES
 
@@ -38,17 +39,7 @@ def write(tmp_path: Path, text: str, name: str = "fw.txt", encoding: str = "utf-
 
 
 def agree(lines: list[str]) -> None:
-    uniq = sorted(set(lines))
-    frame = GRAMMAR.extract(pl.Series(uniq, dtype=pl.String))
-    names = {f for s in GRAMMAR.shapes for f in s.fields}
-    for line, row in zip(uniq, frame.iter_rows(named=True)):
-        try:
-            ref = GRAMMAR.parse_reference(line)
-        except LarkError:
-            ref = None
-        fast = None if row["shape"] is None else (row["shape"], row["marker"],
-                                                  {f: row[f] for f in names if row.get(f) is not None})
-        assert fast == ref, line
+    assert_fast_path_agrees(GRAMMAR, lines)
 
 
 def test_grammar_shapes():

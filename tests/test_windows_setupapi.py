@@ -11,13 +11,14 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lark.exceptions import LarkError
 
 from analyzer import grammars
 from analyzer.ingest import parse_file
 from analyzer.sources import Input, claimants
 from analyzer.sources._text import text_lines
 from analyzer.sources.windows_setupapi import SOURCE
+
+from grammar_agreement import assert_fast_path_agrees
 
 from conftest import SAMPLES
 
@@ -40,21 +41,8 @@ def write(tmp_path: Path, text: str, name: str = "log.txt", encoding: str = "utf
 
 
 def agree(lines: list[str]) -> None:
-    """The vectorised fast path and the Lark reference parse give the same shape, marker and fields."""
-    uniq = sorted(set(lines))
-    frame = GRAMMAR.extract(pl.Series(uniq, dtype=pl.String))
-    names = {f for s in GRAMMAR.shapes for f in s.fields} | {f for m in GRAMMAR.markers for f in m.fields}
-    for line, row in zip(uniq, frame.iter_rows(named=True)):
-        try:
-            ref = GRAMMAR.parse_reference(line)
-        except LarkError:
-            ref = None
-        fast = None if row["shape"] is None else (
-            row["shape"], row["marker"], {f: row[f] for f in names if row.get(f) is not None})
-        assert fast == ref, line
+    assert_fast_path_agrees(GRAMMAR, lines)
 
-
-# -- grammar ---------------------------------------------------------------------------------
 
 def test_grammar_line_shapes():
     assert GRAMMAR.parse_reference("[Boot Session: 2015/11/22 17:58:03.498]") == (

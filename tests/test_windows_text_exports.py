@@ -14,10 +14,10 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
+from grammar_agreement import assert_fast_path_agrees
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lark.exceptions import LarkError
 
 from analyzer.grammars import load
 from analyzer.ingest import parse_file
@@ -204,22 +204,7 @@ def test_wevtutil_fast_path_agrees_with_the_grammar(tmp_path):
 
 
 def check_lines_agree(grammar, lines: list[str]) -> None:
-    """``extract`` (fast path) and ``parse_reference`` (Lark) agree on every line."""
-    fast = grammar.extract(pl.Series("text", lines, dtype=pl.String)).to_dicts()
-    for line, row in zip(lines, fast):
-        try:
-            shape, _marker, fields = grammar.parse_reference(line)
-        except LarkError:
-            assert row["shape"] is None, (line, row["shape"])
-            continue
-        assert row["shape"] == shape, line
-        names = {f for s in grammar.shapes if s.name == shape for f in s.fields}
-        got = {k: row[k] for k in names if row.get(k) is not None}
-        assert got == fields, line
-
-
-# --------------------------------------------------------------------------------------------
-# Event Viewer TSV / CSV
+    assert_fast_path_agrees(grammar, lines)
 
 
 def test_eventviewer_japanese_tsv():
