@@ -7,6 +7,7 @@ output so any report, or a notebook, can use it without recomputing.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,13 @@ class Analysis:
     def partial(self) -> bool:
         """True when some input was not read in full (unrecognised, skipped or unreadable)."""
         return any(not f.complete for f in self.files)
+
+    @functools.cached_property
+    def fleet(self) -> dict:
+        """The fleet summary (:func:`analyzer.fleet.summary`), computed once however many outputs use it."""
+        from .fleet import summary
+
+        return summary(self)
 
 
 def analyze(paths: list[Path | str], *, tz: str | None = None, layout: str = "auto", lang: str = "en",

@@ -15,7 +15,6 @@ from pathlib import Path
 import polars as pl
 
 from .fleet_rows import fleet_tables
-from .json_doc import document
 from .flat import flat_events
 from .write import atomic_write
 
@@ -40,7 +39,7 @@ def write_csv(analysis, path: Path) -> list[Path]:
     """The timeline at ``path``, and each fleet summary table beside it (``<stem>.fleet_hosts.csv`` …)."""
     atomic_write(path, ("\ufeff" + to_csv(analysis)).encode("utf-8"))
     written = [path]
-    for table, rows in fleet_tables(document(analysis).get("fleet")).items():
+    for table, rows in fleet_tables(analysis.fleet).items():
         side = path.with_name(f"{path.stem}.fleet_{table}.csv")
         text = neutralise(pl.DataFrame(rows, infer_schema_length=None)).write_csv(null_value="")
         atomic_write(side, ("\ufeff" + text).encode("utf-8"))

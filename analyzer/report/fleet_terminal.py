@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..fleet import FAILURE_FREE, summary
+from ..fleet import FAILURE_FREE
 
 LABELS = {
     "en": {"fleet": "Fleet", "causes": "Causes", "shared": "Shared by failing PCs", "clusters": "Failures close in time"},
@@ -22,7 +22,7 @@ MAX_HOST_ROWS = 200
 
 def render_fleet(analysis, console: Console, lang: str = "en", data: dict | None = None) -> None:
     """Print the fleet tables; nothing when there is one host or none."""
-    data = data or summary(analysis)
+    data = data or analysis.fleet
     if data["host_count"] <= 1:
         return
     t = LABELS.get(lang, LABELS["en"])

@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 from .. import DOCUMENT_VERSION, __version__
-from ..fleet import summary as fleet_summary
 
 
 def _iso(value) -> str | None:
@@ -41,7 +40,7 @@ def document(analysis) -> dict[str, Any]:
         "files": [f.as_dict() for f in analysis.files],
         "attempts": attempts,
         "incidents": [i.as_dict() for i in analysis.incidents],
-        "fleet": fleet_summary(analysis),
+        "fleet": analysis.fleet,
     }
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 import polars as pl
 
 from .fleet_rows import fleet_tables
-from .json_doc import document
 from .write import atomic_write
 
 EVIDENCE = pl.Struct({"file": pl.String, "ts": pl.Datetime("us", "UTC"), "kind": pl.String, "text": pl.String,
@@ -74,7 +73,7 @@ def write_parquet(analysis, directory: Path) -> list[Path]:
     directory.mkdir(exist_ok=True)
     written = []
     frames = [("events.parquet", events_frame(analysis)), ("incidents.parquet", incidents_frame(analysis))]
-    for table, rows in fleet_tables(document(analysis).get("fleet")).items():
+    for table, rows in fleet_tables(analysis.fleet).items():
         frames.append((f"fleet_{table}.parquet", pl.DataFrame(rows, infer_schema_length=None)))
     for name, frame in frames:
         atomic_write(directory / name, _parquet_bytes(frame))
