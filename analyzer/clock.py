@@ -125,9 +125,9 @@ def infer_offset(local: pl.DataFrame, reference: pl.DataFrame) -> tuple[dt.timed
     return dt.timedelta(minutes=15 * step), best
 
 
-def _skew(frame: pl.DataFrame, reference: pl.DataFrame) -> float | None:
-    """Median seconds by which ``frame``'s anchor events trail the reference's (after conversion)."""
-    a = _anchors(frame).select(pl.col("kind").cast(pl.String), pl.col("ts_utc").alias("t")).drop_nulls().sort("kind", "t")
+def _skew(anchors: pl.DataFrame, reference: pl.DataFrame) -> float | None:
+    """Median seconds by which one file's anchor events trail the reference's (after conversion)."""
+    a = anchors.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").alias("t")).drop_nulls().sort("kind", "t")
     b = (reference.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").alias("t"), pl.col("ts_utc").alias("ref_t"))
          .drop_nulls().sort("kind", "t"))
     if a.height == 0 or b.height == 0:
@@ -205,7 +205,8 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
             offset, matches = found
             zone = format_offset(offset)
             converted[path] = convert(path, zone, zone)
-            matched = [n for n in names if _skew(converted[path], _anchors(converted[n])) is not None]
+            mine = _anchors(converted[path])
+            matched = [n for n in names if _skew(mine, _anchors(converted[n])) is not None]
             how = f"aligned {matches} events with {', '.join(matched or names)}"
             decisions[path] = (zone, how, zone)
             learnt.setdefault(host_of(path), (zone, f"learnt from {path} ({how})"))
@@ -220,6 +221,9 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
         decisions[path] = (zone, how, zone)
         converted[path] = convert(path, zone, zone)
 
+    # skew is measured for files on a local or bracket clock, against every other file of the PC:
+    # two UTC logs share the PC's clock, so their pairwise skew says nothing (and costs n² joins)
+    anchors = {p: _anchors(f) for p, f in converted.items()}
     for path, frame in converted.items():
         report = by_path.get(path)
         if report is None:
@@ -236,9 +240,9 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
                                                 "pass --tz with the PC's zone if the logs came from elsewhere",
                                           severity="warning"))
         skews = {}
-        for other, other_frame in converted.items():
-            if other != path and host_of(other) == report.host:
-                value = _skew(frame, _anchors(other_frame))
+        for other in converted if clocks & {"local", "bracket"} and anchors[path].height else ():
+            if other != path and host_of(other) == report.host and anchors[other].height:
+                value = _skew(anchors[path], anchors[other])
                 if value is not None:
                     skews[other] = value
         if skews:
