@@ -26,7 +26,8 @@ from typing import Any
 
 import polars as pl
 
-from .winevent import APPLE_VID, SECURITY_PRODUCTS
+from .apple_usb import APPLE_VID
+from .winevent import SECURITY_PRODUCTS
 
 #: session_start detail keys (apple_restore source) reported as factors, with their factor names.
 SESSION_FACTORS = {

@@ -56,9 +56,9 @@ import os
 
 import polars as pl
 
+from .apple_usb import pid_mode_expr
 from .model import EVENT_SCHEMA, conform
 
-APPLE_VID = "05AC"
 
 #: Processes whose crash or block is Apple-side evidence.
 APPLE_PROCESSES = (
@@ -325,11 +325,7 @@ def _stages() -> tuple[list[pl.Expr], ...]:
         ecid_hex.str.to_integer(base=16, strict=False).cast(pl.UInt64, strict=False).alias("ecid"),
         serial.alias("serial"),
     ]
-    pid_int = pl.col("usb_pid").str.to_integer(base=16, strict=False)
-    mode = (pl.when(pid_int.is_in([0x1280, 0x1281, 0x1282, 0x1283])).then(pl.lit("recovery"))
-            .when(pid_int.is_in([0x1227, 0x1222])).then(pl.lit("dfu"))
-            .when(pid_int.is_between(0x1290, 0x12BF)).then(pl.lit("normal"))
-            .otherwise(pl.lit(None, dtype=pl.String)))
+    mode = pid_mode_expr(pl.col("usb_pid"))
     status_hex = pl.coalesce([_field("InstallStatus"), _field("AddServiceStatus"), _field("Status"), _field("FinalStatus")])
     status = (pl.when(status_hex.str.starts_with("0x")).then(status_hex.str.slice(2).str.to_integer(base=16, strict=False))
               .otherwise(status_hex.str.to_integer(base=10, strict=False)))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from ..apple_usb import pid_mode_expr
+
 #: Restore ``ProgressMsg`` operation names (reference §9, current numbering). Restore-protocol
 #: versions < 14 shift the codes above 35 by one; the log does not say which protocol ran, so the
 #: current table is used and the raw number stays in ``detail``.
@@ -41,8 +43,6 @@ STATUS_TEXTS = {"Restore Finished": 0, "Disk Failure": 6, "Fail": 14, "Failed to
 #: How a log names a device mode → the schema's device_mode values.
 MODES = {"BootedOS": "normal", "Normal": "normal", "Muxed": "normal", "Recovery": "recovery",
          "DFU": "dfu", "RestoreOS": "restore", "Restore": "restore", "WTF": "dfu"}
-#: USB product ids (reference §0.5): 0x1281 recovery, 0x1227 DFU, 0x12a8 normal/restore iPhone.
-PIDS = {"1281": "recovery", "1227": "dfu", "12A8": "normal"}
 
 #: Lines that open an attempt's header (used with the body rule in _apple_session).
 OPENERS = ("library_built", "itunes_version", "amd_version", "state_machine")
@@ -122,7 +122,7 @@ def _usb_path(**extra: pl.Expr) -> dict[str, pl.Expr]:
     p = c("usb_path")
     pid = p.str.extract(r"(?i)pid_([0-9a-f]{4})", 1).str.to_uppercase()
     return dict(usb_vid=p.str.extract(r"(?i)vid_([0-9a-f]{4})", 1).str.to_uppercase(), usb_pid=pid,
-                device_mode=pid.replace_strict(PIDS, default=None, return_dtype=pl.String),
+                device_mode=pid_mode_expr(pid),
                 ecid_text=p.str.extract(r"(?i)ecid:([0-9a-f]+)", 1), serial=p.str.extract(r"(?i)srnm:\[([^\]]*)\]", 1).str.to_uppercase(),
                 chip_id=hex_id(p.str.extract(r"(?i)cpid:([0-9a-f]+)", 1)), board_id=hex_id(p.str.extract(r"(?i)bdid:([0-9a-f]+)", 1)),
                 subject=p, **extra)

@@ -29,6 +29,7 @@ import re
 import polars as pl
 
 from .. import grammars
+from ..apple_usb import pid_mode
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
 from ._text import grammar_frame
@@ -48,23 +49,6 @@ _SNIFF_STAMP = re.compile(r"^(?:>>>|<<<)  [^\[\d\s][^\r\n]*? \d{4}/\d\d/\d\d \d\
 _SNIFF_EXIT = re.compile(r"^<<<  \[[^\]:\r\n]+: [^\]\r\n]+\][ \t]*\r?$", re.M)
 _SNIFF_BOOT = re.compile(r"^\[[^\]:\r\n]+: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d+\][ \t]*\r?$", re.M)
 
-
-
-def pid_mode(pid: str | None) -> str | None:
-    """Device mode from an Apple USB product id (reference/windows-events.md §1)."""
-    if not pid:
-        return None
-    try:
-        value = int(pid, 16)
-    except ValueError:
-        return None
-    if value in (0x1280, 0x1281, 0x1282, 0x1283):
-        return "recovery"
-    if value in (0x1227, 0x1222):
-        return "dfu"
-    if 0x1290 <= value <= 0x12BF:
-        return "normal"
-    return None
 
 
 def _subject(title: str | None) -> str | None:
