@@ -28,6 +28,7 @@ from typing import Any
 
 import polars as pl
 
+from .model import iso_utc
 from .rules import CAUSE_IDS, Rule, load_rules
 from .winevent import is_apple_process, is_apple_service
 
@@ -59,18 +60,12 @@ class Incident:
     def as_dict(self) -> dict[str, Any]:
         return {
             "host": self.host, "file": self.file, "attempt": self.attempt, "error_code": self.error_code,
-            "started_at": _iso(self.started_at), "failed_at": _iso(self.failed_at),
+            "started_at": iso_utc(self.started_at), "failed_at": iso_utc(self.failed_at),
             "cause": {"id": self.cause, "confidence": self.confidence},
             "code_meaning": self.code_meaning, "code_grade": self.code_grade,
             "alternatives": self.alternatives, "evidence": self.evidence, "rules": self.rules,
             "missing": self.missing, "remedy": self.remedy,
         }
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # -- data files ---------------------------------------------------------------------------
@@ -217,7 +212,7 @@ def rule_expr(rule: Rule) -> pl.Expr:
 
 
 def _evidence_item(row: dict[str, Any], rule_id: str | None) -> dict[str, Any]:
-    item = {"file": row["file"], "ts": _iso(row["ts_utc"]), "kind": str(row["kind"]),
+    item = {"file": row["file"], "ts": iso_utc(row["ts_utc"]), "kind": str(row["kind"]),
             "text": (row["message"] or "")[:300]}
     if row.get("line") is not None:
         item["line"] = row["line"]

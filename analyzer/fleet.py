@@ -27,6 +27,7 @@ from typing import Any
 import polars as pl
 
 from .apple_usb import APPLE_VID
+from .model import iso_utc
 from .winevent import SECURITY_PRODUCTS
 
 #: session_start detail keys (apple_restore source) reported as factors, with their factor names.
@@ -48,12 +49,6 @@ MAX_CLUSTERS = 20
 MAX_FACTORS = 30
 
 FAILURE_FREE = ("ok", "no_outcome", "no_restore_log", "no_input")
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _json(text: str | None) -> dict:
@@ -156,7 +151,7 @@ def time_clusters(incidents: list, min_hosts: int = MIN_CLUSTER_HOSTS) -> list[d
             hosts = sorted({i.host for i in items})
             if len(hosts) < min_hosts:
                 continue
-            found.append({"window": window, "start": _iso(start), "end": _iso(start + span), "hosts": hosts,
+            found.append({"window": window, "start": iso_utc(start), "end": iso_utc(start + span), "hosts": hosts,
                           "host_count": len(hosts), "incidents": len(items),
                           "causes": dict(sorted(Counter(i.cause for i in items).items()))})
         found.sort(key=lambda c: (-c["host_count"], c["start"]))
@@ -203,7 +198,7 @@ def summary(analysis) -> dict[str, Any]:
             "files": len(files), "unread": sum(1 for f in files if not f.complete),
             "attempts": sum(seen.values()), "failed": len(incs),
             "error_codes": sorted({i.error_code for i in incs if i.error_code is not None}),
-            "last_failure": _iso(max(failed)) if failed else None,
+            "last_failure": iso_utc(max(failed)) if failed else None,
         })
 
     causes: dict[str, dict[str, Any]] = {}

@@ -14,6 +14,7 @@ file is known, never by the sources themselves (Plaso's ``is_local_time``).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -94,6 +95,18 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 EVENT_COLUMNS = tuple(EVENT_SCHEMA)
+
+
+def iso_utc(value: "dt.datetime | None") -> str | None:
+    """How every output writes a time: ISO-8601 in UTC with milliseconds and a ``Z``."""
+    if value is None:
+        return None
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def from_iso(text: str | None) -> "dt.datetime | None":
+    """The inverse of :func:`iso_utc` (timezone-aware)."""
+    return dt.datetime.fromisoformat(text) if text else None
 
 
 def empty_events() -> pl.DataFrame:

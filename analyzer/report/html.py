@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from ..diagnose import POST_S, PRE_S
+from ..model import from_iso
 from .html_assets import CAUSE_NAMES, CSS, LABELS, LANE_OF
 from .html_svg import esc as _e, legend, timeline_svg
 from .fleet_rows import fleet_tables
@@ -35,10 +36,6 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'n
 def _path(text: str) -> str:
     """An escaped path that may wrap after each folder separator."""
     return _e(text).replace("/", "/<wbr>").replace("\\", "\\<wbr>")
-
-
-def _time(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
 
 
 def _where(item: dict) -> str:
@@ -176,8 +173,8 @@ def render_html(analysis, lang: str = "en") -> str:
     elif not doc["incidents"]:
         out.append(f"<p>{_e(t['no_incident'])}</p>")
     for n, a in enumerate(doc["attempts"], 1):
-        attempt = {**a, "started_at": _time(a["started_at"]), "ended_at": _time(a["ended_at"]),
-                   "failed_at": _time(a["failed_at"])}
+        attempt = {**a, "started_at": from_iso(a["started_at"]), "ended_at": from_iso(a["ended_at"]),
+                   "failed_at": from_iso(a["failed_at"])}
         outcome = t["outcome"].get(a["outcome"], a["outcome"])
         out.append(f'<section class="attempt" id="attempt-{n}"><h2>{_e(a["host"])} — {_e(a["file"])} — '
                    f'{_e(t["attempt"])} {_e(a["attempt"])} ({_e(outcome)})</h2>')

@@ -10,19 +10,14 @@ import json
 from typing import Any
 
 from .. import DOCUMENT_VERSION, __version__
-
-
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from ..model import iso_utc
 
 
 def document(analysis) -> dict[str, Any]:
     attempts = [
         {"host": a["host"], "file": a["file"], "attempt": a["attempt"], "outcome": a["outcome"],
-         "error_code": a["error_code"], "started_at": _iso(a["started_at"]), "ended_at": _iso(a["ended_at"]),
-         "failed_at": _iso(a["failed_at"])}
+         "error_code": a["error_code"], "started_at": iso_utc(a["started_at"]), "ended_at": iso_utc(a["ended_at"]),
+         "failed_at": iso_utc(a["failed_at"])}
         for a in analysis.attempts.to_dicts()
     ]
     return {

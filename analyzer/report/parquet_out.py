@@ -12,13 +12,13 @@ Files are Snappy-compressed (readable by every engine);
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 from pathlib import Path
 
 import polars as pl
 
+from ..model import from_iso
 from .fleet_rows import fleet_tables
 from .write import atomic_write
 
@@ -35,10 +35,6 @@ INCIDENT_SCHEMA = {
 }
 
 
-def _time(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
-
-
 def events_frame(analysis) -> pl.DataFrame:
     return analysis.events.with_columns(pl.col("kind").cast(pl.String), pl.col("clock").cast(pl.String))
 
@@ -46,7 +42,7 @@ def events_frame(analysis) -> pl.DataFrame:
 def incidents_frame(analysis) -> pl.DataFrame:
     rows = []
     for inc in analysis.incidents:
-        evidence = [{"file": e["file"], "ts": _time(e.get("ts")), "kind": e["kind"], "text": e.get("text"),
+        evidence = [{"file": e["file"], "ts": from_iso(e.get("ts")), "kind": e["kind"], "text": e.get("text"),
                      "line": e.get("line"), "record": e.get("record"), "rule": e.get("rule")} for e in inc.evidence]
         rows.append({
             "host": inc.host, "file": inc.file, "attempt": inc.attempt, "error_code": inc.error_code,
