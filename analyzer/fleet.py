@@ -28,7 +28,7 @@ import polars as pl
 
 from .apple_usb import APPLE_VID
 from .model import iso_utc
-from .winevent import SECURITY_PRODUCTS
+from .winevent import security_product_in
 
 #: session_start detail keys (apple_restore source) reported as factors, with their factor names.
 SESSION_FACTORS = {
@@ -93,11 +93,7 @@ def computers(events: pl.DataFrame) -> dict[str, list[str]]:
 
 
 def _security_name(provider: str | None, subject: str | None) -> str | None:
-    text = f"{provider or ''} {subject or ''}".lower()
-    for name in SECURITY_PRODUCTS:
-        if name in text:
-            return name
-    return provider or subject
+    return security_product_in(f"{provider or ''} {subject or ''}") or provider or subject
 
 
 def factors(events: pl.DataFrame) -> dict[str, dict[str, set[str]]]:

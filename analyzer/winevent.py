@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 import polars as pl
 
@@ -74,6 +75,18 @@ SECURITY_PRODUCTS = (
     "symantec", "norton", "mcafee", "kaspersky", "eset", "avast", "avg", "bitdefender", "sophos",
     "trend micro", "malwarebytes", "f-secure", "webroot", "panda", "comodo", "zonealarm", "windows defender",
 )
+
+#: A security product's name as a word of its own ("ESET Security", "Kaspersky Endpoint Security"),
+#: never inside another word: "Microsoft-Windows-DeviceSetupManager" holds "eset", "Navigator" "avg"...
+_SECURITY_PRODUCT_RE = re.compile(r"(?<![a-z0-9])(" + "|".join(map(re.escape, SECURITY_PRODUCTS)) + r")(?![a-z0-9])",
+                                  re.IGNORECASE)
+
+
+def security_product_in(text: str | None) -> str | None:
+    """The security product ``text`` (a provider name, a subject) names, lower-case, or None."""
+    found = _SECURITY_PRODUCT_RE.search(text or "")
+    return found.group(1).lower() if found else None
+
 
 # (provider substring, event ids, kind). First match wins; providers compared lower-case.
 _KIND_TABLE: list[tuple[str, tuple[int, ...], str]] = [
@@ -218,7 +231,7 @@ def _kind_of(provider: str | None, event_id: int | None) -> str:
     for needle, ids, kind in _KIND_TABLE:
         if needle in prov and event_id in ids:
             return kind
-    if any(p in prov for p in SECURITY_PRODUCTS):
+    if security_product_in(prov):
         return "security_product"
     return "generic"
 

@@ -411,3 +411,25 @@ def test_parse_many_falls_back_file_by_file_when_a_batch_fails(windows_corpus, m
     for one, many in zip(singles, SOURCE.parse_many(items)):
         assert many.events.equals(one.events)
         assert many.report == one.report
+
+
+@pytest.mark.parametrize("provider, product", [
+    ("Microsoft-Windows-DeviceSetupManager", None),  # "deviceSetupManager" holds "eset"
+    ("Microsoft-Windows-Kernel-PnP", None),
+    ("ESET Security", "eset"),
+    ("Kaspersky Endpoint Security", "kaspersky"),
+    ("AVG Antivirus", "avg"),
+    ("Microsoft-Windows-Windows Defender", "windows defender"),
+])
+def test_security_products_are_named_as_words_not_inside_other_words(provider, product):
+    from analyzer import winevent
+    assert winevent.security_product_in(provider) == product
+    assert (winevent._kind_of(provider, 112) == "security_product") is (product is not None)
+
+
+def test_device_setup_manager_records_are_not_security_software(windows_corpus):
+    """Real records: 747 DeviceSetupManager events, none of them a security product's."""
+    ev = parse_file(windows_corpus / "win10-tr_DeviceSetupManager_Admin.evtx").events
+    assert ev.height == 747
+    assert ev.filter(pl.col("kind") == "security_product").height == 0
+    assert set(ev["kind"].unique()) == {"generic"}
