@@ -155,27 +155,26 @@ def _field(name: str) -> pl.Expr:
     return pl.col("data").str.json_path_match(f"$.{name}")
 
 
-def _decode_fields(frame, fast: bool = True):
-    """Add one ``_f_<name>`` String column per name in _FIELD_NAMES (top-level keys of ``data``)
-    on classified rows (``_full``; null on the others).
+def _decode_stages(fast: bool = True) -> list[list[pl.Expr]]:
+    """Stages that add one ``_f_<name>`` String column per name in _FIELD_NAMES (top-level keys
+    of ``data``) on classified rows (``_full``; null on the others), and ``_hint``.
 
-    Works on a DataFrame or a LazyFrame. Numbers and booleans come out as their JSON text, as
-    ``json_path_match`` gives them; only rows that mention one of the names are decoded. With
-    ``fast`` the JSON is decoded once per row; a row whose field is an object/array (or whose
-    data is not JSON) makes that decoder refuse the whole column, so callers retry with
-    ``fast=False`` (``json_path_match`` per field: slow, same result).
+    Numbers and booleans come out as their JSON text, as ``json_path_match`` gives them; only
+    rows that mention one of the names are decoded. With ``fast`` the JSON is decoded once per
+    row; a row whose field is an object/array (or whose data is not JSON) makes that decoder
+    refuse the whole column, so :func:`normalise` retries with ``fast=False``
+    (``json_path_match`` per field: slow, same result).
     """
     # only classified rows (``_full``, see needs_fields) are decoded
     full = pl.when(pl.col("_full")).then(pl.col("data"))
     hinted = pl.when(full.str.contains_any([f'"{n}":' for n in _FIELD_NAMES])).then(pl.col("data"))
     # can this row carry Apple IDs at all (data or rendered message)? see normalise
     apple = _has_apple_hint(pl.col("data")) | _has_apple_hint(pl.col("message"))
-    frame = frame.with_columns(apple.alias("_hint"))
     if fast:
         struct = hinted.str.json_decode(pl.Struct({n: pl.String for n in _FIELD_NAMES}))
-        return frame.with_columns(struct.alias("_f")).with_columns(
-            [pl.col("_f").struct.field(n).alias(_fcol(n)) for n in _FIELD_NAMES]).drop("_f")
-    return frame.with_columns([hinted.str.json_path_match(f"$.{n}").alias(_fcol(n)) for n in _FIELD_NAMES])
+        return [[apple.alias("_hint"), struct.alias("_f")],
+                [pl.col("_f").struct.field(n).alias(_fcol(n)) for n in _FIELD_NAMES]]
+    return [[apple.alias("_hint")] + [hinted.str.json_path_match(f"$.{n}").alias(_fcol(n)) for n in _FIELD_NAMES]]
 
 
 def _subject_expr() -> pl.Expr:
@@ -257,24 +256,25 @@ def _kind_lookup(frame: pl.DataFrame) -> pl.DataFrame:
     provs = pairs.get_column("provider").to_list()
     ids = pairs.get_column("event_id").to_list()
     low = [(p or "").lower() for p in provs]
-    return pairs.with_columns(
-        pl.Series("_kind", [_kind_of(p, i) for p, i in zip(provs, ids)], dtype=pl.String),
-        pl.Series("_dfum", ["driverframeworks-usermode" in p for p in low], dtype=pl.Boolean),
-        pl.Series("_wer", ["windows error reporting" in p for p in low], dtype=pl.Boolean),
-        pl.Series("_scm", ["service control manager" in p for p in low], dtype=pl.Boolean),
-        pl.Series("_full", [needs_fields(p, i) for p, i in zip(provs, ids)], dtype=pl.Boolean),
-        pl.Series("_msg", [f"{p if p is not None else '?'} {i}" if i is not None else None for p, i in zip(provs, ids)],
-                  dtype=pl.String),
-    )
+    columns = {
+        "_kind": [_kind_of(p, i) for p, i in zip(provs, ids)],
+        "_dfum": ["driverframeworks-usermode" in p for p in low],
+        "_wer": ["windows error reporting" in p for p in low],
+        "_scm": ["service control manager" in p for p in low],
+        "_full": [needs_fields(p, i) for p, i in zip(provs, ids)],
+        "_msg": [f"{p if p is not None else '?'} {i}" if i is not None else None for p, i in zip(provs, ids)],
+    }
+    return pairs.hstack([pl.Series(name, values, dtype=LOOKUP_COLUMNS[name]) for name, values in columns.items()])
 
 
 def with_lookup(frame: pl.DataFrame) -> pl.LazyFrame:
-    """``frame`` (with provider and event_id) with the LOOKUP_COLUMNS joined on, lazily."""
+    """``frame`` (with provider and event_id) with the LOOKUP_COLUMNS joined on, lazily (the
+    join runs in the query that collects the result)."""
     keys = frame.select("provider", "event_id")
     # joined on the key columns alone (a join gathers every column it carries), then put beside
-    looked = collect(keys.lazy().join(_kind_lookup(keys).lazy(), on=["provider", "event_id"], how="left",
-                                      nulls_equal=True, maintain_order="left").select(list(LOOKUP_COLUMNS)))
-    return frame.hstack(looked.get_columns()).lazy()
+    looked = keys.lazy().join(_kind_lookup(keys).lazy(), on=["provider", "event_id"], how="left",
+                              nulls_equal=True, maintain_order="left").select(list(LOOKUP_COLUMNS))
+    return pl.concat([frame.lazy(), looked], how="horizontal")
 
 
 #: Cheap (Aho-Corasick, case-insensitive) test for text that can hold Apple USB IDs, an ECID or a
@@ -305,10 +305,10 @@ _KEEP = ["record", "line", "ts_wall", "ts_raw", "clock", "channel", "provider", 
          "expected"]
 
 
-@functools.lru_cache(maxsize=1)
-def _stages() -> tuple[list[pl.Expr], ...]:
+@functools.lru_cache(maxsize=2)
+def _stages(fast: bool = True) -> tuple[list[pl.Expr], ...]:
     """The expression stages of :func:`normalise` after the lookup join (built once: building
-    them costs more than running them on a small file)."""
+    them costs more than running them on a small file). ``fast``: see _decode_stages."""
     minor = _field("RequestMinorCode").cast(pl.Int64, strict=False)
     major = _field("RequestMajorCode").cast(pl.Int64, strict=False)
     is_removal = pl.col("_dfum") & (pl.col("event_id") == 2100) & (major == 27) & minor.is_in([2, 23])
@@ -355,11 +355,15 @@ def _stages() -> tuple[list[pl.Expr], ...]:
         pl.when(pl.col("message").is_null()).then(pl.col("_msg")).otherwise(pl.col("message")).alias("message"),
         pl.lit(None, dtype=pl.Boolean).alias("expected"),
     ]
+    return (*_decode_stages(fast), s_kind, s_subject, s_subject1, s_subject2, s_blob, s_ids, s_rest)
+
+
+@functools.lru_cache(maxsize=1)
+def _final() -> list[pl.Expr]:
     # every column of the event table, in its order and type, inside the query: conform() then
     # has nothing left to do
-    s_final = [pl.col(k).cast(dtype, strict=False) if k in _KEEP else pl.lit(None, dtype=dtype).alias(k)
-               for k, dtype in EVENT_SCHEMA.items()]
-    return s_kind, s_subject, s_subject1, s_subject2, s_blob, s_ids, s_rest, s_final
+    return [pl.col(k).cast(dtype, strict=False) if k in _KEEP else pl.lit(None, dtype=dtype).alias(k)
+            for k, dtype in EVENT_SCHEMA.items()]
 
 
 def normalise(raw: pl.DataFrame | pl.LazyFrame, *, format: str | None = None) -> pl.DataFrame:
@@ -367,37 +371,37 @@ def normalise(raw: pl.DataFrame | pl.LazyFrame, *, format: str | None = None) ->
 
     Per-record work is all in polars: everything keyed on provider/event ID is decided once
     per distinct pair and joined on (unless the source did it, see with_lookup), and the data
-    fields of the classified rows are decoded in one JSON pass.
-    A lazy ``raw`` (e.g. the evtx flattening) runs in the same first query. ``format``, if
-    given, fills the ``format`` column (saves the caller a pass).
+    fields of the classified rows are decoded in one JSON pass. ``format``, if given, fills
+    the ``format`` column (saves the caller a pass).
     """
     raw = raw_frame(raw)
     if "_full" not in (raw.collect_schema() if isinstance(raw, pl.LazyFrame) else raw.schema):
         raw = with_lookup(collect(raw) if isinstance(raw, pl.LazyFrame) else raw)
-    lazy = raw.lazy().with_columns(pl.col("data").fill_null("{}"))
-    try:
-        frame = collect(_decode_fields(lazy))
-    except Exception:  # noqa: BLE001 - see _decode_fields
-        frame = collect(_decode_fields(lazy, fast=False))
-    if frame.height == 0:
-        return conform(None)
-    lf = frame.lazy()
-    s_kind, s_subject, s_subject1, s_subject2, s_blob, s_ids, s_rest, final = _stages()
-    # Stages that cannot change anything on this frame are left out (a few ms per file):
-    # no rendered message -> nothing to take a subject from; no Apple hint anywhere -> no IDs.
-    has_message = frame.get_column("message").null_count() < frame.height
-    hinted = frame.get_column("_hint").any()
-    stages = [s_kind, s_subject, s_subject1] + ([s_subject2] if has_message else []) + ([s_blob, s_ids] if hinted else [])
-    for stage in stages:
-        lf = lf.with_columns(stage)
-    if not hinted:
-        lf = lf.with_columns(pl.lit(None, dtype=pl.String).alias("usb_vid"), pl.lit(None, dtype=pl.String).alias("usb_pid"),
-                             pl.lit(None, dtype=pl.UInt64).alias("ecid"), pl.lit(None, dtype=pl.String).alias("serial"))
-    lf = lf.with_columns(s_rest)
-    lf = lf.select(final)
-    if format is not None:
-        lf = lf.with_columns(pl.lit(format, dtype=pl.String).alias("format"))
-    return conform(collect(lf))
+    return normalise_prepared(raw.lazy(), format=format)
+
+
+def normalise_prepared(raw: pl.LazyFrame, *, format: str | None = None) -> pl.DataFrame:
+    """:func:`normalise` for a lazy frame that already has every RAW_SCHEMA column (typed) and
+    the LOOKUP_COLUMNS: ONE query, whatever the frame holds. (Each query costs ~0.5 ms of
+    planning, and the Python between queries holds the GIL, which a .evtx reader thread needs;
+    so stages that change nothing on a frame, e.g. the Apple-ID regexes where no record has a
+    hint, run anyway: on all-null columns they cost less than a query.) A lazy ``raw`` (e.g.
+    the evtx flattening) runs in the same query.
+    """
+    lazy = raw.with_columns(pl.col("data").fill_null("{}"))
+    for fast in (True, False):
+        lf = lazy
+        for stage in _stages(fast):
+            lf = lf.with_columns(stage)
+        lf = lf.select(_final())
+        if format is not None:
+            lf = lf.with_columns(pl.lit(format, dtype=pl.String).alias("format"))
+        try:
+            return conform(collect(lf))
+        except Exception:  # noqa: BLE001 - see _decode_stages
+            if not fast:
+                raise
+    raise AssertionError("unreachable")
 
 
 def is_apple_service(subject: pl.Expr) -> pl.Expr:
