@@ -181,21 +181,22 @@ def _flatten_exprs() -> dict[str, list]:
         _window(pl.col("_at_channel"), 224).alias("_w_channel"),
     ]
 
-    def then(window: str, key: str) -> pl.Expr:  # offset in the record just after ``key`` in the window
-        return pl.col(f"_at_{window}") + pl.col(f"_w_{window}").str.find(key, literal=True) + len(key)
+    def after(window: str, key: str, length: int) -> pl.Expr:  # up to ``length`` characters after ``key``
+        w = pl.col(f"_w_{window}")  # (short ASCII text: str.slice is cheap here, unlike on the record)
+        return w.str.slice(w.str.find(key, literal=True) + len(key), length)
     eid = pl.col("_w_event_id")
     # {"#attributes":{"Qualifiers":16384},"#text":7036} or a plain 7036
-    text = _window(then("event_id", '"#text":'), 12)
+    text = after("event_id", '"#text":', 12)
     eid_value = (pl.when(eid.str.starts_with("{")).then(text.str.head(text.str.find("}", literal=True)).cast(pl.Int64, strict=False))
-                 .otherwise(_int_value(_window(pl.col("_at_event_id"), 12))))
+                 .otherwise(_int_value(eid)))
     fast = [
         _string_value(pl.col("_w_provider")).alias("provider"),
         eid_value.alias("event_id"),
-        _int_value(_window(then("event_id", '"Level":'), 8)).alias("level"),
+        _int_value(after("event_id", '"Level":', 8)).alias("level"),
         _string_value(pl.col("_w_time")).alias("ts_raw"),
-        _int_value(_window(then("time", '"EventRecordID":'), 24)).alias("record"),
+        _int_value(after("time", '"EventRecordID":', 24)).alias("record"),
         _string_value(pl.col("_w_channel")).alias("channel"),
-        _string_value(_window(then("channel", '"Computer":"'), 128)).alias("computer"),
+        _string_value(after("channel", '"Computer":"', 128)).alias("computer"),
     ]
     # the EventData / UserData object: from after its key to before the closing "}}" of
     # Event and of the record (cut at ASCII structure, so always whole characters)
