@@ -25,6 +25,7 @@ is analysed as usual.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -258,13 +259,20 @@ def remove_dir(path: Path) -> None:
 
 
 def env_limits() -> Limits:
-    """Limits, overridable by ANALYZER_ZIP_MAX_BYTES / ANALYZER_ZIP_MAX_RATIO (for unusually large bundles)."""
+    """Limits, overridable by ANALYZER_ZIP_MAX_BYTES / ANALYZER_ZIP_MAX_RATIO (for unusually large
+    bundles). A value that is not a positive number raises ValueError naming the variable: a
+    typo must not silently leave the default limit in place."""
     limits = Limits()
-    try:
-        if os.environ.get("ANALYZER_ZIP_MAX_BYTES"):
-            limits.total_bytes = int(os.environ["ANALYZER_ZIP_MAX_BYTES"])
-        if os.environ.get("ANALYZER_ZIP_MAX_RATIO"):
-            limits.ratio = float(os.environ["ANALYZER_ZIP_MAX_RATIO"])
-    except ValueError:
-        pass
+    for name, attr, kind, what in (("ANALYZER_ZIP_MAX_BYTES", "total_bytes", int, "a whole number of bytes"),
+                                   ("ANALYZER_ZIP_MAX_RATIO", "ratio", float, "a number")):
+        text = os.environ.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be {what} above 0, got {text!r}")
+        setattr(limits, attr, value)
     return limits

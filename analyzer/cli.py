@@ -92,6 +92,13 @@ def run(
     except OutputError as exc:
         err.print(f"analyze: error: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(ExitCode.USAGE)
+    from .archives import env_limits
+
+    try:
+        env_limits()  # checked before any work, like the outputs
+    except ValueError as exc:
+        err.print(f"analyze: error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE)
     from .api import analyze
     from .parallel import ExecutorUnavailable
 

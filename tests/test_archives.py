@@ -153,3 +153,25 @@ def test_a_zip_given_directly_is_one_pc_named_after_it(tmp_path):
     assert analysis.hosts == ["kiosk-12"]
     assert [i.cause for i in analysis.incidents] == ["usb_connection"]
     assert not analysis.partial
+
+
+@pytest.mark.parametrize("name, value", [
+    ("ANALYZER_ZIP_MAX_BYTES", "2GB"), ("ANALYZER_ZIP_MAX_BYTES", "-5"), ("ANALYZER_ZIP_MAX_BYTES", "0"),
+    ("ANALYZER_ZIP_MAX_RATIO", "lots"), ("ANALYZER_ZIP_MAX_RATIO", "nan"), ("ANALYZER_ZIP_MAX_RATIO", "inf"),
+])
+def test_a_bad_limit_in_the_environment_is_an_error_naming_it(monkeypatch, name, value):
+    from analyzer.archives import env_limits
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"{name} must be .* got '{value}'"):
+        env_limits()
+
+
+def test_limits_from_the_environment_are_used(monkeypatch):
+    from analyzer.archives import env_limits
+    monkeypatch.setenv("ANALYZER_ZIP_MAX_BYTES", "12345")
+    monkeypatch.setenv("ANALYZER_ZIP_MAX_RATIO", "7.5")
+    limits = env_limits()
+    assert (limits.total_bytes, limits.ratio) == (12345, 7.5)
+    monkeypatch.delenv("ANALYZER_ZIP_MAX_BYTES")
+    monkeypatch.delenv("ANALYZER_ZIP_MAX_RATIO")
+    assert (env_limits().total_bytes, env_limits().ratio) == (Limits().total_bytes, Limits().ratio)

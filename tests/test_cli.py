@@ -145,3 +145,11 @@ def test_samples_folder_is_a_fleet_of_one_pc_per_subfolder(tmp_path: Path):
     assert doc["hosts"] == ["fleet", "restore_4013_usb_drop", "restore_success"]
     assert [f["format"] for f in doc["files"] if f["path"].endswith("README.txt")] == [None]
     assert result.exit_code == ExitCode.PARTIAL
+
+
+def test_a_bad_zip_limit_in_the_environment_is_a_usage_error(monkeypatch):
+    monkeypatch.setenv("ANALYZER_ZIP_MAX_BYTES", "2GB")
+    result = run(SAMPLES / "restore_success")
+    assert result.exit_code == ExitCode.USAGE
+    assert "ANALYZER_ZIP_MAX_BYTES must be a whole number of bytes above 0, got '2GB'" in result.stderr
+    assert result.stdout == ""
