@@ -28,6 +28,7 @@ from typing import Any
 
 import polars as pl
 
+from .itunes_versions import host_older_than_payload_expr
 from .model import iso_utc
 from .rules import CAUSE_IDS, Rule, load_rules
 from .winevent import is_apple_process, is_apple_service
@@ -202,6 +203,8 @@ def rule_expr(rule: Rule) -> pl.Expr:
             cond &= value < m.below
         if m.above is not None:
             cond &= value > m.above
+    if m.host_older_than_payload:
+        cond &= host_older_than_payload_expr(pl.col("detail"))
     if m.when == "before":
         cond &= pl.col("before_s") >= 0
     elif m.when == "after":

@@ -45,7 +45,8 @@ def test_rule_fires_on_its_samples_and_no_other(rule):
 def test_loader_collects_every_error_with_its_location(tmp_path: Path):
     (tmp_path / "bad_one.toml").write_text(
         'cause = "cable"\ntitle = "t"\nwhy = "w"\nweight = 11\nfires_on = []\ncolour = "red"\n'
-        '[match]\nkind = ["usb_unplug"]\nsubject = "([unclosed"\nwhen = "later"\n', encoding="utf-8")
+        '[match]\nkind = ["usb_unplug"]\nsubject = "([unclosed"\nwhen = "later"\nhost_older_than_payload = "yes"\n',
+        encoding="utf-8")
     (tmp_path / "bad_two.toml").write_text("this is = = not toml", encoding="utf-8")
     (tmp_path / "good.toml").write_text(
         'cause = "usb_connection"\ntitle = "t"\nwhy = "w"\nweight = 1\nfires_on = ["x"]\n[match]\nkind = "device_disconnect"\n',
@@ -56,7 +57,7 @@ def test_loader_collects_every_error_with_its_location(tmp_path: Path):
     assert located == {
         ("bad_one.toml", "cause"), ("bad_one.toml", "weight"), ("bad_one.toml", "fires_on"),
         ("bad_one.toml", "colour"), ("bad_one.toml", "match.kind"), ("bad_one.toml", "match.subject"),
-        ("bad_one.toml", "match.when"), ("bad_two.toml", None),
+        ("bad_one.toml", "match.when"), ("bad_one.toml", "match.host_older_than_payload"), ("bad_two.toml", None),
     }
     assert all(isinstance(e, RuleError) and str(e).startswith(e.path.name) for e in errors)
 

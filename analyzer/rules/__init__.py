@@ -31,6 +31,7 @@ File shape (``<id>.toml``, the id is the file stem)::
     nonzero_code = true                # error_code present and not 0 (a failed install, ...)
     detail_field = "LowestFreeSpaceInBytes"   # a numeric field of the detail JSON ...
     below = 10_000_000_000             # ... that must be below (or ``above``) this value
+    host_older_than_payload = true     # the session's iTunes predates its firmware (data/itunes_minimums.toml)
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ RULES_DIR = Path(__file__).resolve().parent
 _TOP_KEYS = {"cause", "title", "why", "weight", "fires_on", "discounts", "match"}
 _MATCH_KEYS = {"kind", "side", "expected", "error_code", "subject", "message", "detail", "apple_device",
                "apple_process", "when", "within_s", "min_count", "format", "nonzero_code", "detail_field",
-               "below", "above", "provider", "event_id"}
+               "below", "above", "provider", "event_id", "host_older_than_payload"}
 
 
 class RuleError(ValueError):
@@ -85,6 +86,7 @@ class Match:
     detail_field: str | None = None
     below: float | None = None
     above: float | None = None
+    host_older_than_payload: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,9 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
     for key, value in bounds.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             errors.append(RuleError(path, f"match.{key}", "a number"))
+    for key in ("apple_device", "apple_process", "nonzero_code", "host_older_than_payload"):
+        if key in raw and not isinstance(raw[key], bool):
+            errors.append(RuleError(path, f"match.{key}", "true or false"))
     regexes = {k: _check_regex(path, f"match.{k}", raw.get(k), errors) for k in ("subject", "message", "detail", "format", "provider")}
     if len(errors) > before:
         return None
@@ -191,7 +196,8 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
                   event_id=tuple(event_ids),
                   within_s=within, min_count=min_count, apple_device=bool(raw.get("apple_device", False)),
                   apple_process=bool(raw.get("apple_process", False)), nonzero_code=bool(raw.get("nonzero_code", False)),
-                  detail_field=field_name, below=bounds.get("below"), above=bounds.get("above"), **regexes)
+                  detail_field=field_name, below=bounds.get("below"), above=bounds.get("above"),
+                  host_older_than_payload=bool(raw.get("host_older_than_payload", False)), **regexes)
     return Rule(id=path.stem, cause=data["cause"], title=data["title"], why=data["why"], weight=float(weight),
                 fires_on=tuple(fires_on), match=match, discounts={k: float(v) for k, v in discounts.items()}, path=path)
 
