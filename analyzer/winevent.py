@@ -209,7 +209,10 @@ def _subject_from_message(msg: pl.Expr | None = None) -> pl.Expr:
 def _scm_state_expr() -> pl.Expr:
     """SCM 7036 writes ``<service key>/<state>`` as UTF-16LE hex in Binary; the state digit
     (1 stopped, 4 running) is language independent, unlike param2's localised word."""
-    return _field("Binary").str.to_uppercase().str.extract(r"2F00(3[0-9])00(?:0000)?$", 1).str.slice(1, 1).cast(pl.Int64, strict=False)
+    # The state is at the end: "…2F003<d>00" or "…2F003<d>000000", so only the last 12
+    # characters are searched (not the whole hex of every SCM record).
+    digit = _field("Binary").str.tail(12).str.extract(r"(?i)2F003([0-9])00(?:0000)?$", 1)
+    return digit.cast(pl.Int64, strict=False)
 
 
 #: How the queries here are run. polars' default optimiser + streaming engine made these

@@ -433,3 +433,44 @@ def test_device_setup_manager_records_are_not_security_software(windows_corpus):
     assert ev.height == 747
     assert ev.filter(pl.col("kind") == "security_product").height == 0
     assert set(ev["kind"].unique()) == {"generic"}
+
+
+@given(st.lists(st.sampled_from(["2F00", "3", "4", "00", "0000", "2f00", "31", "A", "5700"]), max_size=12).map("".join))
+def test_scm_state_from_the_tail_equals_the_search_of_the_whole_hex(binary):
+    """SCM 7036's state digit is read from the last 12 hex characters only; same answer as a
+    search of the whole Binary for the state suffix."""
+    import re
+    from analyzer import winevent
+    found = re.search(r"2F00(3[0-9])00(?:0000)?$", binary.upper())
+    want = int(found.group(1)[1]) if found else None
+    got = pl.DataFrame({"_f_Binary": [binary]}).select(winevent._scm_state_expr()).item()
+    assert got == want
+
+
+def test_escaped_and_non_ascii_system_strings_come_out_exact(tmp_path):
+    """Records the fast cuts cannot read alone (a quote or backslash in a System string, a
+    non-ASCII computer name) still come out exact (the quote, rarer still, through the
+    record-by-record reader, with a warning); the others keep the cut."""
+    from evtx_writer import Record, write_evtx
+    odd_provider = 'Contoso "Agent"\\Svc'
+    records = [
+        Record(provider=odd_provider, event_id=7, level=4, time=datetime(2025, 6, 1, 8, 0, 0, 5), record_id=1,
+               channel="Application", computer="PC-01.corp.example", data={"x": "1"}),
+        Record(provider="Microsoft-Windows-Kernel-Power", event_id=42, level=4, time=datetime(2025, 6, 1, 8, 0, 1),
+               record_id=2, channel="System", computer="東京-PC", data={"TargetState": "4"}),
+        Record(provider="Service Control Manager", event_id=7036, qualifiers=16384, level=4,
+               time=datetime(2025, 6, 1, 8, 0, 2), record_id=3, channel="System", computer="PC-01.corp.example",
+               data={"param1": "Apple Mobile Device Service", "param2": "running"},
+               binary="AppleMobileDeviceService/4".encode("utf-16-le") + b"\x00\x00"),
+    ]
+    path = tmp_path / "odd.evtx"
+    write_evtx(path, records)
+    ev = parse_file(path).events
+    assert ev.select("record", "provider", "computer", "event_id", "level").rows() == [
+        (1, odd_provider, "PC-01.corp.example", 7, 4),
+        (2, "Microsoft-Windows-Kernel-Power", "東京-PC", 42, 4),
+        (3, "Service Control Manager", "PC-01.corp.example", 7036, 4),
+    ]
+    assert ev["ts_wall"].to_list() == [datetime(2025, 6, 1, 8, 0, 0, 5), datetime(2025, 6, 1, 8, 0, 1),
+                                       datetime(2025, 6, 1, 8, 0, 2)]
+    assert ev["error_code"][2] == 4  # service_state: running, from Binary
