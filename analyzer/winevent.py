@@ -391,20 +391,16 @@ def normalise_prepared(raw: pl.LazyFrame, *, format: str | None = None) -> pl.Da
     hint, run anyway: on all-null columns they cost less than a query.) A lazy ``raw`` (e.g.
     the evtx flattening) runs in the same query.
     """
-    lazy = raw.with_columns(pl.col("data").fill_null("{}"))
-    for fast in (True, False):
-        lf = lazy
+    def plan(fast: bool) -> pl.LazyFrame:
+        lf = raw.with_columns(pl.col("data").fill_null("{}"))
         for stage in _stages(fast):
             lf = lf.with_columns(stage)
         lf = lf.select(_final())
-        if format is not None:
-            lf = lf.with_columns(pl.lit(format, dtype=pl.String).alias("format"))
-        try:
-            return conform(collect(lf))
-        except Exception:  # noqa: BLE001 - see _decode_stages
-            if not fast:
-                raise
-    raise AssertionError("unreachable")
+        return lf if format is None else lf.with_columns(pl.lit(format, dtype=pl.String).alias("format"))
+    try:
+        return conform(collect(plan(fast=True)))
+    except Exception:  # noqa: BLE001 - see _decode_stages
+        return conform(collect(plan(fast=False)))
 
 
 def is_apple_service(subject: pl.Expr) -> pl.Expr:

@@ -333,9 +333,10 @@ def _size(item: Input) -> int:
 
 def plan_batches(items: list[Input], limit: int | None = None) -> list[list[tuple[int, Input]]]:
     """Cut ``items`` (in order) into batches of whole files of about ``limit``
-    (:data:`BATCH_FILE_BYTES`) bytes for :meth:`WindowsEvtx.parse_many`. (Ramping the batch
-    size down at the start and end of a run, to shorten the pipeline's unoverlapped head and
-    tail, was measured slower: each batch costs ~4 ms of fixed polars work.)"""
+    (:data:`BATCH_FILE_BYTES`) bytes for :meth:`WindowsEvtx.parse_many`. (Smaller batches at the
+    start and end of a run, to shorten the pipeline's unoverlapped head and tail, were measured
+    slower: a batch costs ~4 ms of fixed polars work, and one normalised while the reader runs
+    waits for the GIL between its queries, ~20 ms even for a few hundred records.)"""
     limit = BATCH_FILE_BYTES if limit is None else limit
     batches: list[list[tuple[int, Input]]] = [[]]
     size = 0
