@@ -474,3 +474,30 @@ def test_escaped_and_non_ascii_system_strings_come_out_exact(tmp_path):
     assert ev["ts_wall"].to_list() == [datetime(2025, 6, 1, 8, 0, 0, 5), datetime(2025, 6, 1, 8, 0, 1),
                                        datetime(2025, 6, 1, 8, 0, 2)]
     assert ev["error_code"][2] == 4  # service_state: running, from Binary
+
+
+def test_the_per_pair_lookup_joined_onto_records_equals_reading_the_table_in_order():
+    """winevent decides each distinct (provider, event ID) once and joins the answer onto the
+    records (null providers and IDs included, order kept); the reference reads _KIND_TABLE
+    row by row for every record, first match wins."""
+    from analyzer import winevent
+
+    def reference(provider, event_id):
+        low = (provider or "").lower()
+        for needle, ids, kind in winevent._KIND_TABLE:
+            if needle in low and event_id in ids:
+                return kind
+        return "security_product" if winevent.security_product_in(low) else "generic"
+
+    providers = [None, "", "Service Control Manager", "Microsoft-Windows-DriverFrameworks-UserMode",
+                 "Microsoft-Windows-Windows Firewall With Advanced Security", "Microsoft-Windows-Kernel-PnP",
+                 "Microsoft-Windows-Security-Auditing", "Application Error", "Windows Error Reporting", "srv",
+                 "Microsoft-Windows-DeviceSetupManager", "ESET Security", "Microsoft-Windows-Kernel-Power", "Ntfs"]
+    ids = [None] + sorted({i for _, table_ids, _ in winevent._KIND_TABLE for i in table_ids} | {0, 1, 2100, 65535})
+    pairs = [(p, i) for p in providers for i in ids]
+    frame = pl.DataFrame({"provider": [p for p, _ in pairs], "event_id": [i for _, i in pairs]},
+                         schema={"provider": pl.String, "event_id": pl.Int64})
+    got = winevent.collect(winevent.with_lookup(frame)).select("_kind", "_full").rows()
+    want = [(reference(p, i), reference(p, i) != "generic" or (i == 2100 and "driverframeworks-usermode" in (p or "").lower()))
+            for p, i in pairs]
+    assert got == want
