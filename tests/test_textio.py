@@ -46,3 +46,22 @@ def test_undecodable_bytes_are_counted_not_dropped():
 def test_binary_versus_utf16_text():
     assert looks_binary(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     assert not looks_binary("Event[0]:\r\n".encode("utf-16-le"))
+
+
+@pytest.mark.parametrize("content, kind", [
+    (b"2025-02-14 14:47:05.213 [7412:1d3c]: restore library built Oct 17 2024 at 19:42:11\n"
+     b"2025-02-14 14:47:05.213 [7412:1d3c]: iTunes: iTunes 12.13.5.3 \xff\xfe\xfa\n", "apple"),
+    (b'<Events><Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+     b'<Provider Name="x"/><EventID>1</EventID><TimeCreated SystemTime="2025-03-08T13:56:02.000Z"/>'
+     b'<Computer>PC\xff\xfe\xfa</Computer></System></Event></Events>\n', "xml"),
+])
+def test_every_source_locates_its_undecodable_bytes(tmp_path, content, kind):
+    """One note for replaced bytes, the same in every source: how many, read as what, and the
+    line of the first one."""
+    from analyzer.ingest import parse_file
+    path = tmp_path / "input.log"
+    path.write_bytes(b"\xef\xbb\xbf\n" + content)  # UTF-8 by its BOM, so the bad bytes cannot be read otherwise
+    notes = [n for n in parse_file(path).report.errors if "undecodable" in n.message]
+    assert len(notes) == 1, parse_file(path).report
+    assert notes[0].line == (3 if kind == "apple" else 2) and notes[0].severity == "warning"
+    assert notes[0].message.startswith("3 undecodable byte sequence(s) replaced by U+FFFD")

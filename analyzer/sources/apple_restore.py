@@ -24,7 +24,7 @@ import polars as pl
 from .. import grammars
 from ..model import Note, conform
 from ._apple_classify import attach, classify
-from ._text import text_lines
+from ._text import decoding_note, text_lines
 from ._apple_session import identities, mark_expected, results, session_starts, split_attempts
 from ._apple_time import RESIDUAL_WARN_US, resolve
 from ._base import Input, Parsed, Source, add_note
@@ -75,9 +75,7 @@ class AppleRestoreSource(Source):
     def _parse(self, item: Input, report) -> pl.DataFrame:
         decoded = item.decoded
         report.encoding = decoded.encoding
-        if decoded.replaced:
-            add_note(report, Note(item.display, f"{decoded.replaced} undecodable byte sequences replaced (read as {decoded.encoding})",
-                                  severity="warning"))
+        decoding_note(report, decoded, item.display)
         lines = text_lines(decoded.text)
         report.records = lines.len()
         grammar = grammars.load(self.name)

@@ -33,6 +33,7 @@ import polars as pl
 from .. import winevent
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
+from ._text import decoding_note
 from .windows_evtx import parse_utc
 
 #: After optional BOM, whitespace, declaration and comments: an <Events> root or a bare <Event>.
@@ -164,9 +165,7 @@ class WindowsEventXml(Source):
         report = self.new_report(item, encoding=decoded.encoding)
         report.clock = {"clock": "utc", "source": "TimeCreated/@SystemTime"}
         text = decoded.text
-        if decoded.replaced:
-            add_note(report, Note(item.display, f"{decoded.replaced} undecodable byte sequence(s) replaced "
-                                               f"(read as {decoded.encoding})", severity="warning"))
+        decoding_note(report, decoded, item.display)
         lines = _Lines(text)
         records: list[dict] = []
         spans = self._spans(text, report, item, lines)
