@@ -76,19 +76,27 @@ SECURITY_PRODUCTS = (
     "trend micro", "malwarebytes", "f-secure", "webroot", "panda", "comodo", "zonealarm", "windows defender",
 )
 
-#: A security product's name as a word of its own ("ESET Security", "Kaspersky Endpoint Security"),
-#: never inside another word: "Microsoft-Windows-DeviceSetupManager" holds "eset", "Navigator" "avg"...
-_SECURITY_PRODUCT_RE = re.compile(r"(?<![a-z0-9])(" + "|".join(map(re.escape, SECURITY_PRODUCTS)) + r")(?![a-z0-9])",
-                                  re.IGNORECASE)
+@functools.lru_cache(maxsize=64)
+def _word_re(words: str) -> re.Pattern:
+    return re.compile(r"(?<![a-z0-9])(?:" + words + r")(?![a-z0-9])")
+
+
+def _word_in(needle: str, text: str) -> bool:
+    """Is ``needle`` in the lower-case ``text`` as words of their own ("srv" is the provider
+    "srv", not the end of "LsaSrv")?"""
+    return _word_re(re.escape(needle)).search(text) is not None
 
 
 def security_product_in(text: str | None) -> str | None:
-    """The security product ``text`` (a provider name, a subject) names, lower-case, or None."""
-    found = _SECURITY_PRODUCT_RE.search(text or "")
-    return found.group(1).lower() if found else None
+    """The security product ``text`` (a provider name, a subject) names, lower-case, or None: as
+    words of their own ("ESET Security"), never inside another word
+    ("Microsoft-Windows-DeviceSetupManager" holds "eset")."""
+    found = _word_re("|".join(map(re.escape, SECURITY_PRODUCTS))).search((text or "").lower())
+    return found.group(0) if found else None
 
 
-# (provider substring, event ids, kind). First match wins; providers compared lower-case.
+# (provider words, event ids, kind). First match wins; providers compared lower-case, the
+# words as words of their own (see _word_in).
 _KIND_TABLE: list[tuple[str, tuple[int, ...], str]] = [
     ("driverframeworks-usermode", (2003,), "device_connect"),
     ("driverframeworks-usermode", (2004, 2005, 2006, 2010, 10100), "driver_load"),
@@ -231,7 +239,7 @@ def _kind_of(provider: str | None, event_id: int | None) -> str:
     """Kind from provider + event ID alone (the _KIND_TABLE, then the security-product rule)."""
     prov = (provider or "").lower()
     for needle, ids, kind in _KIND_TABLE:
-        if needle in prov and event_id in ids:
+        if event_id in ids and _word_in(needle, prov):
             return kind
     if security_product_in(prov):
         return "security_product"

@@ -482,17 +482,19 @@ def test_the_per_pair_lookup_joined_onto_records_equals_reading_the_table_in_ord
     row by row for every record, first match wins."""
     from analyzer import winevent
 
+    import re
+
     def reference(provider, event_id):
         low = (provider or "").lower()
         for needle, ids, kind in winevent._KIND_TABLE:
-            if needle in low and event_id in ids:
+            if event_id in ids and re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])", low):
                 return kind
         return "security_product" if winevent.security_product_in(low) else "generic"
 
     providers = [None, "", "Service Control Manager", "Microsoft-Windows-DriverFrameworks-UserMode",
                  "Microsoft-Windows-Windows Firewall With Advanced Security", "Microsoft-Windows-Kernel-PnP",
                  "Microsoft-Windows-Security-Auditing", "Application Error", "Windows Error Reporting", "srv",
-                 "Microsoft-Windows-DeviceSetupManager", "ESET Security", "Microsoft-Windows-Kernel-Power", "Ntfs"]
+                 "Microsoft-Windows-DeviceSetupManager", "ESET Security", "Microsoft-Windows-Kernel-Power", "Ntfs", "LsaSrv"]
     ids = [None] + sorted({i for _, table_ids, _ in winevent._KIND_TABLE for i in table_ids} | {0, 1, 2100, 65535})
     pairs = [(p, i) for p in providers for i in ids]
     frame = pl.DataFrame({"provider": [p for p, _ in pairs], "event_id": [i for _, i in pairs]},
@@ -501,3 +503,14 @@ def test_the_per_pair_lookup_joined_onto_records_equals_reading_the_table_in_ord
     want = [(reference(p, i), reference(p, i) != "generic" or (i == 2100 and "driverframeworks-usermode" in (p or "").lower()))
             for p, i in pairs]
     assert got == want
+
+
+@pytest.mark.parametrize("provider, event_id, kind", [
+    ("srv", 2013, "disk_space"), ("LsaSrv", 2013, "generic"),
+    ("Microsoft-Windows-Kernel-PnP", 400, "driver_install"), ("Microsoft-Windows-UserPnp", 20003, "driver_install"),
+    ("Microsoft-Windows-Windows Firewall With Advanced Security", 2011, "firewall_block"),
+    ("Microsoft-Windows-DriverFrameworks-UserMode", 2011, "driver_failure"),
+])
+def test_kind_table_providers_are_matched_as_words(provider, event_id, kind):
+    from analyzer import winevent
+    assert winevent._kind_of(provider, event_id) == kind
