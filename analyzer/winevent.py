@@ -102,7 +102,9 @@ _KIND_TABLE: list[tuple[str, tuple[int, ...], str]] = [
     ("driverframeworks-usermode", (2004, 2005, 2006, 2010, 10100), "driver_load"),
     ("driverframeworks-usermode", (2011, 10110, 10111, 10112, 10101), "driver_failure"),
     ("driverframeworks-usermode", (10000, 10001), "driver_install"),
-    ("kernel-pnp", (400,), "driver_install"),
+    # the device's configuration life: configured (400), needs a reboot to finish (403), deleted
+    # (420), needs further installation (430); Status, where given, is the outcome
+    ("kernel-pnp", (400, 403, 420, 430), "driver_install"),
     ("kernel-pnp", (410,), "driver_load"),
     ("kernel-pnp", (401, 411, 219), "driver_failure"),
     ("userpnp", (20001, 20003), "driver_install"),

@@ -236,7 +236,15 @@ def test_kernel_pnp_userpnp_power_firewall_and_wfp_kinds(windows_corpus):
     def kinds(name):
         return dict(parsed(windows_corpus, name).events.group_by("kind").len().iter_rows())
     assert kinds("win10-tr_Kernel-PnP_Configuration.evtx") == {
-        "driver_install": 166, "driver_load": 152, "driver_failure": 2, "generic": 27}
+        # 400 x166, 403 x2, 420 x2, 430 x23 (configured / reboot needed / deleted / further installation)
+        "driver_install": 166 + 2 + 2 + 23, "driver_load": 152, "driver_failure": 2}
+    pnp = parsed(windows_corpus, "win10-tr_Kernel-PnP_Configuration.evtx").events
+    deleted = pnp.filter(pl.col("record") == 334).row(0, named=True)
+    assert (deleted["event_id"], deleted["kind"], deleted["error_code"]) == (420, "driver_install", 0)
+    assert deleted["subject"] == r"SWD\PRINTENUM\{1045C1D2-147B-42A6-A1E4-058D1B5F0364}"
+    further = pnp.filter(pl.col("event_id") == 430).row(0, named=True)
+    assert further["subject"] == r"PCI\VEN_8086&DEV_460D&SUBSYS_86941043&REV_02\3&11583659&0&08"
+    assert further["error_code"] is None
     assert kinds("win10-tr_WindowsFirewall_Firewall.evtx") == {"firewall_config": 928, "firewall_block": 3}
     assert kinds("eas_Security_WFP_5156_5158.evtx") == {"firewall_allow": 72, "generic": 29}
     assert kinds("plaso_System.evtx") == {
