@@ -324,6 +324,9 @@ def _stages(fast: bool = True) -> tuple[list[pl.Expr], ...]:
     them costs more than running them on a small file). ``fast``: see _decode_stages."""
     minor = _field("RequestMinorCode").cast(pl.Int64, strict=False)
     major = _field("RequestMajorCode").cast(pl.Int64, strict=False)
+    # DFUM 2100 = the host received a PnP request (major 27; minor 23 surprise removal, 2 removal).
+    # Its 2102 (the same request finished, a few ms later, same instance) stays generic: counting
+    # both would make every removal two (iphone-pc corpus: each 2100 has its 2102).
     is_removal = pl.col("_dfum") & (pl.col("event_id") == 2100) & (major == 27) & minor.is_in([2, 23])
     s_kind = [pl.when(is_removal).then(pl.lit("device_disconnect")).otherwise(pl.col("_kind")).alias("kind")]
     # (the common candidates once, in their own stage: expressions are not shared otherwise)
