@@ -111,6 +111,8 @@ _KIND_TABLE: list[tuple[str, tuple[int, ...], str]] = [
     ("service control manager", (7031, 7034, 7000, 7001, 7009, 7011, 7022, 7023, 7024, 7032), "service_crash"),
     ("service control manager", (7036, 7045), "service_state"),
     ("microsoft-windows-ntfs", (142,), "disk_space"),
+    # a disk arrived: capacity, bus type, model (an iPhone is not a disk; it never logs 1006)
+    ("microsoft-windows-partition", (1006,), "disk_space"),
     ("srv", (2013,), "disk_space"),
     ("kernel-power", (41, 42, 105, 107, 109, 172, 506, 507), "power"),
     ("security-auditing", (5152, 5157, 5031), "firewall_block"),

@@ -246,6 +246,8 @@ def test_kernel_pnp_userpnp_power_firewall_and_wfp_kinds(windows_corpus):
     assert further["subject"] == r"PCI\VEN_8086&DEV_460D&SUBSYS_86941043&REV_02\3&11583659&0&08"
     assert further["error_code"] is None
     assert kinds("win10-tr_WindowsFirewall_Firewall.evtx") == {"firewall_config": 928, "firewall_block": 3}
+    assert kinds("win10-tr_Partition_Diagnostic.evtx") == {"disk_space": 5}  # 1006: a disk arrived (NVMe here)
+    assert kinds("win10-tr_Ntfs_Operational.evtx")["disk_space"] == 10  # 142: free-space summaries
     assert kinds("eas_Security_WFP_5156_5158.evtx") == {"firewall_allow": 72, "generic": 29}
     assert kinds("plaso_System.evtx") == {
         # service_state: 7036 x3434 + 7045 x25, as SOURCES.md counts them
