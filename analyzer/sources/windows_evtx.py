@@ -389,7 +389,7 @@ class WindowsEvtx(Source):
         steps, and the second worker fills those gaps. Measured on the corpus (idle 2-core
         machine): 0.41 of the bare parser's throughput with two threads each reading then
         normalising, 0.50-0.52 with this pipeline (and the classified-only work of winevent),
-        0.46-0.57 (median about 0.52) with the window-based System fields and one normalise
+        0.46-0.57 (median about 0.51) with the window-based System fields and one normalise
         query per batch.
         """
         out: list = [None] * len(items)
