@@ -34,6 +34,24 @@ def text_lines(text: str) -> pl.Series:
     return pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
 
 
+def sniff_text(item) -> str | None:
+    """The decoded head of ``item`` for a line-oriented text sniffer, or None when it cannot be
+    one: unreadable, or NUL characters in its first 4 KiB (binary, or UTF-16 read wrongly)."""
+    try:
+        head = item.head_text
+    except Exception:  # noqa: BLE001 - sniffers never raise
+        return None
+    return None if "\x00" in head[:4096] else head
+
+
+def open_report(source, item) -> tuple[Decoded, FileReport]:
+    """Decode ``item`` and open its report with the encoding read, noting undecodable bytes."""
+    decoded = item.decoded
+    report = source.new_report(item, decoded.encoding)
+    decoding_note(report, decoded, item.display)
+    return decoded, report
+
+
 def decoding_note(report: FileReport, decoded: Decoded, display: str) -> None:
     """A located warning when bytes could not be decoded (they were replaced, never dropped)."""
     if not decoded.replaced:

@@ -33,7 +33,7 @@ import polars as pl
 from .. import winevent
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
-from ._text import decoding_note
+from ._text import open_report
 from .windows_evtx import parse_utc
 
 #: After optional BOM, whitespace, declaration and comments: an <Events> root or a bare <Event>.
@@ -161,11 +161,9 @@ class WindowsEventXml(Source):
             return False
 
     def parse(self, item: Input) -> Parsed:
-        decoded = item.decoded
-        report = self.new_report(item, encoding=decoded.encoding)
+        decoded, report = open_report(self, item)
         report.clock = {"clock": "utc", "source": "TimeCreated/@SystemTime"}
         text = decoded.text
-        decoding_note(report, decoded, item.display)
         lines = _Lines(text)
         records: list[dict] = []
         spans = self._spans(text, report, item, lines)

@@ -22,7 +22,7 @@ import polars as pl
 from .. import winevent
 from ..grammars import load
 from ..model import Note
-from ._text import decoding_note
+from ._text import open_report
 from ._base import Input, Parsed, Source, add_note
 from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
 
@@ -103,9 +103,7 @@ class EventViewerTable(Source):
             return False
 
     def parse(self, item: Input) -> Parsed:
-        decoded = item.decoded
-        report = self.new_report(item, decoded.encoding)
-        decoding_note(report, decoded, item.display)
+        decoded, report = open_report(self, item)
         text = decoded.text
         first = text.split("\n", 1)[0].rstrip("\r")
         delim = _delimiter(first) or "\t"

@@ -25,7 +25,7 @@ import polars as pl
 from .. import grammars
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
-from ._text import grammar_frame
+from ._text import grammar_frame, sniff_text
 
 FORMAT = "windows_firewall"
 
@@ -58,11 +58,8 @@ class WindowsFirewall(Source):
     description = "Windows Firewall text log (pfirewall.log)"
 
     def sniff(self, item: Input) -> bool:
-        try:
-            head = item.head_text
-        except Exception:  # noqa: BLE001 - sniffers never raise
-            return False
-        if "\x00" in head[:4096]:
+        head = sniff_text(item)
+        if head is None:
             return False
         lines = [ln.strip() for ln in head.splitlines()[:40] if ln.strip()]
         if not lines:

@@ -33,7 +33,7 @@ import polars as pl
 from .. import winevent
 from ..grammars import load
 from ..model import Note
-from ._text import decoding_note, text_lines
+from ._text import open_report, text_lines
 from ._base import Input, Parsed, Source, add_note
 from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
 
@@ -124,9 +124,7 @@ class PowerShellEvents(Source):
         return None
 
     def parse(self, item: Input) -> Parsed:
-        decoded = item.decoded
-        report = self.new_report(item, decoded.encoding)
-        decoding_note(report, decoded, item.display)
+        decoded, report = open_report(self, item)
         counter: dict = {}
 
         def note(message, line=None, record=None, excerpt=None, severity="error"):

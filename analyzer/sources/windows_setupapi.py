@@ -32,7 +32,7 @@ from .. import grammars
 from ..apple_usb import pid_mode
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
-from ._text import grammar_frame
+from ._text import grammar_frame, sniff_text
 
 FORMAT = "windows_setupapi"
 
@@ -83,11 +83,8 @@ class WindowsSetupapi(Source):
     description = "Windows SetupAPI device/driver install log (setupapi.dev.log, setupapi.setup.log)"
 
     def sniff(self, item: Input) -> bool:
-        try:
-            head = item.head_text
-        except Exception:  # noqa: BLE001 - sniffers never raise
-            return False
-        if "\x00" in head[:4096]:
+        head = sniff_text(item)
+        if head is None:
             return False
         first = next((ln.strip() for ln in head.splitlines()[:20] if ln.strip()), "")
         if first == "[Device Install Log]":

@@ -18,7 +18,7 @@ import polars as pl
 from .. import winevent
 from ..grammars import load
 from ..model import Note
-from ._text import decoding_note, text_lines
+from ._text import open_report, text_lines
 from ._base import Input, Parsed, Source, add_note
 from ._windows_text import data_from_pairs, iso_local, level_numbers
 
@@ -64,9 +64,7 @@ class WevtutilText(Source):
             return False
 
     def parse(self, item: Input) -> Parsed:
-        decoded = item.decoded
-        report = self.new_report(item, decoded.encoding)
-        decoding_note(report, decoded, item.display)
+        decoded, report = open_report(self, item)
         raw, info = records_from_lines(text_lines(decoded.text), load(self.name))
         report.records = info["records"]
         report.skipped = info["skipped"]
