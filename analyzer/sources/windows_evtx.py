@@ -271,8 +271,9 @@ def flatten_json_records(texts: list[str], header_ids=None, header_times=None) -
     ``record`` is EventRecordID and the time TimeCreated/@SystemTime; the record-header id
     and time (``header_*``) only fill in when the XML lacks them.
 
-    Two queries per call, whatever the records: the System fields here (their values decide
-    the lookup), the rest returned lazy so that normalise_prepared runs it in its one query.
+    Two large queries per call, whatever the records: the System fields here (their values
+    decide the per-pair lookup, whose own queries touch only the key columns), the rest
+    returned lazy so that normalise_prepared runs it in its one query.
     Two stages run only when some record needs them (the header fill-in, a third query, and
     the unnamed-Data renumbering); ``header_ids``/``header_times`` may be given as lists or
     as functions that return them (called with the positions of the records that lack
