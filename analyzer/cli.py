@@ -130,9 +130,9 @@ def run(
 
         sys.stdout.write(to_csv(analysis))
     else:
-        from .report.terminal import render
+        from .report.terminal import render, stdout_console
 
-        render(analysis, Console(), lang=lang.value)
+        render(analysis, stdout_console(), lang=lang.value)
     unread = [f for f in analysis.files if not f.complete]
     for f in unread:
         first = f.errors[0] if f.errors else None

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import ExitCode, app
+from analyzer.report.terminal import PIPE_WIDTH, stdout_console
 from analyzer.rules import CAUSE_IDS
 
 from conftest import ROOT, SAMPLES
@@ -88,6 +89,43 @@ def test_terminal_report_shows_timeline_and_verdict_without_ansi_when_piped():
     assert "\x1b[" not in out
     assert "Timeline" in out and "Verdict" in out and "usb_connection" in out
     assert "UNEXPECTED" in out
+
+
+def test_piped_report_is_wide_and_names_files_inside_the_pcs_folder():
+    folder = SAMPLES / "win_exports_ja"
+    out = runner.invoke(app, [str(folder)], env={"COLUMNS": ""}).stdout
+    lines = out.splitlines()
+    assert max(map(len, lines)) == PIPE_WIDTH  # not folded to 80 columns in a file or a pipe
+    assert f"Files read: {folder}" in out
+    doc, _ = doc_of(folder)
+    for f in doc["files"]:
+        name = Path(f["path"]).name
+        row = next(line for line in lines if f"│ {name} " in line)  # the bare name, whole, on one line
+        cells = [c.strip() for c in row.split("│")]
+        assert cells[2:6] == [f["format"], str(f["records"]), str(f["events"]), str(f["skipped"])]
+
+
+def test_an_80_column_report_keeps_every_table_whole_and_every_verdict_id_uncut():
+    out = runner.invoke(app, [str(SAMPLES)], env={"COLUMNS": "80"}).stdout
+    lines = out.splitlines()
+    assert max(map(len, lines)) == 80
+    table_rows = [line for line in lines if line and line[0] in "┏┃┡│└"]
+    assert table_rows and all(line.rstrip()[-1] in "┓┃┩│┘" for line in table_rows)  # no table cut at the edge
+    doc, _ = doc_of(SAMPLES)
+    fleet = out[:out.index("Causes")]
+    for incident in doc["incidents"]:
+        assert f"│ {incident['cause']['id']} " in fleet  # a stable id is never folded or cut
+    counts = next(f for f in doc["files"] if f["records"] and f["format"])
+    assert f"{counts['records']} / {counts['events']} / {counts['skipped']} / {counts['unrecognised']}" in out
+
+
+def test_stdout_console_width(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    assert stdout_console().width == 100
+    monkeypatch.delenv("COLUMNS")
+    assert stdout_console().width == PIPE_WIDTH  # pytest captures stdout: not a terminal
+    monkeypatch.setenv("COLUMNS", "wide")
+    assert stdout_console().width == PIPE_WIDTH
 
 
 def test_japanese_remedies():

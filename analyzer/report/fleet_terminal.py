@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..fleet import FAILURE_FREE
+from .terminal import NARROW
 
 LABELS = {
     "en": {"fleet": "Fleet", "causes": "Causes", "shared": "Shared by failing PCs", "clusters": "Failures close in time"},
@@ -28,21 +29,32 @@ def render_fleet(analysis, console: Console, lang: str = "en", data: dict | None
     t = LABELS.get(lang, LABELS["en"])
     table = Table(title=f"{t['fleet']}: {data['host_count']} PCs, {data['failing_hosts']} with a failed restore",
                   title_justify="left", expand=False)
-    table.add_column("host", overflow="fold")
-    table.add_column("computer", overflow="fold")
-    table.add_column("verdict", no_wrap=True)
+    # on a narrow console (an 80-column terminal) the computer names go under the host names and
+    # the long names fold; a verdict id is never cut
+    narrow = console.width < NARROW
+    longest_id = max([len(h["verdict"]) for h in data["hosts"]] + [7])
+    table.add_column("host" if not narrow else "host / computer", overflow="fold", min_width=12,
+                     max_width=16 if narrow else None)
+    if not narrow:
+        table.add_column("computer", overflow="fold", min_width=8)
+    table.add_column("verdict", min_width=longest_id, max_width=longest_id if narrow else None)
     table.add_column("failed", justify="right", no_wrap=True)
-    table.add_column("codes", overflow="fold")
-    table.add_column("last failure UTC", no_wrap=True)
-    table.add_column("unread", justify="right")
+    table.add_column("codes", overflow="fold", min_width=4)
+    table.add_column("last failure UTC", min_width=10, max_width=10 if narrow else None)
+    if not narrow:
+        table.add_column("unread", justify="right", no_wrap=True)
     for h in data["hosts"][:MAX_HOST_ROWS]:
         style = "" if h["verdict"] in FAILURE_FREE else ("yellow" if h["verdict"] == "undetermined" else "red")
         verdict = Text(h["verdict"], style=style)
         if h["confidence"] is not None:
             verdict.append(f" {h['confidence']:.2f}")
-        table.add_row(h["host"], ", ".join(h["computers"]), verdict, f"{h['failed']}/{h['attempts']}",
-                      ", ".join(str(c) for c in h["error_codes"]),
-                      (h["last_failure"] or "").replace("T", " ")[:16], str(h["unread"] or ""))
+        computers = ", ".join(h["computers"])
+        who = [h["host"], computers] if not narrow else [Text(h["host"]).append(f"\n{computers}" if computers else "", style="dim")]
+        failed = f"{h['failed']}/{h['attempts']}"
+        if narrow and h["unread"]:
+            failed += f"\n{h['unread']} unread"
+        table.add_row(*who, verdict, failed, ", ".join(str(c) for c in h["error_codes"]),
+                      (h["last_failure"] or "").replace("T", " ")[:16], *([] if narrow else [str(h["unread"] or "")]))
     if len(data["hosts"]) > MAX_HOST_ROWS:
         table.caption = f"{len(data['hosts']) - MAX_HOST_ROWS} more PCs (use --format json for all)"
     console.print(table)

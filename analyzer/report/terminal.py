@@ -8,6 +8,7 @@ Colour comes from rich and disappears when stdout is not a terminal.
 
 from __future__ import annotations
 
+import os
 from pathlib import PurePath
 
 import polars as pl
@@ -50,16 +51,66 @@ def _short(text: str, limit: int = 70) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
-def _files_table(analysis, t) -> Table:
-    table = Table(title=t["files"], title_justify="left", show_lines=False, expand=False)
-    for col in ("host", "file", "format", "read", "events", "skipped", "unrecognised", "notes"):
-        table.add_column(col, overflow="fold", justify="right" if col in ("read", "events", "skipped", "unrecognised") else "left")
+#: Width of the report when stdout is not a terminal (a file, a pipe, a CI log) and COLUMNS is not
+#: set: wide enough that paths and verdicts are not folded into columns of a few letters.
+PIPE_WIDTH = 160
+
+
+def stdout_console() -> Console:
+    """The console the report is printed on: the terminal's width (and colour) on a terminal;
+    elsewhere COLUMNS if set, else PIPE_WIDTH, and no colour."""
+    probe = Console()
+    if probe.is_terminal:
+        return probe
+    columns = os.environ.get("COLUMNS", "")
+    return Console(width=int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH)
+
+
+def _folders(paths: list[str]) -> tuple[str, list[str]]:
+    """The folder the ``paths`` share and each path relative to it (for a table that names every
+    file of a PC: ``System.evtx``, ``logs/iTunes.log``, not the same long prefix on every row)."""
+    if not paths:
+        return "", []
+    try:
+        root = os.path.commonpath([os.path.dirname(p) for p in paths])
+    except ValueError:  # absolute and relative paths mixed, or different drives
+        return "", list(paths)
+    return root, [os.path.relpath(p, root) if root else p for p in paths]
+
+
+#: Below this console width the Files table puts its four counts in one column (80-column terminals).
+NARROW = 120
+
+
+def _files_table(analysis, t, width: int = PIPE_WIDTH) -> Table:
+    by_host: dict[str, list] = {}
+    for f in analysis.files:
+        by_host.setdefault(f.host or "", []).append(f)
+    roots, names = {}, {}
+    for host, files in by_host.items():
+        roots[host], rel = _folders([f.path for f in files])
+        names.update({id(f): r for f, r in zip(files, rel)})
+    title = t["files"]
+    if len(roots) == 1 and next(iter(roots.values())):
+        title += f": {next(iter(roots.values()))}"
+    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+    counts = ("read", "events", "skipped", "unrecognised")
+    narrow = width < NARROW
+    columns = ["file", "format", *(["read / events\n/ skipped\n/ unrecognised"] if narrow else counts), "notes"]
+    if len(by_host) > 1:
+        columns.insert(0, "host")
+    for col in columns:
+        numeric = col in counts or "/" in col
+        table.add_column(col, justify="right" if numeric else "left", no_wrap=numeric,
+                         overflow="fold", min_width=12 if col in ("host", "file", "notes") else None)
     for f in analysis.files:
         notes = "; ".join(_short(n.message) for n in f.errors[:2])
         if len(f.errors) > 2:
             notes += f" (+{len(f.errors) - 2} more)"
-        table.add_row(f.host or "", f.path, f.format or Text("not recognised", style="yellow"), str(f.records),
-                      str(f.events), str(f.skipped), str(f.unrecognised), notes)
+        numbers = [str(f.records), str(f.events), str(f.skipped), str(f.unrecognised)]
+        cells = [names[id(f)], f.format or Text("not recognised", style="yellow"),
+                 *([" / ".join(numbers)] if narrow else numbers), notes]
+        table.add_row(*([f.host or ""] if len(by_host) > 1 else []), *cells)
     return table
 
 
@@ -193,7 +244,7 @@ def render(analysis, console: Console, lang: str = "en") -> None:
         from .fleet_terminal import render_fleet
 
         render_fleet(analysis, console, lang=lang)
-    console.print(_files_table(analysis, t))
+    console.print(_files_table(analysis, t, console.width))
     clocks = _clocks_table(analysis, t)
     if clocks is not None:
         console.print()
