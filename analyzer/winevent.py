@@ -330,7 +330,11 @@ def _stages(fast: bool = True) -> tuple[list[pl.Expr], ...]:
     # Its 2102 (the same request finished, a few ms later, same instance) stays generic: counting
     # both would make every removal two (iphone-pc corpus: each 2100 has its 2102).
     is_removal = pl.col("_dfum") & (pl.col("event_id") == 2100) & (major == 27) & minor.is_in([2, 23])
-    s_kind = [pl.when(is_removal).then(pl.lit("device_disconnect")).otherwise(pl.col("_kind")).alias("kind")]
+    # (columns of their own where an expression would be used more than once: these plans run
+    # without common-subexpression elimination)
+    status_hex = pl.coalesce([_field("InstallStatus"), _field("AddServiceStatus"), _field("Status"), _field("FinalStatus")])
+    s_kind = [pl.when(is_removal).then(pl.lit("device_disconnect")).otherwise(pl.col("_kind")).alias("kind"),
+              status_hex.alias("_status_hex")]
     # (the common candidates once, in their own stage: expressions are not shared otherwise)
     s_subject = [_subject_expr().alias("subject")]
     subject = pl.col("subject")
@@ -357,7 +361,7 @@ def _stages(fast: bool = True) -> tuple[list[pl.Expr], ...]:
         serial.alias("serial"),
     ]
     mode = pid_mode_expr(pl.col("usb_pid"))
-    status_hex = pl.coalesce([_field("InstallStatus"), _field("AddServiceStatus"), _field("Status"), _field("FinalStatus")])
+    status_hex = pl.col("_status_hex")
     status = (pl.when(status_hex.str.starts_with("0x")).then(status_hex.str.slice(2).str.to_integer(base=16, strict=False))
               .otherwise(status_hex.str.to_integer(base=10, strict=False)))
     s_rest = [

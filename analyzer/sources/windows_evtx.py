@@ -131,7 +131,8 @@ def _provider_start() -> pl.Expr:
     offset (no search), else after its key."""
     j = pl.col("j")
     key = '"Provider":{"#attributes":{"Name":"'
-    searched = pl.when(~j.str.starts_with(_STANDARD_START)).then(j).str.find(key, literal=True) + len(key)
+    searched = j.str.find(key, literal=True) + len(key)
+    # (otherwise() is evaluated on every row, but a find that matches at once costs little)
     return pl.when(j.str.starts_with(_STANDARD_START)).then(pl.lit(len(_STANDARD_START), dtype=pl.Int64)).otherwise(searched)
 
 
@@ -155,6 +156,10 @@ _SYSTEM_FIELDS = {
     "channel": (r'"Channel":"((?:[^"\\]|\\.)*)"', pl.String),
     "computer": (r'"Computer":"((?:[^"\\]|\\.)*)"', pl.String),
 }
+
+
+#: The System strings that may carry JSON escapes (a backslash in a computer or provider name).
+_ESCAPABLE = ("provider", "channel", "computer")
 
 
 @functools.lru_cache(maxsize=1)
@@ -223,7 +228,8 @@ def _flatten_exprs() -> dict[str, list]:
     payload = (pl.when(j.str.ends_with("}}")).then(j).cast(pl.Binary)
                .bin.slice(at, pl.col("_len") - at - 2).cast(pl.String, strict=False))
     cut = [payload.alias("data"), (pl.col("_ed_at").is_null() & pl.col("_ud_at").is_not_null()).alias("_is_ud")]
-    cut_flags = [pl.col("data").str.contains('"Data":{"#text":', literal=True).alias("_haspos")]
+    cut_flags = [pl.col("data").str.contains('"Data":{"#text":', literal=True).alias("_haspos"),
+                 (~pl.col("_is_ud") & pl.col("data").str.starts_with('{"#attributes":')).alias("_has_attributes")]
     # where the fast cut gave nothing (non-ASCII records, odd layouts), the regex decides: over
     # a column that holds only those records (null elsewhere, where the regexes cost nothing)
     slow = [pl.when(pl.any_horizontal([pl.col(name).is_null() for name in _SYSTEM_FIELDS])).then(j).alias("_slow")]
@@ -233,7 +239,7 @@ def _flatten_exprs() -> dict[str, list]:
             # {"Elem":{"#attributes":{…},fields}} -> {fields}
             .str.replace(r'^\{"[^"]*":\{(?:"#attributes":\{[^{}]*\},?)?', "{").str.strip_suffix("}"))
     # EventData's own attributes (e.g. Name="TMP_EVENT_…") are not fields
-    has_attributes = ~pl.col("_is_ud") & pl.col("data").str.starts_with('{"#attributes":')
+    has_attributes = pl.col("_has_attributes")
     d_ed = pl.when(has_attributes).then(pl.col("data")).str.replace(r'^\{"#attributes":\{[^{}]*\},?', "{")
     # (when/then chains, not coalesce: coalesce of string columns copies every string)
     data = pl.col("data")
@@ -253,12 +259,15 @@ def _flatten_exprs() -> dict[str, list]:
     finish = [pl.when(data.is_null() | ~data.str.starts_with("{")).then(pl.lit("{}")).otherwise(data).alias("data"),
               (seconds + micros).alias("ts_wall"),
               pl.lit("utc").alias("clock")]
-    # System strings are JSON-escaped; unescape the rare ones that carry a backslash.
-    for name in ("provider", "channel", "computer"):
+    # System strings are JSON-escaped; unescape the rare ones that carry a backslash (a stage
+    # that runs only when some record has one: ``_escaped``, found with the System values)
+    escaped_flag = [pl.any_horizontal([pl.col(name).str.contains("\\", literal=True) for name in _ESCAPABLE])
+                    .alias("_escaped")]
+    unescape = []
+    for name in _ESCAPABLE:
         col = pl.col(name)
-        escaped = col.str.contains("\\", literal=True)
-        decoded = pl.concat_str([pl.lit('"'), pl.when(escaped).then(col), pl.lit('"')]).str.json_decode(pl.String)
-        finish.append(pl.when(escaped & decoded.is_not_null()).then(decoded).otherwise(col).alias(name))
+        decoded = pl.concat_str([pl.lit('"'), pl.when(pl.col("_escaped")).then(col), pl.lit('"')]).str.json_decode(pl.String)
+        unescape.append(pl.when(decoded.is_not_null()).then(decoded).otherwise(col).alias(name))
     finish2 = [pl.coalesce([pl.col("ts_wall"), parse_utc(pl.when(pl.col("ts_wall").is_null()).then(pl.col("ts_raw")))])
                .alias("ts_wall")]
     # generic rows keep the parser's shape (winevent: only classified rows' fields are read)
@@ -268,7 +277,8 @@ def _flatten_exprs() -> dict[str, list]:
     raw_rest = [pl.lit(None, dtype=winevent.RAW_SCHEMA[name]).alias(name) for name in ("line", "message")]
     return {"raw_rest": raw_rest, "offsets": offsets, "slices": slices, "splits": splits, "fast": fast, "cut": cut, "cut_flags": cut_flags, "slow": slow,
             "fallback": fallback, "unwrap": unwrap,
-            "header": header, "finish": finish, "finish2": finish2, "positional": positional}
+            "header": header, "finish": finish, "finish2": finish2, "positional": positional,
+            "escaped_flag": escaped_flag, "unescape": unescape}
 
 
 _SYSTEM_NAMES = list(_SYSTEM_FIELDS)
@@ -302,7 +312,7 @@ def flatten_json_records(texts: list[str], header_ids=None, header_times=None) -
         # (a masked string column shares the texts: only the 16-byte views are copied)
         frame.lazy().with_columns(pl.when(pl.col("j").str.len_bytes() == pl.col("j").str.len_chars())
                                   .then(pl.col("j")).cast(pl.Binary).alias("_bascii"))
-        .with_columns(st["offsets"]).with_columns(st["slices"]).with_columns(st["splits"]).with_columns(st["fast"]).with_columns(st["cut"])
+        .with_columns(st["offsets"]).with_columns(st["slices"]).with_columns(st["splits"]).with_columns(st["fast"]).with_columns(st["cut"] + st["escaped_flag"])
         .with_columns(st["cut_flags"]).with_columns(st["slow"]).with_columns(st["fallback"])
         .drop(_SLICE_TEMP, "_slow", "j", "_bascii"))
     if frame.get_column("record").null_count() or frame.get_column("ts_raw").null_count():
@@ -321,8 +331,11 @@ def flatten_json_records(texts: list[str], header_ids=None, header_times=None) -
     # and normalise do the per-field work on classified rows only
     lf = winevent.with_lookup(frame)
     lf = lf.with_columns(st["unwrap"])
-    lf = lf.drop("_ed_at", "_ud_at", "_len", "_is_ud")
+    lf = lf.drop("_ed_at", "_ud_at", "_len", "_is_ud", "_has_attributes")
     lf = lf.with_columns(st["finish"]).with_columns(st["finish2"])
+    if frame.get_column("_escaped").any():
+        lf = lf.with_columns(st["unescape"])
+    lf = lf.drop("_escaped")
     if frame.get_column("_haspos").any():
         for stage in st["positional"]:
             lf = lf.with_columns(stage)
