@@ -94,13 +94,13 @@ def _files_table(analysis, t, width: int = PIPE_WIDTH) -> Table:
     if len(roots) == 1 and next(iter(roots.values())):
         title += f": {next(iter(roots.values()))}"
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
-    counts = ("read", "events", "skipped", "unrecognised")
     narrow = width < NARROW
-    columns = ["file", "format", *(["read / events\n/ skipped\n/ unrecognised"] if narrow else counts), "notes"]
+    counts = ("read / events\n/ skipped\n/ unrecognised",) if narrow else ("read", "events", "skipped", "unrecognised")
+    columns = ["file", "format", *counts, "notes"]
     if len(by_host) > 1:
         columns.insert(0, "host")
     for col in columns:
-        numeric = col in counts or "/" in col
+        numeric = col in counts
         table.add_column(col, justify="right" if numeric else "left", no_wrap=numeric,
                          overflow="fold", min_width=12 if col in ("host", "file", "notes") else None)
     for f in analysis.files:

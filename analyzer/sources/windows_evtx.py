@@ -142,11 +142,6 @@ def _string_value(cut: pl.Expr) -> pl.Expr:
     return cut.str.head(cut.str.find('"', literal=True))
 
 
-def _int_value(cut: pl.Expr) -> pl.Expr:
-    """A JSON integer followed by ``,`` (null otherwise: the regex decides then)."""
-    return cut.str.head(cut.str.find(",", literal=True)).cast(pl.Int64, strict=False)
-
-
 #: System fields: fast byte-slice extraction, and the regex used where that gives nothing.
 _SYSTEM_FIELDS = {
     "provider": (r'"Provider":\{"#attributes":\{[^{}]*?"Name":"((?:[^"\\]|\\.)*)"', pl.String),
