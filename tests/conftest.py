@@ -1,4 +1,5 @@
-"""Shared fixtures: where the samples and the real corpus are, and golden-file updating."""
+"""Shared fixtures: where the samples and the real corpus are, golden-file updating, and writing
+test inputs in a given encoding."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 GOLDEN = ROOT / "tests" / "golden"
 CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def write_encoded(tmp_path: Path, name: str, text: str, encoding: str = "utf-8", bom: bytes = b"") -> Path:
+    """``text`` written to ``tmp_path/name`` as ``encoding`` bytes after ``bom`` (the way Windows
+    tools write their exports)."""
+    path = tmp_path / name
+    path.write_bytes(bom + text.encode(encoding))
+    return path
 
 
 def pytest_addoption(parser):

@@ -17,6 +17,7 @@ from analyzer.sources import Input, claimants
 from analyzer.sources.windows_event_xml import SOURCE
 
 from conftest import SAMPLES
+from conftest import write_encoded as write
 
 BUNDLE = SAMPLES / "win_amds_crash"
 NS = "http://schemas.microsoft.com/win/2004/08/events/event"
@@ -49,12 +50,6 @@ USERPNP = (
     "<DriverName>usbaapl64.inf</DriverName><DeviceInstanceID>USB\\VID_05AC&amp;PID_1281\\0000</DeviceInstanceID>"
     "<InstallStatus>0xE0000248</InstallStatus></InstallDeviceID></UserData></Event>"
 )
-
-
-def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8", bom: bytes = b"") -> Path:
-    path = tmp_path / name
-    path.write_bytes(bom + text.encode(encoding))
-    return path
 
 
 def test_bundle_files_are_read_as_xml_exports():

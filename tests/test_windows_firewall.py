@@ -19,7 +19,7 @@ from analyzer.sources.windows_firewall import SOURCE, STANDARD_FIELDS
 
 from grammar_agreement import assert_fast_path_agrees
 
-from conftest import SAMPLES
+from conftest import SAMPLES, write_encoded
 
 SAMPLE = SAMPLES / "win_driver_install_failure" / "pfirewall.log"
 GRAMMAR = grammars.load("windows_firewall")
@@ -32,10 +32,8 @@ def parse(path: Path):
     return parse_file(path, display=path.name, host="pc")
 
 
-def write(tmp_path: Path, text: str, name: str = "fw.txt", encoding: str = "utf-8", bom: bytes = b"") -> Path:
-    path = tmp_path / name
-    path.write_bytes(bom + text.encode(encoding))
-    return path
+def write(tmp_path: Path, text: str, name: str = "fw.txt", **encoding) -> Path:
+    return write_encoded(tmp_path, name, text, **encoding)
 
 
 def agree(lines: list[str]) -> None:

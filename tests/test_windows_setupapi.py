@@ -20,7 +20,7 @@ from analyzer.sources.windows_setupapi import SOURCE
 
 from grammar_agreement import assert_fast_path_agrees
 
-from conftest import SAMPLES
+from conftest import SAMPLES, write_encoded
 
 SAMPLE = SAMPLES / "win_driver_install_failure" / "setupapi.dev.log"
 GRAMMAR = grammars.load("windows_setupapi")
@@ -34,10 +34,8 @@ def details(frame: pl.DataFrame) -> list[dict]:
     return [json.loads(d) for d in frame.get_column("detail")]
 
 
-def write(tmp_path: Path, text: str, name: str = "log.txt", encoding: str = "utf-8", bom: bytes = b"") -> Path:
-    path = tmp_path / name
-    path.write_bytes(bom + text.encode(encoding))
-    return path
+def write(tmp_path: Path, text: str, name: str = "log.txt", **encoding) -> Path:
+    return write_encoded(tmp_path, name, text, **encoding)
 
 
 def agree(lines: list[str]) -> None:
