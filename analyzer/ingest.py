@@ -72,7 +72,7 @@ def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], li
     seen: set[Path] = set()
     for given in paths:
         if not given.exists():
-            missing.append(FileReport(path=str(given), format=None,
+            missing.append(FileReport(path=str(given), format=None, not_read="missing",
                                       errors=[Note(str(given), "no such file or folder")]))
             continue
         if given.is_file():
@@ -115,15 +115,18 @@ def _claim(path: Path, display: str, host: str) -> Parsed | tuple[Input, FileRep
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return Parsed(conform(None), FileReport(display, None, errors=[Note(display, f"cannot read: {exc.strerror or exc}")]))
+        return Parsed(conform(None), FileReport(display, None, not_read="unreadable",
+                                                errors=[Note(display, f"cannot read: {exc.strerror or exc}")]))
     report = FileReport(path=display, format=None, size=size, host=host)
     if size == 0:
         report.errors.append(Note(display, "empty file", severity="warning"))
+        report.not_read = "empty"
         return Parsed(conform(None), report)
     try:
         names = claimants(item)
     except OSError as exc:
         report.errors.append(Note(display, f"cannot read: {exc.strerror or exc}"))
+        report.not_read = "unreadable"
         return Parsed(conform(None), report)
     if not names:
         kind = "binary data" if looks_binary(item.head) else "text"
@@ -139,6 +142,7 @@ def _claim(path: Path, display: str, host: str) -> Parsed | tuple[Input, FileRep
         report.format = source.name
         report.errors.append(Note(display, f"{size} bytes is over the {MAX_TEXT_BYTES} byte limit for text logs; not read"))
         report.skipped = 1
+        report.not_read = "too_large"
         return Parsed(conform(None), report)
     return item, report, source
 
@@ -150,6 +154,7 @@ def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str) -
         report.format = source.name
         report.errors.append(Note(display, f"{source.name} parser failed: {type(parsed).__name__}: {parsed}"))
         report.skipped = 1
+        report.not_read = "parser_failed"
         return Parsed(conform(None), report)
     parsed.report.host = host
     parsed.report.path = display

@@ -20,6 +20,8 @@ from typing import Any, Iterable, Mapping
 
 import polars as pl
 
+from .kinds import KINDS as _KINDS
+
 #: Which clock wrote a time stamp.
 #: utc: the log says UTC (evtx SystemTime, ``Z`` suffixes, device GMT lines).
 #: local: the PC's wall clock with no zone (restore-log headers, setupapi, pfirewall, text exports).
@@ -27,36 +29,8 @@ import polars as pl
 #: none: the line carries no time of its own (continuation lines, idevicerestore console).
 CLOCKS = ("utc", "local", "bracket", "none")
 
-#: The closed list of event kinds. Rules and reports match on these, never on message text.
-KINDS = (
-    # Apple restore log
-    "session_start",      # a restore attempt begins (host versions, Erase/Update, payload build)
-    "phase",              # a named step: phase result, checkpoint, mode entry
-    "progress",           # operation N progress M
-    "state_change",       # MobileRestore state machine transition
-    "result",             # the attempt's outcome (status, error code)
-    "device_identity",    # ECID / serial / chip / board
-    "device_connect",     # device (re)appeared; ``expected`` says if a transition explains it
-    "device_disconnect",  # device went away; ``expected`` False is a fault signal
-    "usb_io_error",       # pipe stalls, I/O timeouts, descriptor failures
-    "tss_request",        # signing-server exchange that went fine or a preflight probe
-    "tss_error",          # signing-server refusal or unreachable server
-    "baseband_error",     # radio errors
-    # Windows evidence
-    "driver_load",        # a driver/filter loaded for a device
-    "driver_install",     # a driver package install with its outcome (see error_code)
-    "driver_failure",     # driver failed to load / device problem / UMDF host crash
-    "service_state",      # a service started/stopped (SCM 7036 ...)
-    "service_crash",      # a service terminated unexpectedly or failed to start
-    "firewall_block",     # a packet or connection was dropped
-    "firewall_allow",     # a connection was permitted
-    "firewall_config",    # firewall rule/profile change
-    "disk_space",         # low disk space or free-space summary
-    "app_crash",          # application crash / hang / WER report
-    "power",              # sleep, resume, unexpected reboot, shutdown
-    "security_product",   # third-party security software activity
-    "generic",            # recognised but carries no restore-relevant signal
-)
+#: The closed list of event kinds, declared with their roles in :mod:`analyzer.kinds`.
+KINDS = _KINDS
 
 ClockEnum = pl.Enum(list(CLOCKS))
 KindEnum = pl.Enum(list(KINDS))
@@ -173,6 +147,12 @@ class Note:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+#: Why a file was not read: not there, could not be opened, empty, too large, or its parser failed.
+NOT_READ = ("missing", "unreadable", "empty", "too_large", "parser_failed")
+#: A file's status in the reports: read in full, read with something skipped, not recognised, or not read.
+STATUSES = ("read", "partial", "unrecognised", *NOT_READ)
+
+
 @dataclass
 class FileReport:
     """What happened to one input file: read, skipped, not recognised, and why.
@@ -194,16 +174,29 @@ class FileReport:
     errors: list[Note] = field(default_factory=list)
     clock: dict[str, Any] = field(default_factory=dict)
     host: str | None = None
+    #: Why the file was not read at all, when it was not: one of NOT_READ (set where that is decided).
+    not_read: str | None = None
 
     @property
     def complete(self) -> bool:
         """True when the file was recognised and nothing in it was skipped."""
-        return self.format is not None and self.skipped == 0 and not any(n.severity == "error" for n in self.errors)
+        return (self.format is not None and self.not_read is None and self.skipped == 0
+                and not any(n.severity == "error" for n in self.errors))
+
+    @property
+    def status(self) -> str:
+        """What happened to the file, one of STATUSES: what every report shows for it."""
+        if self.not_read:
+            return self.not_read
+        if self.format is None:
+            return "unrecognised"
+        return "read" if self.complete else "partial"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "format": self.format,
+            "status": self.status,
             "host": self.host,
             "size": self.size,
             "encoding": self.encoding,
