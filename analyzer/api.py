@@ -13,10 +13,10 @@ from pathlib import Path
 
 import polars as pl
 
-from . import __version__
 from .diagnose import Incident
 from .ingest import discover
 from .model import FileReport
+from .version import __version__
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Analysis:
         return summary(self)
 
 
-def analyze(paths: list[Path | str], *, tz: str | None = None, layout: str = "auto", lang: str = "en",
+def analyze(paths: list[Path | str], *, tz: str | None = None, layout: str = "auto",
             jobs: int = 1, executor: str = "local", ray_address: str | None = None,
             progress: bool | None = None) -> Analysis:
     """Read, correlate and diagnose the logs under ``paths``.
@@ -57,7 +57,7 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, layout: str = "au
     from .parallel import merge, plan, run
 
     located, missing = discover([Path(p) for p in paths], layout=layout)
-    results = run(plan(located, tz=tz, lang=lang), workers=max(1, jobs), executor=executor,
+    results = run(plan(located, tz=tz), workers=max(1, jobs), executor=executor,
                   address=ray_address, progress=progress)
     reports, events, incidents, attempts = merge(results, missing)
     hosts = sorted({loc.host for loc in located})

@@ -106,7 +106,7 @@ def run(
         err.print("analyze: error: --ray-address needs --executor ray")
         raise typer.Exit(ExitCode.USAGE)
     try:
-        analysis = analyze(paths, tz=zone, layout=layout.value, lang=lang.value, jobs=jobs,
+        analysis = analyze(paths, tz=zone, layout=layout.value, jobs=jobs,
                            executor=executor.value, ray_address=ray_address)
     except ExecutorUnavailable as exc:
         err.print(f"analyze: error: {exc}", markup=False, highlight=False)
@@ -124,13 +124,14 @@ def run(
     if output_format is OutputFormat.json:
         from .report.json_doc import dumps
 
-        sys.stdout.write(dumps(analysis) + "\n")
+        sys.stdout.write(dumps(analysis, lang=lang.value) + "\n")
     elif output_format is OutputFormat.csv:
         from .report.csv_out import to_csv
 
         sys.stdout.write(to_csv(analysis))
     else:
-        from .report.terminal import render, stdout_console
+        from .report.console import stdout_console
+        from .report.terminal import render
 
         render(analysis, stdout_console(), lang=lang.value)
     unread = [f for f in analysis.files if not f.complete]

@@ -13,18 +13,21 @@ This stage decides each file's offset to UTC:
   analyzer, with a warning in the report, because that guess is often wrong
   for logs copied from another PC.
 
-The offset used and how it was found are written into every file's report.
+The zone used and how it was found (a method of METHODS with its parameters, which the
+report layer words) are written into every file's report.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from .kinds import kinds_where
 from .model import FileReport, Note
 
 
@@ -87,11 +90,9 @@ def _offset_zone(hours: float) -> str:
     return format_offset(dt.timedelta(hours=hours))
 
 
-#: Kinds of events that several sources record at the same instant (the iPhone arriving or
-#: leaving, a driver install, a service crash seen in evtx and in a text export, ...).
-#: Only events of the same kind are paired.
-ANCHOR_KINDS = ("device_connect", "device_disconnect", "driver_install", "driver_failure", "service_state",
-                "service_crash", "app_crash", "power")
+#: Kinds that several sources record at the same instant (the iPhone arriving or leaving, a driver
+#: install, a service crash seen in evtx and in a text export, ...). Only events of the same kind are paired.
+ANCHOR_KINDS = kinds_where(anchor=True)
 ANCHOR_TOLERANCE_S = 10
 CANDIDATE_STEPS = range(-14 * 4, 14 * 4 + 1)  # quarter hours from UTC-14 to UTC+14
 
@@ -139,6 +140,125 @@ def _skew(anchors: pl.DataFrame, reference: pl.DataFrame) -> float | None:
     return round(float(joined.select(((pl.col("t") - pl.col("ref_t")).dt.total_milliseconds() / 1000).median()).item()), 3)
 
 
+@dataclass
+class _Decision:
+    """How one file's clocks go to UTC: the zone of its local clock, of its bracket clock, and
+    how the zone was found (``method`` is one of METHODS; ``params`` what the report needs to
+    say more, e.g. how many events were aligned with which files)."""
+
+    zone: str
+    bracket_zone: str
+    method: str
+    params: dict = field(default_factory=dict)
+
+    def fields(self) -> dict:
+        return {"local_zone": self.zone, "local_zone_method": self.method, **self.params}
+
+
+#: How a local zone was found, most trusted first.
+METHODS = ("tz_option", "restore_header", "aligned", "learnt", "assumed", "utc")
+
+
+def _convert(frame: pl.DataFrame, d: _Decision) -> pl.DataFrame:
+    wall = pl.col("ts_wall")
+    ts = (pl.when(pl.col("clock") == "utc").then(_to_utc(wall, "UTC"))
+          .when(pl.col("clock") == "bracket").then(_to_utc(wall, d.bracket_zone))
+          .when(pl.col("clock") == "local").then(_to_utc(wall, d.zone))
+          .otherwise(pl.lit(None, dtype=pl.Datetime("us", "UTC"))))
+    return frame.with_columns(ts.alias("ts_utc"))
+
+
+def _clocks(frame: pl.DataFrame) -> set[str]:
+    return set(frame.get_column("clock").drop_nulls().cast(pl.String).unique().to_list())
+
+
+def _own_decision(report: FileReport | None, frame: pl.DataFrame, tz: str | None) -> _Decision | None:
+    """What the file says about its own clock (or --tz); None when it must be learnt from others."""
+    hours = report.clock.get("bracket_minus_header_hours") if report else None
+    if hours not in (None, 0):
+        zone = _offset_zone(-float(hours))
+        return _Decision(tz or zone, "UTC", "tz_option" if tz else "restore_header")
+    if tz:
+        return _Decision(tz, tz, "tz_option")
+    if not _clocks(frame) & {"local", "bracket"}:
+        return _Decision("UTC", "UTC", "utc")
+    return None
+
+
+class _Host:
+    """The files of the run with their decisions so far, and what can be learnt from them."""
+
+    def __init__(self, frames: dict[str, pl.DataFrame], by_path: dict[str, FileReport]):
+        self.frames, self.by_path = frames, by_path
+        self.decided: dict[str, _Decision] = {}
+        self.converted: dict[str, pl.DataFrame] = {}
+
+    def host(self, path: str) -> str | None:
+        return self.by_path[path].host if path in self.by_path else None
+
+    def decide(self, path: str, d: _Decision) -> None:
+        self.decided[path] = d
+        self.converted[path] = _convert(self.frames[path], d)
+
+    def utc_anchors(self, path: str) -> tuple[pl.DataFrame, list[str]]:
+        """Anchor rows of the same PC's other files that are on UTC, and those files' names."""
+        parts, names = [], []
+        for p, frame in self.converted.items():
+            if p == path or self.host(p) != self.host(path):
+                continue
+            clocks = ["utc", "bracket"] if self.decided[p].bracket_zone == "UTC" else ["utc"]
+            rows = _anchors(frame).filter(pl.col("clock").cast(pl.String).is_in(clocks))
+            if rows.height:
+                parts.append(rows)
+                names.append(p)
+        return (pl.concat(parts) if parts else _anchors(self.frames[path].head(0))), names
+
+    def align(self, path: str) -> _Decision | None:
+        reference, names = self.utc_anchors(path)
+        found = infer_offset(_anchors(self.frames[path]), reference)
+        if not found:
+            return None
+        offset, matches = found
+        zone = format_offset(offset)
+        mine = _anchors(_convert(self.frames[path], _Decision(zone, zone, "aligned")))
+        matched = [n for n in names if _skew(mine, _anchors(self.converted[n])) is not None]
+        return _Decision(zone, zone, "aligned", {"aligned_events": matches, "aligned_with": matched or names})
+
+    def learnt(self, path: str) -> _Decision | None:
+        """The zone another file of the same PC established, as a decision for ``path``."""
+        for p, d in self.decided.items():
+            if d.method not in ("utc", "learnt", "assumed") and self.host(p) == self.host(path) and p != path:
+                return _Decision(d.zone, d.zone, "learnt",
+                                 {"learnt_from": p, "learnt_method": d.method, "learnt_params": d.params})
+        return None
+
+
+def _report(host: _Host) -> None:
+    anchors = {p: _anchors(f) for p, f in host.converted.items()}
+    for path, frame in host.converted.items():
+        report = host.by_path.get(path)
+        if report is None:
+            continue
+        d, clocks = host.decided[path], _clocks(frame)
+        decision: dict = {"clocks": sorted(clocks)}
+        if clocks & {"local", "bracket"}:
+            decision.update(d.fields())
+            if "bracket" in clocks:
+                decision["bracket_zone"] = d.bracket_zone
+            if d.method == "assumed" and "local" in clocks:
+                report.errors.append(Note(path, f"local times converted with {d.zone}, the zone of this machine; "
+                                                "pass --tz with the PC's zone if the logs came from elsewhere",
+                                          severity="warning"))
+            # skew against every other file of the PC: two UTC logs share the PC's clock, so
+            # their pairwise skew says nothing (and would cost n² joins)
+            skews = {other: value for other in host.converted
+                     if other != path and host.host(other) == report.host and anchors[path].height
+                     and anchors[other].height and (value := _skew(anchors[path], anchors[other])) is not None}
+            if skews:
+                decision["skew_s"] = skews
+        report.clock.update(decision)
+
+
 def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = None) -> pl.DataFrame:
     """Fill ``ts_utc`` for every event and record each file's clock decision in its report.
 
@@ -148,104 +268,24 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
     """
     if events.height == 0:
         return events
-    by_path = {r.path: r for r in reports}
     frames = {path: frame for (path,), frame in events.group_by(["file"], maintain_order=True)}
-    decisions: dict[str, tuple[str, str, str]] = {}  # path -> (local zone, how, bracket zone)
-    pending: list[str] = []
+    host = _Host(frames, {r.path: r for r in reports})
+    pending = []
     for path, frame in frames.items():
-        report = by_path.get(path)
-        hours = report.clock.get("bracket_minus_header_hours") if report else None
-        if hours not in (None, 0):
-            zone = _offset_zone(-float(hours))
-            decisions[path] = (tz or zone, "--tz" if tz else "restore-log header vs its UTC bracket clock", "UTC")
-        elif tz:
-            decisions[path] = (tz, "--tz", tz)
-        else:
+        own = _own_decision(host.by_path.get(path), frame, tz)
+        if own is None:
             pending.append(path)
-
-    def convert(path: str, zone: str, bracket_zone: str) -> pl.DataFrame:
-        wall = pl.col("ts_wall")
-        ts = (pl.when(pl.col("clock") == "utc").then(_to_utc(wall, "UTC"))
-              .when(pl.col("clock") == "bracket").then(_to_utc(wall, bracket_zone))
-              .when(pl.col("clock") == "local").then(_to_utc(wall, zone))
-              .otherwise(pl.lit(None, dtype=pl.Datetime("us", "UTC"))))
-        return frames[path].with_columns(ts.alias("ts_utc"))
-
-    converted = {p: convert(p, z, b) for p, (z, _, b) in decisions.items()}
-    for path in list(pending):  # files that are already on UTC need no zone
-        clocks = set(frames[path].get_column("clock").drop_nulls().cast(pl.String).unique().to_list())
-        if not clocks & {"local", "bracket"}:
-            converted[path] = convert(path, "UTC", "UTC")
-            decisions[path] = ("UTC", "file is on UTC", "UTC")
-            pending.remove(path)
-
-    def host_of(path: str) -> str | None:
-        return by_path[path].host if path in by_path else None
-
-    def utc_anchors(host: str | None, exclude: str) -> tuple[pl.DataFrame, list[str]]:
-        parts, names = [], []
-        for p, frame in converted.items():
-            if p == exclude or host_of(p) != host:
-                continue
-            utc_rows = _anchors(frame).filter(pl.col("clock").cast(pl.String).is_in(["utc", "bracket"])
-                                              if decisions[p][2] == "UTC" else pl.col("clock") == "utc")
-            if utc_rows.height:
-                parts.append(utc_rows)
-                names.append(p)
-        return (pl.concat(parts) if parts else _anchors(events.head(0))), names
-
-    learnt: dict[str | None, tuple[str, str]] = {}
-    for p, (zone, how, _) in decisions.items():
-        if how != "file is on UTC" and host_of(p) is not None:
-            learnt.setdefault(host_of(p), (zone, f"learnt from {p} ({how})"))
-    for path in list(pending):
-        reference, names = utc_anchors(host_of(path), path)
-        found = infer_offset(_anchors(frames[path]), reference)
-        if found:
-            offset, matches = found
-            zone = format_offset(offset)
-            converted[path] = convert(path, zone, zone)
-            mine = _anchors(converted[path])
-            matched = [n for n in names if _skew(mine, _anchors(converted[n])) is not None]
-            how = f"aligned {matches} events with {', '.join(matched or names)}"
-            decisions[path] = (zone, how, zone)
-            learnt.setdefault(host_of(path), (zone, f"learnt from {path} ({how})"))
-            pending.remove(path)
-    fallback = None
-    for path in pending:
-        if host_of(path) in learnt:
-            zone, how = learnt[host_of(path)]
         else:
+            host.decide(path, own)
+    aligned = {p: d for p in pending if (d := host.align(p)) is not None}
+    for path, d in aligned.items():
+        host.decide(path, d)
+    fallback = None
+    for path in (p for p in pending if p not in aligned):
+        d = host.learnt(path)
+        if d is None:
             fallback = fallback or machine_zone()
-            zone, how = fallback, "assumed: zone of the machine running analyzer"
-        decisions[path] = (zone, how, zone)
-        converted[path] = convert(path, zone, zone)
-
-    # skew is measured for files on a local or bracket clock, against every other file of the PC:
-    # two UTC logs share the PC's clock, so their pairwise skew says nothing (and costs n² joins)
-    anchors = {p: _anchors(f) for p, f in converted.items()}
-    for path, frame in converted.items():
-        report = by_path.get(path)
-        if report is None:
-            continue
-        zone, how, bracket_zone = decisions[path]
-        clocks = set(frame.get_column("clock").drop_nulls().cast(pl.String).unique().to_list())
-        decision: dict = {"clocks": sorted(clocks)}
-        if clocks & {"local", "bracket"}:
-            decision.update({"local_zone": zone, "local_zone_how": how})
-            if "bracket" in clocks:
-                decision["bracket_zone"] = bracket_zone
-            if how.startswith("assumed") and "local" in clocks:
-                report.errors.append(Note(path, f"local times converted with {zone}, the zone of this machine; "
-                                                "pass --tz with the PC's zone if the logs came from elsewhere",
-                                          severity="warning"))
-        skews = {}
-        for other in converted if clocks & {"local", "bracket"} and anchors[path].height else ():
-            if other != path and host_of(other) == report.host and anchors[other].height:
-                value = _skew(anchors[path], anchors[other])
-                if value is not None:
-                    skews[other] = value
-        if skews:
-            decision["skew_s"] = skews
-        report.clock.update(decision)
-    return pl.concat([converted[p] for p in frames], how="vertical")
+            d = _Decision(fallback, fallback, "assumed")
+        host.decide(path, d)
+    _report(host)
+    return pl.concat([host.converted[p] for p in frames], how="vertical")

@@ -28,10 +28,15 @@ def version_code(version: str | None) -> int | None:
 
 
 @functools.lru_cache(maxsize=1)
+def _table_rows() -> tuple[tuple[int, str], ...]:
+    """(build major, oldest iTunes as written in the table), newest firmware first."""
+    rows = tomllib.loads(TABLE.read_text(encoding="utf-8"))["minimum"]
+    return tuple(sorted(((int(r["build_major"]), str(r["itunes"])) for r in rows), reverse=True))
+
+
 def minimums() -> tuple[tuple[int, int], ...]:
     """(build major, oldest iTunes as a version code), newest firmware first."""
-    rows = tomllib.loads(TABLE.read_text(encoding="utf-8"))["minimum"]
-    return tuple(sorted(((int(r["build_major"]), version_code(r["itunes"])) for r in rows), reverse=True))
+    return tuple((major, version_code(text)) for major, text in _table_rows())
 
 
 def required_itunes(build: str | None) -> int | None:
@@ -48,15 +53,25 @@ def host_older_than_payload(itunes_version: str | None, payload_build: str | Non
     return code is not None and needed is not None and code < needed
 
 
-def host_older_than_payload_expr(detail: pl.Expr) -> pl.Expr:
-    """:func:`host_older_than_payload` over a column of detail JSON (null where it cannot say)."""
-    version = detail.str.json_path_match("$.itunes_version")
+def version_code_expr(version: pl.Expr) -> pl.Expr:
+    """:func:`version_code` over a column of version texts (null where there is no version)."""
     parts = [version.str.extract(rx, 1).cast(pl.Int64, strict=False)
              for rx in (r"^\s*(\d+)", r"^\s*\d+\.(\d+)", r"^\s*\d+\.\d+\.(\d+)")]
     major, minor, patch = parts[0], parts[1].fill_null(0).clip(upper_bound=999), parts[2].fill_null(0).clip(upper_bound=999)
-    code = major * 1_000_000 + minor * 1_000 + patch
-    build_major = detail.str.json_path_match("$.payload_build").str.extract(r"^\s*(\d+)[A-Z]", 1).cast(pl.Int64, strict=False)
-    needed = pl.lit(None, dtype=pl.Int64)
-    for build, required in reversed(minimums()):  # the newest row is tested last, so it wins
-        needed = pl.when(build_major >= build).then(pl.lit(required, dtype=pl.Int64)).otherwise(needed)
-    return code < needed
+    return major * 1_000_000 + minor * 1_000 + patch
+
+
+def required_itunes_expr(build: pl.Expr) -> pl.Expr:
+    """The oldest iTunes (version text, as in the table) for a column of payload builds; null when
+    no row covers the build."""
+    build_major = build.str.extract(r"^\s*(\d+)[A-Z]", 1).cast(pl.Int64, strict=False)
+    needed = pl.lit(None, dtype=pl.String)
+    for major, text in reversed(_table_rows()):  # the newest row is tested last, so it wins
+        needed = pl.when(build_major >= major).then(pl.lit(text)).otherwise(needed)
+    return needed
+
+
+def host_older_than_payload_expr(detail: pl.Expr) -> pl.Expr:
+    """:func:`host_older_than_payload` over a column of detail JSON (null where it cannot say)."""
+    version = version_code_expr(detail.str.json_path_match("$.itunes_version"))
+    return version < version_code_expr(required_itunes_expr(detail.str.json_path_match("$.payload_build")))

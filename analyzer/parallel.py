@@ -67,8 +67,9 @@ def _archive_report(display: str, host: str, size: int, notes: list, fatal: str 
         errors.insert(0, Note(display, fatal))
     elif not members and not notes:
         errors.append(Note(display, "archive holds no files", severity="warning"))
+    not_read = "unreadable" if fatal else ("empty" if not members else None)
     return FileReport(path=display, format=None if fatal or not members else "zip", size=size, host=host,
-                      errors=errors, skipped=len(notes) + (1 if fatal else 0))
+                      errors=errors, skipped=len(notes) + (1 if fatal else 0), not_read=not_read)
 
 
 def analyze_host(job: HostJob) -> HostResult:
@@ -122,7 +123,7 @@ def analyze_host(job: HostJob) -> HostResult:
     events = normalise(events, reports, tz=job.tz)
     if events.height:
         events = events.sort(["host", "ts_utc", "file", "line", "record"], nulls_last=True, maintain_order=True)
-    incidents, attempts = diagnose(events, lang=job.lang)
+    incidents, attempts = diagnose(events)
     return HostResult(host=job.host, files=reports, events=events, incidents=incidents, attempts=attempts)
 
 

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import ExitCode, app
-from analyzer.report.terminal import PIPE_WIDTH, stdout_console
+from analyzer.report.console import PIPE_WIDTH, stdout_console
+from analyzer.diagnose import REASONS
 from analyzer.rules import CAUSE_IDS
 
 from conftest import ROOT, SAMPLES
@@ -42,7 +43,8 @@ def test_json_document_has_the_documented_fields():
     assert incident["cause"]["id"] in CAUSE_IDS and 0 <= incident["cause"]["confidence"] <= 1
     assert incident["failed_at"].endswith("Z")
     for alt in incident["alternatives"]:
-        assert set(alt) == {"id", "confidence", "why_not"} and alt["id"] in CAUSE_IDS
+        assert set(alt) == {"id", "confidence", "why_not", "reason"} and alt["id"] in CAUSE_IDS
+        assert alt["reason"]["code"] in REASONS and alt["why_not"]
     for e in incident["evidence"]:
         assert set(e) >= {"file", "ts", "kind", "text"} and ("line" in e or "record" in e)
 

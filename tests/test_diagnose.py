@@ -7,7 +7,8 @@ import json
 
 import polars as pl
 
-from analyzer.diagnose import attempts, diagnose
+from analyzer.correlate import attempts, mark_transitions
+from analyzer.diagnose import diagnose
 from analyzer.model import conform
 from analyzer.rules import parse_rule
 
@@ -50,7 +51,7 @@ def test_unexpected_disconnect_names_the_usb_connection_with_cited_lines():
     assert 0.5 < inc.confidence < 0.9
     assert [(e["line"], e["kind"]) for e in inc.evidence] == [(3, "device_disconnect"), (4, "result")]
     assert {a["id"] for a in inc.alternatives} >= {"device_hardware", "apple_usb_driver", "security_software"}
-    assert inc.remedy and "cable" in inc.remedy[0]
+    assert inc.missing == []
 
 
 def test_thin_evidence_is_undetermined_and_says_what_to_collect():
@@ -58,8 +59,8 @@ def test_thin_evidence_is_undetermined_and_says_what_to_collect():
     (inc,) = diagnose(frame(rows))[0]
     assert inc.cause == "undetermined"
     lead = inc.alternatives[0]
-    assert lead["id"] == "usb_connection" and "too thin" in lead["why_not"]
-    assert any("System.evtx" in m for m in inc.missing)
+    assert lead["id"] == "usb_connection" and lead["reason"] == {"code": "leading_but_thin"}
+    assert inc.missing == ["windows_event_logs", "usb_removal_log", "setupapi_log", "firewall_log"]
 
 
 def test_successful_restore_yields_no_incident():
@@ -74,16 +75,17 @@ def test_status_94_explains_away_the_firewall():
             ev(6, "result", line=3, error_code=3194)]
     (inc,) = diagnose(frame(rows))[0]
     assert inc.cause == "unsigned_firmware"
-    why = {a["id"]: a["why_not"] for a in inc.alternatives}
-    assert why["security_software"].startswith("explained away by")
+    why = {a["id"]: a["reason"] for a in inc.alternatives}
+    assert why["security_software"] == {"code": "explained_away", "rules": ["tss_refused_status_94"]}
+    assert why["usb_connection"] == {"code": "no_evidence"}
 
 
 def _service_rule(tmp_path):
     errors: list = []
     rule = parse_rule(tmp_path / "amds.toml",
-                      'cause = "apple_usb_driver"\ntitle = "AMDS crashed"\nwhy = "w"\nweight = 4\nfires_on = ["x"]\n'
-                      'discounts = { usb_connection = 3 }\n'
-                      '[match]\nkind = ["service_crash"]\nside = "windows"\napple_process = true\n', errors)
+                      'cause = "apple_usb_driver"\ntitle = { en = "AMDS crashed", ja = "AMDS 停止" }\nwhy.en = "w"\n'
+                      'weight = 4\nfires_on = ["x"]\ndiscounts = { usb_connection = 3 }\n'
+                      '[detection.crash]\nkind = "service_crash"\nside = "pc"\napple = true\n', errors)
     assert errors == []
     return rule
 
@@ -114,23 +116,21 @@ def test_verdict_does_not_depend_on_row_order(tmp_path):
 
 
 def test_windows_removals_follow_the_restore_logs_transitions():
-    from analyzer.diagnose import mark_windows_transitions
-
     win = dict(attempt=None, file="dfum.evtx", usb_vid="05AC")
     rows = [ev(100, "device_disconnect", line=2, expected=True),
             ev(400, "device_disconnect", line=3, expected=False),
             ev(103, "device_disconnect", record=1, **win),     # same instant as the expected transition
             ev(405, "device_disconnect", record=2, **win),     # same instant as the fault
             ev(2000, "device_disconnect", record=3, **win)]    # nothing on the Apple side nearby
-    out = mark_windows_transitions(frame(rows)).filter(pl.col("file") == "dfum.evtx").sort("record")
+    out = mark_transitions(frame(rows)).filter(pl.col("file") == "dfum.evtx").sort("record")
     assert out.get_column("expected").to_list() == [True, False, None]
 
 
 def test_numeric_detail_rule(tmp_path):
     errors: list = []
     rule = parse_rule(tmp_path / "low_disk.toml",
-                      'cause = "host_storage"\ntitle = "t"\nwhy = "w"\nweight = 3\nfires_on = ["x"]\n'
-                      '[match]\nkind = ["disk_space"]\ndetail_field = "LowestFreeSpaceInBytes"\nbelow = 8e9\n', errors)
+                      'cause = "host_storage"\ntitle = { en = "t", ja = "t" }\nwhy.en = "w"\nweight = 3\nfires_on = ["x"]\n'
+                      '[detection.low]\nkind = "disk_space"\n"detail.LowestFreeSpaceInBytes|lt" = 8e9\n', errors)
     assert errors == []
     disk = dict(attempt=None, file="Ntfs.evtx")
     low = RESTORE_4013 + [ev(30, "disk_space", record=5, detail='{"LowestFreeSpaceInBytes": 2147483648}', **disk)]
@@ -140,21 +140,19 @@ def test_numeric_detail_rule(tmp_path):
 
 
 def test_windows_removal_pairs_with_an_apple_disconnect_not_a_nearby_reconnect():
-    from analyzer.diagnose import mark_windows_transitions
-
     win = dict(attempt=None, file="dfum.evtx", usb_vid="05AC")
     rows = [ev(100, "device_connect", line=2, expected=True),      # expected reconnect ...
             ev(102, "device_disconnect", record=1, **win),          # 2 s after it, 8 s before the fault
             ev(110, "device_disconnect", line=3, expected=False)]
-    out = mark_windows_transitions(frame(rows)).filter(pl.col("file") == "dfum.evtx")
+    out = mark_transitions(frame(rows)).filter(pl.col("file") == "dfum.evtx")
     assert out.get_column("expected").to_list() == [False]
 
 
 def test_provider_and_event_id_match_keys(tmp_path):
     errors: list = []
     rule = parse_rule(tmp_path / "srv.toml",
-                      'cause = "host_storage"\ntitle = "t"\nwhy = "w"\nweight = 2\nfires_on = ["x"]\n'
-                      '[match]\nkind = ["disk_space"]\nprovider = "(?i)^srv$"\nevent_id = [2013]\n', errors)
+                      'cause = "host_storage"\ntitle = { en = "t", ja = "t" }\nwhy.en = "w"\nweight = 2\nfires_on = ["x"]\n'
+                      '[detection.srv]\nkind = "disk_space"\nprovider = "SRV"\nevent_id = [2013]\n', errors)
     assert errors == []
     disk = dict(attempt=None, file="System.evtx")
     srv = RESTORE_4013 + [ev(30, "disk_space", record=9, provider="srv", event_id=2013, **disk)]

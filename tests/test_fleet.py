@@ -92,7 +92,7 @@ def test_terminal_shows_a_fleet_table_only_for_several_hosts(fleet_analysis, tmp
 def _inc(host, cause, minutes, confidence=0.5):
     t = dt.datetime(2025, 1, 1, 10, 0, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=minutes)
     return Incident(host=host, file="f", attempt=1, error_code=4013, failed_at=t, started_at=t, cause=cause,
-                    confidence=confidence, alternatives=[], evidence=[], remedy=[], rules=[])
+                    confidence=confidence, alternatives=[], evidence=[], rules=[])
 
 
 def test_host_verdict_prefers_determined_then_most_frequent_then_latest():

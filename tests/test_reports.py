@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from analyzer.cli import ExitCode, app
 from analyzer.report.csv_out import to_csv
 from analyzer.report.html import render_html
+from analyzer.report.i18n import Catalogue
 from analyzer.report.parquet_out import write_parquet
 from analyzer.report.timesketch import to_jsonl
 
@@ -114,13 +115,14 @@ def test_parquet_reads_back_with_the_same_values(analysis, tmp_path: Path):
     (row,) = incidents.to_dicts()
     (inc,) = analysis.incidents
     assert (row["host"], row["attempt"], row["error_code"], row["cause"]) == ("pc1", 1, 4013, "usb_connection")
-    assert row["confidence"] == inc.confidence and row["rules"] == inc.rules and row["remedy"] == inc.remedy
+    assert row["confidence"] == inc.confidence and row["rules"] == inc.rules and row["remedy"] == Catalogue("en").remedy(inc.cause)
     assert [(e["line"], e["kind"], e["rule"]) for e in row["evidence"]] == \
         [(e.get("line"), e["kind"], e.get("rule")) for e in inc.evidence]
     assert row["evidence"][-1]["ts"] == dt.datetime(2026, 3, 14, 9, 12, tzinfo=dt.timezone.utc)
     assert [a["id"] for a in row["alternatives"]] == [a["id"] for a in inc.alternatives]
     assert json.loads(row["evidence_json"]) == inc.evidence
-    assert json.loads(row["alternatives_json"]) == inc.alternatives
+    assert json.loads(row["alternatives_json"]) == [{**a, "why_not": Catalogue("en").reason(a["reason"])}
+                                                    for a in inc.alternatives]
     assert row["failed_at"] == inc.failed_at
 
 
@@ -157,7 +159,8 @@ def test_timesketch_lines_parse_and_carry_the_required_keys(analysis):
     assert fw["timestamp_desc"] == "Firewall Log Entry" and fw["data_type"] == "analyzer:windows_firewall"
     evtx = next(o for o in objs if o.get("record") == 43)
     assert evtx["timestamp_desc"] == "Event Logged" and evtx["subject"] == "Apple Mobile Device USB Driver"
-    assert "tag" not in evtx
+    assert evtx["tag"] == ["analyzer_evidence"]  # a failure of Apple's driver, cited by apple_driver_failure
+    assert "tag" not in next(o for o in objs if o.get("record") == 45)  # low disk 200 s before: not cited
 
 
 # -- HTML -----------------------------------------------------------------------------------
@@ -176,7 +179,8 @@ def test_html_shows_timeline_verdict_evidence_remedy_and_coverage(analysis):
     assert page.count('class="timeline"') == 1 and page.count('class="failure-marker"') == 1
     assert "USB connection (cable, port or hub)" in page and f"{inc.confidence:.2f}" in page
     assert "restore.log:7" in page and "unexpected_disconnect" in page
-    assert inc.remedy and all(f"<li>{html.escape(step)}</li>" in page for step in inc.remedy)
+    remedy = Catalogue("en").remedy(inc.cause)
+    assert remedy and all(f"<li>{html.escape(step)}</li>" in page for step in remedy)
     coverage = page[page.index('id="coverage"'):]
     for name, status in (("restore.log", "read"), ("System.evtx", "partly skipped"), ("notes.txt", "not recognised")):
         assert re.search(rf">{re.escape(name)}</td>.*?status-\w+\">{status}<", coverage), name

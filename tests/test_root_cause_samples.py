@@ -14,7 +14,8 @@ import polars as pl
 import pytest
 
 from analyzer import analyze
-from analyzer.diagnose import mark_windows_transitions
+from analyzer.correlate import mark_transitions
+from analyzer.report.i18n import Catalogue
 
 from conftest import SAMPLES
 
@@ -52,7 +53,7 @@ def test_verdict_cites_the_restore_log_and_windows(bundle):
 
 
 def test_removals_at_mode_switches_are_expected_and_the_mid_restore_one_is_not():
-    events = mark_windows_transitions(result("pc_a1_usb_surprise_removal").events)
+    events = mark_transitions(result("pc_a1_usb_surprise_removal").events)
     removals = (events.filter(pl.col("attempt").is_null() & (pl.col("kind") == "device_disconnect")
                               & (pl.col("error_code") == 23) & (pl.col("usb_vid") == "05AC"))
                 .sort("ts_utc").get_column("expected").to_list())
@@ -67,7 +68,9 @@ def test_amds_crash_explains_the_disconnect_not_the_cable():
         incident = only_incident(bundle)
         assert incident.cause == "apple_usb_driver"
         usb = next(a for a in incident.alternatives if a["id"] == "usb_connection")
-        assert usb["why_not"].startswith("explained away by") and "Apple Mobile Device Service crashed" in usb["why_not"]
+        assert usb["reason"] == {"code": "explained_away", "rules": ["amds_crashed"]}
+        assert Catalogue("en").reason(usb["reason"]) == ("explained away by: Apple Mobile Device Service crashed or "
+                                                        "failed during the restore")
         # the crash comes before the disconnect the restore log reports
         crash = min(e["ts"] for e in incident.evidence if e.get("rule") == "amds_crashed")
         drop = min(e["ts"] for e in incident.evidence if e.get("rule") == "unexpected_disconnect")
@@ -78,7 +81,8 @@ def test_setupapi_in_jst_is_aligned_with_the_utc_system_log():
     files = {Path(f.path).name: f for f in result("pc_c3_recovery_driver_jst").files}
     clock = files["setupapi.dev.log"].clock
     assert clock["local_zone"] == "+09:00"
-    assert clock["local_zone_how"].startswith("aligned ") and "System_wevtutil.xml" in clock["local_zone_how"]
+    assert clock["local_zone_method"] == "aligned" and clock["aligned_events"] >= 2
+    assert [Path(p).name for p in clock["aligned_with"]] == ["System_wevtutil.xml"]
     incident = only_incident("pc_c3_recovery_driver_jst")
     from_setupapi = {e["rule"] for e in incident.evidence if e["file"].endswith("setupapi.dev.log")}
     assert from_setupapi == {"apple_driver_install_failed", "apple_driver_failure"}

@@ -16,16 +16,14 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-import polars as pl
-
-from ..diagnose import POST_S, PRE_S
+from ..correlate import window_rows
 from ..model import from_iso
-from .html_assets import CAUSE_NAMES, CSS, LABELS, LANE_OF
+from .html_assets import CSS, LANE_OF
 from .html_svg import esc as _e, legend, timeline_svg
 from .fleet_rows import fleet_tables
+from .i18n import Catalogue
 from .json_doc import document
 from .write import atomic_write
 
@@ -44,15 +42,12 @@ def _where(item: dict) -> str:
     return f'{item["file"]} #{item.get("record")}' if item.get("record") is not None else item["file"]
 
 
-def _window(events: pl.DataFrame, attempt: dict) -> list[dict]:
-    """The attempt's own restore-log rows plus other sources' rows around it (as the diagnosis window)."""
-    start, end = attempt["started_at"], attempt["failed_at"] or attempt["ended_at"] or attempt["started_at"]
-    own = (pl.col("file") == attempt["file"]) & (pl.col("attempt") == attempt["attempt"])
-    near = pl.col("attempt").is_null() & pl.col("ts_utc").is_between(
-        start - dt.timedelta(seconds=PRE_S), end + dt.timedelta(seconds=POST_S))
-    rows = events.filter((pl.col("host") == attempt["host"]) & pl.col("ts_utc").is_not_null() & (own | near))
-    rows = rows.with_columns(pl.col("kind").cast(pl.String)).sort("ts_utc", "file", "line", "record", nulls_last=True)
-    return [r for r in rows.to_dicts() if r["kind"] in LANE_OF or r["kind"] == "progress"]
+def _window(events, attempt: dict) -> list[dict]:
+    """The attempt's rows of the evidence window (:func:`analyzer.correlate.window_rows`) that
+    can be drawn: those with a time, of a kind that has a lane (progress feeds the phase band)."""
+    rows = window_rows(events, attempt).to_dicts()
+    return [{**r, "kind": str(r["kind"])} for r in rows
+            if r["ts_utc"] is not None and (str(r["kind"]) in LANE_OF or str(r["kind"]) == "progress")]
 
 
 def _rows_table(rows: list[dict], cited: set[tuple], t: dict) -> str:
@@ -74,18 +69,18 @@ def _rows_table(rows: list[dict], cited: set[tuple], t: dict) -> str:
     return head + "".join(body) + "</table>" + tail + "</details>"
 
 
-def _verdict(inc: dict, t: dict, names: dict) -> str:
+def _verdict(inc: dict, t: dict, cat: Catalogue) -> str:
     c = t["cols"]
     cause = inc["cause"]["id"]
     conf = float(inc["cause"]["confidence"])
     code = "" if inc["error_code"] is None else f' · {_e(t["error"])} {_e(inc["error_code"])}'
     out = [f'<section class="verdict {_e(cause)}"><h3>{_e(t["verdict"])}</h3>',
-           f'<div class="cause">{_e(names.get(cause, cause))} <small>({_e(cause)})</small></div>',
+           f'<div class="cause">{_e(cat.cause(cause))} <small>({_e(cause)})</small></div>',
            f'<div>{_e(t["confidence"])} <span class="meter"><i style="width:{conf * 100:.0f}%"></i></span>'
            f'{conf:.2f}{code}</div>']
     if inc.get("code_meaning"):
         out.append(f'<p class="meta">{_e(t["error"])} {_e(inc["error_code"])}: {_e(inc["code_meaning"])} '
-                   f'(grade {_e(inc.get("code_grade"))})</p>')
+                   f'({_e(cat.text("common.grade", grade=inc.get("code_grade")))})</p>')
     out.append(f'<h3>{_e(t["evidence"])}</h3><table class="evidence"><tr><th>{_e(c["time"])}</th><th>{_e(c["kind"])}'
                f'</th><th>{_e(c["text"])}</th><th>{_e(c["source"])}</th><th>{_e(t["rule"])}</th></tr>')
     for ev in inc["evidence"]:
@@ -94,7 +89,7 @@ def _verdict(inc: dict, t: dict, names: dict) -> str:
     out.append(f'</table><h3>{_e(t["considered"])}</h3><table class="alternatives"><tr><th>{_e(t["cause"])}</th>'
                f'<th>{_e(t["confidence"])}</th><th>{_e(t["why_not"])}</th></tr>')
     for alt in inc["alternatives"]:
-        out.append(f'<tr><td>{_e(names.get(alt["id"], alt["id"]))}</td><td class="n">{float(alt["confidence"]):.2f}</td>'
+        out.append(f'<tr><td>{_e(cat.cause(alt["id"]))}</td><td class="n">{float(alt["confidence"]):.2f}</td>'
                    f'<td>{_e(alt["why_not"])}</td></tr>')
     out.append("</table>")
     if inc.get("missing"):
@@ -104,22 +99,13 @@ def _verdict(inc: dict, t: dict, names: dict) -> str:
     return "".join(out)
 
 
-def _status(f: dict) -> str:
-    if f["format"] is None:  # the note says whether the file was read and not recognised, or not read at all
-        recognised_only = any(n["message"].startswith("not a recognised") for n in f["errors"])
-        return "unrecognised" if recognised_only else "unreadable"
-    if f["skipped"] or any(n.get("severity", "error") == "error" for n in f["errors"]):
-        return "partial"
-    return "read"
-
-
 def _coverage(files: list[dict], t: dict) -> str:
     c = t["cols"]
     cols = ("host", "file", "format", "status", "size", "encoding", "records", "events", "skipped", "unrecognised", "notes")
     out = [f'<h2 id="coverage">{_e(t["coverage"])}</h2><table class="coverage"><tr>'
            + "".join(f"<th>{_e(c[k])}</th>" for k in cols) + "</tr>"]
     for f in files:
-        status = _status(f)
+        status = f["status"]
         notes = "<br>".join(f'{_e(_where({"file": n["file"], "line": n.get("line"), "record": n.get("record")}))}: '
                             f'{_e(n["message"])}' for n in f["errors"][:5])
         if len(f["errors"]) > 5:
@@ -150,9 +136,10 @@ def _fleet(doc: dict, t: dict) -> str:
 
 def render_html(analysis, lang: str = "en") -> str:
     """The whole page as text."""
-    t = LABELS.get(lang, LABELS["en"])
-    names = CAUSE_NAMES.get(lang, CAUSE_NAMES["en"])
-    doc = document(analysis)
+    cat = Catalogue(lang)
+    t = {**cat.section("html"), "outcome": cat.section("outcome"), "error": cat["common.error"],
+         "confidence": cat["common.confidence"], "more": cat["common.more"]}
+    doc = document(analysis, lang)
     s = doc["summary"]
     cited = {(e["file"], e.get("line"), e.get("record")) for i in doc["incidents"] for e in i["evidence"]}
     incidents = {(i["host"], i["file"], i["attempt"]): i for i in doc["incidents"]}
@@ -161,7 +148,8 @@ def render_html(analysis, lang: str = "en") -> str:
            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
            f'<meta name="referrer" content="no-referrer"><title>{_e(t["title"])}</title><style>{CSS}</style></head><body>',
            f'<h1>{_e(t["title"])}</h1><p class="meta">{_e(t["generated"])} {_e(doc["analyzer"])} · '
-           f'document {_e(doc["version"])} · {_e(t["hosts"])}: {_e(", ".join(doc["hosts"]))}</p><div class="summary">']
+           f'{_e(t["document"])} {_e(doc["version"])} · {_e(t["hosts"])}: {_e(", ".join(doc["hosts"]))}</p>'
+           f'<div class="summary">']
     for key in ("files", "recognised", "events", "attempts", "incidents"):
         out.append(f'<div><b>{_e(s[key])}</b>{_e(t[key])}</div>')
     out.append("</div>")
@@ -173,8 +161,8 @@ def render_html(analysis, lang: str = "en") -> str:
     elif not doc["incidents"]:
         out.append(f"<p>{_e(t['no_incident'])}</p>")
     for n, a in enumerate(doc["attempts"], 1):
-        attempt = {**a, "started_at": from_iso(a["started_at"]), "ended_at": from_iso(a["ended_at"]),
-                   "failed_at": from_iso(a["failed_at"])}
+        attempt = {**a, **{k: from_iso(a[k]) for k in ("started_at", "ended_at", "failed_at", "window_start",
+                                                         "window_end")}}
         outcome = t["outcome"].get(a["outcome"], a["outcome"])
         out.append(f'<section class="attempt" id="attempt-{n}"><h2>{_e(a["host"])} — {_e(a["file"])} — '
                    f'{_e(t["attempt"])} {_e(a["attempt"])} ({_e(outcome)})</h2>')
@@ -184,7 +172,7 @@ def render_html(analysis, lang: str = "en") -> str:
             out.append(legend(t) + _rows_table(rows, cited, t))
         inc = incidents.get((a["host"], a["file"], a["attempt"]))
         if inc:
-            out.append(_verdict(inc, t, names))
+            out.append(_verdict(inc, t, cat))
         out.append("</section>")
     out.append(_coverage(doc["files"], t))
     out.append(f'<footer>{_e(t["generated"])} {_e(doc["analyzer"])}</footer></body></html>')

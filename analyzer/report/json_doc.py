@@ -1,7 +1,11 @@
 """The versioned JSON document (``--format json``): the stable machine interface.
 
-Field names are documented in the README ("JSON document"); ``version`` is
-bumped when a field changes meaning or disappears, never for additions.
+Field names are documented in the README ("JSON document"); ``version`` is bumped when a
+field changes meaning or disappears, never for additions. The stages below speak in codes;
+this is where the human-readable fields (``why_not``, ``missing``, ``remedy``,
+``code_meaning``, a file's ``local_zone_how``) are worded, in the run's language, beside the
+codes they come from (``reason``, ``missing_codes``). The terminal and HTML reports render
+these same dicts, so no report can say something the document does not.
 """
 
 from __future__ import annotations
@@ -9,20 +13,44 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import DOCUMENT_VERSION, __version__
 from ..model import iso_utc
+from ..version import DOCUMENT_VERSION, __version__
+from .i18n import Catalogue
 
 
-def document(analysis) -> dict[str, Any]:
-    attempts = [
-        {"host": a["host"], "file": a["file"], "attempt": a["attempt"], "outcome": a["outcome"],
-         "error_code": a["error_code"], "started_at": iso_utc(a["started_at"]), "ended_at": iso_utc(a["ended_at"]),
-         "failed_at": iso_utc(a["failed_at"])}
-        for a in analysis.attempts.to_dicts()
-    ]
+def incident_dict(incident, cat: Catalogue) -> dict[str, Any]:
+    """One incident as data plus its worded fields in ``cat``'s language."""
+    out = incident.as_dict()
+    out["code_meaning"] = cat.code_meaning(incident.error_code)
+    out["alternatives"] = [{**alt, "why_not": cat.reason(alt["reason"])} for alt in incident.alternatives]
+    out["missing_codes"] = list(incident.missing)
+    out["missing"] = [cat.missing(code) for code in incident.missing]
+    out["remedy"] = cat.remedy(incident.cause)
+    return out
+
+
+def file_dict(report, cat: Catalogue) -> dict[str, Any]:
+    out = report.as_dict()
+    if "local_zone_method" in out["clock"]:
+        out["clock"] = {**out["clock"], "local_zone_how": cat.clock_how(out["clock"])}
+    return out
+
+
+def attempt_dicts(analysis) -> list[dict[str, Any]]:
+    return [{"host": a["host"], "file": a["file"], "attempt": a["attempt"], "outcome": a["outcome"],
+             "error_code": a["error_code"], "started_at": iso_utc(a["started_at"]), "ended_at": iso_utc(a["ended_at"]),
+             "failed_at": iso_utc(a["failed_at"]), "window_start": iso_utc(a["window_start"]),
+             "window_end": iso_utc(a["window_end"])}
+            for a in analysis.attempts.to_dicts()]
+
+
+def document(analysis, lang: str = "en") -> dict[str, Any]:
+    cat = Catalogue(lang)
+    attempts = attempt_dicts(analysis)
     return {
         "version": DOCUMENT_VERSION,
         "analyzer": __version__,
+        "lang": lang,
         "hosts": analysis.hosts,
         "summary": {
             "files": len(analysis.files),
@@ -32,12 +60,12 @@ def document(analysis) -> dict[str, Any]:
             "incidents": len(analysis.incidents),
             "partial": analysis.partial,
         },
-        "files": [f.as_dict() for f in analysis.files],
+        "files": [file_dict(f, cat) for f in analysis.files],
         "attempts": attempts,
-        "incidents": [i.as_dict() for i in analysis.incidents],
+        "incidents": [incident_dict(i, cat) for i in analysis.incidents],
         "fleet": analysis.fleet,
     }
 
 
-def dumps(analysis) -> str:
-    return json.dumps(document(analysis), ensure_ascii=False, indent=2)
+def dumps(analysis, lang: str = "en") -> str:
+    return json.dumps(document(analysis, lang), ensure_ascii=False, indent=2)

@@ -55,7 +55,7 @@ def write_all(analysis, outputs: Outputs, lang: str = "en") -> list[str]:
         if outputs.parquet is not None:
             option = f"--parquet {outputs.parquet}"
             from .parquet_out import write_parquet
-            write_parquet(analysis, Path(outputs.parquet))
+            write_parquet(analysis, Path(outputs.parquet), lang=lang)
         if outputs.timesketch is not None:
             option = f"--timesketch {outputs.timesketch}"
             from .timesketch import write_timesketch

@@ -20,6 +20,8 @@ import polars as pl
 
 from ..model import from_iso
 from .fleet_rows import fleet_tables
+from .i18n import Catalogue
+from .json_doc import incident_dict
 from .write import atomic_write
 
 EVIDENCE = pl.Struct({"file": pl.String, "ts": pl.Datetime("us", "UTC"), "kind": pl.String, "text": pl.String,
@@ -39,19 +41,22 @@ def events_frame(analysis) -> pl.DataFrame:
     return analysis.events.with_columns(pl.col("kind").cast(pl.String), pl.col("clock").cast(pl.String))
 
 
-def incidents_frame(analysis) -> pl.DataFrame:
+def incidents_frame(analysis, lang: str = "en") -> pl.DataFrame:
+    cat = Catalogue(lang)
     rows = []
     for inc in analysis.incidents:
+        doc = incident_dict(inc, cat)
         evidence = [{"file": e["file"], "ts": from_iso(e.get("ts")), "kind": e["kind"], "text": e.get("text"),
                      "line": e.get("line"), "record": e.get("record"), "rule": e.get("rule")} for e in inc.evidence]
         rows.append({
             "host": inc.host, "file": inc.file, "attempt": inc.attempt, "error_code": inc.error_code,
             "started_at": inc.started_at, "failed_at": inc.failed_at, "cause": inc.cause,
-            "confidence": inc.confidence, "code_meaning": inc.code_meaning, "code_grade": inc.code_grade,
-            "rules": list(inc.rules), "remedy": list(inc.remedy), "missing": list(inc.missing),
-            "evidence": evidence, "alternatives": [dict(a) for a in inc.alternatives],
+            "confidence": inc.confidence, "code_meaning": doc["code_meaning"], "code_grade": inc.code_grade,
+            "rules": list(inc.rules), "remedy": doc["remedy"], "missing": doc["missing"],
+            "evidence": evidence,
+            "alternatives": [{k: a[k] for k in ("id", "confidence", "why_not")} for a in doc["alternatives"]],
             "evidence_json": json.dumps(inc.evidence, ensure_ascii=False),
-            "alternatives_json": json.dumps(inc.alternatives, ensure_ascii=False),
+            "alternatives_json": json.dumps(doc["alternatives"], ensure_ascii=False),
         })
     return pl.DataFrame(rows, schema=INCIDENT_SCHEMA)
 
@@ -62,13 +67,13 @@ def _parquet_bytes(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def write_parquet(analysis, directory: Path) -> list[Path]:
+def write_parquet(analysis, directory: Path, lang: str = "en") -> list[Path]:
     """Write events, incidents and the fleet summary tables (``fleet_hosts.parquet`` …) into
     ``directory`` (created if missing); return their paths."""
     directory = Path(directory)
     directory.mkdir(exist_ok=True)
     written = []
-    frames = [("events.parquet", events_frame(analysis)), ("incidents.parquet", incidents_frame(analysis))]
+    frames = [("events.parquet", events_frame(analysis)), ("incidents.parquet", incidents_frame(analysis, lang))]
     for table, rows in fleet_tables(analysis.fleet).items():
         frames.append((f"fleet_{table}.parquet", pl.DataFrame(rows, infer_schema_length=None)))
     for name, frame in frames:

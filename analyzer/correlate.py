@@ -1,0 +1,146 @@
+"""Tying each attempt to the evidence around it, on the one UTC clock.
+
+Three polars steps, none of which grows with attempts × events:
+
+1. :func:`attempts`: the restore log's rows grouped by (host, file, attempt), with the outcome
+   and the **evidence window** of each attempt (``window_start`` = start − ``PRE_S``,
+   ``window_end`` = failure, or last row, + ``POST_S``). The window is decided here once;
+   the diagnosis and every report read these two columns.
+2. :func:`mark_transitions`: a PC-side arrival or removal of the Apple device gets the
+   ``expected`` flag of the restore log's own connect/disconnect at the same instant (an asof
+   join), since a restore re-enumerates the device on purpose at every mode change.
+3. :func:`evidence_window`: each failed attempt's own rows (an equi-join on host, file and
+   attempt) and the PC's other rows inside its window, found by binary search over the rows
+   sorted by time (``search_sorted``), so the cost is ~ events + attempts · log(events) plus
+   the rows the windows hold — never a cross join.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from .apple import about_apple
+from .kinds import kinds_where
+
+PRE_S = 600       # PC evidence this long before the attempt began still counts
+POST_S = 120      # ... and this long after the failure (logs flush late)
+#: A PC-side removal this close to the restore log's own disconnect is that same transition.
+TRANSITION_MATCH_S = 15
+
+_UTC = pl.Datetime("us", "UTC")
+ATTEMPT_SCHEMA = {"host": pl.String, "file": pl.String, "attempt": pl.Int32, "started_at": _UTC, "ended_at": _UTC,
+                  "failed_at": _UTC, "error_code": pl.Int64, "outcome": pl.String, "window_start": _UTC,
+                  "window_end": _UTC}
+_KEYS = ["host", "file", "attempt"]
+
+
+def attempts(events: pl.DataFrame) -> pl.DataFrame:
+    """One row per restore attempt: start, end, outcome, failure time and code, evidence window."""
+    rows = events.filter(pl.col("attempt").is_not_null() & pl.col("ts_utc").is_not_null())
+    if rows.height == 0:
+        return pl.DataFrame(schema=ATTEMPT_SCHEMA)
+    results = rows.filter(pl.col("kind") == "result")
+    failed = (results.filter(pl.col("error_code").is_not_null() & (pl.col("error_code") != 0))
+              .sort("ts_utc", "line").group_by(_KEYS)
+              .agg(pl.col("ts_utc").last().alias("failed_at"), pl.col("error_code").last().alias("error_code")))
+    succeeded = results.filter(pl.col("error_code") == 0).group_by(_KEYS).agg(pl.len().alias("ok"))
+    spans = rows.group_by(_KEYS).agg(pl.col("ts_utc").min().alias("started_at"), pl.col("ts_utc").max().alias("ended_at"))
+    out = (spans.join(failed, on=_KEYS, how="left", nulls_equal=True)
+           .join(succeeded, on=_KEYS, how="left", nulls_equal=True))
+    outcome = (pl.when(pl.col("failed_at").is_not_null()).then(pl.lit("failed"))
+               .when(pl.col("ok").is_not_null()).then(pl.lit("succeeded")).otherwise(pl.lit("unknown")))
+    end = pl.coalesce("failed_at", "ended_at", "started_at")
+    return (out.with_columns(outcome.alias("outcome"),
+                             (pl.col("started_at") - pl.duration(seconds=PRE_S)).alias("window_start"),
+                             (end + pl.duration(seconds=POST_S)).alias("window_end"))
+            .drop("ok").select(list(ATTEMPT_SCHEMA)).sort(_KEYS))
+
+
+def mark_transitions(events: pl.DataFrame) -> pl.DataFrame:
+    """Set ``expected`` on PC-side arrivals and removals of the Apple device.
+
+    Such a row is expected when the restore log shows an expected event of the same kind
+    (removal with disconnect, arrival with connect) within TRANSITION_MATCH_S seconds on the
+    same host, and unexpected when the restore log shows an unexpected one there; with no
+    restore-log row nearby it stays unknown (null): the PC alone cannot tell a transition from
+    a fault.
+    """
+    kinds = ["device_connect", "device_disconnect"]
+    kind = pl.col("kind").cast(pl.String)
+    attempt_side = (events.filter(pl.col("attempt").is_not_null() & kind.is_in(kinds)
+                                  & pl.col("expected").is_not_null() & pl.col("ts_utc").is_not_null())
+                    .select("host", kind.alias("pair_kind"), pl.col("ts_utc").alias("t"),
+                            pl.col("expected").alias("attempt_expected"))
+                    .sort("host", "pair_kind", "t"))
+    is_pc_device = pl.col("attempt").is_null() & kind.is_in(kinds) & about_apple() & pl.col("ts_utc").is_not_null()
+    if attempt_side.height == 0 or events.filter(is_pc_device).height == 0:
+        return events
+    indexed = events.with_row_index("_row")
+    paired = (indexed.filter(is_pc_device)
+              .select("_row", "host", kind.alias("pair_kind"), pl.col("ts_utc").alias("t"))
+              .sort("host", "pair_kind", "t")
+              .join_asof(attempt_side, on="t", by=["host", "pair_kind"], strategy="nearest",
+                         tolerance=f"{TRANSITION_MATCH_S}s", check_sortedness=False))
+    return (indexed.join(paired.select("_row", "attempt_expected"), on="_row", how="left")
+            .with_columns(pl.coalesce("expected", "attempt_expected").alias("expected"))
+            .drop("_row", "attempt_expected"))
+
+
+def _own_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
+    keys = incidents.select("incident", *_KEYS, "failed_at")
+    return keys.join(events.filter(pl.col("attempt").is_not_null() & pl.col("ts_utc").is_not_null()),
+                     on=_KEYS, how="inner", nulls_equal=True)
+
+
+def _pc_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> list[pl.DataFrame]:
+    """Per host: the PC's other rows inside each incident's window, by binary search on time."""
+    other = events.filter(pl.col("attempt").is_null() & pl.col("ts_utc").is_not_null())
+    parts = []
+    for (host,), wanted in incidents.group_by(["host"], maintain_order=True):
+        rows = other.filter(pl.col("host") == host if host is not None else pl.col("host").is_null()).sort("ts_utc")
+        if rows.height == 0:
+            continue
+        times = rows.get_column("ts_utc")
+        lo = times.search_sorted(wanted.get_column("window_start"), side="left")
+        hi = times.search_sorted(wanted.get_column("window_end"), side="right")
+        spans = (wanted.select("incident", "failed_at").with_columns(lo.alias("lo"), hi.alias("hi"))
+                 .filter(pl.col("hi") > pl.col("lo"))
+                 .select("incident", "failed_at", pl.int_ranges("lo", "hi", dtype=pl.UInt32).alias("_i"))
+                 .explode("_i"))
+        if spans.height:
+            parts.append(spans.join(rows.with_row_index("_i"), on="_i", how="left").drop("_i"))
+    return parts
+
+
+def evidence_window(events: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
+    """Each failed attempt (a row of :func:`attempts`) with the events that may explain it.
+
+    Columns: ``incident`` (the attempt's index in ``failed``), the event columns, and
+    ``before_s``, the seconds from the event to the failure (negative after it).
+    """
+    incidents = failed.with_row_index("incident").with_columns(pl.col("incident").cast(pl.UInt32))
+    own = _own_rows(events, incidents)
+    columns = ["incident", "failed_at", *events.columns]
+    frames = [own.select(columns)] + [p.select(columns) for p in _pc_rows(events, incidents)]
+    joined = pl.concat(frames, how="vertical")
+    before = (pl.col("failed_at") - pl.col("ts_utc")).dt.total_milliseconds() / 1000
+    return joined.with_columns(before.alias("before_s")).drop("failed_at").sort("incident", "ts_utc", maintain_order=True)
+
+
+def window_rows(events: pl.DataFrame, attempt: dict) -> pl.DataFrame:
+    """The rows a report shows for one attempt (a row of :func:`attempts` as a dict): its own
+    restore-log rows (also those without a time of their own, last) and the PC's other rows
+    inside its evidence window, in time order."""
+    own = (pl.col("file") == attempt["file"]) & (pl.col("attempt") == attempt["attempt"])
+    near = pl.col("attempt").is_null() & pl.col("ts_utc").is_between(attempt["window_start"], attempt["window_end"])
+    return (events.filter((pl.col("host") == attempt["host"]) & (own | near).fill_null(False))
+            .sort("ts_utc", "file", "line", "record", nulls_last=True))
+
+
+def device_activity(events: pl.DataFrame, host: str) -> pl.DataFrame:
+    """One PC's Apple device, driver and service activity outside its restore attempts: what
+    Windows saw on its own (the iPhone plugged in and removed, Apple driver installs, the Apple
+    Mobile Device Service stopping or crashing), in time order."""
+    kinds = list(kinds_where(device_activity=True))
+    return events.filter((pl.col("host") == host) & pl.col("attempt").is_null()
+                         & pl.col("kind").cast(pl.String).is_in(kinds) & about_apple())

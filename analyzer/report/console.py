@@ -1,0 +1,28 @@
+"""The console the terminal report is printed on, and the width below which tables go compact.
+
+Shared by the single-PC and fleet parts of the terminal report (a module of its own, so
+neither imports the other for it).
+"""
+
+from __future__ import annotations
+
+import os
+
+from rich.console import Console
+
+#: Width of the report when stdout is not a terminal (a file, a pipe, a CI log) and COLUMNS is not
+#: set: wide enough that paths and verdicts are not folded into columns of a few letters.
+PIPE_WIDTH = 160
+
+#: Below this console width the tables put several counts in one column (80-column terminals).
+NARROW = 120
+
+
+def stdout_console() -> Console:
+    """The terminal's width (and colour) on a terminal; elsewhere COLUMNS if set, else
+    PIPE_WIDTH, and no colour."""
+    probe = Console()
+    if probe.is_terminal:
+        return probe
+    columns = os.environ.get("COLUMNS", "")
+    return Console(width=int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH)

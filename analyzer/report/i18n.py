@@ -1,0 +1,100 @@
+"""Words for the reader: every user-facing string of every report, in the reader's language.
+
+The stages below the reports speak in ids and codes (a cause id, a reason code with its
+parameters, a clock method); this module is the one place that turns them into sentences.
+UI texts come from one catalogue per language (``report/messages/<lang>.toml``); texts that
+belong to a piece of data live beside it and are looked up here: cause names
+(``data/causes.toml``), remedies (``data/remedies.toml``), error-code meanings
+(``data/error_codes.toml``) and rule titles (each rule file).
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ..causes import CAUSES
+from ..diagnose import code_table
+from ..rules import rule_by_id
+
+MESSAGES = Path(__file__).resolve().parent / "messages"
+DATA = Path(__file__).resolve().parent.parent / "data"
+LANGS = ("en", "ja")
+
+
+@functools.lru_cache(maxsize=None)
+def _messages(lang: str) -> dict[str, Any]:
+    return tomllib.loads((MESSAGES / f"{lang}.toml").read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def _remedies() -> dict[str, dict[str, list[str]]]:
+    return tomllib.loads((DATA / "remedies.toml").read_text(encoding="utf-8"))
+
+
+class Catalogue:
+    """The texts of one language. ``cat["terminal.verdict"]`` or ``cat.text("fleet.fleet", hosts=3, …)``."""
+
+    def __init__(self, lang: str = "en"):
+        if lang not in LANGS:
+            raise ValueError(f"unknown language {lang!r}: use {', '.join(LANGS)}")
+        self.lang = lang
+        self.messages = _messages(lang)
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A whole table of the catalogue (e.g. ``html`` for the page's labels)."""
+        node: Any = self.messages
+        for part in name.split("."):
+            node = node[part]
+        return node
+
+    def __getitem__(self, key: str) -> str:
+        section, _, name = key.rpartition(".")
+        return self.section(section)[name]
+
+    def text(self, key: str, **params: Any) -> str:
+        return self[key].format(**params)
+
+    def cause(self, cause_id: str) -> str:
+        """The cause's name in this language (the id itself for an undeclared one)."""
+        return CAUSES.get(cause_id, {}).get(self.lang, cause_id)
+
+    def remedy(self, cause_id: str) -> list[str]:
+        return list(_remedies().get(cause_id, {}).get(self.lang, []))
+
+    def rule_title(self, rule_id: str) -> str:
+        rule = rule_by_id().get(rule_id)
+        return rule.title.get(self.lang, rule.title.get("en", rule_id)) if rule else rule_id
+
+    def code_meaning(self, code: int | None) -> str | None:
+        entry = code_table().get(code) if code is not None else None
+        meaning = (entry or {}).get("meaning") or {}
+        return meaning.get(self.lang) or meaning.get("en")
+
+    def reason(self, reason: dict[str, Any]) -> str:
+        """A structured reason (``{"code": "explained_away", "rules": [...]}``) as a sentence."""
+        code = reason["code"]
+        if code == "explained_away":
+            return self.text("reason.explained_away", rules="; ".join(self.rule_title(r) for r in reason["rules"]))
+        if code == "less_evidence":
+            return self.text("reason.less_evidence", than=self.cause(reason["than"]),
+                             points=f"{reason['points']:.1f}", best_points=f"{reason['best_points']:.1f}")
+        return self[f"reason.{code}"]
+
+    def missing(self, code: str) -> str:
+        return self[f"missing.{code}"]
+
+    def clock_how(self, clock: dict[str, Any]) -> str:
+        """How a file's local zone was found (its report's ``clock`` dict) as a phrase."""
+        method = clock.get("local_zone_method")
+        if method is None:
+            return ""
+        if method == "aligned":
+            return self.text("clock.aligned", events=clock.get("aligned_events"),
+                             files=", ".join(clock.get("aligned_with", [])))
+        if method == "learnt":
+            inner = {"local_zone_method": clock.get("learnt_method"), **clock.get("learnt_params", {})}
+            return self.text("clock.learnt", file=clock.get("learnt_from"), how=self.clock_how(inner))
+        return self[f"clock.{method}"]
