@@ -24,8 +24,9 @@ APPLE_PROCESSES = (
 #: Names of the Apple Mobile Device service (key and display name; the Store app's is unverified).
 APPLE_SERVICES = ("apple mobile device service", "apple mobile device", "applemobiledeviceservice")
 
-#: Apple's USB driver (usbaapl64.sys / usbaapl.inf) and the vendor id as Windows writes it in paths.
-APPLE_DRIVER_NAMES = ("usbaapl", f"vid_{APPLE_VID.lower()}")
+#: Apple's USB driver (usbaapl64.sys / usbaapl.inf), the vendor id as Windows writes it in paths, and
+#: the provider name Windows records for Apple's driver packages.
+APPLE_DRIVER_NAMES = ("usbaapl", f"vid_{APPLE_VID.lower()}", "apple, inc", "apple inc.")
 
 APPLE_NAMES = APPLE_PROCESSES + APPLE_SERVICES + APPLE_DRIVER_NAMES
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from .apple_usb import APPLE_VID
+from .apple import about_apple
 from .model import iso_utc
 from .winevent import security_product_in
 
@@ -110,10 +110,7 @@ def factors(events: pl.DataFrame) -> dict[str, dict[str, set[str]]]:
             if value not in (None, ""):
                 out[row["host"]][name].add(str(value))
     drivers = events.filter(kinds.is_in(["driver_install", "driver_load", "driver_failure"])
-                            & pl.col("detail").is_not_null()
-                            & ((pl.col("usb_vid") == APPLE_VID)
-                               | pl.concat_str([pl.col("subject").fill_null(""), pl.col("detail")], separator=" ")
-                               .str.contains(r"(?i)apple|usbaapl|VID_05AC")))
+                            & pl.col("detail").is_not_null() & about_apple())
     for row in drivers.select("host", "detail").iter_rows(named=True):
         detail = _json(row["detail"])
         version = next((detail[k] for k in _DRIVER_VERSION_KEYS if detail.get(k)), None)
@@ -155,8 +152,29 @@ def time_clusters(incidents: list, min_hosts: int = MIN_CLUSTER_HOSTS) -> list[d
     return clusters
 
 
-def summary(analysis) -> dict[str, Any]:
-    """The fleet summary of an analysis (one host or many)."""
+def _host_row(host: str, incs: list, files: list, seen: Counter, names: list[str]) -> dict[str, Any]:
+    """One PC's line of the fleet table: its verdict and what it is based on."""
+    if incs:
+        verdict, confidence = host_verdict(incs)
+    elif not any(f.format for f in files):
+        verdict, confidence = "no_input", None
+    elif not seen:
+        verdict, confidence = "no_restore_log", None
+    elif seen.get("succeeded"):
+        verdict, confidence = "ok", None
+    else:
+        verdict, confidence = "no_outcome", None
+    failed = [i.failed_at for i in incs if i.failed_at is not None]
+    return {
+        "host": host, "computers": names, "verdict": verdict, "confidence": confidence,
+        "files": len(files), "unread": sum(1 for f in files if not f.complete),
+        "attempts": sum(seen.values()), "failed": len(incs),
+        "error_codes": sorted({i.error_code for i in incs if i.error_code is not None}),
+        "last_failure": iso_utc(max(failed)) if failed else None,
+    }
+
+
+def _per_host(analysis) -> list[dict[str, Any]]:
     incidents_by_host: dict[str, list] = defaultdict(list)
     for inc in analysis.incidents:
         incidents_by_host[inc.host].append(inc)
@@ -164,52 +182,31 @@ def summary(analysis) -> dict[str, Any]:
     for f in analysis.files:
         if f.host is not None:
             files_by_host[f.host].append(f)
-    attempts = analysis.attempts
     outcomes: dict[str, Counter] = defaultdict(Counter)
-    if attempts is not None and attempts.height:
-        for row in attempts.select("host", "outcome").iter_rows():
-            outcomes[row[0]][row[1]] += 1
+    if analysis.attempts is not None and analysis.attempts.height:
+        for host, outcome in analysis.attempts.select("host", "outcome").iter_rows():
+            outcomes[host][outcome] += 1
     names = computers(analysis.events)
-    host_factors = factors(analysis.events)
     hosts = sorted(set(analysis.hosts) | set(incidents_by_host) | set(files_by_host))
+    return [_host_row(h, incidents_by_host.get(h, []), files_by_host.get(h, []), outcomes.get(h, Counter()),
+                      names.get(h, [])) for h in hosts]
 
-    per_host = []
-    for host in hosts:
-        incs = incidents_by_host.get(host, [])
-        files = files_by_host.get(host, [])
-        seen = outcomes.get(host, Counter())
-        if incs:
-            verdict, confidence = host_verdict(incs)
-        elif not any(f.format for f in files):
-            verdict, confidence = "no_input", None
-        elif not seen:
-            verdict, confidence = "no_restore_log", None
-        elif seen.get("succeeded"):
-            verdict, confidence = "ok", None
-        else:
-            verdict, confidence = "no_outcome", None
-        failed = [i.failed_at for i in incs if i.failed_at is not None]
-        per_host.append({
-            "host": host, "computers": names.get(host, []), "verdict": verdict, "confidence": confidence,
-            "files": len(files), "unread": sum(1 for f in files if not f.complete),
-            "attempts": sum(seen.values()), "failed": len(incs),
-            "error_codes": sorted({i.error_code for i in incs if i.error_code is not None}),
-            "last_failure": iso_utc(max(failed)) if failed else None,
-        })
 
+def _causes(incidents: list, verdicts: Counter) -> list[dict[str, Any]]:
     causes: dict[str, dict[str, Any]] = {}
-    for inc in analysis.incidents:
+    for inc in incidents:
         entry = causes.setdefault(inc.cause, {"cause": inc.cause, "incidents": 0, "hosts": set()})
         entry["incidents"] += 1
         entry["hosts"].add(inc.host)
-    verdicts = Counter(h["verdict"] for h in per_host)
-    cause_list = [{"cause": c["cause"], "incidents": c["incidents"], "host_count": len(c["hosts"]),
-                   "verdict_hosts": verdicts.get(c["cause"], 0), "hosts": sorted(c["hosts"])}
-                  for c in causes.values()]
-    cause_list.sort(key=lambda c: (-c["host_count"], -c["incidents"], c["cause"]))
+    out = [{"cause": c["cause"], "incidents": c["incidents"], "host_count": len(c["hosts"]),
+            "verdict_hosts": verdicts.get(c["cause"], 0), "hosts": sorted(c["hosts"])} for c in causes.values()]
+    return sorted(out, key=lambda c: (-c["host_count"], -c["incidents"], c["cause"]))
 
-    failing = [h["host"] for h in per_host if h["verdict"] not in FAILURE_FREE]
-    others = [h["host"] for h in per_host if h["verdict"] in FAILURE_FREE]
+
+def _shared(per_host: list[dict[str, Any]], host_factors: dict) -> list[dict[str, Any]]:
+    """Factor values held by MIN_SHARED or more failing PCs, with how many other PCs hold them."""
+    failing = {h["host"] for h in per_host if h["verdict"] not in FAILURE_FREE}
+    others = len(per_host) - len(failing)
     verdict_of = {h["host"]: h["verdict"] for h in per_host}
     holders: dict[tuple[str, str], set[str]] = defaultdict(set)
     for host, fs in host_factors.items():
@@ -217,25 +214,29 @@ def summary(analysis) -> dict[str, Any]:
             for value in values:
                 holders[(name, value)].add(host)
     shared = []
-    failing_set = set(failing)
     for (name, value), held in holders.items():
-        fail_hold = sorted(held & failing_set)
+        fail_hold = sorted(held & failing)
         if len(fail_hold) < MIN_SHARED:
             continue
-        other_hold = held - failing_set
         shared.append({
             "factor": name, "value": value, "failing_hosts": len(fail_hold), "of_failing": len(failing),
-            "other_hosts": len(other_hold), "of_other": len(others),
+            "other_hosts": len(held - failing), "of_other": others,
             "causes": dict(sorted(Counter(verdict_of[h] for h in fail_hold).items())), "hosts": fail_hold,
         })
     shared.sort(key=lambda s: (-s["failing_hosts"], s["other_hosts"], s["factor"], s["value"]))
+    return shared[:MAX_FACTORS]
 
+
+def summary(analysis) -> dict[str, Any]:
+    """The fleet summary of an analysis (one host or many)."""
+    per_host = _per_host(analysis)
+    verdicts = Counter(h["verdict"] for h in per_host)
     return {
         "host_count": len(per_host),
-        "failing_hosts": len(failing),
+        "failing_hosts": sum(1 for h in per_host if h["verdict"] not in FAILURE_FREE),
         "verdicts": dict(sorted(verdicts.items())),
         "hosts": per_host,
-        "causes": cause_list,
-        "shared_factors": shared[:MAX_FACTORS],
+        "causes": _causes(analysis.incidents, verdicts),
+        "shared_factors": _shared(per_host, factors(analysis.events)),
         "time_clusters": time_clusters(analysis.incidents),
     }

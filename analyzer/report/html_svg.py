@@ -89,49 +89,55 @@ def _clusters(rows: list[dict], x_of) -> list[tuple[str, str, list[dict]]]:
     return out
 
 
-def timeline_svg(rows: list[dict], attempt: dict, cited: set[tuple], t: dict) -> str:
-    """One attempt's chart: phase band, swim lanes, start and failure markers, a UTC axis."""
-    start, failed = attempt["started_at"], attempt.get("failed_at")
-    end = failed or attempt["ended_at"] or start
-    times = [r["ts_utc"] for r in rows] + [start, end]
-    t0, t1 = min(times), max(times)
-    span = max((t1 - t0).total_seconds(), 1.0)
-    pad = span * 0.02
-    t0, span = t0 - dt.timedelta(seconds=pad), span + 2 * pad
-    plot_w = WIDTH - GUTTER - RIGHT
+class _Scale:
+    """The chart's time axis: the attempt's span (plus its rows), padded, onto pixels."""
 
-    def x_of(ts: dt.datetime) -> float:
-        return GUTTER + (ts - t0).total_seconds() / span * plot_w
+    def __init__(self, rows: list[dict], start: dt.datetime, end: dt.datetime):
+        times = [r["ts_utc"] for r in rows] + [start, end]
+        t0, t1 = min(times), max(times)
+        span = max((t1 - t0).total_seconds(), 1.0)
+        pad = span * 0.02
+        self.t0, self.span = t0 - dt.timedelta(seconds=pad), span + 2 * pad
 
-    lane_top, y = {}, TOP
+    def x(self, ts: dt.datetime) -> float:
+        return GUTTER + (ts - self.t0).total_seconds() / self.span * (WIDTH - GUTTER - RIGHT)
+
+
+def _lane_tops() -> tuple[dict[str, float], float]:
+    tops, y = {}, TOP
     for lane, _ in LANES:
-        lane_top[lane] = y
+        tops[lane] = y
         y += PHASE_LANE_H if lane == "restore" else LANE_H
-    bottom = y
-    height = bottom + AXIS_H
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
-           f'font-family="system-ui,sans-serif" font-size="11" class="timeline">']
+    return tops, y
+
+
+def _background(scale: _Scale, tops: dict[str, float], bottom: float, t: dict) -> list[str]:
+    """Lane stripes with their names, the time grid and the axis labels."""
+    out = []
     for i, (lane, _) in enumerate(LANES):
         h = PHASE_LANE_H if lane == "restore" else LANE_H
-        out.append(f'<rect class="lane" x="0" y="{lane_top[lane]}" width="{WIDTH}" height="{h}" '
+        out.append(f'<rect class="lane" x="0" y="{tops[lane]}" width="{WIDTH}" height="{h}" '
                    f'fill="{"#fafbfc" if i % 2 else "#ffffff"}"/>')
-        out.append(f'<text x="8" y="{lane_top[lane] + h / 2 + 4:.0f}" fill="#333" font-weight="600">'
+        out.append(f'<text x="8" y="{tops[lane] + h / 2 + 4:.0f}" fill="#333" font-weight="600">'
                    f'{esc(t["lanes"][lane])}</text>')
-    day = t0.date()
-    for tick in _ticks(t0, span):
-        x = x_of(tick)
+    day = scale.t0.date()
+    for tick in _ticks(scale.t0, scale.span):
+        x = scale.x(tick)
         label = tick.strftime("%H:%M:%S") if tick.date() == day else tick.strftime("%m-%d %H:%M")
         day = tick.date()
         out.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{bottom}" stroke="#e3e7ec"/>')
-        out.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" fill="#555">'
-                   f'{label}</text>')
-    out.append(f'<text x="8" y="{bottom + 16}" fill="#555">{esc(t0.strftime("%Y-%m-%d"))} {esc(t["utc"])}</text>')
-    # phase band: each phase/state row opens a segment that lasts until the next one
+        out.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" fill="#555">{label}</text>')
+    out.append(f'<text x="8" y="{bottom + 16}" fill="#555">{esc(scale.t0.strftime("%Y-%m-%d"))} {esc(t["utc"])}</text>')
+    return out
+
+
+def _phase_band(rows: list[dict], scale: _Scale, end: dt.datetime, top: float) -> list[str]:
+    """Each phase/state row opens a segment that lasts until the next one."""
     phases = [r for r in rows if r["kind"] in PHASE_KINDS and r.get("attempt") is not None]
-    band_y = lane_top["restore"] + 4
+    band_y, out = top + 4, []
     for i, r in enumerate(phases):
-        x0 = x_of(r["ts_utc"])
-        x1 = x_of(phases[i + 1]["ts_utc"]) if i + 1 < len(phases) else x_of(end)
+        x0 = scale.x(r["ts_utc"])
+        x1 = scale.x(phases[i + 1]["ts_utc"]) if i + 1 < len(phases) else scale.x(end)
         label = r.get("subject") or r.get("message") or r["kind"]
         w = max(x1 - x0, 1.0)
         out.append(f'<g class="phase"><title>{esc(r["ts_utc"].strftime("%H:%M:%S.%f")[:-3])} {esc(label)}</title>'
@@ -142,25 +148,33 @@ def timeline_svg(rows: list[dict], attempt: dict, cited: set[tuple], t: dict) ->
             text = label if len(label) <= keep else label[: max(keep - 1, 1)] + "…"
             out.append(f'<text x="{x0 + 3:.1f}" y="{band_y + 13}" fill="#234">{esc(text)}</text>')
         out.append("</g>")
-    # markers: one per cluster; a burst becomes a bar with its count
-    clusters = _clusters(rows, x_of)
+    return out
+
+
+def _tooltip(group: list[dict], is_cited: bool, t: dict) -> str:
+    lines = []
+    for r in group[:5]:
+        note = f' ({t["expected"]})' if r.get("expected") is True else (
+            f' ({t["unexpected"]})' if r.get("expected") is False else "")
+        lines.append(f'{r["ts_utc"].strftime("%H:%M:%S.%f")[:-3]} [{r["kind"]}] {(r.get("message") or "")[:160]}{note}')
+    if len(group) > 5:
+        lines.append(f"+{len(group) - 5} {t['more']}")
+    if is_cited:
+        lines.append(f"◀ {t['cited']}")
+    return esc(chr(10).join(lines))
+
+
+def _markers(rows: list[dict], scale: _Scale, tops: dict[str, float], cited: set[tuple], t: dict) -> list[str]:
+    """One marker per cluster of a lane; a burst becomes a bar with its count."""
+    clusters, out = _clusters(rows, scale.x), []
     starts: dict[str, list[float]] = {}
     for lane, _, group in clusters:
-        starts.setdefault(lane, []).append(x_of(group[0]["ts_utc"]))
+        starts.setdefault(lane, []).append(scale.x(group[0]["ts_utc"]))
     for lane, style, group in clusters:
-        ys = lane_top[lane] + (36 if lane == "restore" else LANE_H / 2)
-        xa, xb = x_of(group[0]["ts_utc"]), x_of(group[-1]["ts_utc"])
+        ys = tops[lane] + (36 if lane == "restore" else LANE_H / 2)
+        xa, xb = scale.x(group[0]["ts_utc"]), scale.x(group[-1]["ts_utc"])
         is_cited = any((r["file"], r.get("line"), r.get("record")) in cited for r in group)
-        lines = []
-        for r in group[:5]:
-            note = f' ({t["expected"]})' if r.get("expected") is True else (
-                f' ({t["unexpected"]})' if r.get("expected") is False else "")
-            lines.append(f'{r["ts_utc"].strftime("%H:%M:%S.%f")[:-3]} [{r["kind"]}] {(r.get("message") or "")[:160]}{note}')
-        if len(group) > 5:
-            lines.append(f"+{len(group) - 5} {t['more']}")
-        if is_cited:
-            lines.append(f"◀ {t['cited']}")
-        out.append(f'<g class="event{" cited" if is_cited else ""}"><title>{esc(chr(10).join(lines))}</title>')
+        out.append(f'<g class="event{" cited" if is_cited else ""}"><title>{_tooltip(group, is_cited, t)}</title>')
         if xb - xa > 2 and style not in ("fail", "transition", "drop"):
             colour = "#c62828" if style == "bad" else "#5472d3"
             ring = ' stroke="#111" stroke-width="2"' if is_cited else ""
@@ -172,13 +186,17 @@ def timeline_svg(rows: list[dict], attempt: dict, cited: set[tuple], t: dict) ->
         if len(group) > 1 and not crowded:
             out.append(f'<text x="{xb + 8:.1f}" y="{ys + 4:.1f}" font-size="10" fill="#444">×{len(group)}</text>')
         out.append("</g>")
-    # attempt start and failure, drawn last so they sit on top
-    xs = x_of(start)
-    out.append(f'<g class="start-marker"><line x1="{xs:.1f}" y1="{TOP - 4}" x2="{xs:.1f}" y2="{bottom}" stroke="#2e7d32" '
-               f'stroke-width="1.5" stroke-dasharray="4 3"/><text x="{xs + 3:.1f}" y="{TOP - 8}" fill="#2e7d32">'
-               f'{esc(t["start"])}</text></g>')
+    return out
+
+
+def _start_and_failure(attempt: dict, scale: _Scale, bottom: float, t: dict) -> list[str]:
+    xs = scale.x(attempt["started_at"])
+    out = [f'<g class="start-marker"><line x1="{xs:.1f}" y1="{TOP - 4}" x2="{xs:.1f}" y2="{bottom}" stroke="#2e7d32" '
+           f'stroke-width="1.5" stroke-dasharray="4 3"/><text x="{xs + 3:.1f}" y="{TOP - 8}" fill="#2e7d32">'
+           f'{esc(t["start"])}</text></g>']
+    failed = attempt.get("failed_at")
     if failed is not None:
-        xf = x_of(failed)
+        xf = scale.x(failed)
         code = attempt.get("error_code")
         label = f'✕ {t["failure"]}' + (f' ({t["error"]} {code})' if code is not None else "")
         anchor = "end" if xf > WIDTH - 200 else "start"
@@ -188,6 +206,21 @@ def timeline_svg(rows: list[dict], attempt: dict, cited: set[tuple], t: dict) ->
                    f'<polygon points="{xf - 6:.1f},{TOP - 20} {xf + 6:.1f},{TOP - 20} {xf:.1f},{TOP - 12}" fill="#c62828"/>'
                    f'<text x="{xf + dx:.1f}" y="{TOP - 12}" text-anchor="{anchor}" fill="#c62828" font-weight="700">'
                    f'{esc(label)}</text></g>')
+    return out
+
+
+def timeline_svg(rows: list[dict], attempt: dict, cited: set[tuple], t: dict) -> str:
+    """One attempt's chart: phase band, swim lanes, start and failure markers, a UTC axis."""
+    start = attempt["started_at"]
+    end = attempt.get("failed_at") or attempt["ended_at"] or start
+    scale = _Scale(rows, start, end)
+    tops, bottom = _lane_tops()
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {bottom + AXIS_H}" role="img" '
+           f'font-family="system-ui,sans-serif" font-size="11" class="timeline">']
+    out += _background(scale, tops, bottom, t)
+    out += _phase_band(rows, scale, end, tops["restore"])
+    out += _markers(rows, scale, tops, cited, t)
+    out += _start_and_failure(attempt, scale, bottom, t)  # drawn last so they sit on top
     out.append("</svg>")
     return "".join(out)
 
