@@ -72,12 +72,15 @@ def mark_transitions(events: pl.DataFrame) -> pl.DataFrame:
                     .select("host", kind.alias("pair_kind"), pl.col("ts_utc").alias("t"),
                             pl.col("expected").alias("attempt_expected"))
                     .sort("host", "pair_kind", "t"))
-    is_pc_device = pl.col("attempt").is_null() & kind.is_in(kinds) & about_apple() & pl.col("ts_utc").is_not_null()
-    if attempt_side.height == 0 or events.filter(is_pc_device).height == 0:
+    if attempt_side.height == 0:
         return events
     indexed = events.with_row_index("_row")
-    paired = (indexed.filter(is_pc_device)
-              .select("_row", "host", kind.alias("pair_kind"), pl.col("ts_utc").alias("t"))
+    # the cheap tests first: the Apple test reads text, and only device rows of the PC need it
+    pc_devices = (indexed.filter(pl.col("attempt").is_null() & kind.is_in(kinds) & pl.col("ts_utc").is_not_null())
+                  .filter(about_apple()))
+    if pc_devices.height == 0:
+        return events
+    paired = (pc_devices.select("_row", "host", kind.alias("pair_kind"), pl.col("ts_utc").alias("t"))
               .sort("host", "pair_kind", "t")
               .join_asof(attempt_side, on="t", by=["host", "pair_kind"], strategy="nearest",
                          tolerance=f"{TRANSITION_MATCH_S}s", check_sortedness=False))

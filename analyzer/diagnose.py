@@ -137,9 +137,26 @@ def _missing(formats: set[str]) -> list[str]:
     return out
 
 
-def _verdict(inc: dict, hits: dict[str, int], own: pl.DataFrame | None, rules: tuple[Rule, ...],
-             formats: set[str]) -> Incident:
-    fired = [r for r in rules if hits.get(r.id, 0) >= r.min_count]
+def _evidence(flags: pl.DataFrame, rules: tuple[Rule, ...], fired: dict[int, list[Rule]]) -> dict[int, list[dict]]:
+    """incident → its cited rows: the failing result lines, and up to MAX_EVIDENCE_PER_RULE rows of
+    each rule that fired on it. One pass per rule over the whole window, not one per incident."""
+    out: dict[int, list[dict]] = {}
+    failing = flags.filter((pl.col("kind") == "result") & (pl.col("error_code").fill_null(0) != 0))
+    for row in failing.to_dicts():
+        out.setdefault(row["incident"], []).append(_evidence_item(row, None))
+    for r in rules:
+        if not any(r in f for f in fired.values()):
+            continue
+        hits = flags.filter(pl.col(f"r::{r.id}")).group_by("incident", maintain_order=True).head(MAX_EVIDENCE_PER_RULE)
+        for row in hits.to_dicts():
+            if r in fired.get(row["incident"], ()):
+                out.setdefault(row["incident"], []).append(_evidence_item(row, r.id))
+    for items in out.values():
+        items.sort(key=lambda e: (e["ts"] or "", e.get("line") or 0))
+    return out
+
+
+def _verdict(inc: dict, fired: list[Rule], evidence: list[dict], formats: set[str]) -> Incident:
     entry = code_table().get(inc["error_code"]) if inc["error_code"] is not None else None
     scores = _Scores.of((entry or {}).get("priors", {}), fired)
     best = max(scores.total, key=lambda c: (scores.evidence[c], scores.total[c]))
@@ -148,14 +165,6 @@ def _verdict(inc: dict, hits: dict[str, int], own: pl.DataFrame | None, rules: t
         cause, confidence = UNDETERMINED, round(1.0 - scores.share(best), 2)
     alternatives = [{"id": c, "confidence": scores.share(c), "reason": scores.reason(c, best, cause)}
                     for c in sorted(scores.total, key=lambda c: -scores.total[c]) if c != cause]
-    evidence = []
-    if own is not None:
-        failing = own.filter((pl.col("kind") == "result") & (pl.col("error_code").fill_null(0) != 0))
-        evidence = [_evidence_item(r, None) for r in failing.to_dicts()]
-        for r in fired:
-            rows = own.filter(pl.col(f"r::{r.id}")).head(MAX_EVIDENCE_PER_RULE)
-            evidence.extend(_evidence_item(row, r.id) for row in rows.to_dicts())
-    evidence.sort(key=lambda e: (e["ts"] or "", e.get("line") or 0))
     return Incident(host=inc["host"], file=inc["file"], attempt=inc["attempt"], error_code=inc["error_code"],
                     failed_at=inc["failed_at"], started_at=inc["started_at"], cause=cause, confidence=confidence,
                     alternatives=alternatives, evidence=evidence, rules=[r.id for r in fired],
@@ -172,13 +181,10 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None) -> tup
         return [], table
     window = evidence_window(mark_transitions(events), failed)
     flags = window.with_columns([r.matches.alias(f"r::{r.id}") for r in rules])
-    counts = {row["incident"]: row for row in
-              flags.group_by("incident").agg([pl.col(f"r::{r.id}").sum() for r in rules]).to_dicts()}
-    per_incident = flags.partition_by("incident", as_dict=True, maintain_order=True) if flags.height else {}
+    counts = flags.group_by("incident").agg([pl.col(f"r::{r.id}").sum() for r in rules]).to_dicts()
+    fired = {row["incident"]: [r for r in rules if row[f"r::{r.id}"] >= r.min_count] for row in counts}
+    evidence = _evidence(flags, rules, fired)
     formats = {row["host"]: set(row["format"]) for row in
                events.group_by("host").agg(pl.col("format").unique()).to_dicts()}
-    incidents = []
-    for idx, inc in enumerate(failed.to_dicts()):
-        hits = {r.id: counts.get(idx, {}).get(f"r::{r.id}", 0) for r in rules}
-        incidents.append(_verdict(inc, hits, per_incident.get((idx,)), rules, formats.get(inc["host"], set())))
-    return incidents, table
+    return [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()))
+            for idx, inc in enumerate(failed.to_dicts())], table
