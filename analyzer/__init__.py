@@ -8,10 +8,9 @@ Library use::
         print(incident.error_code, incident.cause, incident.confidence)
 """
 
-__version__ = "0.1.0"
+from .version import DOCUMENT_VERSION, __version__
 
-#: Version of the JSON document layout (bumped when a field changes meaning or goes away).
-DOCUMENT_VERSION = "1.0"
+__all__ = ["DOCUMENT_VERSION", "__version__", "analyze"]
 
 
 def analyze(*args, **kwargs):

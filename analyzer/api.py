@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from . import __version__
+from .version import __version__
 from .diagnose import Incident
 from .ingest import discover
 from .model import FileReport

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import DOCUMENT_VERSION, __version__
+from ..version import DOCUMENT_VERSION, __version__
 from ..model import iso_utc
 
 

@@ -1,0 +1,26 @@
+"""How the package is put together: version numbers in a leaf module, and no import cycle."""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+
+import analyzer
+from analyzer import version
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "analyzer"
+
+
+def imports_of(path) -> list[ast.stmt]:
+    """Every import statement in a module, at top level or inside a function."""
+    return [node for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+def test_version_module_is_a_leaf_and_the_package_re_exports_it():
+    assert imports_of(PACKAGE / "version.py") == []
+    assert (analyzer.__version__, analyzer.DOCUMENT_VERSION) == (version.__version__, version.DOCUMENT_VERSION)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["version"] == version.__version__
