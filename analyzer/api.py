@@ -1,8 +1,10 @@
 """The library behind the CLI: ``analyze(paths)`` does everything ``analyze PATH...`` does.
 
-Stages stay apart: ingest (sources) → clock (one UTC time base) → diagnose
-(rules) → reports (render only). The :class:`Analysis` holds every stage's
-output so any report, or a notebook, can use it without recomputing.
+:func:`analyze` runs :func:`analyzer.pipeline.run` (discover → expand
+archives → parse → clock → diagnose → merge) with the executor the arguments
+choose (:func:`analyzer.parallel.run`), and wraps the result in an
+:class:`Analysis`. Reports render an Analysis and compute nothing new; the
+fleet summary is computed from it on first use.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from pathlib import Path
 
 import polars as pl
 
-from .version import __version__
+from . import parallel, pipeline
 from .diagnose import Incident
-from .ingest import discover
 from .model import FileReport
+from .version import __version__
+
+__all__ = ["Analysis", "analyze"]
 
 
 @dataclass
@@ -50,15 +54,14 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, layout: str = "au
             progress: bool | None = None) -> Analysis:
     """Read, correlate and diagnose the logs under ``paths``.
 
-    Each PC (host) is analysed on its own by :func:`analyzer.parallel.analyze_host`:
+    Each PC (host) is analysed on its own by :func:`analyzer.pipeline.analyze_host`:
     ``jobs`` > 1 runs hosts in a spawn process pool, ``executor="ray"`` as Ray tasks
     (``ray_address`` for a cluster); the result is the same whichever runs it.
+    A missing Ray raises :class:`~analyzer.parallel.ExecutorUnavailable`.
     """
-    from .parallel import merge, plan, run
-
-    located, missing = discover([Path(p) for p in paths], layout=layout)
-    results = run(plan(located, tz=tz, lang=lang), workers=max(1, jobs), executor=executor,
-                  address=ray_address, progress=progress)
-    reports, events, incidents, attempts = merge(results, missing)
-    hosts = sorted({loc.host for loc in located})
-    return Analysis(files=reports, events=events, incidents=incidents, attempts=attempts, hosts=hosts)
+    execute = functools.partial(parallel.run, workers=max(1, jobs), executor=executor, address=ray_address,
+                                progress=progress, label="hosts", thread_env=pipeline.THREAD_ENV)
+    result = pipeline.run([Path(p) for p in paths], tz=tz, layout=layout, lang=lang, limits=None,
+                          execute=execute)
+    return Analysis(files=result.files, events=result.events, incidents=result.incidents,
+                    attempts=result.attempts, hosts=result.hosts)
