@@ -28,6 +28,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .arguments import EXECUTORS
+
+
 class ExecutorUnavailable(RuntimeError):
     """The requested executor cannot run here (e.g. Ray is not installed)."""
 
@@ -161,7 +164,7 @@ def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str
     ``label`` names the jobs on the progress bar; ``thread_env`` names environment variables
     that size ``fn``'s thread pools, set in each worker to its share of the CPUs.
     """
-    if executor not in ("local", "ray"):
+    if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}: use local or ray")
     results: list = [None] * len(jobs)
     bar = _progress(len(jobs), progress, label)
