@@ -165,7 +165,7 @@ def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str
     that size ``fn``'s thread pools, set in each worker to its share of the CPUs.
     """
     if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r}: use local or ray")
+        raise ValueError(f"unknown executor {executor!r}: use {' or '.join(EXECUTORS)}")
     results: list = [None] * len(jobs)
     bar = _progress(len(jobs), progress, label)
     task = bar.add_task(label, total=len(jobs)) if bar else None

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 import polars as pl
 
@@ -61,11 +61,13 @@ class HostJob:
 
 @dataclass
 class HostResult:
+    """One PC's file reports, events (in the canonical order), incidents and attempts."""
+
     host: str
     files: list[FileReport] = field(default_factory=list)
-    events: Any = None                               # pl.DataFrame
+    events: pl.DataFrame | None = None
     incidents: list[Incident] = field(default_factory=list)
-    attempts: Any = None                             # pl.DataFrame
+    attempts: pl.DataFrame | None = None
 
 
 class Result(NamedTuple):
