@@ -10,6 +10,8 @@ Library use::
 
 from .version import DOCUMENT_VERSION, __version__
 
+__all__ = ["DOCUMENT_VERSION", "__version__", "analyze"]
+
 
 def analyze(*args, **kwargs):
     """See :func:`analyzer.api.analyze` (imported lazily to keep ``analyze --help`` fast)."""

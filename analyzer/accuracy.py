@@ -1,13 +1,20 @@
 """How well the verdicts match what each sample was written to show.
 
 ``tests/expected_verdicts.toml`` lists, per sample PC, the failed attempts and
-the cause each must get (and a minimum confidence). ``python -m analyzer.accuracy``
-prints the table; tests/test_accuracy.py fails when any verdict drifts.
+the cause each must get (and a minimum confidence). ``python -m analyzer.accuracy
+[SAMPLES [EXPECTED]]`` prints the table (exit 0 when every verdict is as expected,
+1 when one is not); tests/test_accuracy.py fails when any verdict drifts.
 Keeping expectations as data means a new sample is a new entry, not new code.
+
+The samples and the expectations live in the source checkout, not in the
+installed package: the defaults are the checkout's ``samples/`` and
+``tests/expected_verdicts.toml``, and when they are absent (an installed wheel)
+the command says so and exits 2.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -60,12 +67,44 @@ def evaluate(samples: Path, expected_path: Path) -> list[Row]:
     return rows
 
 
-def main() -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m analyzer.accuracy",
+                                     description="Compare each sample's verdict with the one it was written to show.")
+    parser.add_argument("samples", nargs="?", type=Path, default=None,
+                        help="folder of sample PCs, one subfolder each (default: the checkout's samples/)")
+    parser.add_argument("expected", nargs="?", type=Path, default=None,
+                        help="expected verdicts (default: the checkout's tests/expected_verdicts.toml)")
+    args = parser.parse_args(argv)
+    args.samples = args.samples or ROOT / "samples"
+    args.expected = args.expected or ROOT / "tests" / "expected_verdicts.toml"
+    return args
+
+
+def _absent(samples: Path, expected: Path) -> list[str]:
+    """What is missing, one line each."""
+    lines = []
+    if not samples.is_dir():
+        lines.append(f"samples folder not found: {samples}")
+    if not expected.is_file():
+        lines.append(f"expected verdicts not found: {expected}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    rows = evaluate(ROOT / "samples", ROOT / "tests" / "expected_verdicts.toml")
-    table = Table(title="Verdict accuracy over samples/")
+    args = _arguments(argv)
+    absent = _absent(args.samples, args.expected)
+    if absent:
+        for line in absent:
+            print(f"analyzer.accuracy: {line}", file=sys.stderr)
+        print("analyzer.accuracy: the samples and their expected verdicts come with a source checkout, not with "
+              "the installed package; run it in the checkout's top folder (python -m analyzer.accuracy), or give "
+              "both: python -m analyzer.accuracy SAMPLES_DIR EXPECTED_TOML", file=sys.stderr)
+        return 2
+    rows = evaluate(args.samples, args.expected)
+    table = Table(title=f"Verdict accuracy over {args.samples.name}/")
     for col in ("sample", "attempt", "code", "expected", "found", "confidence", "ok"):
         table.add_column(col)
     for r in rows:

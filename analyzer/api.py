@@ -1,8 +1,13 @@
 """The library behind the CLI: ``analyze(paths)`` does everything ``analyze PATH...`` does.
 
-Stages stay apart: ingest (sources) → clock (one UTC time base) → diagnose
-(rules) → reports (render only). The :class:`Analysis` holds every stage's
-output so any report, or a notebook, can use it without recomputing.
+:func:`analyze` does two things. It checks every argument (and the zip limits
+taken from the environment) before any file is read, normalising ``tz``, and
+raises :class:`~analyzer.arguments.ArgumentError` (a ValueError) naming the
+one it refuses. Then it runs :func:`analyzer.pipeline.run` (discover → expand
+archives → parse → clock → diagnose → merge) with the executor the arguments
+choose (:func:`analyzer.parallel.run`), and wraps the result in an
+:class:`Analysis`. Reports render an Analysis and compute nothing new; the
+fleet summary is computed from it on first use.
 """
 
 from __future__ import annotations
@@ -13,10 +18,15 @@ from pathlib import Path
 
 import polars as pl
 
+from . import parallel, pipeline
+from .archives import Limits, env_limits
+from .arguments import EXECUTORS, LAYOUTS, TZ_FORMS, ArgumentError, one_of
+from .clock import parse_zone
 from .diagnose import Incident
-from .ingest import discover
 from .model import FileReport
 from .version import __version__
+
+__all__ = ["Analysis", "ArgumentError", "analyze"]
 
 
 @dataclass
@@ -50,15 +60,43 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, layout: str = "au
             progress: bool | None = None) -> Analysis:
     """Read, correlate and diagnose the logs under ``paths``.
 
-    Each PC (host) is analysed on its own by :func:`analyzer.parallel.analyze_host`:
+    Arguments are checked first, before any file is read; a bad one raises
+    :class:`~analyzer.arguments.ArgumentError` (a ValueError) naming it and what
+    it accepts: ``tz`` (IANA name, UTC or an offset like ``+09:30``/``-0530``),
+    ``layout``, ``executor`` (local or ray), ``jobs`` (1 or more),
+    ``ray_address`` (only with ``executor="ray"``), and the environment's zip
+    limits (``ANALYZER_ZIP_MAX_BYTES``, ``ANALYZER_ZIP_MAX_RATIO``).
+
+    Each PC (host) is then analysed on its own by :func:`analyzer.pipeline.analyze_host`:
     ``jobs`` > 1 runs hosts in a spawn process pool, ``executor="ray"`` as Ray tasks
     (``ray_address`` for a cluster); the result is the same whichever runs it.
+    A missing Ray raises :class:`~analyzer.parallel.ExecutorUnavailable`.
     """
-    from .parallel import merge, plan, run
+    zone, limits = _checked(tz=tz, layout=layout, jobs=jobs, executor=executor, ray_address=ray_address)
+    execute = functools.partial(parallel.run, workers=jobs, executor=executor, address=ray_address,
+                                progress=progress, label="hosts", thread_env=pipeline.THREAD_ENV)
+    result = pipeline.run([Path(p) for p in paths], tz=zone, layout=layout, limits=limits,
+                          execute=execute)
+    return Analysis(files=result.files, events=result.events, incidents=result.incidents,
+                    attempts=result.attempts, hosts=result.hosts)
 
-    located, missing = discover([Path(p) for p in paths], layout=layout)
-    results = run(plan(located, tz=tz), workers=max(1, jobs), executor=executor,
-                  address=ray_address, progress=progress)
-    reports, events, incidents, attempts = merge(results, missing)
-    hosts = sorted({loc.host for loc in located})
-    return Analysis(files=reports, events=events, incidents=incidents, attempts=attempts, hosts=hosts)
+
+def _checked(*, tz: str | None, layout: str, jobs: int, executor: str,
+             ray_address: str | None) -> tuple[str | None, Limits]:
+    """The normalised zone and the zip limits, once every argument has been accepted."""
+    for name, value, choices in (("layout", layout, LAYOUTS), ("executor", executor, EXECUTORS)):
+        if value not in choices:
+            raise ArgumentError(name, value, one_of(choices))
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ArgumentError("jobs", jobs, "a whole number, 1 or more")
+    if ray_address and executor != "ray":
+        raise ArgumentError("ray_address", ray_address, needs=("executor", "ray"))
+    zone = None
+    if tz is not None:
+        try:
+            zone = parse_zone(tz) if isinstance(tz, str) else None
+        except ValueError:
+            pass
+        if zone is None:
+            raise ArgumentError("tz", tz, TZ_FORMS)
+    return zone, env_limits()

@@ -35,6 +35,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .arguments import ArgumentError
 from .model import Note
 
 #: Archives are recognised by this suffix (case-insensitive); the content must be a zip too.
@@ -260,8 +261,8 @@ def remove_dir(path: Path) -> None:
 
 def env_limits() -> Limits:
     """Limits, overridable by ANALYZER_ZIP_MAX_BYTES / ANALYZER_ZIP_MAX_RATIO (for unusually large
-    bundles). A value that is not a positive number raises ValueError naming the variable: a
-    typo must not silently leave the default limit in place."""
+    bundles). A value that is not a positive number raises :class:`~analyzer.arguments.ArgumentError`
+    (a ValueError) naming the variable: a typo must not silently leave the default limit in place."""
     limits = Limits()
     for name, attr, kind, what in (("ANALYZER_ZIP_MAX_BYTES", "total_bytes", int, "a whole number of bytes"),
                                    ("ANALYZER_ZIP_MAX_RATIO", "ratio", float, "a number")):
@@ -273,6 +274,6 @@ def env_limits() -> Limits:
         except ValueError:
             value = None
         if value is None or not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be {what} above 0, got {text!r}")
+            raise ArgumentError(name, text, f"{what} above 0")
         setattr(limits, attr, value)
     return limits

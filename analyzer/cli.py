@@ -1,8 +1,11 @@
 """``analyze``: a thin typer layer over :func:`analyzer.api.analyze`.
 
 Data goes to stdout (the report or the JSON document); talk goes to stderr
-(warnings, the summary of what could not be read). Heavy imports happen
-inside the command so ``analyze --help`` starts quickly.
+(warnings, the summary of what could not be read). The library checks the
+analysis options and the CLI turns a refusal into exit status 2 with a
+one-line message; the CLI itself checks only what is its own, the output
+paths. ``run`` reads as the steps of one command; each step imports what it
+needs, so ``analyze --help`` loads only typer and :mod:`analyzer.arguments`.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 import typer
+
+from .arguments import EXECUTORS, LANGS, LAYOUTS, ArgumentError, one_of
 
 
 class ExitCode(enum.IntEnum):
@@ -32,20 +37,8 @@ class OutputFormat(str, enum.Enum):
     csv = "csv"
 
 
-class Layout(str, enum.Enum):
-    auto = "auto"
-    host = "host"
-    fleet = "fleet"
-
-
-class Executor(str, enum.Enum):
-    local = "local"
-    ray = "ray"
-
-
-class Lang(str, enum.Enum):
-    en = "en"
-    ja = "ja"
+def _choices(values: tuple[str, ...]) -> str:
+    return "<" + "|".join(values) + ">"
 
 
 EPILOG = ("Exit codes: 0 ok; 1 internal error; 2 usage; 3 partial input (report produced, some input not read); "
@@ -59,11 +52,11 @@ def run(
     paths: List[Path] = typer.Argument(..., help="Log files or folders (searched recursively).", show_default=False),
     output_format: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal report, JSON document or CSV timeline on stdout."),
     tz: Optional[str] = typer.Option(None, "--tz", help="The PC's time zone for local-time logs (IANA name like Asia/Tokyo, or +09:00)."),
-    layout: Layout = typer.Option(Layout.auto, "--layout", help="host: each PATH is one PC; fleet: each subfolder is one PC; auto: a folder of only subfolders is a fleet."),
-    lang: Lang = typer.Option(Lang.en, "--lang", help="Language of verdicts and remedies (en, ja)."),
+    layout: str = typer.Option("auto", "--layout", metavar=_choices(LAYOUTS), help="host: each PATH is one PC; fleet: each subfolder is one PC; auto: a folder of only subfolders is a fleet."),
+    lang: str = typer.Option("en", "--lang", metavar=_choices(LANGS), help="Language of verdicts and remedies (en, ja)."),
     fail_on_incident: bool = typer.Option(False, "--fail-on-incident", help="Exit 5 when a failed restore is found."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Analyse this many PCs at once (spawn process pool)."),
-    executor: Executor = typer.Option(Executor.local, "--executor", help="local: this machine; ray: Ray tasks (pip install 'analyzer[ray]')."),
+    jobs: int = typer.Option(1, "--jobs", "-j", metavar="<N>", help="Analyse this many PCs at once (spawn process pool; 1 or more)."),
+    executor: str = typer.Option("local", "--executor", metavar=_choices(EXECUTORS), help="local: this machine; ray: Ray tasks (pip install 'analyzer[ray]')."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
     csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="Also write the timeline as CSV (UTF-8 with BOM, formula cells neutralised). Outputs: an input file is never overwritten; an output that cannot be written exits 2 before analysis."),
     parquet_dir: Optional[Path] = typer.Option(None, "--parquet", metavar="DIR", help="Also write DIR/events.parquet and DIR/incidents.parquet (DIR is created; its parent must exist)."),
@@ -72,59 +65,78 @@ def run(
     redact: bool = typer.Option(False, "--redact", help="Replace ECIDs, UDIDs, serials, user and host names by stable tokens in every output (key: $ANALYZER_REDACT_KEY, else random per run)."),
 ) -> None:
     """Read restore logs and Windows evidence, and say why an iPhone/iPad restore failed."""
-    from rich.console import Console
-
-    err = Console(stderr=True)
-    zone = None
-    if tz:
-        from .clock import parse_zone
-
-        try:
-            zone = parse_zone(tz)
-        except ValueError as exc:
-            err.print(f"analyze: error: {exc}")
-            raise typer.Exit(ExitCode.USAGE)
-    from .report.outputs import OutputError, Outputs, preflight, write_all
-
-    outputs = Outputs(csv=csv_path, parquet=parquet_dir, timesketch=timesketch_path, html=html_path)
-    try:
-        preflight(outputs, paths)
-    except OutputError as exc:
-        err.print(f"analyze: error: {exc}", highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(ExitCode.USAGE)
-    from .archives import env_limits
-
-    try:
-        env_limits()  # checked before any work, like the outputs
-    except ValueError as exc:
-        err.print(f"analyze: error: {exc}", highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(ExitCode.USAGE)
-    from .api import analyze
-    from .parallel import ExecutorUnavailable
-
-    if ray_address and executor is not Executor.ray:
-        err.print("analyze: error: --ray-address needs --executor ray")
-        raise typer.Exit(ExitCode.USAGE)
-    try:
-        analysis = analyze(paths, tz=zone, layout=layout.value, jobs=jobs,
-                           executor=executor.value, ray_address=ray_address)
-    except ExecutorUnavailable as exc:
-        err.print(f"analyze: error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(ExitCode.USAGE)
+    outputs = _checked_outputs(paths, csv=csv_path, parquet=parquet_dir, timesketch=timesketch_path, html=html_path)
+    if lang not in LANGS:  # the reports' language: checked before any work, like the outputs
+        _usage_error(ArgumentError("lang", lang, one_of(LANGS)).describe(_option))
+    analysis = _analysis(paths, tz=tz or None, layout=layout, jobs=jobs, executor=executor, ray_address=ray_address)
     if redact:
         from .redact import redact as redact_analysis
 
         analysis = redact_analysis(analysis)
+    _write_files(analysis, outputs, lang)
+    _print_report(analysis, output_format, lang)
+    raise typer.Exit(_exit_code(analysis, fail_on_incident))
+
+
+def _say(message: str, *, soft_wrap: bool = True) -> None:
+    """One message on stderr, printed as written (no markup, no highlighting)."""
+    from rich.console import Console
+
+    Console(stderr=True).print(message, highlight=False, markup=False, soft_wrap=soft_wrap)
+
+
+def _usage_error(message: str) -> NoReturn:
+    _say(f"analyze: error: {message}")
+    raise typer.Exit(ExitCode.USAGE)
+
+
+def _option(argument: str) -> str:
+    """How the command line spells an argument of analyze(): ``ray_address`` is ``--ray-address``;
+    an environment variable stays as it is."""
+    return argument if argument.isupper() else "--" + argument.replace("_", "-")
+
+
+def _checked_outputs(paths: list[Path], **files: Optional[Path]):
+    """The report files to write, each checked before any analysis (exit 2 for one that cannot be)."""
+    from .report.outputs import OutputError, Outputs, preflight
+
+    outputs = Outputs(**files)
     try:
-        for note in write_all(analysis, outputs, lang=lang.value):
-            err.print(f"analyze: note: {note}", highlight=False, markup=False, soft_wrap=True)
+        preflight(outputs, paths)
     except OutputError as exc:
-        err.print(f"analyze: error: {exc}", highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(ExitCode.USAGE)
+        _usage_error(str(exc))
+    return outputs
+
+
+def _analysis(paths: list[Path], **options):
+    """:func:`analyzer.api.analyze`; an argument it refuses, or a missing Ray, is exit 2."""
+    from .api import analyze
+    from .parallel import ExecutorUnavailable
+
+    try:
+        return analyze(paths, **options)
+    except ArgumentError as exc:
+        _usage_error(exc.describe(_option))
+    except ExecutorUnavailable as exc:
+        _usage_error(str(exc))
+
+
+def _write_files(analysis, outputs, lang: str) -> None:
+    from .report.outputs import OutputError, write_all
+
+    try:
+        for note in write_all(analysis, outputs, lang=lang):
+            _say(f"analyze: note: {note}")
+    except OutputError as exc:
+        _usage_error(str(exc))
+
+
+def _print_report(analysis, output_format: OutputFormat, lang: str) -> None:
+    """The report on stdout: the JSON document, the CSV timeline or the terminal report."""
     if output_format is OutputFormat.json:
         from .report.json_doc import dumps
 
-        sys.stdout.write(dumps(analysis, lang=lang.value) + "\n")
+        sys.stdout.write(dumps(analysis, lang=lang) + "\n")
     elif output_format is OutputFormat.csv:
         from .report.csv_out import to_csv
 
@@ -133,18 +145,22 @@ def run(
         from .report.console import stdout_console
         from .report.terminal import render
 
-        render(analysis, stdout_console(), lang=lang.value)
-    unread = [f for f in analysis.files if not f.complete]
-    for f in unread:
-        first = f.errors[0] if f.errors else None
-        reason = f"{first.location()}: {first.message}" if first else "not fully read"
-        err.print(f"analyze: note: {reason}", highlight=False, markup=False)
+        render(analysis, stdout_console(), lang=lang)
+
+
+def _exit_code(analysis, fail_on_incident: bool) -> ExitCode:
+    """Name each file not read in full on stderr, and say how the run ended."""
+    for f in analysis.files:
+        if not f.complete:
+            first = f.errors[0] if f.errors else None
+            reason = f"{first.location()}: {first.message}" if first else "not fully read"
+            _say(f"analyze: note: {reason}", soft_wrap=False)
     if not analysis.recognised:
-        err.print("analyze: no input could be read as a restore log or Windows log")
-        raise typer.Exit(ExitCode.NO_INPUT)
+        _say("analyze: no input could be read as a restore log or Windows log", soft_wrap=False)
+        return ExitCode.NO_INPUT
     if fail_on_incident and analysis.incidents:
-        raise typer.Exit(ExitCode.INCIDENT)
-    raise typer.Exit(ExitCode.PARTIAL if analysis.partial else ExitCode.OK)
+        return ExitCode.INCIDENT
+    return ExitCode.PARTIAL if analysis.partial else ExitCode.OK
 
 
 def main() -> None:

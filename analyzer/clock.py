@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -75,14 +76,29 @@ def parse_zone(text: str) -> str:
     return value
 
 
+_NORMAL_OFFSET = re.compile(r"([+-])(\d\d):(\d\d)")
+
+
+def _fixed_offset(zone: str) -> dt.timedelta | None:
+    """The offset of a fixed zone in the form :func:`parse_zone` and :func:`format_offset` give
+    (``+09:30``), None for a named zone. Any other spelling of an offset is refused, not sliced:
+    ``+0930`` read by position would silently become +09:00."""
+    if zone[:1] not in "+-":
+        return None
+    match = _NORMAL_OFFSET.fullmatch(zone)
+    if match is None:
+        raise ValueError(f"zone {zone!r} is not normalised (+HH:MM); pass it through parse_zone first")
+    delta = dt.timedelta(hours=int(match[2]), minutes=int(match[3]))
+    return delta if match[1] == "+" else -delta
+
+
 def _to_utc(wall: pl.Expr, zone: str) -> pl.Expr:
+    """``wall`` read in ``zone``, a normalised zone: UTC, +HH:MM or an IANA name."""
     if zone == "UTC":
         return wall.dt.replace_time_zone("UTC")
-    if zone[:1] in "+-":
-        sign = 1 if zone[0] == "+" else -1
-        hours, minutes = int(zone[1:3]), int(zone[4:6])
-        delta = dt.timedelta(hours=hours, minutes=minutes) * sign
-        return (wall - pl.lit(delta)).dt.replace_time_zone("UTC")
+    offset = _fixed_offset(zone)
+    if offset is not None:
+        return (wall - pl.lit(offset)).dt.replace_time_zone("UTC")
     return wall.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
 
 

@@ -1,23 +1,20 @@
-"""Per-host analysis as a pure function, and the executors that run it over a fleet.
+"""Executors: run one function over a list of jobs, here, in a process pool or on Ray.
 
-A fleet is analysed host by host: :func:`analyze_host` takes one PC's inputs
-(paths and how to show them, the time zone and the language) and returns that
-PC's file reports, events, attempts and incidents. Nothing in it depends on
-another host (clock zones are learnt per host, evidence windows join on the
-host), so hosts can run in any order, in any process, on any machine that sees
-the same paths; :func:`merge` puts the results back in one canonical order, so
-``--jobs 1``, ``--jobs N`` and Ray give the same document.
+The caller hands over the function and the jobs (:mod:`analyzer.pipeline`
+gives one job per PC); this module knows nothing about what they are, only
+that each job can run anywhere, in any order. Results come back in job order
+whatever the completion order, so every executor gives the same answer.
 
-Executors:
-
-* ``local`` with ``jobs == 1``: in this process;
-* ``local`` with ``jobs > 1``: a **spawn** process pool (a forked child inherits
-  polars' thread pool locks and can deadlock once polars has run), at most
-  ``2 × jobs`` hosts in flight so memory follows the work in flight, not the
-  fleet size; each worker's polars gets ``cpus // jobs`` threads;
+* ``local`` with ``workers == 1``: in this process;
+* ``local`` with ``workers > 1``: a **spawn** process pool (a forked child
+  inherits the parent's thread-pool locks and can deadlock once a threaded
+  library has run), at most ``2 × workers`` jobs in flight so memory follows
+  the work in flight, not the number of jobs; the caller's ``thread_env``
+  variables are set in each worker to its share of the CPUs
+  (``cpus // workers``);
 * ``ray``: the same function as a Ray task (``pip install 'analyzer[ray]'``);
   ``ray.init()`` starts a local Ray unless an address is given. On a cluster
-  every node needs analyzer installed and the input paths readable.
+  every node needs analyzer installed and the jobs' inputs reachable.
 
 A progress bar goes to stderr only when stderr is a terminal.
 """
@@ -27,140 +24,22 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from .arguments import EXECUTORS
+
 
 class ExecutorUnavailable(RuntimeError):
     """The requested executor cannot run here (e.g. Ray is not installed)."""
 
 
-#: Hosts in flight per worker (submitted but not yet collected).
+#: Jobs in flight per worker (submitted but not yet collected).
 IN_FLIGHT_PER_WORKER = 2
 
 
-@dataclass(frozen=True)
-class HostJob:
-    """One PC's inputs: files (or archives) as (path, display) pairs, plus the run options."""
-
-    host: str
-    files: tuple[tuple[str, str], ...]
-    tz: str | None = None
-    lang: str = "en"
-
-
-@dataclass
-class HostResult:
-    host: str
-    files: list = field(default_factory=list)        # list[FileReport]
-    events: Any = None                               # pl.DataFrame
-    incidents: list = field(default_factory=list)    # list[Incident]
-    attempts: Any = None                             # pl.DataFrame
-
-
-def _archive_report(display: str, host: str, size: int, notes: list, fatal: str | None, members: int):
-    from .model import FileReport, Note
-
-    errors = list(notes)
-    if fatal:
-        errors.insert(0, Note(display, fatal))
-    elif not members and not notes:
-        errors.append(Note(display, "archive holds no files", severity="warning"))
-    not_read = "unreadable" if fatal else ("empty" if not members else None)
-    return FileReport(path=display, format=None if fatal or not members else "zip", size=size, host=host,
-                      errors=errors, skipped=len(notes) + (1 if fatal else 0), not_read=not_read)
-
-
-def analyze_host(job: HostJob) -> HostResult:
-    """Read, correlate and diagnose one PC. Pure: the result depends only on ``job`` and the files."""
-    import polars as pl
-
-    from .archives import env_limits, extract, is_archive, private_dir, remove_dir
-    from .clock import normalise
-    from .diagnose import diagnose
-    from .ingest import Located, parse_all
-    from .model import conform
-
-    tmp: Path | None = None
-    reports = []
-    frames = []
-    # all the host's files go through one parse_all (so that a source that can, evtx, shares
-    # fixed costs between files); ``slots`` keeps the report order: an archive's own report,
-    # if any, before its members'
-    slots: list = []
-    try:
-        for index, (path_text, display) in enumerate(job.files):
-            path = Path(path_text)
-            if is_archive(path):
-                tmp = tmp or private_dir()
-                dest = tmp / str(index)
-                dest.mkdir()
-                out = extract(path, dest, display, env_limits())
-                try:
-                    size = path.stat().st_size
-                except OSError:
-                    size = 0
-                if out.fatal or out.notes or not out.members:
-                    slots.append(_archive_report(display, job.host, size, out.notes, out.fatal, len(out.members)))
-                items = [(m.path, m.display) for m in out.members]
-            else:
-                items = [(path, display)]
-            slots.extend(Located(item_path, item_display, job.host) for item_path, item_display in items)
-        results = iter(parse_all([slot for slot in slots if isinstance(slot, Located)]))
-        for slot in slots:
-            if not isinstance(slot, Located):
-                reports.append(slot)
-                continue
-            parsed = next(results)
-            reports.append(parsed.report)
-            if parsed.events.height:
-                frames.append(parsed.events)
-    finally:
-        if tmp is not None:
-            remove_dir(tmp)
-    events = pl.concat(frames, how="vertical") if frames else conform(None)
-    events = normalise(events, reports, tz=job.tz)
-    if events.height:
-        events = events.sort(["host", "ts_utc", "file", "line", "record"], nulls_last=True, maintain_order=True)
-    incidents, attempts = diagnose(events)
-    return HostResult(host=job.host, files=reports, events=events, incidents=incidents, attempts=attempts)
-
-
-def plan(located: Iterable, tz: str | None = None, lang: str = "en") -> list[HostJob]:
-    """Group discovered files (``ingest.Located``) into one job per host, in order of first appearance."""
-    by_host: dict[str, list[tuple[str, str]]] = {}
-    for loc in located:
-        by_host.setdefault(loc.host, []).append((str(loc.path), loc.display))
-    return [HostJob(host=h, files=tuple(files), tz=tz, lang=lang) for h, files in by_host.items()]
-
-
-def merge(results: list[HostResult], missing: list) -> tuple[list, Any, list, Any]:
-    """Put per-host results back together in the canonical order (independent of completion order)."""
-    import polars as pl
-
-    from .model import conform
-
-    files = list(missing)
-    for r in results:
-        files.extend(r.files)
-    frames = [r.events for r in results if r.events is not None and r.events.height]
-    events = pl.concat(frames, how="vertical") if frames else conform(None)
-    if events.height:
-        events = events.sort(["host", "ts_utc", "file", "line", "record"], nulls_last=True, maintain_order=True)
-    incidents = sorted((i for r in results for i in r.incidents), key=lambda i: (i.host or "", i.file or "", i.attempt or 0))
-    tables = [r.attempts for r in results if r.attempts is not None and r.attempts.height]
-    if tables:
-        attempts = pl.concat(tables, how="vertical").sort("host", "file", "attempt", maintain_order=True)
-    else:
-        from .diagnose import attempts as attempts_table
-
-        attempts = attempts_table(conform(None))
-    return files, events, incidents, attempts
-
-
-# -- executors ----------------------------------------------------------------------------------
-def _progress(total: int, enabled: bool | None):
+def _progress(total: int, enabled: bool | None, label: str):
     """A rich progress bar on stderr (only on a terminal), or None."""
     if enabled is None:
         enabled = sys.stderr.isatty()
@@ -169,16 +48,17 @@ def _progress(total: int, enabled: bool | None):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("hosts"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=Console(stderr=True), transient=True)
 
 
-def _worker_init(threads: int) -> None:
-    # runs in a fresh spawned interpreter before anything imported polars there
-    os.environ.setdefault("POLARS_MAX_THREADS", str(max(1, threads)))
+def _worker_init(threads: int, thread_env: tuple[str, ...]) -> None:
+    # runs in a fresh spawned interpreter before the job's code (and its thread pools) is imported
+    for name in thread_env:
+        os.environ.setdefault(name, str(max(1, threads)))
 
 
-def _run_serial(jobs: list[HostJob], fn: Callable, tick: Callable[[], None]) -> Iterator[tuple[int, Any]]:
+def _run_serial(jobs: list, fn: Callable, tick: Callable[[], None]) -> Iterator[tuple[int, Any]]:
     for i, job in enumerate(jobs):
         yield i, fn(job)
         tick()
@@ -200,7 +80,8 @@ def _spawnable_main() -> Iterator[None]:
         main.__file__ = name
 
 
-def _run_pool(jobs: list[HostJob], fn: Callable, workers: int, tick: Callable[[], None]) -> Iterator[tuple[int, Any]]:
+def _run_pool(jobs: list, fn: Callable, workers: int, thread_env: tuple[str, ...],
+              tick: Callable[[], None]) -> Iterator[tuple[int, Any]]:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -208,7 +89,7 @@ def _run_pool(jobs: list[HostJob], fn: Callable, workers: int, tick: Callable[[]
     ctx = multiprocessing.get_context("spawn")
     limit = max(1, workers * IN_FLIGHT_PER_WORKER)
     with _spawnable_main(), ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                                                initargs=(threads,)) as pool:
+                                                initargs=(threads, thread_env)) as pool:
         finished = _bounded(jobs, limit, lambda job: pool.submit(fn, job),
                             lambda pending: wait(pending, return_when=FIRST_COMPLETED)[0])
         for index, fut in finished:
@@ -220,8 +101,8 @@ def _bounded(jobs: list, limit: int, submit: Callable[[Any], Any],
              wait_some: Callable[[dict], Any]) -> Iterator[tuple[int, Any]]:
     """Keep at most ``limit`` jobs in flight; yield (job index, handle) as handles finish.
 
-    Bounding what is submitted is what bounds memory: a fleet of thousands of
-    PCs never has more than ``limit`` hosts' logs loaded at once.
+    Bounding what is submitted is what bounds memory: thousands of jobs never
+    have more than ``limit`` jobs' inputs loaded at once.
     """
     pending: dict = {}
     queue = iter(enumerate(jobs))
@@ -239,12 +120,12 @@ def _bounded(jobs: list, limit: int, submit: Callable[[Any], Any],
             yield pending.pop(handle), handle
 
 
-def _run_ray(jobs: list[HostJob], fn: Callable, workers: int, address: str | None,
+def _run_ray(jobs: list, fn: Callable, workers: int, address: str | None, thread_env: tuple[str, ...],
              tick: Callable[[], None]) -> Iterator[tuple[int, Any]]:
     try:
         import ray
     except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise ExecutorUnavailable("--executor ray needs Ray: pip install 'analyzer[ray]'") from exc
+        raise ExecutorUnavailable("executor 'ray' needs Ray: pip install 'analyzer[ray]'") from exc
     started = False
     if not ray.is_initialized():
         kwargs: dict[str, Any] = {"ignore_reinit_error": True, "include_dashboard": False, "log_to_driver": False}
@@ -254,7 +135,8 @@ def _run_ray(jobs: list[HostJob], fn: Callable, workers: int, address: str | Non
             # a local Ray: make this checkout importable in its workers, whether installed or not
             root = str(Path(__file__).resolve().parent.parent)
             path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
-            kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path, "POLARS_MAX_THREADS": "1"}}
+            env = {"PYTHONPATH": path, **{name: "1" for name in thread_env}}  # one CPU per task
+            kwargs["runtime_env"] = {"env_vars": env}
             if workers > 1:
                 kwargs["num_cpus"] = workers
         ray.init(**kwargs)
@@ -273,23 +155,29 @@ def _run_ray(jobs: list[HostJob], fn: Callable, workers: int, address: str | Non
             ray.shutdown()
 
 
-def run(jobs: list[HostJob], *, workers: int = 1, executor: str = "local", address: str | None = None,
-        progress: bool | None = None, fn: Callable = analyze_host) -> list:
-    """Run ``fn`` over every job; results come back in job order whatever the completion order."""
-    if executor not in ("local", "ray"):
-        raise ValueError(f"unknown executor {executor!r}: use local or ray")
+def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str = "local",
+        address: str | None = None, progress: bool | None = None, label: str = "jobs",
+        thread_env: tuple[str, ...] = ()) -> list:
+    """Run ``fn`` over every job; results come back in job order whatever the completion order.
+
+    ``fn`` and the jobs must be picklable for the pool and Ray (``fn`` a module-level function).
+    ``label`` names the jobs on the progress bar; ``thread_env`` names environment variables
+    that size ``fn``'s thread pools, set in each worker to its share of the CPUs.
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}: use {' or '.join(EXECUTORS)}")
     results: list = [None] * len(jobs)
-    bar = _progress(len(jobs), progress)
-    task = bar.add_task("hosts", total=len(jobs)) if bar else None
+    bar = _progress(len(jobs), progress, label)
+    task = bar.add_task(label, total=len(jobs)) if bar else None
 
     def tick() -> None:
         if bar is not None:
             bar.advance(task)
 
     if executor == "ray":
-        stream = _run_ray(jobs, fn, workers, address, tick)
+        stream = _run_ray(jobs, fn, workers, address, thread_env, tick)
     elif workers > 1 and len(jobs) > 1:
-        stream = _run_pool(jobs, fn, min(workers, len(jobs)), tick)
+        stream = _run_pool(jobs, fn, min(workers, len(jobs)), thread_env, tick)
     else:
         stream = _run_serial(jobs, fn, tick)
     if bar is not None:

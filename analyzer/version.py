@@ -1,7 +1,8 @@
-"""The package's version and the JSON document's layout version, in a module that imports nothing.
+"""Version numbers, in a module that imports nothing.
 
-A leaf, so that the package ``__init__``, the library and the reports can all read them
-without an import cycle through ``analyzer/__init__.py``.
+Why a leaf of its own: the library (``api.Analysis``) and the JSON writer
+(``report.json_doc``) need these, and taking them from the package
+``__init__`` made ``analyzer`` and ``analyzer.api`` import each other.
 """
 
 __version__ = "0.1.0"

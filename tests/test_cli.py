@@ -193,3 +193,60 @@ def test_a_bad_zip_limit_in_the_environment_is_a_usage_error(monkeypatch):
     assert result.exit_code == ExitCode.USAGE
     assert "ANALYZER_ZIP_MAX_BYTES must be a whole number of bytes above 0, got '2GB'" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["--tz", "Mars/Olympus"], {}, "--tz must be an IANA zone name like Asia/Tokyo, UTC, or an offset of at most 14 "
+                                   "hours like +09:00 or -0530, got 'Mars/Olympus'"),
+    ([], {"ANALYZER_ZIP_MAX_BYTES": "2GB"}, "ANALYZER_ZIP_MAX_BYTES must be a whole number of bytes above 0, got '2GB'"),
+    ([], {"ANALYZER_ZIP_MAX_RATIO": "nan"}, "ANALYZER_ZIP_MAX_RATIO must be a number above 0, got 'nan'"),
+    (["--executor", "nope"], {}, "--executor must be one of local, ray, got 'nope'"),
+    (["--jobs", "0"], {}, "--jobs must be a whole number, 1 or more, got 0"),
+    (["--layout", "x"], {}, "--layout must be one of auto, host, fleet, got 'x'"),
+    (["--lang", "xx"], {}, "--lang must be one of en, ja, got 'xx'"),
+    (["--ray-address", "ray://head:10001"], {}, "--ray-address needs --executor ray"),
+    (["--ray-address", "ray://head:10001", "--executor", "local"], {}, "--ray-address needs --executor ray"),
+])
+def test_a_refused_option_is_exit_2_with_one_line_before_any_file_is_read(monkeypatch, args, env, message):
+    import analyzer.pipeline
+
+    def refuse(*a, **k):
+        raise AssertionError("discover() ran before the options were checked")
+
+    monkeypatch.setattr(analyzer.pipeline, "discover", refuse)
+    result = runner.invoke(app, [str(SAMPLES / "restore_success"), *args], env={"COLUMNS": "60", **env})
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert result.stderr == f"analyze: error: {message}\n"  # one line, even on a narrow terminal
+    assert result.stdout == ""
+
+
+def _imports_in(path: Path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            found.add(base)
+            found.update(base + ("." if node.module else "") + alias.name for alias in node.names)
+    return found
+
+
+def test_the_cli_leaves_clock_and_archives_to_the_library():
+    names = _imports_in(ROOT / "analyzer" / "cli.py")
+    assert names & {".api", ".arguments"} == {".api", ".arguments"}  # the scan does see cli.py's imports
+    assert not {n for n in names if n.split(".")[-1] in ("clock", "archives") or "pipeline" in n}, names
+
+
+def test_help_loads_neither_polars_nor_rich_tables_nor_the_library():
+    code = ("import sys\nfrom analyzer.cli import main\nsys.argv = ['analyze', '--help']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('MODULES', ' '.join(sorted(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert "Exit codes" in proc.stdout
+    loaded = set(proc.stdout.split("MODULES", 1)[1].split())
+    assert "analyzer.cli" in loaded
+    unwanted = {"polars", "rich.table", "analyzer.api", "analyzer.pipeline", "analyzer.clock", "analyzer.archives"}
+    assert not loaded & unwanted, sorted(loaded & unwanted)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.clock import format_offset, infer_offset, normalise, parse_zone
+from analyzer.clock import _to_utc, format_offset, infer_offset, normalise, parse_zone
 from analyzer.model import FileReport, conform
 
 BASE = dt.datetime(2026, 5, 2, 23, 40, 0)
@@ -51,6 +51,23 @@ def test_tz_option_wins_and_handles_dst():
     assert out.item(0, "ts_utc") == dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.timezone.utc)  # CEST = UTC+2
     assert reps[0].clock["local_zone_method"] == "tz_option"
 
+
+
+def test_a_normalised_tz_converts_and_an_unnormalised_one_is_refused_not_misread():
+    ev = conform([{"host": "pc", "file": "s.log", "ts_wall": dt.datetime(2026, 7, 1, 16, 20), "clock": "local", "kind": "generic"}])
+    reps = [FileReport(path="s.log", format="windows_setupapi", host="pc")]
+    out = normalise(ev, reps, tz=parse_zone("+0930"))
+    assert out.item(0, "ts_utc") == dt.datetime(2026, 7, 1, 6, 50, tzinfo=dt.timezone.utc)
+    assert reps[0].clock["local_zone"] == "+09:30"
+    with pytest.raises(ValueError, match="not normalised"):  # it used to become +09:00: 07:20Z, no error
+        normalise(ev, [FileReport(path="s.log", format="windows_setupapi", host="pc")], tz="+0930")
+
+
+@pytest.mark.parametrize("zone", ["+0930", "+9:30", "+09:3", "-05:30:00"])
+def test_conversion_refuses_an_offset_that_is_not_normalised(zone):
+    # read by position, "+0930" used to become +09:00: a wrong time with no error
+    with pytest.raises(ValueError, match="not normalised"):
+        _to_utc(pl.col("ts_wall"), zone)
 
 def test_local_file_zone_inferred_from_events_seen_by_a_utc_source():
     # Kernel-PnP (UTC) configured the iPhone at these instants; setupapi (local, UTC+9) logged the installs.

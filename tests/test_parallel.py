@@ -10,7 +10,8 @@ import os
 import pytest
 
 from analyzer.api import analyze
-from analyzer.parallel import HostJob, run
+from analyzer.parallel import run
+from analyzer.pipeline import HostJob
 from analyzer.report.json_doc import document
 from fleet_helpers import SPECS, write_fleet
 
@@ -112,7 +113,7 @@ def test_ray_executor_gives_the_same_document(fleet, serial_doc):
 
 def test_unknown_executor_is_refused():
     with pytest.raises(ValueError):
-        run([], executor="dask")
+        run([], fn=_whoami, executor="dask")
 
 
 def test_cli_reports_a_missing_ray_as_a_usage_error(fleet, monkeypatch):

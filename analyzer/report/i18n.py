@@ -15,13 +15,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from ..arguments import LANGS
 from ..causes import CAUSES
 from ..diagnose import code_table
 from ..rules import rule_by_id
 
 MESSAGES = Path(__file__).resolve().parent / "messages"
 DATA = Path(__file__).resolve().parent.parent / "data"
-LANGS = ("en", "ja")
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,0 +1,212 @@
+"""One run from paths to results, top to bottom: the stages and the order they run in.
+
+::
+
+    discover         ingest.discover: paths → files, each with the PC (host) it belongs to;
+                     a path that does not exist becomes a file report
+    plan             one HostJob per host, in order of first appearance
+    per host, run by the executor it is given (analyzer.parallel), in any order, anywhere:
+      expand         archives.extract: a .zip's members into a private temporary folder
+      parse          ingest.parse_all: every file sniffed and read by its source
+      clock          clock.normalise: every event on UTC, each file's decision in its report
+      diagnose       diagnose.diagnose: attempts, and a verdict per failed attempt
+    merge            the hosts' results back in one canonical order
+
+Nothing in a host's run depends on another host (zones are learnt per host,
+evidence windows join on the host), so the executor may run hosts in any
+order, in any process, on any machine that sees the same paths; :func:`merge`
+restores the order, so ``--jobs 1``, ``--jobs N`` and Ray give the same
+document. The fleet summary is computed from the merged result when a report
+asks for it (:attr:`analyzer.api.Analysis.fleet`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+import polars as pl
+
+from .archives import Limits, env_limits, extract, is_archive, private_dir, remove_dir
+from .clock import normalise
+from .correlate import attempts as attempts_table
+from .diagnose import Incident, diagnose
+from .ingest import Located, discover, parse_all
+from .model import FileReport, Note, conform
+
+#: Environment variables that size polars' thread pool: an executor sets them in each worker to
+#: that worker's share of the CPUs, so N workers do not each start a thread per CPU.
+THREAD_ENV = ("POLARS_MAX_THREADS",)
+
+#: The canonical event order (within a host and across the merged fleet).
+EVENT_ORDER = ["host", "ts_utc", "file", "line", "record"]
+
+
+@dataclass(frozen=True)
+class HostJob:
+    """One PC's inputs: files (or archives) as (path, display) pairs, plus the run options.
+
+    ``limits`` bounds what an archive may unpack (:func:`analyzer.api.analyze` passes the
+    limits it checked); None reads them from the environment where the job runs.
+    """
+
+    host: str
+    files: tuple[tuple[str, str], ...]
+    tz: str | None = None
+    limits: Limits | None = None
+
+
+@dataclass
+class HostResult:
+    """One PC's file reports, events (in the canonical order), incidents and attempts."""
+
+    host: str
+    files: list[FileReport] = field(default_factory=list)
+    events: pl.DataFrame | None = None
+    incidents: list[Incident] = field(default_factory=list)
+    attempts: pl.DataFrame | None = None
+
+
+class Result(NamedTuple):
+    """A whole run, merged: what :class:`analyzer.api.Analysis` holds."""
+
+    files: list[FileReport]
+    events: pl.DataFrame
+    incidents: list[Incident]
+    attempts: pl.DataFrame
+    hosts: list[str]
+
+
+class Execute(Protocol):
+    """An executor: runs ``fn`` over every job and returns the results in job order
+    (:func:`analyzer.parallel.run` with its settings bound)."""
+
+    def __call__(self, jobs: list[HostJob], *, fn: Callable[[HostJob], HostResult]) -> list[HostResult]: ...
+
+
+def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None,
+        execute: Execute) -> Result:
+    """The whole pipeline over ``paths``. Arguments are taken as valid (``tz`` normalised):
+    :func:`analyzer.api.analyze` checks them before calling this."""
+    located, missing = discover(paths, layout=layout)
+    results = execute(plan(located, tz=tz, limits=limits), fn=analyze_host)
+    files, events, incidents, attempts = merge(results, missing)
+    return Result(files, events, incidents, attempts, hosts=sorted({loc.host for loc in located}))
+
+
+def plan(located: Iterable[Located], tz: str | None = None,
+         limits: Limits | None = None) -> list[HostJob]:
+    """Group discovered files into one job per host, in order of first appearance."""
+    by_host: dict[str, list[tuple[str, str]]] = {}
+    for loc in located:
+        by_host.setdefault(loc.host, []).append((str(loc.path), loc.display))
+    return [HostJob(host=h, files=tuple(files), tz=tz, limits=limits) for h, files in by_host.items()]
+
+
+# -- one host ------------------------------------------------------------------------------------
+def analyze_host(job: HostJob) -> HostResult:
+    """Read, correlate and diagnose one PC. Pure: the result depends only on ``job`` and the files."""
+    with _Scratch() as scratch:
+        reports, frames = _parse(_expand(job, scratch))
+    events = pl.concat(frames, how="vertical") if frames else conform(None)
+    events = _in_order(normalise(events, reports, tz=job.tz))
+    incidents, attempts = diagnose(events)
+    return HostResult(host=job.host, files=reports, events=events, incidents=incidents, attempts=attempts)
+
+
+class _Scratch:
+    """A private temporary folder for unpacked archive members: made on first use, removed on exit."""
+
+    def __init__(self) -> None:
+        self.root: Path | None = None
+
+    def folder(self, name: str) -> Path:
+        self.root = self.root or private_dir()
+        path = self.root / name
+        path.mkdir()
+        return path
+
+    def __enter__(self) -> _Scratch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.root is not None:
+            remove_dir(self.root)
+
+
+def _expand(job: HostJob, scratch: _Scratch) -> list[Located | FileReport]:
+    """The host's files to parse, archives replaced by their members. An archive that is refused,
+    has refusals or holds nothing gets a report of its own, placed before its members'."""
+    slots: list[Located | FileReport] = []
+    for index, (path_text, display) in enumerate(job.files):
+        path = Path(path_text)
+        if not is_archive(path):
+            slots.append(Located(path, display, job.host))
+            continue
+        out = extract(path, scratch.folder(str(index)), display, job.limits or env_limits())
+        if out.fatal or out.notes or not out.members:
+            slots.append(_archive_report(display, job.host, _size(path), out.notes, out.fatal, len(out.members)))
+        slots.extend(Located(m.path, m.display, job.host) for m in out.members)
+    return slots
+
+
+def _parse(slots: list[Located | FileReport]) -> tuple[list[FileReport], list[pl.DataFrame]]:
+    """Every file report in slot order, and the non-empty event frames. All the host's files go
+    through one parse_all, so a source that can (evtx) shares fixed costs between them."""
+    results = iter(parse_all([slot for slot in slots if isinstance(slot, Located)]))
+    reports: list[FileReport] = []
+    frames: list[pl.DataFrame] = []
+    for slot in slots:
+        if not isinstance(slot, Located):
+            reports.append(slot)
+            continue
+        parsed = next(results)
+        reports.append(parsed.report)
+        if parsed.events.height:
+            frames.append(parsed.events)
+    return reports, frames
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _archive_report(display: str, host: str, size: int, notes: list[Note], fatal: str | None,
+                    members: int) -> FileReport:
+    errors = list(notes)
+    if fatal:
+        errors.insert(0, Note(display, fatal))
+    elif not members and not notes:
+        errors.append(Note(display, "archive holds no files", severity="warning"))
+    not_read = "unreadable" if fatal else ("empty" if not members else None)
+    return FileReport(path=display, format=None if fatal or not members else "zip", size=size, host=host,
+                      errors=errors, skipped=len(notes) + (1 if fatal else 0), not_read=not_read)
+
+
+def _in_order(events: pl.DataFrame) -> pl.DataFrame:
+    if not events.height:
+        return events
+    return events.sort(EVENT_ORDER, nulls_last=True, maintain_order=True)
+
+
+# -- all hosts -----------------------------------------------------------------------------------
+def merge(results: list[HostResult], missing: list[FileReport]
+          ) -> tuple[list[FileReport], pl.DataFrame, list[Incident], pl.DataFrame]:
+    """Put per-host results back together in the canonical order (independent of completion order)."""
+    files = list(missing)
+    for r in results:
+        files.extend(r.files)
+    frames = [r.events for r in results if r.events is not None and r.events.height]
+    events = _in_order(pl.concat(frames, how="vertical") if frames else conform(None))
+    incidents = sorted((i for r in results for i in r.incidents), key=lambda i: (i.host or "", i.file or "", i.attempt or 0))
+    tables = [r.attempts for r in results if r.attempts is not None and r.attempts.height]
+    if tables:
+        attempts = pl.concat(tables, how="vertical").sort("host", "file", "attempt", maintain_order=True)
+    else:
+        attempts = attempts_table(conform(None))
+    return files, events, incidents, attempts
