@@ -381,14 +381,14 @@ def test_fast_path_equals_the_record_by_record_reference(windows_corpus, name):
 def test_parse_many_equals_parse_file_by_file(windows_corpus, tmp_path, monkeypatch):
     """Batched reading (one polars query for several files) gives each file exactly what parse gives,
     damaged and empty files included, in order; also when the files span several batches."""
-    import analyzer.sources.windows_evtx as evtx_source
+    import analyzer.sources._evtx_pipeline as pipeline
     (tmp_path / "garbage.evtx").write_bytes(b"ElfFile\x00" + b"\xff" * 5000)
     files = sorted(windows_corpus.glob("*.evtx")) + [tmp_path / "garbage.evtx"]
     items = [Input(p, p.name) for p in files]
     singles = [SOURCE.parse(item) for item in items]
-    for batch_bytes, overlap in ((evtx_source.BATCH_FILE_BYTES, False), (1 << 21, False), (1 << 21, True)):
-        monkeypatch.setattr(evtx_source, "BATCH_FILE_BYTES", batch_bytes)
-        monkeypatch.setattr(evtx_source, "OVERLAP", overlap)
+    for batch_bytes, overlap in ((pipeline.BATCH_FILE_BYTES, False), (1 << 21, False), (1 << 21, True)):
+        monkeypatch.setattr(pipeline, "BATCH_FILE_BYTES", batch_bytes)
+        monkeypatch.setattr(pipeline, "OVERLAP", overlap)
         for path, one, many in zip(files, singles, SOURCE.parse_many(items)):
             assert many.events.equals(one.events), path.name
             assert many.report == one.report, path.name

@@ -34,7 +34,7 @@ from .. import winevent
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
 from ._text import open_report
-from .windows_evtx import parse_utc
+from ._evtx_system import parse_utc
 
 #: After optional BOM, whitespace, declaration and comments: an <Events> root or a bare <Event>.
 _HEAD_RE = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(Events|Event)[\s>]", re.S)
