@@ -183,74 +183,14 @@ class WindowsSetupapi(Source):
     def _events(self, sections: list[dict], tops, body: pl.DataFrame, report, display: str) -> pl.DataFrame:
         if not sections and body.height == 0:
             return conform(None)
-        # Which section each body line belongs to: the one on top of the stack at that line.
-        if tops:
-            owner = pl.DataFrame({"line": [t[0] for t in tops], "section": [t[1] for t in tops]},
-                                 schema={"line": pl.Int64, "section": pl.Int64})
-            body = body.join_asof(owner, on="line", strategy="backward")
-        else:
-            body = body.with_columns(pl.lit(None, dtype=pl.Int64).alias("section"))
-        sev = pl.col("severity").str.strip_chars()
-        body = body.with_columns(
-            (sev == "!!!").alias("is_error"),
-            (sev == "!").alias("is_warning"),
-            pl.col("text").str.contains(APPLE_RX).alias("is_apple"),
-        )
-        stats = body.filter(pl.col("section").is_not_null()).group_by("section").agg(
-            pl.len().alias("body_lines"),
-            pl.col("is_warning").sum().alias("warnings"),
-            pl.col("is_error").sum().alias("errors"),
-            pl.col("is_apple").any().alias("apple"),
-        )
-        stats_by = {r["section"]: r for r in stats.iter_rows(named=True)}
-        first_errors: dict[int, list[str]] = {}
-        errs = body.filter(pl.col("is_error") & pl.col("section").is_not_null())
-        if errs.height:
-            errs = errs.group_by("section", maintain_order=True).head(3)
-            for sec, area, text in errs.select("section", "area", "message").iter_rows():
-                first_errors.setdefault(sec, []).append(f"{area}: {(text or '').strip()}")
-        apple_body = body.filter(pl.col("is_apple") & pl.col("section").is_not_null())
-        body_pid: dict[int, str] = {}
-        if apple_body.height:
-            pids = apple_body.with_columns(pl.col("text").str.extract(_PID_RX, 1).str.to_uppercase().alias("pid"))
-            for sec, pid in pids.filter(pl.col("pid").is_not_null()).group_by("section", maintain_order=True) \
-                    .agg(pl.col("pid").first()).iter_rows():
-                body_pid[sec] = pid
-
+        body = _owned_body(body, tops)
+        stats_by, first_errors, body_pid = _section_facts(body)
         rows: list[dict] = []
         apple_sections: dict[int, dict] = {}
         for sec in sections:
-            st = stats_by.get(sec["id"], {})
-            title = sec["title"]
-            apple = bool(st.get("apple")) or bool(title and re.search(APPLE_RX, title))
-            pid = None
-            if title:
-                m = _PID_RE.search(title)
-                pid = m.group(1).upper() if m else None
-            pid = pid or body_pid.get(sec["id"])
-            outcome, code = _outcome(sec["status"])
-            errors, warnings = int(st.get("errors") or 0), int(st.get("warnings") or 0)
-            detail = {
-                "title": title, "start": sec["start"], "end": sec["end"], "status": sec["status"],
-                "outcome": outcome, "boot_session": sec["boot"], "warnings": warnings, "errors": errors,
-                "first_errors": first_errors.get(sec["id"], []), "body_lines": int(st.get("body_lines") or 0),
-                "end_line": sec["status_line"],
-            }
-            if sec["overlapping"]:
-                detail["overlapping"] = sec["overlapping"]
-            if apple:
-                detail["apple"] = True
-            ts_raw, ts = (sec["start"], sec["start_ts"]) if sec["start"] else (sec["end"], sec["end_ts"])
-            level = 2 if outcome == "failure" else 3 if (outcome is None or outcome == "unknown" or errors) else 4
-            row = {
-                "line": sec["line"], "ts_wall": ts, "ts_raw": ts_raw, "clock": "local", "format": FORMAT,
-                "kind": "driver_install", "error_code": code, "subject": _subject(title), "level": level,
-                "detail": _dumps(detail),
-                "message": f"[{title if title is not None else '?'}] {sec['status'] or 'no exit status'}",
-            }
-            if apple:
-                row.update({"usb_vid": "05AC", "usb_pid": pid, "device_mode": pid_mode(pid)})
-                apple_sections[sec["id"]] = {**row, "title": title, "start_ts": sec["start_ts"],
+            row = _section_row(sec, stats_by.get(sec["id"], {}), first_errors.get(sec["id"], []), body_pid.get(sec["id"]))
+            if "usb_vid" in row:  # an Apple device's section
+                apple_sections[sec["id"]] = {**row, "title": sec["title"], "start_ts": sec["start_ts"],
                                              "start": sec["start"]}
             rows.append(row)
         rows.extend(self._apple_failures(body, apple_sections))
@@ -290,6 +230,84 @@ class WindowsSetupapi(Source):
                 "detail": _dumps(detail), "message": row["text"],
             })
         return out
+
+
+def _owned_body(body: pl.DataFrame, tops) -> pl.DataFrame:
+    """Body lines with the section they belong to (the one on top of the stack at that line)
+    and whether each is an error, a warning, or Apple device evidence."""
+    if tops:
+        owner = pl.DataFrame({"line": [t[0] for t in tops], "section": [t[1] for t in tops]},
+                             schema={"line": pl.Int64, "section": pl.Int64})
+        body = body.join_asof(owner, on="line", strategy="backward")
+    else:
+        body = body.with_columns(pl.lit(None, dtype=pl.Int64).alias("section"))
+    sev = pl.col("severity").str.strip_chars()
+    return body.with_columns(
+        (sev == "!!!").alias("is_error"),
+        (sev == "!").alias("is_warning"),
+        pl.col("text").str.contains(APPLE_RX).alias("is_apple"),
+    )
+
+
+def _section_facts(body: pl.DataFrame) -> tuple[dict[int, dict], dict[int, list[str]], dict[int, str]]:
+    """Per section id: body line counts (lines, warnings, errors, Apple evidence), its first
+    three error lines, and the first Apple product id named in its body."""
+    stats = body.filter(pl.col("section").is_not_null()).group_by("section").agg(
+        pl.len().alias("body_lines"),
+        pl.col("is_warning").sum().alias("warnings"),
+        pl.col("is_error").sum().alias("errors"),
+        pl.col("is_apple").any().alias("apple"),
+    )
+    stats_by = {r["section"]: r for r in stats.iter_rows(named=True)}
+    first_errors: dict[int, list[str]] = {}
+    errs = body.filter(pl.col("is_error") & pl.col("section").is_not_null())
+    if errs.height:
+        errs = errs.group_by("section", maintain_order=True).head(3)
+        for sec, area, text in errs.select("section", "area", "message").iter_rows():
+            first_errors.setdefault(sec, []).append(f"{area}: {(text or '').strip()}")
+    apple_body = body.filter(pl.col("is_apple") & pl.col("section").is_not_null())
+    body_pid: dict[int, str] = {}
+    if apple_body.height:
+        pids = apple_body.with_columns(pl.col("text").str.extract(_PID_RX, 1).str.to_uppercase().alias("pid"))
+        for sec, pid in pids.filter(pl.col("pid").is_not_null()).group_by("section", maintain_order=True) \
+                .agg(pl.col("pid").first()).iter_rows():
+            body_pid[sec] = pid
+    return stats_by, first_errors, body_pid
+
+
+def _section_row(sec: dict, st: dict, first_errors: list[str], body_pid: str | None) -> dict:
+    """The driver_install row of one section (with the Apple device columns when the title or
+    body names an Apple device)."""
+    title = sec["title"]
+    apple = bool(st.get("apple")) or bool(title and re.search(APPLE_RX, title))
+    pid = None
+    if title:
+        m = _PID_RE.search(title)
+        pid = m.group(1).upper() if m else None
+    pid = pid or body_pid
+    outcome, code = _outcome(sec["status"])
+    errors, warnings = int(st.get("errors") or 0), int(st.get("warnings") or 0)
+    detail = {
+        "title": title, "start": sec["start"], "end": sec["end"], "status": sec["status"],
+        "outcome": outcome, "boot_session": sec["boot"], "warnings": warnings, "errors": errors,
+        "first_errors": first_errors, "body_lines": int(st.get("body_lines") or 0),
+        "end_line": sec["status_line"],
+    }
+    if sec["overlapping"]:
+        detail["overlapping"] = sec["overlapping"]
+    if apple:
+        detail["apple"] = True
+    ts_raw, ts = (sec["start"], sec["start_ts"]) if sec["start"] else (sec["end"], sec["end_ts"])
+    level = 2 if outcome == "failure" else 3 if (outcome is None or outcome == "unknown" or errors) else 4
+    row = {
+        "line": sec["line"], "ts_wall": ts, "ts_raw": ts_raw, "clock": "local", "format": FORMAT,
+        "kind": "driver_install", "error_code": code, "subject": _subject(title), "level": level,
+        "detail": _dumps(detail),
+        "message": f"[{title if title is not None else '?'}] {sec['status'] or 'no exit status'}",
+    }
+    if apple:
+        row.update({"usb_vid": "05AC", "usb_pid": pid, "device_mode": pid_mode(pid)})
+    return row
 
 
 SOURCE = WindowsSetupapi()
