@@ -10,7 +10,9 @@ grammar.
 Contract, checked by tests/test_registry.py and tests/test_properties.py:
 
 * ``sniff`` decides from content only (never the file name), is cheap, and
-  never raises: it returns False on anything it does not understand;
+  returns False on anything it does not understand; it need not guard against
+  exceptions, since the registry (:func:`analyzer.sources.claimants`) counts a
+  sniffer that raises as not claiming the file, so sniffing never raises;
 * ``parse`` never raises on bad input either: what it cannot read becomes a
   located :class:`~analyzer.model.Note` in the report, counted as skipped or
   unrecognised, and everything else in the file is still returned;

@@ -53,14 +53,11 @@ class AppleRestoreSource(Source):
     def sniff(self, item: Input) -> bool:
         """A dated ``[pid:tid]:`` header line, relayed ``-GMT`` device lines, idevicerestore console
         lines, or MobileRestore bracket lines with Apple vocabulary near the start. Content only."""
-        try:
-            lines = [ln for ln in item.head_text.splitlines()[:SNIFF_LINES * 4] if ln.strip()][:SNIFF_LINES]
-            if any(_DATED.match(ln) or _DEVICE.match(ln) or _CONSOLE.match(ln) for ln in lines):
-                return True
-            brackets = [ln for ln in lines if _BRACKET.match(ln)]
-            return len(brackets) >= 3 and any(_APPLE_WORDS.search(ln) for ln in brackets)
-        except Exception:  # noqa: BLE001 - a sniffer never raises
-            return False
+        lines = [ln for ln in item.head_text.splitlines()[:SNIFF_LINES * 4] if ln.strip()][:SNIFF_LINES]
+        if any(_DATED.match(ln) or _DEVICE.match(ln) or _CONSOLE.match(ln) for ln in lines):
+            return True
+        brackets = [ln for ln in lines if _BRACKET.match(ln)]
+        return len(brackets) >= 3 and any(_APPLE_WORDS.search(ln) for ln in brackets)
 
     # -- parsing -------------------------------------------------------------------------------
     def parse(self, item: Input) -> Parsed:

@@ -85,22 +85,19 @@ class EventViewerTable(Source):
     description = "Event Viewer 'Save as Text (Tab delimited)' / 'Save as CSV' export"
 
     def sniff(self, item: Input) -> bool:
-        try:
-            text = item.head_text
-            first = text.split("\n", 1)[0].rstrip("\r")
-            delim = _delimiter(first)
-            if delim is None:
-                return False
-            rows = _split(text, delim, limit=3)
-            if not rows or not _header_ok(rows[0][1]):
-                return False
-            header = tuple(c.strip() for c in rows[0][1][:5])
-            if header in KNOWN_HEADERS:
-                return True
-            # unknown UI language: the first data row must have the cell shapes
-            return len(rows) > 1 and _row_shapes_ok(rows[1][1])
-        except Exception:  # noqa: BLE001 - sniffers never raise
+        text = item.head_text
+        first = text.split("\n", 1)[0].rstrip("\r")
+        delim = _delimiter(first)
+        if delim is None:
             return False
+        rows = _split(text, delim, limit=3)
+        if not rows or not _header_ok(rows[0][1]):
+            return False
+        header = tuple(c.strip() for c in rows[0][1][:5])
+        if header in KNOWN_HEADERS:
+            return True
+        # unknown UI language: the first data row must have the cell shapes
+        return len(rows) > 1 and _row_shapes_ok(rows[1][1])
 
     def parse(self, item: Input) -> Parsed:
         decoded, report = open_report(self, item)

@@ -50,10 +50,7 @@ class WindowsEvtx(Source):
     binary = True
 
     def sniff(self, item: Input) -> bool:
-        try:
-            return item.head[:8] == MAGIC
-        except Exception:  # noqa: BLE001 - sniffers never raise
-            return False
+        return item.head[:8] == MAGIC
 
     def parse(self, item: Input) -> Parsed:
         read = self._read(item)

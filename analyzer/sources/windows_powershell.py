@@ -85,10 +85,7 @@ class PowerShellEvents(Source):
     description = "Get-WinEvent | Format-List or | Export-Csv export"
 
     def sniff(self, item: Input) -> bool:
-        try:
-            return self._kind(item.head_text) is not None
-        except Exception:  # noqa: BLE001 - sniffers never raise
-            return False
+        return self._kind(item.head_text) is not None
 
     def _kind(self, text: str) -> str | None:
         lines = [ln for ln in text.splitlines()[:60]]

@@ -44,24 +44,21 @@ class WevtutilText(Source):
     description = "wevtutil qe /f:text export (Event[n]: blocks; English or localised labels)"
 
     def sniff(self, item: Input) -> bool:
-        try:
-            grammar = load(self.name)
-            seen = 0
-            for line in item.head_text.splitlines()[:40]:
-                if not line.strip():
-                    continue
-                shape = grammar.match_shape(line)
-                name = shape.name if shape else None
-                if seen == 0:
-                    if name != "event":
-                        return False
-                    seen = 1
-                    continue
-                # the line after Event[n]: must be an indented label line
-                return name == "field"
-            return False
-        except Exception:  # noqa: BLE001 - sniffers never raise
-            return False
+        grammar = load(self.name)
+        seen = 0
+        for line in item.head_text.splitlines()[:40]:
+            if not line.strip():
+                continue
+            shape = grammar.match_shape(line)
+            name = shape.name if shape else None
+            if seen == 0:
+                if name != "event":
+                    return False
+                seen = 1
+                continue
+            # the line after Event[n]: must be an indented label line
+            return name == "field"
+        return False
 
     def parse(self, item: Input) -> Parsed:
         decoded, report = open_report(self, item)
