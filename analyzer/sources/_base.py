@@ -85,12 +85,32 @@ class Source:
     description: ClassVar[str] = ""
     #: True when the source reads bytes (e.g. evtx) rather than decoded text.
     binary: ClassVar[bool] = False
+    #: True when the source's :meth:`parse_many` reads several files at once (to share fixed
+    #: costs between them), so a run hands it all of its files together.
+    batched: ClassVar[bool] = False
 
     def sniff(self, item: Input) -> bool:  # pragma: no cover - interface
         raise NotImplementedError
 
     def parse(self, item: Input) -> Parsed:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def parse_many(self, items: list[Input]) -> list[Parsed | Exception]:
+        """:meth:`parse` for each of ``items``: the same results in the same order, where an
+        exception ``parse`` raises takes that file's place (the caller reports it). Batched
+        sources override it; by default it is :meth:`parse_one_by_one`."""
+        return self.parse_one_by_one(items)
+
+    def parse_one_by_one(self, items: list[Input]) -> list[Parsed | Exception]:
+        """:meth:`parse_many` file after file: the default, and what a run falls back on when a
+        batched source's batch fails as a whole."""
+        out: list[Parsed | Exception] = []
+        for item in items:
+            try:
+                out.append(self.parse(item))
+            except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
+                out.append(exc)
+        return out
 
     # helpers shared by sources ------------------------------------------------------
     def new_report(self, item: Input, encoding: str | None = None) -> FileReport:

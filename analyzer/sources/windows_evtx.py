@@ -48,6 +48,7 @@ class WindowsEvtx(Source):
     name = "windows_evtx"
     description = "Windows binary event log (.evtx), any channel"
     binary = True
+    batched = True
 
     def sniff(self, item: Input) -> bool:
         return item.head[:8] == MAGIC
