@@ -23,7 +23,7 @@ Contract, checked by tests/test_registry.py and tests/test_properties.py:
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -74,7 +74,6 @@ class Parsed:
 
     events: pl.DataFrame
     report: FileReport
-    extras: dict = field(default_factory=dict)
 
 
 class Source:

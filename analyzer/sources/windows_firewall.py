@@ -25,7 +25,7 @@ import polars as pl
 from .. import grammars
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
-from ._text import grammar_frame, sniff_text
+from ._text import grammar_frame, sniff_text, text_lines
 
 FORMAT = "windows_firewall"
 
@@ -85,12 +85,8 @@ class WindowsFirewall(Source):
         if frame is None:
             return Parsed(conform(None), report)
 
-        directives = frame.filter(pl.col("shape") == "directive").select(
-            "line", pl.col("directive").str.strip_chars().str.to_lowercase().alias("name"),
-            pl.col("directive_value").str.strip_chars().alias("value"))
-        header = {}
-        for _, name, value in directives.iter_rows():
-            header.setdefault(name, value)
+        directives = _directives(frame)
+        header = _header(directives)
         clock = "local"
         time_format = header.get("time format")
         if time_format:
@@ -104,7 +100,7 @@ class WindowsFirewall(Source):
         if records.height == 0:
             add_note(report, Note(display, "no records: header only (dropped-packet and connection logging are "
                                            "off by default)", severity="info"))
-            return Parsed(conform(None), report, {"header": header})
+            return Parsed(conform(None), report)
 
         # Which #Fields: applies to each record: the last one above it (the header can repeat after a restart).
         layouts = [(line, _fields_of(value)) for line, name, value in directives.iter_rows() if name == "fields"]
@@ -121,7 +117,7 @@ class WindowsFirewall(Source):
             add_note(report, Note(display, f"{notes} records in all have a field count unlike the header",
                                   severity="warning"), counter)
         events = pl.concat(parts, how="vertical_relaxed").sort("line") if parts else conform(None)
-        return Parsed(events, report, {"header": header})
+        return Parsed(events, report)
 
     def _events(self, group: pl.DataFrame, names: list[str], clock: str) -> pl.DataFrame:
         vals = pl.col("values")
@@ -172,6 +168,27 @@ class WindowsFirewall(Source):
             pl.col("text").alias("message"),
         )
         return conform(out)
+
+
+def read_header(item: Input) -> dict[str, str]:
+    """The log's ``#Name: value`` directives (version, software, time format, fields): names
+    lower-case, the first value of each, as the parse reads its clock from them. Not in the
+    events; for people and tests."""
+    lines = text_lines(item.decoded.text)
+    return _header(_directives(grammars.load(FORMAT).extract(lines))) if len(lines) else {}
+
+
+def _directives(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.filter(pl.col("shape") == "directive").select(
+        "line", pl.col("directive").str.strip_chars().str.to_lowercase().alias("name"),
+        pl.col("directive_value").str.strip_chars().alias("value"))
+
+
+def _header(directives: pl.DataFrame) -> dict[str, str]:
+    header: dict[str, str] = {}
+    for _, name, value in directives.iter_rows():
+        header.setdefault(name, value)
+    return header
 
 
 def _with_layout(records: pl.DataFrame, layouts: list[tuple[int, list[str]]], report, display: str) -> pl.DataFrame:

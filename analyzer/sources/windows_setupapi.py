@@ -32,7 +32,7 @@ from .. import grammars
 from ..apple_usb import pid_mode
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
-from ._text import grammar_frame, sniff_text
+from ._text import grammar_frame, sniff_text, text_lines
 
 FORMAT = "windows_setupapi"
 
@@ -101,10 +101,6 @@ class WindowsSetupapi(Source):
         if frame is None:
             return Parsed(conform(None), report)
 
-        header = {}
-        for key, value in frame.filter(pl.col("shape") == "header_value").select("key", "value").iter_rows():
-            header.setdefault(key, value.strip())
-
         structural = frame.filter(pl.col("shape").is_in(
             ["boot_session", "section_title", "section_start", "section_end", "exit_status"])).with_columns(
             pl.col("title").str.slice(1, pl.col("title").str.len_chars() - 2),
@@ -113,21 +109,18 @@ class WindowsSetupapi(Source):
         ).with_columns(
             *[pl.col(f"{k}_raw").str.strptime(pl.Datetime("us"), _STAMP_FMT, strict=False)
               .alias(f"{k}_ts") for k in ("start", "end")])
-        sections, tops, boots = self._assemble(structural, report, display)
+        sections, tops = self._assemble(structural, report, display)
 
         body = frame.filter(pl.col("shape") == "body").select(
             "line", "text", "severity", "area", "body_time", "message", "exit_code")
-        events = self._events(sections, tops, body, report, display)
-        extras = {"header": header, "boot_sessions": boots, "sections": len(sections)}
-        return Parsed(events, report, extras)
+        return Parsed(self._events(sections, tops, body, report, display), report)
 
     # -- sections ------------------------------------------------------------------------
     def _assemble(self, structural: pl.DataFrame, report, display: str):
-        """Walk the structural lines in order; returns (sections, top-of-stack changes, boot sessions)."""
+        """Walk the structural lines in order; returns (sections, top-of-stack changes)."""
         sections: list[dict] = []
         stack: list[int] = []
         tops: list[tuple[int, int | None]] = []  # (line, section id on top after that line)
-        boots: list[str] = []
         boot: str | None = None
         cols = ["line", "shape", "title", "start_raw", "start_ts", "end_raw", "end_ts", "status",
                 "boot_date", "boot_time"]
@@ -142,7 +135,6 @@ class WindowsSetupapi(Source):
             shape, line = row["shape"], row["line"]
             if shape == "boot_session":
                 boot = f"{row['boot_date']} {row['boot_time']}"
-                boots.append(boot)
                 continue
             if shape == "section_title":
                 stack.append(new(line, row["title"]))
@@ -178,7 +170,7 @@ class WindowsSetupapi(Source):
         for i in stack:
             add_note(report, Note(display, "section has no exit status (file ends or the log was cut)",
                                   line=sections[i]["line"], excerpt=sections[i]["title"], severity="warning"))
-        return sections, tops, boots
+        return sections, tops
 
     def _events(self, sections: list[dict], tops, body: pl.DataFrame, report, display: str) -> pl.DataFrame:
         if not sections and body.height == 0:
@@ -230,6 +222,33 @@ class WindowsSetupapi(Source):
                 "detail": _dumps(detail), "message": row["text"],
             })
         return out
+
+
+def read_header(item: Input) -> dict[str, str]:
+    """The ``key = value`` lines of the log's header block (OS Version, Suite, …), the first
+    value of each. Not in the events; for people and tests."""
+    frame = _extracted(item)
+    header: dict[str, str] = {}
+    if frame is not None:
+        for key, value in frame.filter(pl.col("shape") == "header_value").select("key", "value").iter_rows():
+            header.setdefault(key, value.strip())
+    return header
+
+
+def boot_sessions(item: Input) -> list[str]:
+    """The log's ``[Boot Session: …]`` times, in order (each section's detail names the one it
+    ran in, so sessions without a section appear only here). For people and tests."""
+    frame = _extracted(item)
+    if frame is None:
+        return []
+    boots = frame.filter(pl.col("shape") == "boot_session").select("boot_date", "boot_time")
+    return [f"{date} {time}" for date, time in boots.iter_rows()]
+
+
+def _extracted(item: Input) -> pl.DataFrame | None:
+    """The log's lines through the grammar's fast path (None for a file with no lines)."""
+    lines = text_lines(item.decoded.text)
+    return grammars.load(FORMAT).extract(lines) if len(lines) else None
 
 
 def _owned_body(body: pl.DataFrame, tops) -> pl.DataFrame:
