@@ -180,7 +180,8 @@ class FileReport:
     ``records`` counts the units the source read (lines for text logs, records for
     event logs); ``events`` the rows it put in the event table; ``skipped`` the
     units it could not read (corrupt records, undecodable lines); ``unrecognised``
-    the units that matched no line shape of the format.
+    the units that matched no line shape of the format; ``notes_omitted`` the notes
+    left out of ``errors`` by the per-file cap (they are counted, never lost silently).
     """
 
     path: str
@@ -194,6 +195,7 @@ class FileReport:
     errors: list[Note] = field(default_factory=list)
     clock: dict[str, Any] = field(default_factory=dict)
     host: str | None = None
+    notes_omitted: int = 0
 
     @property
     def complete(self) -> bool:
@@ -213,4 +215,5 @@ class FileReport:
             "unrecognised": self.unrecognised,
             "clock": self.clock,
             "errors": [n.as_dict() for n in self.errors],
+            "notes_omitted": self.notes_omitted,
         }

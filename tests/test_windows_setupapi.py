@@ -203,6 +203,19 @@ def test_header_only_and_empty(tmp_path):
     assert parse(write(tmp_path, "", name="empty")).report.format is None
 
 
+def test_many_unrecognised_lines_are_capped_counted_and_summed_up(tmp_path):
+    """100 lines of no shape: line notes are listed up to the cap (leaving room for summaries),
+    the notes left out are counted in the report, and the "in all" summary is always listed."""
+    text = "[Device Install Log]\r\n" + "".join(f"%% stray line {i} %%\r\n" for i in range(1, 101))
+    report = parse(write(tmp_path, text)).report
+    assert (report.format, report.unrecognised) == ("windows_setupapi", 100)
+    assert len([n for n in report.errors if n.line is not None]) == 48
+    assert report.notes_omitted == 12  # of the 60 lines noted one by one
+    assert report.errors[-1].message == "100 lines in all match no line shape of windows_setupapi"
+    assert len(report.errors) == 49
+    assert report.as_dict()["notes_omitted"] == 12
+
+
 def test_text_lines_split_like_an_editor():
     assert text_lines("a\r\nb\r\n").to_list() == ["a", "b"]
     assert text_lines("a\nb").to_list() == ["a", "b"]

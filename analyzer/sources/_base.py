@@ -29,11 +29,14 @@ from typing import ClassVar
 
 import polars as pl
 
-from ..model import FileReport
+from ..model import FileReport, Note
 from ..textio import HEAD_BYTES, Decoded, decode, detect_encoding
 
-#: Upper bound on notes kept per file; the rest are counted, not listed.
+#: Upper bound on notes listed per file; the rest are counted in ``FileReport.notes_omitted``.
 MAX_NOTES_PER_FILE = 50
+#: Of those, the places kept for summary notes ("N lines in all …"): a source adds at most
+#: two (the firewall log: unrecognised lines and odd field counts), after its line notes.
+SUMMARY_ROOM = 2
 
 
 @dataclass
@@ -116,9 +119,23 @@ class Source:
         return FileReport(path=item.display, format=self.name, size=item.size, encoding=encoding)
 
 
-def add_note(report: FileReport, note, counter: dict | None = None) -> None:
-    """Append a note, keeping at most MAX_NOTES_PER_FILE listed (the rest counted)."""
-    if len(report.errors) < MAX_NOTES_PER_FILE:
+def add_note(report: FileReport, note: Note) -> None:
+    """Append a note, keeping at most MAX_NOTES_PER_FILE - SUMMARY_ROOM listed; the rest are
+    counted in ``report.notes_omitted``."""
+    if len(report.errors) < MAX_NOTES_PER_FILE - SUMMARY_ROOM:
         report.errors.append(note)
-    elif counter is not None:
-        counter["more"] = counter.get("more", 0) + 1
+    else:
+        report.notes_omitted += 1
+
+
+def add_summary_note(report: FileReport, note: Note) -> None:
+    """Append a note that sums up others (how many lines in all, how many notes left out).
+    Always listed, so that a file with many line notes still says how many there were: line
+    notes leave SUMMARY_ROOM places for these, so the list stays within MAX_NOTES_PER_FILE."""
+    report.errors.append(note)
+
+
+def add_omitted_note(report: FileReport, display: str) -> None:
+    """A listed summary of how many notes the cap left out (none when it left none)."""
+    if report.notes_omitted:
+        add_summary_note(report, Note(display, f"{report.notes_omitted} more notes not listed", severity="warning"))

@@ -27,7 +27,7 @@ from ._apple_classify import attach, classify
 from ._text import decoding_note, text_lines
 from ._apple_session import identities, mark_expected, results, session_starts, split_attempts
 from ._apple_time import RESIDUAL_WARN_US, resolve
-from ._base import Input, Parsed, Source, add_note
+from ._base import Input, Parsed, Source, add_note, add_summary_note
 
 #: Notes listed for unrecognised lines (the rest are only counted).
 MAX_LINE_NOTES = 5
@@ -109,7 +109,8 @@ class AppleRestoreSource(Source):
             add_note(report, Note(item.display, grammar.explain_failure(text[:500]), line=line, excerpt=text[:120],
                                   severity="warning"))
         if bad.height > MAX_LINE_NOTES:
-            add_note(report, Note(item.display, f"{bad.height - MAX_LINE_NOTES} more lines match no line shape", severity="warning"))
+            add_summary_note(report, Note(item.display, f"{bad.height - MAX_LINE_NOTES} more lines match no line shape",
+                                          severity="warning"))
 
     @staticmethod
     def _fraction_unit(rows: pl.DataFrame, item: Input, report) -> int:

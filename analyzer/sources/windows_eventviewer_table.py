@@ -23,7 +23,7 @@ from .. import winevent
 from ..grammars import load
 from ..model import Note
 from ._text import open_report
-from ._base import Input, Parsed, Source, add_note
+from ._base import Input, Parsed, Source, add_note, add_omitted_note
 from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
 
 #: Header label sets known to be Event Viewer's (English, Japanese). Other UI languages
@@ -105,11 +105,10 @@ class EventViewerTable(Source):
         first = text.split("\n", 1)[0].rstrip("\r")
         delim = _delimiter(first) or "\t"
         rows = _split(text, delim)
-        counter: dict = {}
 
         def note(message, line=None, record=None, excerpt=None, severity="error"):
             add_note(report, Note(item.display, message, line=line, record=record, excerpt=excerpt,
-                                  severity=severity), counter)
+                                  severity=severity))
 
         if not rows:
             return Parsed(winevent.normalise(winevent.raw_frame([])), report)
@@ -136,8 +135,7 @@ class EventViewerTable(Source):
         for r, ts in zip(kept, dates.values):
             r["ts_wall"] = ts
             r["clock"] = "local" if r["ts_raw"] else None
-        if counter.get("more"):
-            report.errors.append(Note(item.display, f"{counter['more']} more notes not listed", severity="warning"))
+        add_omitted_note(report, item.display)
         raw = winevent.raw_frame(pl.DataFrame(kept, schema_overrides={"ts_wall": pl.Datetime("us")}, strict=False)
                                  if kept else [])
         return Parsed(winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format")), report)

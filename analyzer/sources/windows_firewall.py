@@ -24,7 +24,7 @@ import polars as pl
 
 from .. import grammars
 from ..model import Note, conform
-from ._base import Input, Parsed, Source, add_note
+from ._base import Input, Parsed, Source, add_note, add_summary_note
 from ._text import grammar_frame, sniff_text, text_lines
 
 FORMAT = "windows_firewall"
@@ -107,15 +107,14 @@ class WindowsFirewall(Source):
         layouts = [(line, names) for line, names in layouts if names]
         records = _with_layout(records, layouts, report, display)
         parts = []
-        counter: dict = {}
         notes = 0
         for layout, group in records.group_by("layout", maintain_order=True):
             names = _names_of(layout[0], layouts, group)
-            notes = _note_field_counts(group, names, report, display, notes, counter)
+            notes = _note_field_counts(group, names, report, display, notes)
             parts.append(self._events(group, names, clock))
         if notes > _MAX_TRUNCATION_NOTES:
-            add_note(report, Note(display, f"{notes} records in all have a field count unlike the header",
-                                  severity="warning"), counter)
+            add_summary_note(report, Note(display, f"{notes} records in all have a field count unlike the header",
+                                          severity="warning"))
         events = pl.concat(parts, how="vertical_relaxed").sort("line") if parts else conform(None)
         return Parsed(events, report)
 
@@ -222,7 +221,7 @@ def _names_of(index: int, layouts: list[tuple[int, list[str]]], group: pl.DataFr
     return names
 
 
-def _note_field_counts(group: pl.DataFrame, names: list[str], report, display: str, notes: int, counter: dict) -> int:
+def _note_field_counts(group: pl.DataFrame, names: list[str], report, display: str, notes: int) -> int:
     """Note the records with fewer or more values than ``names`` (the first few of the file,
     ``notes`` being how many came before); returns the new count of such records."""
     count = group.get_column("values").list.len()
@@ -232,14 +231,14 @@ def _note_field_counts(group: pl.DataFrame, names: list[str], report, display: s
             text = group.filter(pl.col("line") == line).get_column("text")[0]
             add_note(report, Note(display, f"record cut short: {n} of {len(names)} fields "
                                            f"({', '.join(names[n:][:3])}… missing)", line=line,
-                                  excerpt=text[:200], severity="warning"), counter)
+                                  excerpt=text[:200], severity="warning"))
         notes += 1
     extra = group.filter(count > len(names))
     for line, n in extra.select("line", pl.col("values").list.len()).iter_rows():
         if notes < _MAX_TRUNCATION_NOTES:
             add_note(report, Note(display, f"record has {n} fields, the header names {len(names)}; "
                                            f"extra values kept under 'extra'", line=line,
-                                  severity="warning"), counter)
+                                  severity="warning"))
         notes += 1
     return notes
 

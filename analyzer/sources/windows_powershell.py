@@ -34,7 +34,7 @@ from .. import winevent
 from ..grammars import load
 from ..model import Note
 from ._text import open_report, text_lines
-from ._base import Input, Parsed, Source, add_note
+from ._base import Input, Parsed, Source, add_note, add_omitted_note
 from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
 
 #: Property (lower-case) → raw-frame column. Everything else goes to ``data``.
@@ -122,11 +122,10 @@ class PowerShellEvents(Source):
 
     def parse(self, item: Input) -> Parsed:
         decoded, report = open_report(self, item)
-        counter: dict = {}
 
         def note(message, line=None, record=None, excerpt=None, severity="error"):
             add_note(report, Note(item.display, message, line=line, record=record, excerpt=excerpt,
-                                  severity=severity), counter)
+                                  severity=severity))
 
         kind = self._kind(decoded.text[:65536]) or "list"
         if kind == "csv":
@@ -149,8 +148,7 @@ class PowerShellEvents(Source):
         for r, ts in zip(rows, dates.values):
             r["ts_wall"] = ts
             r["clock"] = "local" if r["ts_raw"] else None
-        if counter.get("more"):
-            report.errors.append(Note(item.display, f"{counter['more']} more notes not listed", severity="warning"))
+        add_omitted_note(report, item.display)
         raw = winevent.raw_frame(pl.DataFrame(rows, schema_overrides={"ts_wall": pl.Datetime("us")}, strict=False)
                                  if rows else [])
         return Parsed(winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format")), report)

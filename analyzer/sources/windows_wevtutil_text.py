@@ -19,7 +19,7 @@ from .. import winevent
 from ..grammars import load
 from ..model import Note
 from ._text import open_report, text_lines
-from ._base import Input, Parsed, Source, add_note
+from ._base import Input, Parsed, Source, add_note, add_omitted_note
 from ._windows_text import data_from_pairs, iso_local, level_numbers
 
 #: Label word (as written, stripped) → field. English per reference §2 (verified); the
@@ -66,12 +66,10 @@ class WevtutilText(Source):
         report.records = info["records"]
         report.skipped = info["skipped"]
         report.unrecognised = info["unrecognised"]
-        counter: dict = {}
         for note in info["notes"]:
             add_note(report, Note(item.display, note["message"], line=note.get("line"), record=note.get("record"),
-                                  excerpt=note.get("excerpt"), severity=note.get("severity", "error")), counter)
-        if counter.get("more"):
-            report.errors.append(Note(item.display, f"{counter['more']} more notes not listed", severity="warning"))
+                                  excerpt=note.get("excerpt"), severity=note.get("severity", "error")))
+        add_omitted_note(report, item.display)
         # which clock each record used is in its ``clock`` column (local, or utc for ``…Z``);
         # analyzer.clock summarises it in report.clock
         return Parsed(winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format")), report)
