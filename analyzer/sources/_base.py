@@ -17,7 +17,10 @@ Contract, checked by tests/test_registry.py and tests/test_properties.py:
   located :class:`~analyzer.model.Note` in the report, counted as skipped or
   unrecognised, and everything else in the file is still returned;
 * the events frame passes :func:`analyzer.model.conform`; sources fill
-  ``ts_wall``/``ts_raw``/``clock`` and leave ``ts_utc`` to :mod:`analyzer.clock`.
+  ``ts_wall``/``ts_raw``/``clock`` and leave ``ts_utc`` to :mod:`analyzer.clock`;
+* a source that reads several files at once to share fixed costs (evtx) sets
+  ``batched`` and overrides ``parse_many``, which must give what ``parse`` gives
+  file by file.
 """
 
 from __future__ import annotations
