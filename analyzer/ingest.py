@@ -167,8 +167,8 @@ def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str) -
 
 
 def parse_all(located: list[Located]) -> list[Parsed]:
-    """:func:`parse_file` for every file, in order. Files of a source that offers
-    ``parse_many`` (evtx) are handed to it together, so that it can share fixed costs between
+    """:func:`parse_file` for every file, in order. Files of a batched source (``Source.batched``:
+    evtx) are handed to its ``parse_many`` together, so that it can share fixed costs between
     them; results and reports are the same as file by file."""
     out: list[Parsed | None] = [None] * len(located)
     grouped: dict[str, list[tuple[int, Input, FileReport, object, str]]] = {}
@@ -178,25 +178,17 @@ def parse_all(located: list[Located]) -> list[Parsed]:
             out[i] = claimed
             continue
         item, report, source = claimed
-        if hasattr(source, "parse_many"):
+        if source.batched:
             grouped.setdefault(source.name, []).append((i, item, report, source, loc.host))
             continue
-        try:
-            parsed = source.parse(item)
-        except Exception as exc:  # noqa: BLE001 - one broken file must not stop the run
-            parsed = exc
-        out[i] = _finish(parsed, report, source, loc.host)
+        out[i] = _finish(source.parse_one_by_one([item])[0], report, source, loc.host)
     for group in grouped.values():
         source = group[0][3]
+        items = [item for _, item, _, _, _ in group]
         try:
-            results = source.parse_many([item for _, item, _, _, _ in group])
+            results = source.parse_many(items)
         except Exception:  # noqa: BLE001 - the batch itself failed: file by file, as parse_file does
-            results = []
-            for _, item, _, _, _ in group:
-                try:
-                    results.append(source.parse(item))
-                except Exception as exc:  # noqa: BLE001
-                    results.append(exc)
+            results = source.parse_one_by_one(items)
         for (i, _, report, source, host), parsed in zip(group, results):
             out[i] = _finish(parsed, report, source, host)
     return out  # type: ignore[return-value]

@@ -160,7 +160,8 @@ class FileReport:
     ``records`` counts the units the source read (lines for text logs, records for
     event logs); ``events`` the rows it put in the event table; ``skipped`` the
     units it could not read (corrupt records, undecodable lines); ``unrecognised``
-    the units that matched no line shape of the format.
+    the units that matched no line shape of the format; ``notes_omitted`` the notes
+    left out of ``errors`` by the per-file cap (they are counted, never lost silently).
     """
 
     path: str
@@ -174,6 +175,7 @@ class FileReport:
     errors: list[Note] = field(default_factory=list)
     clock: dict[str, Any] = field(default_factory=dict)
     host: str | None = None
+    notes_omitted: int = 0
     #: Why the file was not read at all, when it was not: one of NOT_READ (set where that is decided).
     not_read: str | None = None
 
@@ -206,4 +208,5 @@ class FileReport:
             "unrecognised": self.unrecognised,
             "clock": self.clock,
             "errors": [n.as_dict() for n in self.errors],
+            "notes_omitted": self.notes_omitted,
         }

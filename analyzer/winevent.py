@@ -29,15 +29,15 @@ data            String                      JSON object of the EventData/UserDat
 message         String                      rendered message, if the export has one
 ==============  ==========================  ======================================
 
-Only *classified* records are read field by field: those whose (provider, event ID)
-maps to a kind in ``_KIND_TABLE``, DriverFrameworks-UserMode 2100 (a removal when its
-major/minor codes say so) and security products (:func:`needs_fields`). For them the
-data fields are decoded and ``subject``, ``error_code`` etc. computed. Every other
-record is kept as a **generic** event with its identity (record, times, channel,
-provider, event ID, level, computer, message) and ``detail`` = its ``data`` as given;
-``subject`` is null; the Apple device columns are filled only where the cheap
-``vid_05ac|ecid:|srnm:`` hint fires (from ``data`` and the message). A .evtx source may
-leave a generic record's unnamed ``<Data>`` as the parser wrote it,
+Only *classified* records are read field by field: those whose (provider, event ID) maps to
+a kind in ``KIND_TABLE`` (:mod:`analyzer.winevent_kinds`), DriverFrameworks-UserMode 2100 (a
+removal when its major/minor codes say so) and security products
+(:func:`~analyzer.winevent_kinds.needs_fields`). For them the data fields are decoded and
+``subject``, ``error_code`` etc. computed. Every other record is kept as a **generic** event
+with its identity (record, times, channel, provider, event ID, level, computer, message) and
+``detail`` = its ``data`` as given; ``subject`` is null; the Apple device columns are filled
+only where the cheap ``vid_05ac|ecid:|srnm:`` hint fires (from ``data`` and the message). A
+.evtx source may leave a generic record's unnamed ``<Data>`` as the parser wrote it,
 ``{"Data":{"#text":[v1,v2,…]}}`` (or ``{"Data":{"#text":v1}}``), instead of "1", "2", …
 (:mod:`analyzer.sources.windows_evtx`); the XML and text exports number them always.
 
@@ -46,83 +46,24 @@ per-pair lookup columns (:func:`with_lookup`) in its raw frame, lazily; normalis
 does not compute them again.
 
 Matching is on provider, event ID and field names, never on message text,
-so it works on any Windows UI language (reference/windows-events.md).
+so it works on any Windows UI language (reference/windows-events.md). What each
+(provider, event ID) means is in :mod:`analyzer.winevent_kinds`; this module applies it.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import re
 
 import polars as pl
 
 from .apple_usb import pid_mode_expr
 from .model import EVENT_SCHEMA, conform
+# is_apple_process, is_apple_service and security_product_in are read from here by diagnose,
+# the terminal report and fleet; needs_fields by the .evtx source
+from .winevent_kinds import (APPLE_SERVICES, LOOKUP_COLUMNS, is_apple_process, is_apple_service, needs_fields,
+                             security_product_in, with_lookup)
 
-
-#: Processes whose crash or block is Apple-side evidence.
-APPLE_PROCESSES = (
-    "itunes.exe", "applemobiledeviceservice.exe", "applemobiledevicehelper.exe",
-    "applemobiledeviceprocess.exe", "appledevices.exe", "ituneshelper.exe", "apsdaemon.exe",
-)
-
-#: Names of the Apple Mobile Device service (key and display name; the Store app's is unverified).
-APPLE_SERVICES = ("apple mobile device service", "apple mobile device", "applemobiledeviceservice")
-
-#: Providers of third-party security products (matched case-insensitively as substrings).
-SECURITY_PRODUCTS = (
-    "symantec", "norton", "mcafee", "kaspersky", "eset", "avast", "avg", "bitdefender", "sophos",
-    "trend micro", "malwarebytes", "f-secure", "webroot", "panda", "comodo", "zonealarm", "windows defender",
-)
-
-@functools.lru_cache(maxsize=64)
-def _word_re(words: str) -> re.Pattern:
-    return re.compile(r"(?<![a-z0-9])(?:" + words + r")(?![a-z0-9])")
-
-
-def _word_in(needle: str, text: str) -> bool:
-    """Is ``needle`` in the lower-case ``text`` as words of their own ("srv" is the provider
-    "srv", not the end of "LsaSrv")?"""
-    return _word_re(re.escape(needle)).search(text) is not None
-
-
-def security_product_in(text: str | None) -> str | None:
-    """The security product ``text`` (a provider name, a subject) names, lower-case, or None: as
-    words of their own ("ESET Security"), never inside another word
-    ("Microsoft-Windows-DeviceSetupManager" holds "eset")."""
-    found = _word_re("|".join(map(re.escape, SECURITY_PRODUCTS))).search((text or "").lower())
-    return found.group(0) if found else None
-
-
-# (provider words, event ids, kind). First match wins; providers compared lower-case, the
-# words as words of their own (see _word_in).
-_KIND_TABLE: list[tuple[str, tuple[int, ...], str]] = [
-    ("driverframeworks-usermode", (2003,), "device_connect"),
-    ("driverframeworks-usermode", (2004, 2005, 2006, 2010, 10100), "driver_load"),
-    ("driverframeworks-usermode", (2011, 10110, 10111, 10112, 10101), "driver_failure"),
-    ("driverframeworks-usermode", (10000, 10001), "driver_install"),
-    # the device's configuration life: configured (400), needs a reboot to finish (403), deleted
-    # (420), needs further installation (430); Status, where given, is the outcome
-    ("kernel-pnp", (400, 403, 420, 430), "driver_install"),
-    ("kernel-pnp", (410,), "driver_load"),
-    ("kernel-pnp", (401, 411, 219), "driver_failure"),
-    ("userpnp", (20001, 20003), "driver_install"),
-    ("service control manager", (7031, 7034, 7000, 7001, 7009, 7011, 7022, 7023, 7024, 7032), "service_crash"),
-    ("service control manager", (7036, 7045), "service_state"),
-    ("microsoft-windows-ntfs", (142,), "disk_space"),
-    # a disk arrived: capacity, bus type, model (an iPhone is not a disk; it never logs 1006)
-    ("microsoft-windows-partition", (1006,), "disk_space"),
-    ("srv", (2013,), "disk_space"),
-    ("kernel-power", (41, 42, 105, 107, 109, 172, 506, 507), "power"),
-    ("security-auditing", (5152, 5157, 5031), "firewall_block"),
-    ("security-auditing", (5156, 5158), "firewall_allow"),
-    ("firewall with advanced security", (2011,), "firewall_block"),
-    ("firewall with advanced security", (2003, 2004, 2005, 2006, 2010, 2033, 2051, 2097, 2099), "firewall_config"),
-    ("application error", (1000,), "app_crash"),
-    ("application hang", (1002,), "app_crash"),
-    ("windows error reporting", (1001,), "app_crash"),
-]
 
 RAW_SCHEMA: dict[str, pl.DataType] = {
     "record": pl.Int64, "line": pl.Int64, "ts_wall": pl.Datetime("us"), "ts_raw": pl.String,
@@ -236,60 +177,6 @@ _ENGINE = os.environ.get("ANALYZER_POLARS_ENGINE", "in-memory")
 def collect(lf: pl.LazyFrame) -> pl.DataFrame:
     """Run a lazy query the fast way for these plans (see _ENGINE)."""
     return lf.collect(engine=_ENGINE, optimizations=pl.QueryOptFlags.none())
-
-
-@functools.lru_cache(maxsize=4096)
-def _kind_of(provider: str | None, event_id: int | None) -> str:
-    """Kind from provider + event ID alone (the _KIND_TABLE, then the security-product rule)."""
-    prov = (provider or "").lower()
-    for needle, ids, kind in _KIND_TABLE:
-        if event_id in ids and _word_in(needle, prov):
-            return kind
-    if security_product_in(prov):
-        return "security_product"
-    return "generic"
-
-
-@functools.lru_cache(maxsize=4096)
-def needs_fields(provider: str | None, event_id: int | None) -> bool:
-    """Is a record of this (provider, event ID) classified, i.e. are its data fields read?
-    (A kind from the table or the security-product rule, or DriverFrameworks-UserMode 2100,
-    whose fields decide whether it is a removal.) Everything else is a generic record."""
-    return _kind_of(provider, event_id) != "generic" or (
-        event_id == 2100 and "driverframeworks-usermode" in (provider or "").lower())
-
-
-#: The per-(provider, event_id) columns of _kind_lookup, joined onto the records.
-LOOKUP_COLUMNS = {"_kind": pl.String, "_dfum": pl.Boolean, "_wer": pl.Boolean, "_scm": pl.Boolean, "_full": pl.Boolean,
-                  "_msg": pl.String}
-
-
-def _kind_lookup(frame: pl.DataFrame) -> pl.DataFrame:
-    """The kind of every distinct (provider, event_id) in ``frame``: a handful of rows, decided
-    in Python once per pair instead of ~20 string scans per record. ``_full``: see needs_fields."""
-    pairs = frame.select("provider", "event_id").unique()
-    provs = pairs.get_column("provider").to_list()
-    ids = pairs.get_column("event_id").to_list()
-    low = [(p or "").lower() for p in provs]
-    columns = {
-        "_kind": [_kind_of(p, i) for p, i in zip(provs, ids)],
-        "_dfum": ["driverframeworks-usermode" in p for p in low],
-        "_wer": ["windows error reporting" in p for p in low],
-        "_scm": ["service control manager" in p for p in low],
-        "_full": [needs_fields(p, i) for p, i in zip(provs, ids)],
-        "_msg": [f"{p if p is not None else '?'} {i}" if i is not None else None for p, i in zip(provs, ids)],
-    }
-    return pairs.hstack([pl.Series(name, values, dtype=LOOKUP_COLUMNS[name]) for name, values in columns.items()])
-
-
-def with_lookup(frame: pl.DataFrame) -> pl.LazyFrame:
-    """``frame`` (with provider and event_id) with the LOOKUP_COLUMNS joined on, lazily (the
-    join runs in the query that collects the result)."""
-    keys = frame.select("provider", "event_id")
-    # joined on the key columns alone (a join gathers every column it carries), then put beside
-    looked = keys.lazy().join(_kind_lookup(keys).lazy(), on=["provider", "event_id"], how="left",
-                              nulls_equal=True, maintain_order="left").select(list(LOOKUP_COLUMNS))
-    return pl.concat([frame.lazy(), looked], how="horizontal")
 
 
 #: Cheap (Aho-Corasick, case-insensitive) test for text that can hold Apple USB IDs, an ECID or a
@@ -420,13 +307,3 @@ def normalise_prepared(raw: pl.LazyFrame, *, format: str | None = None) -> pl.Da
         return conform(collect(plan(fast=True)))
     except Exception:  # noqa: BLE001 - see _decode_stages
         return conform(collect(plan(fast=False)))
-
-
-def is_apple_service(subject: pl.Expr) -> pl.Expr:
-    low = subject.str.to_lowercase().fill_null("")
-    return pl.any_horizontal([low.str.contains(name, literal=True) for name in APPLE_SERVICES])
-
-
-def is_apple_process(text: pl.Expr) -> pl.Expr:
-    low = text.str.to_lowercase().fill_null("")
-    return pl.any_horizontal([low.str.contains(name, literal=True) for name in APPLE_PROCESSES])

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from analyzer import analyze
 from analyzer.ingest import parse_file
 from analyzer.model import EVENT_SCHEMA
+from analyzer.sources import Input, claimants, registry
 
 from conftest import SAMPLES
 
@@ -29,6 +30,16 @@ def test_no_source_raises_on_arbitrary_bytes(tmp_path_factory, prefix, body):
     assert parsed.report.events == parsed.events.height
     if parsed.report.format is None:
         assert parsed.report.errors, "an unrecognised file must say why"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prefix=st.sampled_from(PREFIXES), body=st.binary(max_size=2048))
+def test_sniffing_never_raises_on_arbitrary_bytes(tmp_path_factory, prefix, body):
+    """Sniffers carry no guard of their own: the registry's claimants is what never raises
+    (a sniffer that raises takes no claim), so the invariant is tested there."""
+    path = tmp_path_factory.mktemp("fuzz") / "input"
+    path.write_bytes(prefix + body)
+    assert set(claimants(Input(path, "input"))) <= set(registry())
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -9,7 +9,8 @@ import pytest
 
 from analyzer import grammars
 from analyzer.ingest import parse_file
-from analyzer.sources import Input, claimants, registry
+from analyzer.model import conform
+from analyzer.sources import Input, Parsed, Source, claimants, registry
 
 from conftest import ROOT, SAMPLES
 
@@ -45,3 +46,22 @@ def test_sniffing_ignores_the_file_name(sample, tmp_path: Path):
     renamed = tmp_path / "renamed.dat"
     shutil.copyfile(sample, renamed)
     assert parse_file(renamed).report.format == parse_file(sample).report.format
+
+
+def test_only_declared_sources_are_batched():
+    assert [name for name, source in registry().items() if source.batched] == ["windows_evtx"]
+
+
+def test_parse_many_by_default_parses_file_by_file_with_exceptions_in_place(tmp_path: Path):
+    class Flaky(Source):
+        name = "flaky"
+
+        def parse(self, item: Input) -> Parsed:
+            if item.display == "bad":
+                raise ValueError("unreadable")
+            return Parsed(conform(None), self.new_report(item))
+
+    (tmp_path / "f").write_text("x")
+    items = [Input(tmp_path / "f", name) for name in ("a", "bad", "b")]
+    results = Flaky().parse_many(items)
+    assert [r.report.path if isinstance(r, Parsed) else type(r) for r in results] == ["a", ValueError, "b"]

@@ -381,14 +381,14 @@ def test_fast_path_equals_the_record_by_record_reference(windows_corpus, name):
 def test_parse_many_equals_parse_file_by_file(windows_corpus, tmp_path, monkeypatch):
     """Batched reading (one polars query for several files) gives each file exactly what parse gives,
     damaged and empty files included, in order; also when the files span several batches."""
-    import analyzer.sources.windows_evtx as evtx_source
+    import analyzer.sources._evtx_pipeline as pipeline
     (tmp_path / "garbage.evtx").write_bytes(b"ElfFile\x00" + b"\xff" * 5000)
     files = sorted(windows_corpus.glob("*.evtx")) + [tmp_path / "garbage.evtx"]
     items = [Input(p, p.name) for p in files]
     singles = [SOURCE.parse(item) for item in items]
-    for batch_bytes, overlap in ((evtx_source.BATCH_FILE_BYTES, False), (1 << 21, False), (1 << 21, True)):
-        monkeypatch.setattr(evtx_source, "BATCH_FILE_BYTES", batch_bytes)
-        monkeypatch.setattr(evtx_source, "OVERLAP", overlap)
+    for batch_bytes, overlap in ((pipeline.BATCH_FILE_BYTES, False), (1 << 21, False), (1 << 21, True)):
+        monkeypatch.setattr(pipeline, "BATCH_FILE_BYTES", batch_bytes)
+        monkeypatch.setattr(pipeline, "OVERLAP", overlap)
         for path, one, many in zip(files, singles, SOURCE.parse_many(items)):
             assert many.events.equals(one.events), path.name
             assert many.report == one.report, path.name
@@ -432,9 +432,9 @@ def test_parse_many_falls_back_file_by_file_when_a_batch_fails(windows_corpus, m
     ("Microsoft-Windows-Windows Defender", "windows defender"),
 ])
 def test_security_products_are_named_as_words_not_inside_other_words(provider, product):
-    from analyzer import winevent
+    from analyzer import winevent, winevent_kinds
     assert winevent.security_product_in(provider) == product
-    assert (winevent._kind_of(provider, 112) == "security_product") is (product is not None)
+    assert (winevent_kinds.kind_of(provider, 112) == "security_product") is (product is not None)
 
 
 def test_device_setup_manager_records_are_not_security_software(windows_corpus):
@@ -488,15 +488,15 @@ def test_escaped_and_non_ascii_system_strings_come_out_exact(tmp_path):
 
 def test_the_per_pair_lookup_joined_onto_records_equals_reading_the_table_in_order():
     """winevent decides each distinct (provider, event ID) once and joins the answer onto the
-    records (null providers and IDs included, order kept); the reference reads _KIND_TABLE
+    records (null providers and IDs included, order kept); the reference reads KIND_TABLE
     row by row for every record, first match wins."""
-    from analyzer import winevent
+    from analyzer import winevent, winevent_kinds
 
     import re
 
     def reference(provider, event_id):
         low = (provider or "").lower()
-        for needle, ids, kind in winevent._KIND_TABLE:
+        for needle, ids, kind in winevent_kinds.KIND_TABLE:
             if event_id in ids and re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])", low):
                 return kind
         return "security_product" if winevent.security_product_in(low) else "generic"
@@ -505,7 +505,7 @@ def test_the_per_pair_lookup_joined_onto_records_equals_reading_the_table_in_ord
                  "Microsoft-Windows-Windows Firewall With Advanced Security", "Microsoft-Windows-Kernel-PnP",
                  "Microsoft-Windows-Security-Auditing", "Application Error", "Windows Error Reporting", "srv",
                  "Microsoft-Windows-DeviceSetupManager", "ESET Security", "Microsoft-Windows-Kernel-Power", "Ntfs", "LsaSrv"]
-    ids = [None] + sorted({i for _, table_ids, _ in winevent._KIND_TABLE for i in table_ids} | {0, 1, 2100, 65535})
+    ids = [None] + sorted({i for _, table_ids, _ in winevent_kinds.KIND_TABLE for i in table_ids} | {0, 1, 2100, 65535})
     pairs = [(p, i) for p in providers for i in ids]
     frame = pl.DataFrame({"provider": [p for p, _ in pairs], "event_id": [i for _, i in pairs]},
                          schema={"provider": pl.String, "event_id": pl.Int64})
@@ -522,5 +522,5 @@ def test_the_per_pair_lookup_joined_onto_records_equals_reading_the_table_in_ord
     ("Microsoft-Windows-DriverFrameworks-UserMode", 2011, "driver_failure"),
 ])
 def test_kind_table_providers_are_matched_as_words(provider, event_id, kind):
-    from analyzer import winevent
-    assert winevent._kind_of(provider, event_id) == kind
+    from analyzer import winevent_kinds
+    assert winevent_kinds.kind_of(provider, event_id) == kind

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from analyzer import grammars
 from analyzer.ingest import parse_file
 from analyzer.sources import Input, claimants
-from analyzer.sources.windows_firewall import SOURCE, STANDARD_FIELDS
+from analyzer.sources.windows_firewall import SOURCE, STANDARD_FIELDS, read_header
 
 from grammar_agreement import assert_fast_path_agrees
 
@@ -153,11 +153,12 @@ def test_never_raises_on_arbitrary_bytes(tmp_path, data):
 
 
 def test_real_xp_log(windows_corpus):
-    parsed = parse(windows_corpus / "plaso_windows_firewall.log")
+    path = windows_corpus / "plaso_windows_firewall.log"
+    parsed = parse(path)
     rep = parsed.report
     assert (rep.format, rep.records, rep.unrecognised, rep.skipped, rep.errors) == ("windows_firewall", 19, 0, 0, [])
-    assert parsed.extras["header"] == {"version": "1.5", "software": "Microsoft Windows Firewall",
-                                       "time format": "Local", "fields": " ".join(STANDARD_FIELDS)}
+    assert read_header(Input(path, path.name)) == {"version": "1.5", "software": "Microsoft Windows Firewall",
+                                                   "time format": "Local", "fields": " ".join(STANDARD_FIELDS)}
     ev = parsed.events
     assert ev.height == 15
     d = [json.loads(x) for x in ev.get_column("detail")]

@@ -16,7 +16,7 @@ from analyzer import grammars
 from analyzer.ingest import parse_file
 from analyzer.sources import Input, claimants
 from analyzer.sources._text import text_lines
-from analyzer.sources.windows_setupapi import SOURCE
+from analyzer.sources.windows_setupapi import SOURCE, boot_sessions, read_header
 
 from grammar_agreement import assert_fast_path_agrees
 
@@ -196,10 +196,24 @@ def test_bad_dates_do_not_raise(tmp_path):
 
 
 def test_header_only_and_empty(tmp_path):
-    parsed = parse(write(tmp_path, "[Device Install Log]\r\n     OS Version = 10.0.19045\r\n\r\n[BeginLog]\r\n"))
+    path = write(tmp_path, "[Device Install Log]\r\n     OS Version = 10.0.19045\r\n\r\n[BeginLog]\r\n")
+    parsed = parse(path)
     assert (parsed.report.format, parsed.events.height, parsed.report.records) == ("windows_setupapi", 0, 4)
-    assert parsed.extras["header"] == {"OS Version": "10.0.19045"}
+    assert read_header(Input(path, path.name)) == {"OS Version": "10.0.19045"}
     assert parse(write(tmp_path, "", name="empty")).report.format is None
+
+
+def test_many_unrecognised_lines_are_capped_counted_and_summed_up(tmp_path):
+    """100 lines of no shape: line notes are listed up to the cap (leaving room for summaries),
+    the notes left out are counted in the report, and the "in all" summary is always listed."""
+    text = "[Device Install Log]\r\n" + "".join(f"%% stray line {i} %%\r\n" for i in range(1, 101))
+    report = parse(write(tmp_path, text)).report
+    assert (report.format, report.unrecognised) == ("windows_setupapi", 100)
+    assert len([n for n in report.errors if n.line is not None]) == 48
+    assert report.notes_omitted == 12  # of the 60 lines noted one by one
+    assert report.errors[-1].message == "100 lines in all match no line shape of windows_setupapi"
+    assert len(report.errors) == 49
+    assert report.as_dict()["notes_omitted"] == 12
 
 
 def test_text_lines_split_like_an_editor():
@@ -256,7 +270,7 @@ def test_real_dev_log(windows_corpus):
     assert [r for r, x in zip(ev.get_column("line"), d) if "REBOOT" in x["status"]] == [1590, 5070, 9016]
     assert ev.get_column("usb_vid").null_count() == 194 and not any(x.get("apple") for x in d)
     assert sum(x["warnings"] for x in d) == 180 and sum(x["errors"] for x in d) == 0
-    boots = parsed.extras["boot_sessions"]
+    boots = boot_sessions(Input(path, path.name))
     assert len(boots) == 12 and boots[0] == "2015/11/22 17:58:03.498" and boots[-1] == "2016/11/22 23:39:14.499"
     assert len({x["boot_session"] for x in d}) <= 12
     first = ev.row(0, named=True)
@@ -266,12 +280,13 @@ def test_real_dev_log(windows_corpus):
     assert (d[0]["end"], d[0]["body_lines"], d[0]["end_line"]) == ("2015/11/22 17:59:37.142", 70, 85)
     last = ev.row(-1, named=True)
     assert last["line"] == 10527 and last["ts_wall"] == dt.datetime(2016, 11, 22, 23, 50, 30, 938000)
-    assert parsed.extras["header"]["OS Version"] == "10.0.10240"
-    assert parsed.extras["header"]["Suite"] == "0x0100"
+    assert read_header(Input(path, path.name))["OS Version"] == "10.0.10240"
+    assert read_header(Input(path, path.name))["Suite"] == "0x0100"
 
 
 def test_real_setup_log(windows_corpus):
-    parsed = parse(windows_corpus / "plaso_setupapi.setup.log")
+    path = windows_corpus / "plaso_setupapi.setup.log"
+    parsed = parse(path)
     rep = parsed.report
     assert (rep.format, rep.records, rep.unrecognised) == ("windows_setupapi", 1357, 0)
     d = details(parsed.events)
@@ -279,7 +294,7 @@ def test_real_setup_log(windows_corpus):
     assert d[0]["title"] == "Sysprep Specialize - {51198c35-bd73-bb4d-a3cb-65bd5f2ab9cb}"
     assert parsed.events.row(0, named=True)["ts_wall"] == dt.datetime(2015, 11, 22, 17, 53, 16, 599000)
     assert sum(x["warnings"] for x in d) == 14
-    assert parsed.extras["boot_sessions"] == ["2015/11/22 17:52:29.492"]
+    assert boot_sessions(Input(path, path.name)) == ["2015/11/22 17:52:29.492"]
 
 
 def test_fast_path_agrees_with_reference_on_corpus(windows_corpus):

@@ -33,7 +33,8 @@ def registry() -> dict[str, Source]:
 
 
 def claimants(item: Input) -> list[str]:
-    """Names of the sources whose sniffer accepts ``item`` (sniffers never raise; guard anyway).
+    """Names of the sources whose sniffer accepts ``item``. A sniffer that raises (on input
+    it did not foresee) is taking no claim: this is the one guard, so sniffers need none.
 
     Binary data (NULs without a UTF-16 pattern) is offered only to binary sources and
     text only to text sources: no text format can be binary, and skipping the text

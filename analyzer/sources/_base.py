@@ -10,28 +10,36 @@ grammar.
 Contract, checked by tests/test_registry.py and tests/test_properties.py:
 
 * ``sniff`` decides from content only (never the file name), is cheap, and
-  never raises: it returns False on anything it does not understand;
+  returns False on anything it does not understand; it need not guard against
+  exceptions, since the registry (:func:`analyzer.sources.claimants`) counts a
+  sniffer that raises as not claiming the file, so sniffing never raises;
 * ``parse`` never raises on bad input either: what it cannot read becomes a
   located :class:`~analyzer.model.Note` in the report, counted as skipped or
   unrecognised, and everything else in the file is still returned;
 * the events frame passes :func:`analyzer.model.conform`; sources fill
-  ``ts_wall``/``ts_raw``/``clock`` and leave ``ts_utc`` to :mod:`analyzer.clock`.
+  ``ts_wall``/``ts_raw``/``clock`` and leave ``ts_utc`` to :mod:`analyzer.clock`;
+* a source that reads several files at once to share fixed costs (evtx) sets
+  ``batched`` and overrides ``parse_many``, which must give what ``parse`` gives
+  file by file.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import polars as pl
 
-from ..model import FileReport
+from ..model import FileReport, Note
 from ..textio import HEAD_BYTES, Decoded, decode, detect_encoding
 
-#: Upper bound on notes kept per file; the rest are counted, not listed.
+#: Upper bound on notes listed per file; the rest are counted in ``FileReport.notes_omitted``.
 MAX_NOTES_PER_FILE = 50
+#: Of those, the places kept for summary notes ("N lines in all …"): a source adds at most
+#: two (the firewall log: unrecognised lines and odd field counts), after its line notes.
+SUMMARY_ROOM = 2
 
 
 @dataclass
@@ -72,7 +80,6 @@ class Parsed:
 
     events: pl.DataFrame
     report: FileReport
-    extras: dict = field(default_factory=dict)
 
 
 class Source:
@@ -83,6 +90,9 @@ class Source:
     description: ClassVar[str] = ""
     #: True when the source reads bytes (e.g. evtx) rather than decoded text.
     binary: ClassVar[bool] = False
+    #: True when the source's :meth:`parse_many` reads several files at once (to share fixed
+    #: costs between them), so a run hands it all of its files together.
+    batched: ClassVar[bool] = False
 
     def sniff(self, item: Input) -> bool:  # pragma: no cover - interface
         raise NotImplementedError
@@ -90,14 +100,45 @@ class Source:
     def parse(self, item: Input) -> Parsed:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def parse_many(self, items: list[Input]) -> list[Parsed | Exception]:
+        """:meth:`parse` for each of ``items``: the same results in the same order, where an
+        exception ``parse`` raises takes that file's place (the caller reports it). Batched
+        sources override it; by default it is :meth:`parse_one_by_one`."""
+        return self.parse_one_by_one(items)
+
+    def parse_one_by_one(self, items: list[Input]) -> list[Parsed | Exception]:
+        """:meth:`parse_many` file after file: the default, and what a run falls back on when a
+        batched source's batch fails as a whole."""
+        out: list[Parsed | Exception] = []
+        for item in items:
+            try:
+                out.append(self.parse(item))
+            except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
+                out.append(exc)
+        return out
+
     # helpers shared by sources ------------------------------------------------------
     def new_report(self, item: Input, encoding: str | None = None) -> FileReport:
         return FileReport(path=item.display, format=self.name, size=item.size, encoding=encoding)
 
 
-def add_note(report: FileReport, note, counter: dict | None = None) -> None:
-    """Append a note, keeping at most MAX_NOTES_PER_FILE listed (the rest counted)."""
-    if len(report.errors) < MAX_NOTES_PER_FILE:
+def add_note(report: FileReport, note: Note) -> None:
+    """Append a note, keeping at most MAX_NOTES_PER_FILE - SUMMARY_ROOM listed; the rest are
+    counted in ``report.notes_omitted``."""
+    if len(report.errors) < MAX_NOTES_PER_FILE - SUMMARY_ROOM:
         report.errors.append(note)
-    elif counter is not None:
-        counter["more"] = counter.get("more", 0) + 1
+    else:
+        report.notes_omitted += 1
+
+
+def add_summary_note(report: FileReport, note: Note) -> None:
+    """Append a note that sums up others (how many lines in all, how many notes left out).
+    Always listed, so that a file with many line notes still says how many there were: line
+    notes leave SUMMARY_ROOM places for these, so the list stays within MAX_NOTES_PER_FILE."""
+    report.errors.append(note)
+
+
+def add_omitted_note(report: FileReport, display: str) -> None:
+    """A listed summary of how many notes the cap left out (none when it left none)."""
+    if report.notes_omitted:
+        add_summary_note(report, Note(display, f"{report.notes_omitted} more notes not listed", severity="warning"))

@@ -11,7 +11,7 @@ import polars as pl
 from .. import grammars
 from ..model import FileReport, Note
 from ..textio import Decoded
-from ._base import add_note
+from ._base import add_note, add_summary_note
 
 #: Unrecognised lines explained by the (slow) Lark reference parser, and the longest line it is given.
 EXPLAIN_MAX_LINES = 20
@@ -36,11 +36,9 @@ def text_lines(text: str) -> pl.Series:
 
 def sniff_text(item) -> str | None:
     """The decoded head of ``item`` for a line-oriented text sniffer, or None when it cannot be
-    one: unreadable, or NUL characters in its first 4 KiB (binary, or UTF-16 read wrongly)."""
-    try:
-        head = item.head_text
-    except Exception:  # noqa: BLE001 - sniffers never raise
-        return None
+    one: NUL characters in its first 4 KiB (binary, or UTF-16 read wrongly). (An unreadable
+    file raises; the registry's :func:`~analyzer.sources.claimants` counts that as "not mine".)"""
+    head = item.head_text
     return None if "\x00" in head[:4096] else head
 
 
@@ -66,16 +64,15 @@ def unrecognised_notes(report: FileReport, grammar: grammars.LineGrammar, frame:
     """Count the non-blank lines no shape matched; locate the first few, explained by Lark."""
     bad = frame.filter(pl.col("shape").is_null() & (pl.col("text").str.strip_chars() != "")).select("line", "text")
     report.unrecognised = bad.height
-    counter: dict = {}
     for i, (line, text) in enumerate(bad.head(EXPLAIN_MAX_LINES * 3).iter_rows()):
         if i < EXPLAIN_MAX_LINES and len(text) <= EXPLAIN_MAX_CHARS:
             why = grammar.explain_failure(text)
         else:
             why = f"no line shape of {grammar.name} matches"
-        add_note(report, Note(display, why, line=line, excerpt=text[:200], severity="warning"), counter)
+        add_note(report, Note(display, why, line=line, excerpt=text[:200], severity="warning"))
     if bad.height > EXPLAIN_MAX_LINES * 3:
-        add_note(report, Note(display, f"{bad.height} lines in all match no line shape of {grammar.name}",
-                              severity="warning"), counter)
+        add_summary_note(report, Note(display, f"{bad.height} lines in all match no line shape of {grammar.name}",
+                                      severity="warning"))
 
 
 def grammar_frame(item, report: FileReport, grammar: grammars.LineGrammar) -> pl.DataFrame | None:

@@ -141,10 +141,28 @@ def resolve_dates(raw: list[str | None], lines: list[int | None] | None = None) 
     basis go to the report's clock section.
     """
     lines = lines or [None] * len(raw)
-    grammar = _date_grammar()
     cleaned = [(v.strip() if isinstance(v, str) else None) for v in raw]
-    ex = grammar.extract(pl.Series("v", cleaned, dtype=pl.String)).to_dicts()
-    out: list[dt.datetime | None] = [None] * len(raw)
+    ex = _date_grammar().extract(pl.Series("v", cleaned, dtype=pl.String)).to_dicts()
+    out, bad, amb = _year_first(ex, cleaned)
+    clock: dict = {}
+    if amb:
+        order, basis = _day_month_order(ex, cleaned, lines, amb)
+        for i, v in zip(amb, _day_month_values(ex, amb, order)):
+            out[i] = v
+            if v is None:
+                bad.append(i)
+        clock["date_order"] = order
+        clock["date_order_basis"] = basis
+    elif any(v is not None for v in out):
+        clock["date_order"] = "ymd"
+    bad.sort()
+    return Dates(out, clock, bad)
+
+
+def _year_first(ex: list[dict], cleaned: list[str | None]) -> tuple[list[dt.datetime | None], list[int], list[int]]:
+    """The year-first values parsed; the indexes of values that are not dates (or not valid
+    ones), and of the ``a/b/yyyy`` values left for the file's day/month decision."""
+    out: list[dt.datetime | None] = [None] * len(cleaned)
     bad: list[int] = []
     amb: list[int] = []
     for i, row in enumerate(ex):
@@ -161,60 +179,45 @@ def resolve_dates(raw: list[str | None], lines: list[int | None] | None = None) 
             amb.append(i)
         else:
             bad.append(i)
-    clock: dict = {}
-    if amb:
-        firsts = [int(ex[i]["first"]) for i in amb]
-        seconds = [int(ex[i]["second"]) for i in amb]
-        seps = {cleaned[i][len(ex[i]["first"])] for i in amb}
+    return out, bad, amb
 
-        def build(order: str) -> list[dt.datetime | None]:
-            res = []
-            for i in amb:
-                r = ex[i]
-                a, b = int(r["first"]), int(r["second"])
-                d, m = (a, b) if order == "dmy" else (b, a)
-                h = _hour24(int(r["hour"]), r["ampm"] or r["ampm_before"])
-                res.append(_mk(_year(r["year"]), m, d, h, int(r["minute"]), int(r["second_of_minute"]), r["fraction"]))
-            return res
 
-        big_first = next((k for k, a in enumerate(firsts) if a > 12), None)
-        big_second = next((k for k, b in enumerate(seconds) if b > 12), None)
-        if big_first is not None and big_second is None:
-            order = "dmy"
-            basis = f"a first number above 12 ({cleaned[amb[big_first]]!r}, line {lines[amb[big_first]]})"
-        elif big_second is not None and big_first is None:
-            order = "mdy"
-            basis = f"a second number above 12 ({cleaned[amb[big_second]]!r}, line {lines[amb[big_second]]})"
-        else:
-            dmy, mdy = build("dmy"), build("mdy")
-            if big_first is not None and big_second is not None:
-                ok_d = sum(v is not None for v in dmy)
-                ok_m = sum(v is not None for v in mdy)
-                order = "dmy" if ok_d >= ok_m else "mdy"
-                basis = "conflicting values above 12 in both places; chose the order that reads more rows"
-            elif all(a == b for a, b in zip(firsts, seconds)):
-                order = "dmy" if seps & {".", "-"} else "mdy"
-                basis = "day equals month in every row (order does not matter)"
-            else:
-                bd, bm = _breaks(dmy), _breaks(mdy)
-                if bd != bm:
-                    order = "dmy" if bd < bm else "mdy"
-                    basis = f"record order: day-month leaves {bd} out-of-order rows, month-day {bm}"
-                else:
-                    order = "dmy" if seps & {".", "-"} else "mdy"
-                    basis = (f"undecided by values and record order; usual order for separator "
-                             f"{'/'.join(sorted(seps))!r}")
-        values = build(order)
-        for i, v in zip(amb, values):
-            out[i] = v
-            if v is None:
-                bad.append(i)
-        clock["date_order"] = order
-        clock["date_order_basis"] = basis
-    elif any(v is not None for v in out):
-        clock["date_order"] = "ymd"
-    bad.sort()
-    return Dates(out, clock, bad)
+def _day_month_values(ex: list[dict], amb: list[int], order: str) -> list[dt.datetime | None]:
+    """The ``a/b/yyyy`` values at ``amb`` read in ``order`` ("dmy" or "mdy"); None where invalid."""
+    res = []
+    for i in amb:
+        r = ex[i]
+        a, b = int(r["first"]), int(r["second"])
+        d, m = (a, b) if order == "dmy" else (b, a)
+        h = _hour24(int(r["hour"]), r["ampm"] or r["ampm_before"])
+        res.append(_mk(_year(r["year"]), m, d, h, int(r["minute"]), int(r["second_of_minute"]), r["fraction"]))
+    return res
+
+
+def _day_month_order(ex: list[dict], cleaned: list[str | None], lines: list, amb: list[int]) -> tuple[str, str]:
+    """The file's order of day and month ("dmy" or "mdy") and its basis (see resolve_dates)."""
+    firsts = [int(ex[i]["first"]) for i in amb]
+    seconds = [int(ex[i]["second"]) for i in amb]
+    seps = {cleaned[i][len(ex[i]["first"])] for i in amb}
+    usual = "dmy" if seps & {".", "-"} else "mdy"
+    big_first = next((k for k, a in enumerate(firsts) if a > 12), None)
+    big_second = next((k for k, b in enumerate(seconds) if b > 12), None)
+    if big_first is not None and big_second is None:
+        return "dmy", f"a first number above 12 ({cleaned[amb[big_first]]!r}, line {lines[amb[big_first]]})"
+    if big_second is not None and big_first is None:
+        return "mdy", f"a second number above 12 ({cleaned[amb[big_second]]!r}, line {lines[amb[big_second]]})"
+    dmy, mdy = _day_month_values(ex, amb, "dmy"), _day_month_values(ex, amb, "mdy")
+    if big_first is not None and big_second is not None:
+        ok_d = sum(v is not None for v in dmy)
+        ok_m = sum(v is not None for v in mdy)
+        return ("dmy" if ok_d >= ok_m else "mdy"), ("conflicting values above 12 in both places; "
+                                                    "chose the order that reads more rows")
+    if all(a == b for a, b in zip(firsts, seconds)):
+        return usual, "day equals month in every row (order does not matter)"
+    bd, bm = _breaks(dmy), _breaks(mdy)
+    if bd != bm:
+        return ("dmy" if bd < bm else "mdy"), f"record order: day-month leaves {bd} out-of-order rows, month-day {bm}"
+    return usual, f"undecided by values and record order; usual order for separator {'/'.join(sorted(seps))!r}"
 
 
 def iso_local(text: pl.Expr) -> pl.Expr:

@@ -27,7 +27,7 @@ from ._apple_classify import attach, classify
 from ._text import decoding_note, text_lines
 from ._apple_session import identities, mark_expected, results, session_starts, split_attempts
 from ._apple_time import RESIDUAL_WARN_US, resolve
-from ._base import Input, Parsed, Source, add_note
+from ._base import Input, Parsed, Source, add_note, add_summary_note
 
 #: Notes listed for unrecognised lines (the rest are only counted).
 MAX_LINE_NOTES = 5
@@ -53,14 +53,11 @@ class AppleRestoreSource(Source):
     def sniff(self, item: Input) -> bool:
         """A dated ``[pid:tid]:`` header line, relayed ``-GMT`` device lines, idevicerestore console
         lines, or MobileRestore bracket lines with Apple vocabulary near the start. Content only."""
-        try:
-            lines = [ln for ln in item.head_text.splitlines()[:SNIFF_LINES * 4] if ln.strip()][:SNIFF_LINES]
-            if any(_DATED.match(ln) or _DEVICE.match(ln) or _CONSOLE.match(ln) for ln in lines):
-                return True
-            brackets = [ln for ln in lines if _BRACKET.match(ln)]
-            return len(brackets) >= 3 and any(_APPLE_WORDS.search(ln) for ln in brackets)
-        except Exception:  # noqa: BLE001 - a sniffer never raises
-            return False
+        lines = [ln for ln in item.head_text.splitlines()[:SNIFF_LINES * 4] if ln.strip()][:SNIFF_LINES]
+        if any(_DATED.match(ln) or _DEVICE.match(ln) or _CONSOLE.match(ln) for ln in lines):
+            return True
+        brackets = [ln for ln in lines if _BRACKET.match(ln)]
+        return len(brackets) >= 3 and any(_APPLE_WORDS.search(ln) for ln in brackets)
 
     # -- parsing -------------------------------------------------------------------------------
     def parse(self, item: Input) -> Parsed:
@@ -112,7 +109,8 @@ class AppleRestoreSource(Source):
             add_note(report, Note(item.display, grammar.explain_failure(text[:500]), line=line, excerpt=text[:120],
                                   severity="warning"))
         if bad.height > MAX_LINE_NOTES:
-            add_note(report, Note(item.display, f"{bad.height - MAX_LINE_NOTES} more lines match no line shape", severity="warning"))
+            add_summary_note(report, Note(item.display, f"{bad.height - MAX_LINE_NOTES} more lines match no line shape",
+                                          severity="warning"))
 
     @staticmethod
     def _fraction_unit(rows: pl.DataFrame, item: Input, report) -> int:

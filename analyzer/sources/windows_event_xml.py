@@ -34,7 +34,7 @@ from .. import winevent
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
 from ._text import open_report
-from .windows_evtx import parse_utc
+from ._evtx_system import parse_utc
 
 #: After optional BOM, whitespace, declaration and comments: an <Events> root or a bare <Event>.
 _HEAD_RE = re.compile(r"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<(Events|Event)[\s>]", re.S)
@@ -148,17 +148,14 @@ class WindowsEventXml(Source):
     description = "Windows events as XML (Event Viewer 'Save as XML', wevtutil /f:xml, ToXml())"
 
     def sniff(self, item: Input) -> bool:
-        try:
-            head = item.head_text
-            match = _HEAD_RE.match(head)
-            if not match:
-                return False
-            if match.group(1) == "Event":
-                return True
-            # <Events> root: an Event in the event namespace must follow
-            return _EVENT_XMLNS in head or "<Event>" in head or "<Event " in head or "</Events>" in head
-        except Exception:  # noqa: BLE001 - sniffers never raise
+        head = item.head_text
+        match = _HEAD_RE.match(head)
+        if not match:
             return False
+        if match.group(1) == "Event":
+            return True
+        # <Events> root: an Event in the event namespace must follow
+        return _EVENT_XMLNS in head or "<Event>" in head or "<Event " in head or "</Events>" in head
 
     def parse(self, item: Input) -> Parsed:
         decoded, report = open_report(self, item)

@@ -23,7 +23,7 @@ from .. import winevent
 from ..grammars import load
 from ..model import Note
 from ._text import open_report
-from ._base import Input, Parsed, Source, add_note
+from ._base import Input, Parsed, Source, add_note, add_omitted_note
 from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
 
 #: Header label sets known to be Event Viewer's (English, Japanese). Other UI languages
@@ -85,22 +85,19 @@ class EventViewerTable(Source):
     description = "Event Viewer 'Save as Text (Tab delimited)' / 'Save as CSV' export"
 
     def sniff(self, item: Input) -> bool:
-        try:
-            text = item.head_text
-            first = text.split("\n", 1)[0].rstrip("\r")
-            delim = _delimiter(first)
-            if delim is None:
-                return False
-            rows = _split(text, delim, limit=3)
-            if not rows or not _header_ok(rows[0][1]):
-                return False
-            header = tuple(c.strip() for c in rows[0][1][:5])
-            if header in KNOWN_HEADERS:
-                return True
-            # unknown UI language: the first data row must have the cell shapes
-            return len(rows) > 1 and _row_shapes_ok(rows[1][1])
-        except Exception:  # noqa: BLE001 - sniffers never raise
+        text = item.head_text
+        first = text.split("\n", 1)[0].rstrip("\r")
+        delim = _delimiter(first)
+        if delim is None:
             return False
+        rows = _split(text, delim, limit=3)
+        if not rows or not _header_ok(rows[0][1]):
+            return False
+        header = tuple(c.strip() for c in rows[0][1][:5])
+        if header in KNOWN_HEADERS:
+            return True
+        # unknown UI language: the first data row must have the cell shapes
+        return len(rows) > 1 and _row_shapes_ok(rows[1][1])
 
     def parse(self, item: Input) -> Parsed:
         decoded, report = open_report(self, item)
@@ -108,17 +105,15 @@ class EventViewerTable(Source):
         first = text.split("\n", 1)[0].rstrip("\r")
         delim = _delimiter(first) or "\t"
         rows = _split(text, delim)
-        counter: dict = {}
 
         def note(message, line=None, record=None, excerpt=None, severity="error"):
             add_note(report, Note(item.display, message, line=line, record=record, excerpt=excerpt,
-                                  severity=severity), counter)
+                                  severity=severity))
 
         if not rows:
             return Parsed(winevent.normalise(winevent.raw_frame([])), report)
-        body = rows[1:]
         kept: list[dict] = []
-        for ordinal, (line, cells) in enumerate(body, start=1):
+        for ordinal, (line, cells) in enumerate(rows[1:], start=1):
             if cells and cells[0] == "\x00csv-error":
                 note(f"CSV structure broken, rest of file not read: {cells[1]}", line=line)
                 report.skipped += 1
@@ -126,29 +121,11 @@ class EventViewerTable(Source):
             if not cells or all(not c.strip() for c in cells):
                 continue
             report.records += 1
-            if len(cells) < 5:
-                note(f"record skipped: {len(cells)} field(s), expected 6", line=line, record=ordinal,
-                     excerpt=delim.join(cells)[:120])
+            row = _raw_row(ordinal, line, cells, delim, note)
+            if row is None:
                 report.skipped += 1
-                continue
-            eid = cells[3].strip()
-            eid_n = ascii_int(eid)
-            if eid_n is None or eid_n < 0:
-                note(f"record skipped: Event ID {eid!r} is not a number", line=line, record=ordinal,
-                     excerpt=delim.join(cells)[:120])
-                report.skipped += 1
-                continue
-            message = delim.join(cells[5:]) if len(cells) > 6 else (cells[5] if len(cells) > 5 else None)
-            if message is not None:
-                message = message.replace("\r\n", "\n").replace("\r", "\n").strip() or None
-            task = cells[4].strip()
-            kept.append({
-                "record": ordinal, "line": line, "ts_raw": cells[1].strip() or None,
-                "provider": cells[2].strip() or None, "event_id": eid_n,
-                "level": level_of(cells[0]), "level_text": cells[0].strip(),
-                "data": data_from_dict({"Level": cells[0].strip() or None, "Task Category": task or None}),
-                "message": message,
-            })
+            else:
+                kept.append(row)
         dates = resolve_dates([r["ts_raw"] for r in kept], [r["line"] for r in kept])
         report.clock.update(dates.clock)
         for i in dates.bad:
@@ -158,12 +135,36 @@ class EventViewerTable(Source):
         for r, ts in zip(kept, dates.values):
             r["ts_wall"] = ts
             r["clock"] = "local" if r["ts_raw"] else None
-            r.pop("level_text")
-        if counter.get("more"):
-            report.errors.append(Note(item.display, f"{counter['more']} more notes not listed", severity="warning"))
+        add_omitted_note(report, item.display)
         raw = winevent.raw_frame(pl.DataFrame(kept, schema_overrides={"ts_wall": pl.Datetime("us")}, strict=False)
                                  if kept else [])
         return Parsed(winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format")), report)
+
+
+def _raw_row(ordinal: int, line: int, cells: list[str], delim: str, note) -> dict | None:
+    """One exported row as a raw record dict (None, with a note, when it cannot be a record).
+    The message is the sixth cell; more cells mean an unquoted delimiter inside it."""
+    if len(cells) < 5:
+        note(f"record skipped: {len(cells)} field(s), expected 6", line=line, record=ordinal,
+             excerpt=delim.join(cells)[:120])
+        return None
+    eid = cells[3].strip()
+    eid_n = ascii_int(eid)
+    if eid_n is None or eid_n < 0:
+        note(f"record skipped: Event ID {eid!r} is not a number", line=line, record=ordinal,
+             excerpt=delim.join(cells)[:120])
+        return None
+    message = delim.join(cells[5:]) if len(cells) > 6 else (cells[5] if len(cells) > 5 else None)
+    if message is not None:
+        message = message.replace("\r\n", "\n").replace("\r", "\n").strip() or None
+    task = cells[4].strip()
+    return {
+        "record": ordinal, "line": line, "ts_raw": cells[1].strip() or None,
+        "provider": cells[2].strip() or None, "event_id": eid_n,
+        "level": level_of(cells[0]),
+        "data": data_from_dict({"Level": cells[0].strip() or None, "Task Category": task or None}),
+        "message": message,
+    }
 
 
 SOURCE = EventViewerTable()

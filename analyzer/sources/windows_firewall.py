@@ -24,8 +24,8 @@ import polars as pl
 
 from .. import grammars
 from ..model import Note, conform
-from ._base import Input, Parsed, Source, add_note
-from ._text import grammar_frame, sniff_text
+from ._base import Input, Parsed, Source, add_note, add_summary_note
+from ._text import grammar_frame, sniff_text, text_lines
 
 FORMAT = "windows_firewall"
 
@@ -85,12 +85,8 @@ class WindowsFirewall(Source):
         if frame is None:
             return Parsed(conform(None), report)
 
-        directives = frame.filter(pl.col("shape") == "directive").select(
-            "line", pl.col("directive").str.strip_chars().str.to_lowercase().alias("name"),
-            pl.col("directive_value").str.strip_chars().alias("value"))
-        header = {}
-        for _, name, value in directives.iter_rows():
-            header.setdefault(name, value)
+        directives = _directives(frame)
+        header = _header(directives)
         clock = "local"
         time_format = header.get("time format")
         if time_format:
@@ -104,57 +100,23 @@ class WindowsFirewall(Source):
         if records.height == 0:
             add_note(report, Note(display, "no records: header only (dropped-packet and connection logging are "
                                            "off by default)", severity="info"))
-            return Parsed(conform(None), report, {"header": header})
+            return Parsed(conform(None), report)
 
         # Which #Fields: applies to each record: the last one above it (the header can repeat after a restart).
         layouts = [(line, _fields_of(value)) for line, name, value in directives.iter_rows() if name == "fields"]
         layouts = [(line, names) for line, names in layouts if names]
-        records = records.with_columns(pl.col("text").str.strip_chars_end().str.split(" ").alias("values"))
-        if layouts:
-            owner = pl.DataFrame({"line": [l for l, _ in layouts], "layout": list(range(len(layouts)))},
-                                 schema={"line": pl.Int64, "layout": pl.Int64})
-            records = records.join_asof(owner, on="line", strategy="backward")
-            if records.get_column("layout").null_count():
-                records = records.with_columns(pl.col("layout").fill_null(-1))
-        else:
-            records = records.with_columns(pl.lit(-1, dtype=pl.Int64).alias("layout"))
-        if (records.get_column("layout") == -1).any():
-            add_note(report, Note(display, "records before any #Fields: line; read with the standard columns",
-                                  line=int(records.filter(pl.col("layout") == -1).get_column("line")[0]),
-                                  severity="info"))
-
+        records = _with_layout(records, layouts, report, display)
         parts = []
-        counter: dict = {}
         notes = 0
         for layout, group in records.group_by("layout", maintain_order=True):
-            index = layout[0]
-            names = list(layouts[index][1]) if index >= 0 else list(STANDARD_FIELDS)
-            if index < 0:
-                widest = int(group.get_column("values").list.len().max() or 0)
-                if widest == len(STANDARD_FIELDS) + 1:
-                    names.append("pid")
-            count = group.get_column("values").list.len()
-            short = group.filter(count < len(names))
-            for line, n in short.select("line", pl.col("values").list.len()).iter_rows():
-                if notes < _MAX_TRUNCATION_NOTES:
-                    text = group.filter(pl.col("line") == line).get_column("text")[0]
-                    add_note(report, Note(display, f"record cut short: {n} of {len(names)} fields "
-                                                   f"({', '.join(names[n:][:3])}… missing)", line=line,
-                                          excerpt=text[:200], severity="warning"), counter)
-                notes += 1
-            extra = group.filter(count > len(names))
-            for line, n in extra.select("line", pl.col("values").list.len()).iter_rows():
-                if notes < _MAX_TRUNCATION_NOTES:
-                    add_note(report, Note(display, f"record has {n} fields, the header names {len(names)}; "
-                                                   f"extra values kept under 'extra'", line=line,
-                                          severity="warning"), counter)
-                notes += 1
+            names = _names_of(layout[0], layouts, group)
+            notes = _note_field_counts(group, names, report, display, notes)
             parts.append(self._events(group, names, clock))
         if notes > _MAX_TRUNCATION_NOTES:
-            add_note(report, Note(display, f"{notes} records in all have a field count unlike the header",
-                                  severity="warning"), counter)
+            add_summary_note(report, Note(display, f"{notes} records in all have a field count unlike the header",
+                                          severity="warning"))
         events = pl.concat(parts, how="vertical_relaxed").sort("line") if parts else conform(None)
-        return Parsed(events, report, {"header": header})
+        return Parsed(events, report)
 
     def _events(self, group: pl.DataFrame, names: list[str], clock: str) -> pl.DataFrame:
         vals = pl.col("values")
@@ -205,6 +167,80 @@ class WindowsFirewall(Source):
             pl.col("text").alias("message"),
         )
         return conform(out)
+
+
+def read_header(item: Input) -> dict[str, str]:
+    """The log's ``#Name: value`` directives (version, software, time format, fields): names
+    lower-case, the first value of each, as the parse reads its clock from them. Not in the
+    events; for people and tests."""
+    lines = text_lines(item.decoded.text)
+    return _header(_directives(grammars.load(FORMAT).extract(lines))) if len(lines) else {}
+
+
+def _directives(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.filter(pl.col("shape") == "directive").select(
+        "line", pl.col("directive").str.strip_chars().str.to_lowercase().alias("name"),
+        pl.col("directive_value").str.strip_chars().alias("value"))
+
+
+def _header(directives: pl.DataFrame) -> dict[str, str]:
+    header: dict[str, str] = {}
+    for _, name, value in directives.iter_rows():
+        header.setdefault(name, value)
+    return header
+
+
+def _with_layout(records: pl.DataFrame, layouts: list[tuple[int, list[str]]], report, display: str) -> pl.DataFrame:
+    """``records`` with ``layout``: the index of the ``#Fields:`` line above each record in
+    ``layouts``, or -1 before any (read with the standard columns, noted once)."""
+    records = records.with_columns(pl.col("text").str.strip_chars_end().str.split(" ").alias("values"))
+    if layouts:
+        owner = pl.DataFrame({"line": [l for l, _ in layouts], "layout": list(range(len(layouts)))},
+                             schema={"line": pl.Int64, "layout": pl.Int64})
+        records = records.join_asof(owner, on="line", strategy="backward")
+        if records.get_column("layout").null_count():
+            records = records.with_columns(pl.col("layout").fill_null(-1))
+    else:
+        records = records.with_columns(pl.lit(-1, dtype=pl.Int64).alias("layout"))
+    if (records.get_column("layout") == -1).any():
+        add_note(report, Note(display, "records before any #Fields: line; read with the standard columns",
+                              line=int(records.filter(pl.col("layout") == -1).get_column("line")[0]),
+                              severity="info"))
+    return records
+
+
+def _names_of(index: int, layouts: list[tuple[int, list[str]]], group: pl.DataFrame) -> list[str]:
+    """The column names of a layout; before any ``#Fields:``, the standard ones (with ``pid``
+    when some record has one value more)."""
+    if index >= 0:
+        return list(layouts[index][1])
+    names = list(STANDARD_FIELDS)
+    widest = int(group.get_column("values").list.len().max() or 0)
+    if widest == len(STANDARD_FIELDS) + 1:
+        names.append("pid")
+    return names
+
+
+def _note_field_counts(group: pl.DataFrame, names: list[str], report, display: str, notes: int) -> int:
+    """Note the records with fewer or more values than ``names`` (the first few of the file,
+    ``notes`` being how many came before); returns the new count of such records."""
+    count = group.get_column("values").list.len()
+    short = group.filter(count < len(names))
+    for line, n in short.select("line", pl.col("values").list.len()).iter_rows():
+        if notes < _MAX_TRUNCATION_NOTES:
+            text = group.filter(pl.col("line") == line).get_column("text")[0]
+            add_note(report, Note(display, f"record cut short: {n} of {len(names)} fields "
+                                           f"({', '.join(names[n:][:3])}… missing)", line=line,
+                                  excerpt=text[:200], severity="warning"))
+        notes += 1
+    extra = group.filter(count > len(names))
+    for line, n in extra.select("line", pl.col("values").list.len()).iter_rows():
+        if notes < _MAX_TRUNCATION_NOTES:
+            add_note(report, Note(display, f"record has {n} fields, the header names {len(names)}; "
+                                           f"extra values kept under 'extra'", line=line,
+                                  severity="warning"))
+        notes += 1
+    return notes
 
 
 SOURCE = WindowsFirewall()

@@ -34,7 +34,7 @@ from .. import winevent
 from ..grammars import load
 from ..model import Note
 from ._text import open_report, text_lines
-from ._base import Input, Parsed, Source, add_note
+from ._base import Input, Parsed, Source, add_note, add_omitted_note
 from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
 
 #: Property (lower-case) → raw-frame column. Everything else goes to ``data``.
@@ -85,10 +85,7 @@ class PowerShellEvents(Source):
     description = "Get-WinEvent | Format-List or | Export-Csv export"
 
     def sniff(self, item: Input) -> bool:
-        try:
-            return self._kind(item.head_text) is not None
-        except Exception:  # noqa: BLE001 - sniffers never raise
-            return False
+        return self._kind(item.head_text) is not None
 
     def _kind(self, text: str) -> str | None:
         lines = [ln for ln in text.splitlines()[:60]]
@@ -125,11 +122,10 @@ class PowerShellEvents(Source):
 
     def parse(self, item: Input) -> Parsed:
         decoded, report = open_report(self, item)
-        counter: dict = {}
 
         def note(message, line=None, record=None, excerpt=None, severity="error"):
             add_note(report, Note(item.display, message, line=line, record=record, excerpt=excerpt,
-                                  severity=severity), counter)
+                                  severity=severity))
 
         kind = self._kind(decoded.text[:65536]) or "list"
         if kind == "csv":
@@ -139,50 +135,11 @@ class PowerShellEvents(Source):
         rows = []
         for rec in records:
             report.records += 1
-            props, line, ordinal = rec["props"], rec["line"], rec["ordinal"]
-            mapped: dict = {}
-            data: dict = {}
-            for name, value in props.items():
-                if name.lower() == "instanceid":
-                    # Get-EventLog's InstanceId is the event id with qualifiers, not a device
-                    # instance (which is what an "InstanceId" data field means to winevent)
-                    data["EventInstanceId"] = value
-                    continue
-                col = COLUMNS.get(name.lower())
-                if col and col not in mapped:
-                    mapped[col] = value
-                else:
-                    data[name] = value
-            eid = (mapped.get("event_id") or "").strip()
-            instance = ascii_int(data.get("EventInstanceId"))
-            if not eid and instance is not None:
-                # Get-EventLog: InstanceId carries the qualifiers in its high bits
-                eid = str(instance & 0xFFFF)
-            eid_n = ascii_int(eid)
-            if eid_n is None:
-                why = "no Id property" if "event_id" not in mapped else f"Id {eid!r} is not a number"
-                note(f"record skipped: {why}", line=line, record=ordinal)
+            row = _raw_row(rec, note)
+            if row is None:
                 report.skipped += 1
                 continue
-            level = level_of(mapped.get("level")) if mapped.get("level") else None
-            if level is None and mapped.get("level_word"):
-                level = level_of(mapped["level_word"])
-            if mapped.get("level_word"):
-                data.setdefault("LevelDisplayName", mapped["level_word"])
-            record_id = ascii_int(mapped.get("record"))
-            message = mapped.get("message")
-            rows.append({
-                "record": record_id if record_id is not None and record_id >= 0 else ordinal,
-                "line": line,
-                "ts_raw": (mapped.get("ts") or "").strip() or None,
-                "channel": (mapped.get("channel") or "").strip() or None,
-                "provider": (mapped.get("provider") or "").strip() or None,
-                "event_id": eid_n,
-                "level": level,
-                "computer": (mapped.get("computer") or "").strip() or None,
-                "data": data_from_dict({k: v for k, v in data.items() if v not in (None, "")}),
-                "message": message.strip() if message and message.strip() else None,
-            })
+            rows.append(row)
         dates = resolve_dates([r["ts_raw"] for r in rows], [r["line"] for r in rows])
         report.clock.update(dates.clock)
         for i in dates.bad:
@@ -191,8 +148,7 @@ class PowerShellEvents(Source):
         for r, ts in zip(rows, dates.values):
             r["ts_wall"] = ts
             r["clock"] = "local" if r["ts_raw"] else None
-        if counter.get("more"):
-            report.errors.append(Note(item.display, f"{counter['more']} more notes not listed", severity="warning"))
+        add_omitted_note(report, item.display)
         raw = winevent.raw_frame(pl.DataFrame(rows, schema_overrides={"ts_wall": pl.Datetime("us")}, strict=False)
                                  if rows else [])
         return Parsed(winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format")), report)
@@ -249,83 +205,144 @@ class PowerShellEvents(Source):
         lines = text_lines(text).to_list()
         ex = _grammar().extract(pl.Series("text", lines, dtype=pl.String))
         shapes = ex.get_column("shape").to_list()
-        names = ex.get_column("name").to_list()
-        values = ex.get_column("value").to_list()
-        indents = ex.get_column("indent").to_list()
-        conts = ex.get_column("continued").to_list()
-        lens = [len(ln) for ln, sh in zip(lines, shapes) if sh in ("property", "continuation")]
-        width = max(lens) if lens else 0
-        near = sum(1 for n in lens if n >= width - 12) if width else 0
-        wrapping = width >= 60 and near >= 2
-        if wrapping:
+        names, values, indents, conts = (ex.get_column(c).to_list() for c in ("name", "value", "indent", "continued"))
+        width = _wrap_width(lines, shapes)
+        if width:
             report.errors.append(Note(report.path, f"continuation lines rejoined for a console width of {width}",
                                       severity="info"))
-        out: list[dict] = []
-        current: dict | None = None
-        prop: str | None = None
-        value_col = 0
-        parts: list[str] = []
-        prev_len = 0
-        blanks = 0
+        reader = _FormatList(lines, width)
         unrec = 0
-
-        def close_prop():
-            nonlocal prop, parts
-            if current is not None and prop is not None:
-                current["props"][prop] = "".join(parts)
-            prop, parts = None, []
-
-        def close_record():
-            nonlocal current
-            close_prop()
-            if current is not None and current["props"]:
-                out.append(current)
-            current = None
-
         for i, shape in enumerate(shapes):
-            lineno = i + 1
             if shape == "blank":
-                blanks += 1
-                continue
-            if shape == "property":
-                name = names[i]
-                if blanks or current is None or name in current["props"] or name == prop:
-                    close_record()
-                    current = {"props": {}, "line": lineno, "ordinal": len(out) + 1}
-                else:
-                    close_prop()
-                blanks = 0
-                prop = name
-                raw_value = values[i] or ""
-                parts = [raw_value[1:] if raw_value.startswith(" ") else raw_value]
-                value_col = lines[i].index(":") + 2
-                prev_len = len(lines[i])
-                continue
-            if shape == "continuation" and prop is not None:
-                extra = " " * max(0, len(indents[i]) - value_col)
-                piece = extra + (conts[i] or "")
-                if blanks:
-                    parts.append("\n" * (blanks + 1) + piece)
-                elif wrapping and prev_len >= width:
-                    # a full line: a token longer than a whole line was cut here, or a word
-                    # ended exactly at the width (the two halves would then fit on one line)
-                    last = lines[i - 1].rsplit(" ", 1)[-1]
-                    first = piece.split(" ", 1)[0]
-                    parts.append(piece if len(last) + len(first) > width - value_col else " " + piece)
-                elif wrapping and not extra and prev_len + 1 + len(piece.split(" ", 1)[0]) > width:
-                    parts.append(" " + piece)  # word wrap
-                else:
-                    parts.append("\n" + piece)
-                blanks = 0
-                prev_len = len(lines[i])
-                continue
-            # a line that fits no Format-List shape
-            unrec += 1
-            note("line is not part of a Format-List record", line=lineno, excerpt=lines[i][:120])
-            blanks = 0
-        close_record()
+                reader.blanks += 1
+            elif shape == "property":
+                reader.property(i, names[i], values[i])
+            elif shape == "continuation" and reader.prop is not None:
+                reader.continuation(i, indents[i], conts[i])
+            else:  # a line that fits no Format-List shape
+                unrec += 1
+                note("line is not part of a Format-List record", line=i + 1, excerpt=lines[i][:120])
+                reader.blanks = 0
+        reader.close_record()
         report.unrecognised += unrec
-        return out
+        return reader.out
+
+
+def _raw_row(rec: dict, note) -> dict | None:
+    """One record's properties as a raw record dict (None, with a note, when it has no usable
+    event id): known properties to their columns (the first of synonyms wins), the rest to data."""
+    props, line, ordinal = rec["props"], rec["line"], rec["ordinal"]
+    mapped: dict = {}
+    data: dict = {}
+    for name, value in props.items():
+        if name.lower() == "instanceid":
+            # Get-EventLog's InstanceId is the event id with qualifiers, not a device
+            # instance (which is what an "InstanceId" data field means to winevent)
+            data["EventInstanceId"] = value
+            continue
+        col = COLUMNS.get(name.lower())
+        if col and col not in mapped:
+            mapped[col] = value
+        else:
+            data[name] = value
+    eid = (mapped.get("event_id") or "").strip()
+    instance = ascii_int(data.get("EventInstanceId"))
+    if not eid and instance is not None:
+        # Get-EventLog: InstanceId carries the qualifiers in its high bits
+        eid = str(instance & 0xFFFF)
+    eid_n = ascii_int(eid)
+    if eid_n is None:
+        why = "no Id property" if "event_id" not in mapped else f"Id {eid!r} is not a number"
+        note(f"record skipped: {why}", line=line, record=ordinal)
+        return None
+    level = level_of(mapped.get("level")) if mapped.get("level") else None
+    if level is None and mapped.get("level_word"):
+        level = level_of(mapped["level_word"])
+    if mapped.get("level_word"):
+        data.setdefault("LevelDisplayName", mapped["level_word"])
+    record_id = ascii_int(mapped.get("record"))
+    message = mapped.get("message")
+    return {
+        "record": record_id if record_id is not None and record_id >= 0 else ordinal,
+        "line": line,
+        "ts_raw": (mapped.get("ts") or "").strip() or None,
+        "channel": (mapped.get("channel") or "").strip() or None,
+        "provider": (mapped.get("provider") or "").strip() or None,
+        "event_id": eid_n,
+        "level": level,
+        "computer": (mapped.get("computer") or "").strip() or None,
+        "data": data_from_dict({k: v for k, v in data.items() if v not in (None, "")}),
+        "message": message.strip() if message and message.strip() else None,
+    }
+
+
+def _wrap_width(lines: list[str], shapes: list[str]) -> int:
+    """The console width the file was wrapped at (the longest property or continuation line,
+    when it is 60 or more and at least two lines come within 12 characters of it), else 0."""
+    lens = [len(ln) for ln, sh in zip(lines, shapes) if sh in ("property", "continuation")]
+    width = max(lens) if lens else 0
+    near = sum(1 for n in lens if n >= width - 12) if width else 0
+    return width if width >= 60 and near >= 2 else 0
+
+
+class _FormatList:
+    """Format-List records as the lines are walked: the record being built, the property whose
+    value continues, and how each continuation line joins it (see the module docstring)."""
+
+    def __init__(self, lines: list[str], width: int):
+        self.lines, self.width = lines, width  # width 0: not wrapped
+        self.out: list[dict] = []
+        self.current: dict | None = None
+        self.prop: str | None = None
+        self.parts: list[str] = []
+        self.value_col = 0
+        self.prev_len = 0
+        self.blanks = 0
+
+    def close_prop(self) -> None:
+        if self.current is not None and self.prop is not None:
+            self.current["props"][self.prop] = "".join(self.parts)
+        self.prop, self.parts = None, []
+
+    def close_record(self) -> None:
+        self.close_prop()
+        if self.current is not None and self.current["props"]:
+            self.out.append(self.current)
+        self.current = None
+
+    def property(self, i: int, name: str, value: str | None) -> None:
+        """Line ``i`` is ``Name : value``: a new record after a blank line or a repeated name."""
+        if self.blanks or self.current is None or name in self.current["props"] or name == self.prop:
+            self.close_record()
+            self.current = {"props": {}, "line": i + 1, "ordinal": len(self.out) + 1}
+        else:
+            self.close_prop()
+        self.blanks = 0
+        self.prop = name
+        raw_value = value or ""
+        self.parts = [raw_value[1:] if raw_value.startswith(" ") else raw_value]
+        self.value_col = self.lines[i].index(":") + 2
+        self.prev_len = len(self.lines[i])
+
+    def continuation(self, i: int, indent: str, text: str | None) -> None:
+        """Line ``i`` continues the current property's value: a wrap undone, or a line break."""
+        width = self.width
+        extra = " " * max(0, len(indent) - self.value_col)
+        piece = extra + (text or "")
+        if self.blanks:
+            self.parts.append("\n" * (self.blanks + 1) + piece)
+        elif width and self.prev_len >= width:
+            # a full line: a token longer than a whole line was cut here, or a word
+            # ended exactly at the width (the two halves would then fit on one line)
+            last = self.lines[i - 1].rsplit(" ", 1)[-1]
+            first = piece.split(" ", 1)[0]
+            self.parts.append(piece if len(last) + len(first) > width - self.value_col else " " + piece)
+        elif width and not extra and self.prev_len + 1 + len(piece.split(" ", 1)[0]) > width:
+            self.parts.append(" " + piece)  # word wrap
+        else:
+            self.parts.append("\n" + piece)
+        self.blanks = 0
+        self.prev_len = len(self.lines[i])
 
 
 SOURCE = PowerShellEvents()

@@ -32,7 +32,7 @@ from .. import grammars
 from ..apple_usb import pid_mode
 from ..model import Note, conform
 from ._base import Input, Parsed, Source, add_note
-from ._text import grammar_frame, sniff_text
+from ._text import grammar_frame, sniff_text, text_lines
 
 FORMAT = "windows_setupapi"
 
@@ -101,10 +101,6 @@ class WindowsSetupapi(Source):
         if frame is None:
             return Parsed(conform(None), report)
 
-        header = {}
-        for key, value in frame.filter(pl.col("shape") == "header_value").select("key", "value").iter_rows():
-            header.setdefault(key, value.strip())
-
         structural = frame.filter(pl.col("shape").is_in(
             ["boot_session", "section_title", "section_start", "section_end", "exit_status"])).with_columns(
             pl.col("title").str.slice(1, pl.col("title").str.len_chars() - 2),
@@ -113,21 +109,18 @@ class WindowsSetupapi(Source):
         ).with_columns(
             *[pl.col(f"{k}_raw").str.strptime(pl.Datetime("us"), _STAMP_FMT, strict=False)
               .alias(f"{k}_ts") for k in ("start", "end")])
-        sections, tops, boots = self._assemble(structural, report, display)
+        sections, tops = self._assemble(structural, report, display)
 
         body = frame.filter(pl.col("shape") == "body").select(
             "line", "text", "severity", "area", "body_time", "message", "exit_code")
-        events = self._events(sections, tops, body, report, display)
-        extras = {"header": header, "boot_sessions": boots, "sections": len(sections)}
-        return Parsed(events, report, extras)
+        return Parsed(self._events(sections, tops, body, report, display), report)
 
     # -- sections ------------------------------------------------------------------------
     def _assemble(self, structural: pl.DataFrame, report, display: str):
-        """Walk the structural lines in order; returns (sections, top-of-stack changes, boot sessions)."""
+        """Walk the structural lines in order; returns (sections, top-of-stack changes)."""
         sections: list[dict] = []
         stack: list[int] = []
         tops: list[tuple[int, int | None]] = []  # (line, section id on top after that line)
-        boots: list[str] = []
         boot: str | None = None
         cols = ["line", "shape", "title", "start_raw", "start_ts", "end_raw", "end_ts", "status",
                 "boot_date", "boot_time"]
@@ -142,7 +135,6 @@ class WindowsSetupapi(Source):
             shape, line = row["shape"], row["line"]
             if shape == "boot_session":
                 boot = f"{row['boot_date']} {row['boot_time']}"
-                boots.append(boot)
                 continue
             if shape == "section_title":
                 stack.append(new(line, row["title"]))
@@ -178,79 +170,19 @@ class WindowsSetupapi(Source):
         for i in stack:
             add_note(report, Note(display, "section has no exit status (file ends or the log was cut)",
                                   line=sections[i]["line"], excerpt=sections[i]["title"], severity="warning"))
-        return sections, tops, boots
+        return sections, tops
 
     def _events(self, sections: list[dict], tops, body: pl.DataFrame, report, display: str) -> pl.DataFrame:
         if not sections and body.height == 0:
             return conform(None)
-        # Which section each body line belongs to: the one on top of the stack at that line.
-        if tops:
-            owner = pl.DataFrame({"line": [t[0] for t in tops], "section": [t[1] for t in tops]},
-                                 schema={"line": pl.Int64, "section": pl.Int64})
-            body = body.join_asof(owner, on="line", strategy="backward")
-        else:
-            body = body.with_columns(pl.lit(None, dtype=pl.Int64).alias("section"))
-        sev = pl.col("severity").str.strip_chars()
-        body = body.with_columns(
-            (sev == "!!!").alias("is_error"),
-            (sev == "!").alias("is_warning"),
-            pl.col("text").str.contains(APPLE_RX).alias("is_apple"),
-        )
-        stats = body.filter(pl.col("section").is_not_null()).group_by("section").agg(
-            pl.len().alias("body_lines"),
-            pl.col("is_warning").sum().alias("warnings"),
-            pl.col("is_error").sum().alias("errors"),
-            pl.col("is_apple").any().alias("apple"),
-        )
-        stats_by = {r["section"]: r for r in stats.iter_rows(named=True)}
-        first_errors: dict[int, list[str]] = {}
-        errs = body.filter(pl.col("is_error") & pl.col("section").is_not_null())
-        if errs.height:
-            errs = errs.group_by("section", maintain_order=True).head(3)
-            for sec, area, text in errs.select("section", "area", "message").iter_rows():
-                first_errors.setdefault(sec, []).append(f"{area}: {(text or '').strip()}")
-        apple_body = body.filter(pl.col("is_apple") & pl.col("section").is_not_null())
-        body_pid: dict[int, str] = {}
-        if apple_body.height:
-            pids = apple_body.with_columns(pl.col("text").str.extract(_PID_RX, 1).str.to_uppercase().alias("pid"))
-            for sec, pid in pids.filter(pl.col("pid").is_not_null()).group_by("section", maintain_order=True) \
-                    .agg(pl.col("pid").first()).iter_rows():
-                body_pid[sec] = pid
-
+        body = _owned_body(body, tops)
+        stats_by, first_errors, body_pid = _section_facts(body)
         rows: list[dict] = []
         apple_sections: dict[int, dict] = {}
         for sec in sections:
-            st = stats_by.get(sec["id"], {})
-            title = sec["title"]
-            apple = bool(st.get("apple")) or bool(title and re.search(APPLE_RX, title))
-            pid = None
-            if title:
-                m = _PID_RE.search(title)
-                pid = m.group(1).upper() if m else None
-            pid = pid or body_pid.get(sec["id"])
-            outcome, code = _outcome(sec["status"])
-            errors, warnings = int(st.get("errors") or 0), int(st.get("warnings") or 0)
-            detail = {
-                "title": title, "start": sec["start"], "end": sec["end"], "status": sec["status"],
-                "outcome": outcome, "boot_session": sec["boot"], "warnings": warnings, "errors": errors,
-                "first_errors": first_errors.get(sec["id"], []), "body_lines": int(st.get("body_lines") or 0),
-                "end_line": sec["status_line"],
-            }
-            if sec["overlapping"]:
-                detail["overlapping"] = sec["overlapping"]
-            if apple:
-                detail["apple"] = True
-            ts_raw, ts = (sec["start"], sec["start_ts"]) if sec["start"] else (sec["end"], sec["end_ts"])
-            level = 2 if outcome == "failure" else 3 if (outcome is None or outcome == "unknown" or errors) else 4
-            row = {
-                "line": sec["line"], "ts_wall": ts, "ts_raw": ts_raw, "clock": "local", "format": FORMAT,
-                "kind": "driver_install", "error_code": code, "subject": _subject(title), "level": level,
-                "detail": _dumps(detail),
-                "message": f"[{title if title is not None else '?'}] {sec['status'] or 'no exit status'}",
-            }
-            if apple:
-                row.update({"usb_vid": "05AC", "usb_pid": pid, "device_mode": pid_mode(pid)})
-                apple_sections[sec["id"]] = {**row, "title": title, "start_ts": sec["start_ts"],
+            row = _section_row(sec, stats_by.get(sec["id"], {}), first_errors.get(sec["id"], []), body_pid.get(sec["id"]))
+            if "usb_vid" in row:  # an Apple device's section
+                apple_sections[sec["id"]] = {**row, "title": sec["title"], "start_ts": sec["start_ts"],
                                              "start": sec["start"]}
             rows.append(row)
         rows.extend(self._apple_failures(body, apple_sections))
@@ -290,6 +222,111 @@ class WindowsSetupapi(Source):
                 "detail": _dumps(detail), "message": row["text"],
             })
         return out
+
+
+def read_header(item: Input) -> dict[str, str]:
+    """The ``key = value`` lines of the log's header block (OS Version, Suite, …), the first
+    value of each. Not in the events; for people and tests."""
+    frame = _extracted(item)
+    header: dict[str, str] = {}
+    if frame is not None:
+        for key, value in frame.filter(pl.col("shape") == "header_value").select("key", "value").iter_rows():
+            header.setdefault(key, value.strip())
+    return header
+
+
+def boot_sessions(item: Input) -> list[str]:
+    """The log's ``[Boot Session: …]`` times, in order (each section's detail names the one it
+    ran in, so sessions without a section appear only here). For people and tests."""
+    frame = _extracted(item)
+    if frame is None:
+        return []
+    boots = frame.filter(pl.col("shape") == "boot_session").select("boot_date", "boot_time")
+    return [f"{date} {time}" for date, time in boots.iter_rows()]
+
+
+def _extracted(item: Input) -> pl.DataFrame | None:
+    """The log's lines through the grammar's fast path (None for a file with no lines)."""
+    lines = text_lines(item.decoded.text)
+    return grammars.load(FORMAT).extract(lines) if len(lines) else None
+
+
+def _owned_body(body: pl.DataFrame, tops) -> pl.DataFrame:
+    """Body lines with the section they belong to (the one on top of the stack at that line)
+    and whether each is an error, a warning, or Apple device evidence."""
+    if tops:
+        owner = pl.DataFrame({"line": [t[0] for t in tops], "section": [t[1] for t in tops]},
+                             schema={"line": pl.Int64, "section": pl.Int64})
+        body = body.join_asof(owner, on="line", strategy="backward")
+    else:
+        body = body.with_columns(pl.lit(None, dtype=pl.Int64).alias("section"))
+    sev = pl.col("severity").str.strip_chars()
+    return body.with_columns(
+        (sev == "!!!").alias("is_error"),
+        (sev == "!").alias("is_warning"),
+        pl.col("text").str.contains(APPLE_RX).alias("is_apple"),
+    )
+
+
+def _section_facts(body: pl.DataFrame) -> tuple[dict[int, dict], dict[int, list[str]], dict[int, str]]:
+    """Per section id: body line counts (lines, warnings, errors, Apple evidence), its first
+    three error lines, and the first Apple product id named in its body."""
+    stats = body.filter(pl.col("section").is_not_null()).group_by("section").agg(
+        pl.len().alias("body_lines"),
+        pl.col("is_warning").sum().alias("warnings"),
+        pl.col("is_error").sum().alias("errors"),
+        pl.col("is_apple").any().alias("apple"),
+    )
+    stats_by = {r["section"]: r for r in stats.iter_rows(named=True)}
+    first_errors: dict[int, list[str]] = {}
+    errs = body.filter(pl.col("is_error") & pl.col("section").is_not_null())
+    if errs.height:
+        errs = errs.group_by("section", maintain_order=True).head(3)
+        for sec, area, text in errs.select("section", "area", "message").iter_rows():
+            first_errors.setdefault(sec, []).append(f"{area}: {(text or '').strip()}")
+    apple_body = body.filter(pl.col("is_apple") & pl.col("section").is_not_null())
+    body_pid: dict[int, str] = {}
+    if apple_body.height:
+        pids = apple_body.with_columns(pl.col("text").str.extract(_PID_RX, 1).str.to_uppercase().alias("pid"))
+        for sec, pid in pids.filter(pl.col("pid").is_not_null()).group_by("section", maintain_order=True) \
+                .agg(pl.col("pid").first()).iter_rows():
+            body_pid[sec] = pid
+    return stats_by, first_errors, body_pid
+
+
+def _section_row(sec: dict, st: dict, first_errors: list[str], body_pid: str | None) -> dict:
+    """The driver_install row of one section (with the Apple device columns when the title or
+    body names an Apple device)."""
+    title = sec["title"]
+    apple = bool(st.get("apple")) or bool(title and re.search(APPLE_RX, title))
+    pid = None
+    if title:
+        m = _PID_RE.search(title)
+        pid = m.group(1).upper() if m else None
+    pid = pid or body_pid
+    outcome, code = _outcome(sec["status"])
+    errors, warnings = int(st.get("errors") or 0), int(st.get("warnings") or 0)
+    detail = {
+        "title": title, "start": sec["start"], "end": sec["end"], "status": sec["status"],
+        "outcome": outcome, "boot_session": sec["boot"], "warnings": warnings, "errors": errors,
+        "first_errors": first_errors, "body_lines": int(st.get("body_lines") or 0),
+        "end_line": sec["status_line"],
+    }
+    if sec["overlapping"]:
+        detail["overlapping"] = sec["overlapping"]
+    if apple:
+        detail["apple"] = True
+    ts_raw, ts = (sec["start"], sec["start_ts"]) if sec["start"] else (sec["end"], sec["end_ts"])
+    level = 2 if outcome == "failure" else 3 if (outcome is None or outcome == "unknown" or errors) else 4
+    row = {
+        "line": sec["line"], "ts_wall": ts, "ts_raw": ts_raw, "clock": "local", "format": FORMAT,
+        "kind": "driver_install", "error_code": code, "subject": _subject(title), "level": level,
+        "detail": _dumps(detail),
+        "message": f"[{title if title is not None else '?'}] {sec['status'] or 'no exit status'}",
+    }
+    if apple:
+        row.update({"usb_vid": "05AC", "usb_pid": pid, "device_mode": pid_mode(pid)})
+    return row
 
 
 SOURCE = WindowsSetupapi()

@@ -19,7 +19,7 @@ from .. import winevent
 from ..grammars import load
 from ..model import Note
 from ._text import open_report, text_lines
-from ._base import Input, Parsed, Source, add_note
+from ._base import Input, Parsed, Source, add_note, add_omitted_note
 from ._windows_text import data_from_pairs, iso_local, level_numbers
 
 #: Label word (as written, stripped) → field. English per reference §2 (verified); the
@@ -44,24 +44,21 @@ class WevtutilText(Source):
     description = "wevtutil qe /f:text export (Event[n]: blocks; English or localised labels)"
 
     def sniff(self, item: Input) -> bool:
-        try:
-            grammar = load(self.name)
-            seen = 0
-            for line in item.head_text.splitlines()[:40]:
-                if not line.strip():
-                    continue
-                shape = grammar.match_shape(line)
-                name = shape.name if shape else None
-                if seen == 0:
-                    if name != "event":
-                        return False
-                    seen = 1
-                    continue
-                # the line after Event[n]: must be an indented label line
-                return name == "field"
-            return False
-        except Exception:  # noqa: BLE001 - sniffers never raise
-            return False
+        grammar = load(self.name)
+        seen = 0
+        for line in item.head_text.splitlines()[:40]:
+            if not line.strip():
+                continue
+            shape = grammar.match_shape(line)
+            name = shape.name if shape else None
+            if seen == 0:
+                if name != "event":
+                    return False
+                seen = 1
+                continue
+            # the line after Event[n]: must be an indented label line
+            return name == "field"
+        return False
 
     def parse(self, item: Input) -> Parsed:
         decoded, report = open_report(self, item)
@@ -69,12 +66,10 @@ class WevtutilText(Source):
         report.records = info["records"]
         report.skipped = info["skipped"]
         report.unrecognised = info["unrecognised"]
-        counter: dict = {}
         for note in info["notes"]:
             add_note(report, Note(item.display, note["message"], line=note.get("line"), record=note.get("record"),
-                                  excerpt=note.get("excerpt"), severity=note.get("severity", "error")), counter)
-        if counter.get("more"):
-            report.errors.append(Note(item.display, f"{counter['more']} more notes not listed", severity="warning"))
+                                  excerpt=note.get("excerpt"), severity=note.get("severity", "error")))
+        add_omitted_note(report, item.display)
         # which clock each record used is in its ``clock`` column (local, or utc for ``…Z``);
         # analyzer.clock summarises it in report.clock
         return Parsed(winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format")), report)
@@ -126,35 +121,57 @@ def records_from_lines(lines: pl.Series | list[str], grammar) -> tuple[pl.DataFr
     """Assemble raw records from the lines of a wevtutil text export (vectorised)."""
     if not isinstance(lines, pl.Series):
         lines = pl.Series("text", lines, dtype=pl.String)
-    ex = classify(lines, grammar)
+    f = _by_record(classify(lines, grammar))
+    n = int(f.get_column("rec").max() or 0)
+    head = f.filter((pl.col("rec") > 0) & (pl.col("state") == 0))
+    notes, unrecognised = _stray_line_notes(f, head)
+    rec = pl.DataFrame(_record_columns(f, head, n)).with_columns(
+        pl.col("event_id").str.strip_chars().cast(pl.Int64, strict=False).alias("event_id_n"),
+        iso_local(pl.col("date")).alias("ts_wall"),
+    )
+    notes += _record_notes(rec)
+    notes.sort(key=lambda n: n.get("line") or 0)
+    skipped = rec.filter(pl.col("event_id_n").is_null()).height
+    info = {"records": n, "skipped": skipped, "unrecognised": unrecognised, "notes": notes}
+    return winevent.raw_frame(_raw_columns(rec.filter(pl.col("event_id_n").is_not_null()))), info
+
+
+def _by_record(ex: pl.DataFrame) -> pl.DataFrame:
+    """The classified lines with their record (``rec``: 0 before the first ``Event[n]:``), the
+    field their label names (``key``), and ``state``: 0 in a record header, 1 from its
+    Description label on (forward-filled)."""
     shape = pl.col("shape")
-    is_desc_key = pl.col("key") == "description"
-    f = ex.with_columns(
+    return ex.with_columns(
         (shape == "event").cast(pl.Int32).cum_sum().alias("rec"),
         pl.col("label").str.strip_chars().alias("label"),
     ).with_columns(
         pl.col("label").replace_strict(LABELS, default=None, return_dtype=pl.String).alias("key"),
     ).with_columns(
-        # 0 in a record header, 1 from its Description label on (forward-filled state)
         pl.when(shape == "event").then(pl.lit(0, dtype=pl.Int8))
-          .when((shape == "field") & is_desc_key).then(pl.lit(1, dtype=pl.Int8))
+          .when((shape == "field") & (pl.col("key") == "description")).then(pl.lit(1, dtype=pl.Int8))
           .otherwise(pl.lit(None, dtype=pl.Int8)).forward_fill().alias("state"),
     )
-    n = int(f.get_column("rec").max() or 0)
+
+
+def _stray_line_notes(f: pl.DataFrame, head: pl.DataFrame) -> tuple[list[dict], int]:
+    """Notes on the first lines that belong to no record, or sit in a record header without
+    being ``label: value``; and how many such lines there are in all (unrecognised)."""
     notes: list[dict] = []
-    pre = f.filter((pl.col("rec") == 0) & (shape != "blank"))
+    pre = f.filter((pl.col("rec") == 0) & (pl.col("shape") != "blank"))
     for row in pre.head(5).iter_rows(named=True):
         notes.append({"message": "text before the first Event[n]: line", "line": row["line"],
                       "excerpt": row["text"][:120]})
-    unrecognised = pre.height
-    in_record = pl.col("rec") > 0
-    desc_line = (shape == "field") & is_desc_key & (pl.col("state") == 1)
-    head = f.filter(in_record & (pl.col("state") == 0))
-    stray = head.filter(shape == "text")
-    unrecognised += stray.height
+    stray = head.filter(pl.col("shape") == "text")
     for row in stray.head(20).iter_rows(named=True):
         notes.append({"message": "line in a record header is not 'label: value'", "line": row["line"],
                       "excerpt": row["text"][:120]})
+    return notes, pre.height + stray.height
+
+
+def _record_columns(f: pl.DataFrame, head: pl.DataFrame, n: int) -> dict[str, pl.Series]:
+    """One value per record 1..n: id, first line, the COLUMN_FIELDS, the other labels as
+    ``data`` and the message."""
+    shape = pl.col("shape")
     fields = head.filter(shape == "field").select("rec", "label", "key", pl.col("value").str.strip_chars())
     starts = f.filter(shape == "event")
     columns: dict[str, pl.Series] = {
@@ -169,20 +186,27 @@ def records_from_lines(lines: pl.Series | list[str], grammar) -> tuple[pl.DataFr
     extra = extra.select("rec", pl.coalesce(pl.col("key"), pl.col("label")).alias("key"), "value")
     data = data_from_pairs(extra, by="rec")
     columns["data"] = _scatter(n, data.get_column("rec"), data.get_column("data"))
-    # message: the Description label's own value (if any) and every line after it
-    msg_lines = f.filter(in_record & (pl.col("state") == 1)).select(
+    messages = _messages(f)
+    columns["message"] = _scatter(n, messages.get_column("rec"), messages.get_column("message"))
+    return columns
+
+
+def _messages(f: pl.DataFrame) -> pl.DataFrame:
+    """Each record's message: the Description label's own value (if any) and every line after it."""
+    desc_line = (pl.col("shape") == "field") & (pl.col("key") == "description") & (pl.col("state") == 1)
+    msg_lines = f.filter((pl.col("rec") > 0) & (pl.col("state") == 1)).select(
         "rec",
         pl.when(desc_line).then(pl.col("value").str.strip_chars()).otherwise(pl.col("text")).alias("text"),
         desc_line.alias("_d"),
     ).filter(~pl.col("_d") | (pl.col("text").is_not_null() & (pl.col("text") != "")))
     messages = msg_lines.group_by("rec", maintain_order=True).agg(pl.col("text").str.join("\n").alias("message"))
     messages = messages.with_columns(pl.col("message").str.strip_chars_end().str.strip_chars_start("\n"))
-    messages = messages.filter(pl.col("message") != "")
-    columns["message"] = _scatter(n, messages.get_column("rec"), messages.get_column("message"))
-    rec = pl.DataFrame(columns).with_columns(
-        pl.col("event_id").str.strip_chars().cast(pl.Int64, strict=False).alias("event_id_n"),
-        iso_local(pl.col("date")).alias("ts_wall"),
-    )
+    return messages.filter(pl.col("message") != "")
+
+
+def _record_notes(rec: pl.DataFrame) -> list[dict]:
+    """Notes on the first records skipped (no usable Event ID) and kept without a time."""
+    notes: list[dict] = []
     missing_id = rec.filter(pl.col("event_id_n").is_null())
     for row in missing_id.head(20).iter_rows(named=True):
         why = "no Event ID label" if row["event_id"] is None else f"Event ID {row['event_id']!r} is not a number"
@@ -192,7 +216,11 @@ def records_from_lines(lines: pl.Series | list[str], grammar) -> tuple[pl.DataFr
         why = "no Date label" if row["date"] is None else f"Date {row['date']!r} not understood"
         notes.append({"message": f"record kept without a time: {why}", "line": row["first_line"],
                       "record": row["record"], "severity": "warning"})
-    kept = rec.filter(pl.col("event_id_n").is_not_null())
+    return notes
+
+
+def _raw_columns(kept: pl.DataFrame) -> pl.DataFrame:
+    """The kept records in the raw record frame's columns (the clock: ``utc`` for a ``Z`` date)."""
     date = pl.col("date").str.strip_chars()
     raw = kept.select(
         pl.col("record"),
@@ -206,10 +234,7 @@ def records_from_lines(lines: pl.Series | list[str], grammar) -> tuple[pl.DataFr
         pl.col("level"),
         pl.col("computer"), pl.col("data"), pl.col("message"),
     )
-    raw = raw.with_columns(level_numbers(raw.get_column("level")))
-    notes.sort(key=lambda n: n.get("line") or 0)
-    info = {"records": n, "skipped": missing_id.height, "unrecognised": unrecognised, "notes": notes}
-    return winevent.raw_frame(raw), info
+    return raw.with_columns(level_numbers(raw.get_column("level")))
 
 
 SOURCE = WevtutilText()
