@@ -28,7 +28,7 @@ import polars as pl
 
 from .apple import about_apple
 from .model import iso_utc
-from .winevent import security_product_in
+from .winevent_kinds import security_product_in
 
 #: session_start detail keys (apple_restore source) reported as factors, with their factor names.
 SESSION_FACTORS = {

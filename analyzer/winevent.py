@@ -57,12 +57,11 @@ import os
 
 import polars as pl
 
+from .apple import APPLE_SERVICES
 from .apple_usb import pid_mode_expr
 from .model import EVENT_SCHEMA, conform
-# is_apple_process, is_apple_service and security_product_in are read from here by diagnose,
-# the terminal report and fleet; needs_fields by the .evtx source
-from .winevent_kinds import (APPLE_SERVICES, LOOKUP_COLUMNS, is_apple_process, is_apple_service, needs_fields,
-                             security_product_in, with_lookup)
+# needs_fields is read from here by the .evtx source
+from .winevent_kinds import LOOKUP_COLUMNS, needs_fields, security_product_in, with_lookup
 
 
 RAW_SCHEMA: dict[str, pl.DataType] = {

@@ -1,5 +1,5 @@
-"""What a Windows event is, from its provider and event ID alone: the kind tables, the Apple
-process and service names, the security products, and the per-(provider, event ID) decisions
+"""What a Windows event is, from its provider and event ID alone: the kind tables, the security
+products, and the per-(provider, event ID) decisions
 built from them.
 
 Kept apart from :mod:`analyzer.winevent` (which turns records into event-table rows) because
@@ -15,15 +15,6 @@ import functools
 import re
 
 import polars as pl
-
-#: Processes whose crash or block is Apple-side evidence.
-APPLE_PROCESSES = (
-    "itunes.exe", "applemobiledeviceservice.exe", "applemobiledevicehelper.exe",
-    "applemobiledeviceprocess.exe", "appledevices.exe", "ituneshelper.exe", "apsdaemon.exe",
-)
-
-#: Names of the Apple Mobile Device service (key and display name; the Store app's is unverified).
-APPLE_SERVICES = ("apple mobile device service", "apple mobile device", "applemobiledeviceservice")
 
 #: Providers of third-party security products (matched case-insensitively as substrings).
 SECURITY_PRODUCTS = (
@@ -78,18 +69,6 @@ def security_product_in(text: str | None) -> str | None:
     ("Microsoft-Windows-DeviceSetupManager" holds "eset")."""
     found = _word_re("|".join(map(re.escape, SECURITY_PRODUCTS))).search((text or "").lower())
     return found.group(0) if found else None
-
-
-def is_apple_service(subject: pl.Expr) -> pl.Expr:
-    """True where ``subject`` names the Apple Mobile Device service (any of APPLE_SERVICES)."""
-    low = subject.str.to_lowercase().fill_null("")
-    return pl.any_horizontal([low.str.contains(name, literal=True) for name in APPLE_SERVICES])
-
-
-def is_apple_process(text: pl.Expr) -> pl.Expr:
-    """True where ``text`` names one of APPLE_PROCESSES."""
-    low = text.str.to_lowercase().fill_null("")
-    return pl.any_horizontal([low.str.contains(name, literal=True) for name in APPLE_PROCESSES])
 
 
 @functools.lru_cache(maxsize=4096)
