@@ -61,7 +61,7 @@ from .apple import APPLE_SERVICES
 from .apple_usb import pid_mode_expr
 from .model import EVENT_SCHEMA, conform
 # needs_fields is read from here by the .evtx source
-from .winevent_kinds import LOOKUP_COLUMNS, needs_fields, security_product_in, with_lookup
+from .winevent_kinds import LOOKUP_COLUMNS, needs_fields, with_lookup
 
 
 RAW_SCHEMA: dict[str, pl.DataType] = {
