@@ -27,6 +27,7 @@ from .causes import CAUSE_IDS, UNDETERMINED
 from .correlate import attempts, evidence_window, mark_transitions
 from .model import iso_utc
 from .rules import Rule, default_rules
+from .rules.fields import derived_columns
 
 DATA = Path(__file__).resolve().parent / "data"
 MIN_EVIDENCE = 1.5
@@ -174,12 +175,13 @@ def _verdict(inc: dict, fired: list[Rule], evidence: list[dict], formats: set[st
 
 def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None) -> tuple[list[Incident], pl.DataFrame]:
     """Return the incidents (one per failed attempt) and the attempts table."""
-    rules = rules if rules is not None else default_rules()
     table = attempts(events)
     failed = table.filter(pl.col("outcome") == "failed").sort("host", "file", "attempt")
     if failed.height == 0:
         return [], table
+    rules = rules if rules is not None else default_rules()
     window = evidence_window(mark_transitions(events), failed)
+    window = window.with_columns(derived_columns(name for r in rules for name in r.derived))
     flags = window.with_columns([r.matches.alias(f"r::{r.id}") for r in rules])
     counts = flags.group_by("incident").agg([pl.col(f"r::{r.id}").sum() for r in rules]).to_dicts()
     fired = {row["incident"]: [r for r in rules if row[f"r::{r.id}"] >= r.min_count] for row in counts}

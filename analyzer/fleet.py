@@ -109,8 +109,9 @@ def factors(events: pl.DataFrame) -> dict[str, dict[str, set[str]]]:
             value = detail.get(key)
             if value not in (None, ""):
                 out[row["host"]][name].add(str(value))
-    drivers = events.filter(kinds.is_in(["driver_install", "driver_load", "driver_failure"])
-                            & pl.col("detail").is_not_null() & about_apple())
+    drivers = (events.filter(kinds.is_in(["driver_install", "driver_load", "driver_failure"])
+                             & pl.col("detail").is_not_null())
+               .filter(about_apple()))  # the text search only on the few driver rows
     for row in drivers.select("host", "detail").iter_rows(named=True):
         detail = _json(row["detail"])
         version = next((detail[k] for k in _DRIVER_VERSION_KEYS if detail.get(k)), None)

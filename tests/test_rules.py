@@ -16,6 +16,7 @@ from analyzer import analyze
 from analyzer.model import conform
 from analyzer.rules import CAUSE_IDS, RuleError, load_rules, parse_rule
 from analyzer.rules.condition import parse_condition
+from analyzer.rules.fields import derived_columns
 
 from conftest import SAMPLES
 
@@ -98,7 +99,7 @@ def matches(detection: str, frame: pl.DataFrame, correlation: str = "") -> list[
     errors: list = []
     rule = parse_rule(Path("t.toml"), HEAD + detection + correlation, errors)
     assert errors == [], errors
-    return frame.select(rule.matches).to_series().to_list()
+    return frame.with_columns(derived_columns(rule.derived)).select(rule.matches).to_series().to_list()
 
 
 def test_equality_ignores_case_unless_cased_and_lists_are_any_of():

@@ -52,15 +52,17 @@ def _column_type(dtype: pl.DataType) -> str:
 
 _ENUM_CHOICES = {"kind": KINDS, "clock": CLOCKS}
 
-#: Derived fields: (type, expression builder, one line for the rule-language reference).
-DERIVED: dict[str, tuple[str, Callable[[], pl.Expr], str]] = {
+#: Derived fields: (type, expression builder, one line for the rule-language reference). They are
+#: computed once per evidence window as columns of their own (:func:`derived_columns`), however many
+#: rules read them; a builder of None names a column the evidence window already has.
+DERIVED: dict[str, tuple[str, Callable[[], pl.Expr] | None, str]] = {
     "side": (ENUM, lambda: pl.when(pl.col("attempt").is_not_null()).then(pl.lit("attempt")).otherwise(pl.lit("pc")),
              "attempt: a row of the failed attempt's own log; pc: any other evidence of the same PC"),
     "apple": (BOOL, lambda: about_apple(),
               "the row is about Apple's device, driver, service or software (analyzer.apple.about_apple)"),
-    "before_s": (FLOAT, lambda: pl.col("before_s"),
+    "before_s": (FLOAT, None,
                  "seconds from the row to the failure (negative: after the failure)"),
-    "required_itunes": (STRING, lambda: required_itunes_expr(pl.col("detail").str.json_path_match("$.payload_build")),
+    "required_itunes": (STRING, lambda: required_itunes_expr(detail_field("payload_build")),
                         "the oldest iTunes that can restore the session's payload build (data/itunes_minimums.toml)"),
 }
 _DERIVED_CHOICES = {"side": ("attempt", "pc")}
@@ -74,11 +76,22 @@ def detail_path(name: str) -> str:
     return "$" + "".join(f"['{part}']" for part in name.split("."))
 
 
+def detail_field(name: str) -> pl.Expr:
+    """The detail JSON's field ``name`` (dots step into objects) as text, null where absent.
+
+    JSON is decoded only in rows whose text holds the last key in quotes: a literal search costs a
+    fraction of a decode, and most rows of a window carry other fields.
+    """
+    key = f'"{name.rsplit(".", 1)[-1]}"'
+    detail = pl.col("detail")
+    return pl.when(detail.str.contains(key, literal=True)).then(detail.str.json_path_match(detail_path(name)))
+
+
 def resolve(name: str) -> Field:
     """The field called ``name``; raises ValueError with the accepted names when there is none."""
     if name in DERIVED:
-        kind, build, _ = DERIVED[name]
-        return Field(name, build(), kind, _DERIVED_CHOICES.get(name, ()))
+        kind, _, _ = DERIVED[name]
+        return Field(name, pl.col(name), kind, _DERIVED_CHOICES.get(name, ()))
     if name in EVENT_SCHEMA and name != "detail":
         dtype = EVENT_SCHEMA[name]
         kind = _column_type(dtype)
@@ -90,6 +103,21 @@ def resolve(name: str) -> Field:
         sub = name[len("detail."):]
         if not _DETAIL_NAME.match(sub):
             raise ValueError(f"'{sub}' is not a detail field name (letters, digits, _, -, spaces; dots for nesting)")
-        return Field(name, pl.col("detail").str.json_path_match(detail_path(sub)), JSON)
+        return Field(name, detail_field(sub), JSON)
     known = ", ".join([c for c in EVENT_SCHEMA if c != "detail"] + list(DERIVED))
     raise ValueError(f"unknown field '{name}'; use an event column ({known}) or detail.<field>")
+
+
+def derived_columns(names) -> list[pl.Expr]:
+    """The expressions that add the derived fields ``names`` to an evidence window."""
+    return [build().alias(name) for name in sorted(set(names)) if (build := DERIVED[name][1]) is not None]
+
+
+def field_names(table: dict) -> set[str]:
+    """The fields a selection table reads: its keys' field parts and its field references."""
+    names = {key.split("|", 1)[0] for key in table}
+    for value in table.values():
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, dict) and isinstance(v.get("field"), str):
+                names.add(v["field"])
+    return names

@@ -16,7 +16,7 @@ import polars as pl
 
 from ..causes import CAUSE_IDS, UNDETERMINED
 from .condition import parse_condition
-from .fields import resolve
+from .fields import DERIVED, field_names, resolve
 from .modifiers import build
 
 RULES_DIR = Path(__file__).resolve().parent
@@ -49,6 +49,8 @@ class Rule:
     fires_on: tuple[str, ...]
     matches: pl.Expr
     min_count: int = 1
+    #: The derived fields (rules.fields.DERIVED) the rule reads; the window must carry them as columns.
+    derived: tuple[str, ...] = ()
     when: str = "before"
     within_s: float | None = None
     condition: str = ""
@@ -123,6 +125,15 @@ def _selection(name: str, body: Any, err: _Errors) -> pl.Expr | None:
                 ok = False
         alternatives.append(pl.all_horizontal(tests) if tests else pl.lit(False))
     return pl.any_horizontal(alternatives) if ok else None
+
+
+def _derived(detection: dict) -> tuple[str, ...]:
+    names: set[str] = set()
+    for name, body in detection.items():
+        if name != "condition":
+            for table in body if isinstance(body, list) else [body]:
+                names |= field_names(table) if isinstance(table, dict) else set()
+    return tuple(sorted(n for n in names if n in DERIVED and DERIVED[n][1] is not None))
 
 
 def _detection(data: dict, err: _Errors) -> tuple[pl.Expr | None, str]:
@@ -214,7 +225,7 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
         return None
     matches = (detection & _timing(when, within)).fill_null(False)
     return Rule(id=path.stem, cause=cause, title=title, why=why, weight=weight, fires_on=fires_on, matches=matches,
-                min_count=min_count, when=when, within_s=within, condition=condition, discounts=discounts, path=path)
+                min_count=min_count, derived=_derived(data["detection"]), when=when, within_s=within, condition=condition, discounts=discounts, path=path)
 
 
 def load_rules(directory: Path | None = None) -> tuple[list[Rule], list[RuleError]]:
