@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 
 from .arguments import ArgumentError
 from .model import Note
+from .notes import part
 
 #: Archives are recognised by this suffix (case-insensitive); the content must be a zip too.
 ARCHIVE_SUFFIXES = (".zip",)
@@ -93,7 +94,7 @@ class Extracted:
     archive: str
     members: list[Member] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    fatal: str | None = None
+    fatal: Note | None = None
 
 
 class _Budget:
@@ -105,7 +106,11 @@ class _Budget:
 
 
 class _OverBudget(Exception):
-    pass
+    """The archive as a whole is refused; ``why`` is the part of the ``archive_refused`` note that says why."""
+
+    def __init__(self, why: dict):
+        super().__init__(why["code"])
+        self.why = why
 
 
 def safe_member_name(name: str) -> str | None:
@@ -127,22 +132,23 @@ def safe_member_name(name: str) -> str | None:
     return "/".join(clean)
 
 
-def _refusal(info: zipfile.ZipInfo, limits: Limits) -> str | None:
+def _refusal(info: zipfile.ZipInfo, limits: Limits, where: str) -> Note | None:
+    """The note refusing a member (located at ``where``), or None for a member that may be extracted."""
     mode = info.external_attr >> 16
     if mode:
         if stat.S_ISLNK(mode):
-            return "symbolic link refused"
+            return Note(where, "symlink_refused")
         kind = stat.S_IFMT(mode)
         if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-            return "special file (device, FIFO or socket) refused"
+            return Note(where, "special_file_refused")
     if info.flag_bits & 0x1:
-        return "encrypted member refused"
+        return Note(where, "encrypted_member_refused")
     if safe_member_name(info.filename) is None:
-        return "unsafe member name refused (absolute path, drive letter or '..')"
+        return Note(where, "unsafe_member_name")
     if (info.file_size >= limits.ratio_min_bytes
             and info.file_size > limits.ratio * max(info.compress_size, 1)):
-        return (f"compression ratio {info.file_size / max(info.compress_size, 1):.0f}:1 is over the "
-                f"{limits.ratio:.0f}:1 limit (zip bomb guard); not extracted")
+        return Note(where, "compression_ratio_refused",
+                    {"ratio": round(info.file_size / max(info.compress_size, 1)), "limit": round(limits.ratio)})
     return None
 
 
@@ -173,7 +179,7 @@ def _copy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: _Bud
             written += len(chunk)
             budget.written += len(chunk)
             if written > info.file_size or budget.written > budget.limits.total_bytes:
-                raise _OverBudget("member expands beyond its declared size or the archive budget (zip bomb guard)")
+                raise _OverBudget(part("member_expands"))
             out.write(chunk)
     return written
 
@@ -184,25 +190,24 @@ def _extract_into(zf: zipfile.ZipFile, display: str, dest: Path, depth: int, bud
     infos = zf.infolist()
     budget.members += len(infos)
     if budget.members > limits.members:
-        raise _OverBudget(f"more than {limits.members} members")
+        raise _OverBudget(part("too_many_members", limit=limits.members))
     declared = sum(i.file_size for i in infos if not i.is_dir())
     budget.declared += declared
     if budget.declared > limits.total_bytes:
-        raise _OverBudget(f"declares {budget.declared} uncompressed bytes, over the {limits.total_bytes} byte limit "
-                          "(zip bomb guard)")
+        raise _OverBudget(part("declares_too_much", size=budget.declared, limit=limits.total_bytes))
     for info in infos:
         if info.is_dir():
             continue
         where = f"{display}!{info.filename}"
-        reason = _refusal(info, limits)
-        if reason:
-            result.notes.append(Note(where, reason))
+        refusal = _refusal(info, limits, where)
+        if refusal:
+            result.notes.append(refusal)
             continue
         rel = safe_member_name(info.filename)
         assert rel is not None
         if is_archive(PurePosixPath(rel)):
             if depth + 1 >= limits.depth:
-                result.notes.append(Note(where, f"archive nested more than {limits.depth - 1} level deep refused"))
+                result.notes.append(Note(where, "nested_too_deep", {"levels": limits.depth - 1}))
                 continue
             holder = _unique(dest / "z", rel, set())
             try:
@@ -213,7 +218,7 @@ def _extract_into(zf: zipfile.ZipFile, display: str, dest: Path, depth: int, bud
                     _extract_into(inner, where, sub, depth + 1, budget, result, set())
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
                     RuntimeError, ValueError) as exc:
-                result.notes.append(Note(where, f"nested archive cannot be opened: {type(exc).__name__}: {exc}"))
+                result.notes.append(Note(where, "nested_archive_unreadable", {"error": f"{type(exc).__name__}: {exc}"}))
             finally:
                 holder.unlink(missing_ok=True)
             continue
@@ -222,7 +227,7 @@ def _extract_into(zf: zipfile.ZipFile, display: str, dest: Path, depth: int, bud
             _copy(zf, info, target, budget)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
                 RuntimeError, ValueError) as exc:
-            result.notes.append(Note(where, f"member cannot be read: {type(exc).__name__}: {exc}"))
+            result.notes.append(Note(where, "member_unreadable", {"error": f"{type(exc).__name__}: {exc}"}))
             target.unlink(missing_ok=True)
             continue
         result.members.append(Member(target, where))
@@ -238,9 +243,9 @@ def extract(archive: Path, dest: Path, display: str | None = None, limits: Limit
         with zipfile.ZipFile(archive) as zf:
             _extract_into(zf, display, dest, 0, budget, result, set())
     except _OverBudget as exc:
-        result.fatal = f"archive refused: {exc}"
+        result.fatal = Note(display, "archive_refused", {"why": exc.why})
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        result.fatal = f"cannot open archive: {type(exc).__name__}: {exc}"
+        result.fatal = Note(display, "archive_unreadable", {"error": f"{type(exc).__name__}: {exc}"})
     if result.fatal:
         # nothing half-read is analysed: a refused archive contributes only its note
         for member in result.members:

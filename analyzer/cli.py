@@ -53,7 +53,7 @@ def run(
     output_format: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal report, JSON document or CSV timeline on stdout."),
     tz: Optional[str] = typer.Option(None, "--tz", help="The PC's time zone for local-time logs (IANA name like Asia/Tokyo, or +09:00)."),
     layout: str = typer.Option("auto", "--layout", metavar=_choices(LAYOUTS), help="host: each PATH is one PC; fleet: each subfolder is one PC; auto: a folder of only subfolders is a fleet."),
-    lang: str = typer.Option("en", "--lang", metavar=_choices(LANGS), help="Language of verdicts and remedies (en, ja)."),
+    lang: str = typer.Option("en", "--lang", metavar=_choices(LANGS), help="Language of the reports: verdicts, remedies and notes on the input (en, ja)."),
     fail_on_incident: bool = typer.Option(False, "--fail-on-incident", help="Exit 5 when a failed restore is found."),
     jobs: int = typer.Option(1, "--jobs", "-j", metavar="<N>", help="Analyse this many PCs at once (spawn process pool; 1 or more)."),
     executor: str = typer.Option("local", "--executor", metavar=_choices(EXECUTORS), help="local: this machine; ray: Ray tasks (pip install 'analyzer[ray]')."),
@@ -75,7 +75,7 @@ def run(
         analysis = redact_analysis(analysis)
     _write_files(analysis, outputs, lang)
     _print_report(analysis, output_format, lang)
-    raise typer.Exit(_exit_code(analysis, fail_on_incident))
+    raise typer.Exit(_exit_code(analysis, fail_on_incident, lang))
 
 
 def _say(message: str, *, soft_wrap: bool = True) -> None:
@@ -148,15 +148,18 @@ def _print_report(analysis, output_format: OutputFormat, lang: str) -> None:
         render(analysis, stdout_console(), lang=lang)
 
 
-def _exit_code(analysis, fail_on_incident: bool) -> ExitCode:
-    """Name each file not read in full on stderr, and say how the run ended."""
+def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
+    """Name each file not read in full on stderr (in the reports' language), and say how the run ended."""
+    from .report.i18n import Catalogue
+
+    cat = Catalogue(lang)
     for f in analysis.files:
         if not f.complete:
             first = f.errors[0] if f.errors else None
-            reason = f"{first.location()}: {first.message}" if first else "not fully read"
+            reason = f"{cat.note_location(first)}: {cat.note(first)}" if first else cat["cli.not_fully_read"]
             _say(f"analyze: note: {reason}", soft_wrap=False)
     if not analysis.recognised:
-        _say("analyze: no input could be read as a restore log or Windows log", soft_wrap=False)
+        _say(f"analyze: {cat['cli.no_input']}", soft_wrap=False)
         return ExitCode.NO_INPUT
     if fail_on_incident and analysis.incidents:
         return ExitCode.INCIDENT

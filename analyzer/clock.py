@@ -262,9 +262,7 @@ def _report(host: _Host) -> None:
             if "bracket" in clocks:
                 decision["bracket_zone"] = d.bracket_zone
             if d.method == "assumed" and "local" in clocks:
-                report.errors.append(Note(path, f"local times converted with {d.zone}, the zone of this machine; "
-                                                "pass --tz with the PC's zone if the logs came from elsewhere",
-                                          severity="warning"))
+                report.errors.append(Note(path, "zone_assumed", {"zone": d.zone}, severity="warning"))
             # skew against every other file of the PC: two UTC logs share the PC's clock, so
             # their pairwise skew says nothing (and would cost n² joins)
             skews = {other: value for other in host.converted

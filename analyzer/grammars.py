@@ -37,6 +37,8 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 from lark.grammar import NonTerminal, Terminal
 
+from .notes import part
+
 
 class GrammarConventionError(ValueError):
     """A grammar file breaks the conventions the fast-path compiler relies on."""
@@ -133,19 +135,22 @@ class LineGrammar:
             walk(child, False)
         return shape, marker, fields
 
-    def explain_failure(self, line: str) -> str:
-        """A short, located reason why ``line`` matches no shape (from Lark's error)."""
+    def explain_failure(self, line: str) -> dict:
+        """Where Lark gave up on ``line`` and which tokens it expected there, as the ``detail``
+        part of a ``line_shape_unknown`` note (:func:`analyzer.notes.part`); the token names are
+        Lark's own, shown as written."""
         try:
             self.lark.parse(line)
         except LarkError as exc:
             column = getattr(exc, "column", None)
             expected = getattr(exc, "allowed", None) or getattr(exc, "expected", None)
-            where = f"column {column}" if column else "start of line"
-            if expected:
-                names = sorted(str(e) for e in expected)[:4]
-                return f"no line shape of {self.name} matches at {where} (expected {', '.join(names)})"
-            return f"no line shape of {self.name} matches at {where}"
-        return "parsed by the grammar but not by the fast path (please report)"
+            names = ", ".join(sorted(str(e) for e in expected)[:4]) if expected else None
+            if column and names:
+                return part("lark_at_column_expected", column=column, expected=names)
+            if column:
+                return part("lark_at_column", column=column)
+            return part("lark_at_start_expected", expected=names) if names else part("lark_at_start")
+        return part("lark_parses_it")
 
     # -- fast path ----------------------------------------------------------------------
     @functools.cached_property

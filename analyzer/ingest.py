@@ -73,7 +73,7 @@ def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], li
     for given in paths:
         if not given.exists():
             missing.append(FileReport(path=str(given), format=None, not_read="missing",
-                                      errors=[Note(str(given), "no such file or folder")]))
+                                      errors=[Note(str(given), "not_found")]))
             continue
         if given.is_file():
             # a .zip given is one PC, named after the archive (analyzer.archives reads it)
@@ -115,32 +115,34 @@ def _claim(path: Path, display: str, host: str) -> Parsed | tuple[Input, FileRep
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return Parsed(conform(None), FileReport(display, None, not_read="unreadable",
-                                                errors=[Note(display, f"cannot read: {exc.strerror or exc}")]))
+        note = Note(display, "cannot_read", {"reason": exc.strerror or str(exc)})
+        return Parsed(conform(None), FileReport(display, None, not_read="unreadable", errors=[note]))
     report = FileReport(path=display, format=None, size=size, host=host)
     if size == 0:
-        report.errors.append(Note(display, "empty file", severity="warning"))
+        report.errors.append(Note(display, "empty_file", severity="warning"))
         report.not_read = "empty"
         return Parsed(conform(None), report)
     try:
         names = claimants(item)
     except OSError as exc:
-        report.errors.append(Note(display, f"cannot read: {exc.strerror or exc}"))
+        report.errors.append(Note(display, "cannot_read", {"reason": exc.strerror or str(exc)}))
         report.not_read = "unreadable"
         return Parsed(conform(None), report)
     if not names:
-        kind = "binary data" if looks_binary(item.head) else "text"
-        first = item.head_text.strip().splitlines()[0][:80] if kind == "text" and item.head_text.strip() else None
-        report.errors.append(Note(display, f"not a recognised log format ({kind})", line=1 if first else None,
-                                  excerpt=first, severity="warning"))
+        if looks_binary(item.head):
+            report.errors.append(Note(display, "unrecognised_binary", severity="warning"))
+        else:
+            first = item.head_text.strip().splitlines()[0][:80] if item.head_text.strip() else None
+            report.errors.append(Note(display, "unrecognised_text", line=1 if first else None, excerpt=first,
+                                      severity="warning"))
         return Parsed(conform(None), report)
     if len(names) > 1:
-        report.errors.append(Note(display, f"claimed by several sources ({', '.join(names)}); read as {names[0]}",
+        report.errors.append(Note(display, "claimed_by_several", {"sources": ", ".join(names), "source": names[0]},
                                   severity="warning"))
     source = registry()[names[0]]
     if not source.binary and size > MAX_TEXT_BYTES:
         report.format = source.name
-        report.errors.append(Note(display, f"{size} bytes is over the {MAX_TEXT_BYTES} byte limit for text logs; not read"))
+        report.errors.append(Note(display, "too_large", {"size": size, "limit": MAX_TEXT_BYTES}))
         report.skipped = 1
         report.not_read = "too_large"
         return Parsed(conform(None), report)
@@ -152,7 +154,8 @@ def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str) -
     display, size = report.path, report.size
     if isinstance(parsed, Exception):
         report.format = source.name
-        report.errors.append(Note(display, f"{source.name} parser failed: {type(parsed).__name__}: {parsed}"))
+        report.errors.append(Note(display, "parser_failed",
+                                  {"source": source.name, "error": f"{type(parsed).__name__}: {parsed}"}))
         report.skipped = 1
         report.not_read = "parser_failed"
         return Parsed(conform(None), report)

@@ -14,12 +14,14 @@ file is known, never by the sources themselves (Plaso's ``is_local_time``).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 import polars as pl
 
+from . import notes
 from .kinds import KINDS as _KINDS
 
 #: Which clock wrote a time stamp.
@@ -122,18 +124,31 @@ def conform(frame: pl.DataFrame | Iterable[Mapping[str, Any]] | None) -> pl.Data
 
 @dataclass
 class Note:
-    """A located message about the input: what could not be read, and where.
+    """A located note about the input: what could not be read, and where.
 
-    ``severity`` is "error" (data was skipped), "warning" (read, but with a caveat)
-    or "info" (what was found, e.g. a clock offset).
+    What happened is a stable ``code`` declared in ``data/notes.toml`` with the
+    ``params`` its sentence needs (JSON values, shown as written): ``Note(path,
+    "empty_file", severity="warning")``, ``Note(path, "cannot_read", {"reason": text})``.
+    The reports word it in the reader's language; :attr:`message` is the English
+    wording. ``severity`` is "error" (data was skipped), "warning" (read, but with a
+    caveat) or "info" (what was found, e.g. a clock offset).
     """
 
     file: str
-    message: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
     line: int | None = None
     record: int | None = None
     excerpt: str | None = None
     severity: str = "error"
+
+    def __post_init__(self) -> None:
+        notes.check(self.code, self.params)  # an undeclared code fails where it is made, not in a report
+
+    @property
+    def message(self) -> str:
+        """The note in English."""
+        return notes.render(self.code, self.params, "en")
 
     def location(self) -> str:
         where = self.file
@@ -144,7 +159,11 @@ class Note:
         return where
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        """``file``, ``code``, ``params``, the English ``message``, then the location and severity."""
+        out = {"file": self.file, "code": self.code, "params": copy.deepcopy(self.params), "message": self.message}
+        out.update((k, v) for k, v in (("line", self.line), ("record", self.record), ("excerpt", self.excerpt),
+                                       ("severity", self.severity)) if v is not None)
+        return out
 
 
 #: Why a file was not read: not there, could not be opened, empty, too large, or its parser failed.

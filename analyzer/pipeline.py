@@ -176,13 +176,13 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _archive_report(display: str, host: str, size: int, notes: list[Note], fatal: str | None,
+def _archive_report(display: str, host: str, size: int, notes: list[Note], fatal: Note | None,
                     members: int) -> FileReport:
     errors = list(notes)
     if fatal:
-        errors.insert(0, Note(display, fatal))
+        errors.insert(0, fatal)
     elif not members and not notes:
-        errors.append(Note(display, "archive holds no files", severity="warning"))
+        errors.append(Note(display, "archive_empty", severity="warning"))
     not_read = "unreadable" if fatal else ("empty" if not members else None)
     return FileReport(path=display, format=None if fatal or not members else "zip", size=size, host=host,
                       errors=errors, skipped=len(notes) + (1 if fatal else 0), not_read=not_read)

@@ -36,6 +36,8 @@ from typing import Any
 
 import polars as pl
 
+from .notes import map_strings
+
 TOKEN_HEX = 8
 PREFIX = {"ecid": "ECID", "udid": "UDID", "serial": "SERIAL", "user": "USER", "host": "HOST", "domain": "DOMAIN",
           "sid": "SID"}
@@ -280,7 +282,8 @@ def redact(analysis, key: bytes | str | None = None, redactor: Redactor | None =
     # 2. rewrite (every text field, so fields added later are covered too; ids and enums are kept)
     files = []
     for f in analysis.files:
-        errors = [dataclasses.replace(n, file=r.scrub(n.file), message=r.scrub(n.message), excerpt=r.scrub(n.excerpt))
+        errors = [dataclasses.replace(n, file=r.scrub(n.file), params=map_strings(n.params, r.scrub),
+                                      excerpt=r.scrub(n.excerpt))
                   for n in f.errors]
         changes = _scrubbed_fields(f, r, keep=("format", "encoding", "errors", "host"))
         files.append(dataclasses.replace(f, host=r.exact("host", f.host), errors=errors, **changes))

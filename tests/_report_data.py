@@ -55,10 +55,10 @@ def synthetic_analysis() -> Analysis:
     files = [
         FileReport("restore.log", "apple_restore", size=900, encoding="utf-8", records=11, events=11, host="pc1"),
         FileReport("System.evtx", "windows_evtx", size=69632, records=7, events=6, skipped=1, host="pc1",
-                   errors=[Note("System.evtx", f"bad chunk {SCRIPT}", record=7)]),
+                   errors=[Note("System.evtx", "evtx_unreadable", {"error": f"bad chunk {SCRIPT}"}, record=7)]),
         FileReport("pfirewall.log", "windows_firewall", size=3000, records=40, events=40, host="pc1"),
         FileReport("notes.txt", None, size=20, host="pc1",
-                   errors=[Note("notes.txt", "not a recognised log format (text)", line=1)]),
+                   errors=[Note("notes.txt", "unrecognised_text", line=1)]),
     ]
     return Analysis(files=files, events=events, incidents=incidents, attempts=attempts, hosts=["pc1"])
 

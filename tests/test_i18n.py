@@ -6,6 +6,7 @@ are the evidence, shown as written)."""
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from html.parser import HTMLParser
@@ -124,3 +125,31 @@ def test_japanese_html_has_no_english_sentence(bundle):
     assert "判定" in " ".join(parser.lines)
     assert english_lines(parser.lines) == []
     assert english_lines(english.lines), "the detector must see the English page's sentences"
+
+
+def test_sentences_beside_the_reports_follow_lang(tmp_path):
+    """The Timesketch verdict events, the note about events left out of Timesketch and the CLI's
+    "nothing could be read" line are worded from the catalogue too (English as it always was)."""
+    from typer.testing import CliRunner
+
+    from analyzer.cli import ExitCode, app
+    from analyzer.report.outputs import Outputs, write_all
+    from analyzer.report.timesketch import to_jsonl
+
+    from _report_data import synthetic_analysis
+
+    analysis = synthetic_analysis()
+    (inc,) = analysis.incidents
+    verdicts = {lang: [json.loads(line)["message"] for line in to_jsonl(analysis, lang)[0].splitlines()
+                       if '"analyzer:verdict"' in line] for lang in LANGS}
+    assert verdicts["en"] == [f"{inc.host}: restore error {inc.error_code} -> {inc.cause} (confidence {inc.confidence:.2f})"]
+    assert "復元エラー" in verdicts["ja"][0] and inc.cause in verdicts["ja"][0]
+    sketch = tmp_path / "sketch.jsonl"
+    notes = {lang: write_all(analysis, Outputs(timesketch=sketch), lang=lang) for lang in LANGS}
+    assert notes["en"] == [f"--timesketch {sketch}: 1 event(s) without a UTC time left out (Timesketch needs one)"]
+    assert english_lines([n.replace(str(sketch), "") for n in notes["ja"]]) == [] and "1 件" in notes["ja"][0]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    result = CliRunner().invoke(app, [str(tmp_path / "in"), "--lang", "ja"])
+    assert result.exit_code == ExitCode.NO_INPUT
+    assert result.stderr.splitlines()[-1] == "analyze: 復元ログや Windows のログとして読み込めた入力がありません"

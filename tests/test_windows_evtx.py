@@ -432,8 +432,8 @@ def test_parse_many_falls_back_file_by_file_when_a_batch_fails(windows_corpus, m
     ("Microsoft-Windows-Windows Defender", "windows defender"),
 ])
 def test_security_products_are_named_as_words_not_inside_other_words(provider, product):
-    from analyzer import winevent, winevent_kinds
-    assert winevent.security_product_in(provider) == product
+    from analyzer import winevent_kinds
+    assert winevent_kinds.security_product_in(provider) == product
     assert (winevent_kinds.kind_of(provider, 112) == "security_product") is (product is not None)
 
 
@@ -499,7 +499,7 @@ def test_the_per_pair_lookup_joined_onto_records_equals_reading_the_table_in_ord
         for needle, ids, kind in winevent_kinds.KIND_TABLE:
             if event_id in ids and re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])", low):
                 return kind
-        return "security_product" if winevent.security_product_in(low) else "generic"
+        return "security_product" if winevent_kinds.security_product_in(low) else "generic"
 
     providers = [None, "", "Service Control Manager", "Microsoft-Windows-DriverFrameworks-UserMode",
                  "Microsoft-Windows-Windows Firewall With Advanced Security", "Microsoft-Windows-Kernel-PnP",

@@ -5,7 +5,8 @@ parameters, a clock method); this module is the one place that turns them into s
 UI texts come from one catalogue per language (``report/messages/<lang>.toml``); texts that
 belong to a piece of data live beside it and are looked up here: cause names
 (``data/causes.toml``), remedies (``data/remedies.toml``), error-code meanings
-(``data/error_codes.toml``) and rule titles (each rule file).
+(``data/error_codes.toml``), rule titles (each rule file) and notes about the input
+(``data/notes.toml``, through :mod:`analyzer.notes`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from .. import notes
 from ..arguments import LANGS
 from ..causes import CAUSES
 from ..diagnose import code_table
@@ -82,6 +84,19 @@ class Catalogue:
             return self.text("reason.less_evidence", than=self.cause(reason["than"]),
                              points=f"{reason['points']:.1f}", best_points=f"{reason['best_points']:.1f}")
         return self[f"reason.{code}"]
+
+    def note(self, note) -> str:
+        """A note about the input (:class:`~analyzer.model.Note`) as a sentence in this language; its
+        parameters (exception text, parser and file names) are shown as written."""
+        return notes.render(note.code, note.params, self.lang)
+
+    def note_location(self, note) -> str:
+        """Where a note points: ``file:line``, ``file record N`` (worded) or the file alone."""
+        if note.line is not None:
+            return f"{note.file}:{note.line}"
+        if note.record is not None:
+            return self.text("notes.at_record", file=note.file, record=note.record)
+        return note.file
 
     def missing(self, code: str) -> str:
         return self[f"missing.{code}"]

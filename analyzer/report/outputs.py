@@ -59,9 +59,10 @@ def write_all(analysis, outputs: Outputs, lang: str = "en") -> list[str]:
         if outputs.timesketch is not None:
             option = f"--timesketch {outputs.timesketch}"
             from .timesketch import write_timesketch
-            dropped = write_timesketch(analysis, Path(outputs.timesketch))
+            dropped = write_timesketch(analysis, Path(outputs.timesketch), lang=lang)
             if dropped:
-                notes.append(f"{option}: {dropped} event(s) without a UTC time left out (Timesketch needs one)")
+                from .i18n import Catalogue
+                notes.append(Catalogue(lang).text("outputs.timesketch_dropped", option=option, n=dropped))
         if outputs.html is not None:
             option = f"--html {outputs.html}"
             from .html import write_html

@@ -80,7 +80,7 @@ def _files_table(analysis, cat: Catalogue, width: int = PIPE_WIDTH) -> Table:
         table.add_column(cat[f"terminal.col_{col}"], justify="right" if numeric else "left", no_wrap=numeric,
                          overflow="fold", min_width=12 if col in ("host", "file", "notes") else None)
     for f in analysis.files:
-        notes = "; ".join(_short(n.message) for n in f.errors[:2])
+        notes = "; ".join(_short(cat.note(n)) for n in f.errors[:2])
         if len(f.errors) > 2:
             notes += " " + cat.text("terminal.more_notes", n=len(f.errors) - 2)
         numbers = [str(f.records), str(f.events), str(f.skipped), str(f.unrecognised)]

@@ -8,7 +8,9 @@ its schema name, so a query such as ``kind:usb_io_error AND host:pc1`` works.
 Rows the diagnosis cited as evidence are tagged ``analyzer_evidence`` (and
 ``failure`` for the failing result line) so they stand out in the sketch.
 Events without a UTC time cannot be placed on a timeline and are left out;
-:func:`to_jsonl` returns how many.
+:func:`to_jsonl` returns how many. The ``timestamp_desc`` labels are Timesketch's
+kind of name for a time stamp and stay English; the verdict events' ``message``
+follows the run's language.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 from pathlib import Path
 
 from .flat import flat_events
+from .i18n import Catalogue
 from .write import atomic_write
 
 #: What the time stamp of each source means, in Timesketch's own words.
@@ -42,8 +45,10 @@ def _cited(analysis) -> dict[tuple, set[str]]:
     return tags
 
 
-def to_jsonl(analysis) -> tuple[str, int]:
-    """The JSONL text and the number of events left out for lack of a time."""
+def to_jsonl(analysis, lang: str = "en") -> tuple[str, int]:
+    """The JSONL text and the number of events left out for lack of a time; the verdict events'
+    ``message`` is worded in ``lang``."""
+    cat = Catalogue(lang)
     flat = flat_events(analysis.events)
     micros = analysis.events.get_column("ts_utc").dt.epoch("us").to_list()
     tags = _cited(analysis)
@@ -64,8 +69,8 @@ def to_jsonl(analysis) -> tuple[str, int]:
         if inc.failed_at is None:
             continue
         when = inc.failed_at.astimezone(dt.timezone.utc)
-        obj = {"message": f"{inc.host}: restore error {inc.error_code} -> {inc.cause} "
-                          f"(confidence {inc.confidence:.2f})",
+        obj = {"message": cat.text("timesketch.verdict", host=inc.host, code=inc.error_code, cause=inc.cause,
+                                   confidence=f"{inc.confidence:.2f}"),
                "datetime": when.isoformat(timespec="microseconds").replace("+00:00", "Z"),
                "timestamp": int(when.timestamp() * 1_000_000), "timestamp_desc": "Restore Failure Verdict",
                "data_type": "analyzer:verdict", "host": inc.host, "file": inc.file, "attempt": inc.attempt,
@@ -75,8 +80,8 @@ def to_jsonl(analysis) -> tuple[str, int]:
     return "".join(line + "\n" for line in lines), dropped
 
 
-def write_timesketch(analysis, path: Path) -> int:
+def write_timesketch(analysis, path: Path, lang: str = "en") -> int:
     """Write the file; return how many events had no time and were left out."""
-    text, dropped = to_jsonl(analysis)
+    text, dropped = to_jsonl(analysis, lang)
     atomic_write(path, text.encode("utf-8"))
     return dropped

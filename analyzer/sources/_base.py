@@ -141,4 +141,4 @@ def add_summary_note(report: FileReport, note: Note) -> None:
 def add_omitted_note(report: FileReport, display: str) -> None:
     """A listed summary of how many notes the cap left out (none when it left none)."""
     if report.notes_omitted:
-        add_summary_note(report, Note(display, f"{report.notes_omitted} more notes not listed", severity="warning"))
+        add_summary_note(report, Note(display, "notes_omitted", {"count": report.notes_omitted}, severity="warning"))

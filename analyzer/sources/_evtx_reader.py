@@ -15,6 +15,7 @@ import operator
 import re
 
 from ..model import Note
+from ..notes import part
 
 try:  # the package is a hard dependency; guard so that a broken install is a note, not an import error
     from evtx import PyEvtxParser
@@ -66,9 +67,17 @@ def read_records(path: str) -> tuple[list[dict], list[tuple[int, BaseException]]
             consecutive = 0 if len(out) > before else consecutive + 1
             errors.append((len(out), exc))
             if consecutive >= MAX_CONSECUTIVE_ERRORS:
-                errors.append((len(out), RuntimeError(f"gave up after {MAX_CONSECUTIVE_ERRORS} errors in a row")))
+                errors.append((len(out), GaveUp(MAX_CONSECUTIVE_ERRORS)))
                 break
     return out, errors
+
+
+class GaveUp(RuntimeError):
+    """The reader stopped after ``count`` errors in a row (the last error :func:`read_records` lists)."""
+
+    def __init__(self, count: int):
+        super().__init__(f"gave up after {count} errors in a row")
+        self.count = count
 
 
 def describe(exc: BaseException) -> str:
@@ -85,18 +94,27 @@ def damage_notes(display: str, records: list[dict], errors: list[tuple[int, Base
         before = records[position - 1].get("event_record_id") if position > 0 else None
         after = records[position].get("event_record_id") if position < len(records) else None
         chunk = _CHUNK_RE.search(str(exc))
-        what = f"chunk {chunk.group(1)}" if chunk else "a record"
-        if before is not None and after is not None and after - before > 1:
-            gap = f"records {before + 1}-{after - 1} lost" if after - before > 2 else f"record {before + 1} lost"
-        elif before is not None:
-            gap = f"after record {before}"
-        elif after is not None:
-            gap = f"before record {after}"
+        params = {"gap": _gap(before, after),
+                  "error": part("gave_up", count=exc.count) if isinstance(exc, GaveUp) else describe(exc)}
+        record = (before + 1) if before is not None else after
+        if chunk:
+            notes.append(Note(display, "evtx_chunk_unreadable", {"chunk": int(chunk.group(1)), **params}, record=record))
         else:
-            gap = "no readable record around it"
-        notes.append(Note(display, f"{what} unreadable, skipped ({gap}): {describe(exc)}",
-                          record=(before + 1) if before is not None else after))
+            notes.append(Note(display, "evtx_record_unreadable", params, record=record))
     return notes
+
+
+def _gap(before: int | None, after: int | None) -> dict:
+    """Which records a damaged stretch lost, from the readable record ids on either side (a note part)."""
+    if before is not None and after is not None and after - before > 2:
+        return part("records_lost", first=before + 1, last=after - 1)
+    if before is not None and after is not None and after - before == 2:
+        return part("record_lost", record=before + 1)
+    if before is not None:
+        return part("after_record", record=before)
+    if after is not None:
+        return part("before_record", record=after)
+    return part("no_record_around")
 
 
 def header_columns(record_lists: list[list[dict]]):

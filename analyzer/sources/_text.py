@@ -56,8 +56,8 @@ def decoding_note(report: FileReport, decoded: Decoded, display: str) -> None:
         return
     at = decoded.text.find("\ufffd")
     line = decoded.text.count("\n", 0, at) + 1 if at >= 0 else None
-    add_note(report, Note(display, f"{decoded.replaced} undecodable byte sequence(s) replaced by U+FFFD "
-                                   f"(read as {decoded.encoding})", line=line, severity="warning"))
+    add_note(report, Note(display, "undecodable_bytes", {"count": decoded.replaced, "encoding": decoded.encoding},
+                          line=line, severity="warning"))
 
 
 def unrecognised_notes(report: FileReport, grammar: grammars.LineGrammar, frame: pl.DataFrame, display: str) -> None:
@@ -66,12 +66,14 @@ def unrecognised_notes(report: FileReport, grammar: grammars.LineGrammar, frame:
     report.unrecognised = bad.height
     for i, (line, text) in enumerate(bad.head(EXPLAIN_MAX_LINES * 3).iter_rows()):
         if i < EXPLAIN_MAX_LINES and len(text) <= EXPLAIN_MAX_CHARS:
-            why = grammar.explain_failure(text)
+            note = Note(display, "line_shape_unknown", {"format": grammar.name, "detail": grammar.explain_failure(text)},
+                        line=line, excerpt=text[:200], severity="warning")
         else:
-            why = f"no line shape of {grammar.name} matches"
-        add_note(report, Note(display, why, line=line, excerpt=text[:200], severity="warning"))
+            note = Note(display, "line_shape_unknown_unexplained", {"format": grammar.name},
+                        line=line, excerpt=text[:200], severity="warning")
+        add_note(report, note)
     if bad.height > EXPLAIN_MAX_LINES * 3:
-        add_summary_note(report, Note(display, f"{bad.height} lines in all match no line shape of {grammar.name}",
+        add_summary_note(report, Note(display, "lines_unrecognised_total", {"count": bad.height, "format": grammar.name},
                                       severity="warning"))
 
 

@@ -65,7 +65,8 @@ class AppleRestoreSource(Source):
         try:
             events = self._parse(item, report)
         except Exception as exc:  # noqa: BLE001 - safety net: the contract is "never raise"
-            add_note(report, Note(item.display, f"apple_restore: could not finish reading: {type(exc).__name__}: {exc}"))
+            add_note(report, Note(item.display, "reading_unfinished",
+                                  {"source": self.name, "error": f"{type(exc).__name__}: {exc}"}))
             events = conform(None)
         return Parsed(events, report)
 
@@ -84,11 +85,11 @@ class AppleRestoreSource(Source):
         rows = classify(rows)
         rows = resolve(rows, self._fraction_unit(rows, item, report), report.clock)
         if report.clock.get("other_offsets_seen"):
-            add_note(report, Note(item.display, f"header blocks disagree on the bracket offset ({report.clock['other_offsets_seen']} h "
-                                  f"besides {report.clock['bracket_minus_header_hours']} h); the first is used", severity="warning"))
+            add_note(report, Note(item.display, "bracket_offsets_disagree",
+                                  {"others": report.clock["other_offsets_seen"],
+                                   "used": report.clock["bracket_minus_header_hours"]}, severity="warning"))
         if abs(report.clock.get("residual_seconds", 0)) * 1_000_000 > RESIDUAL_WARN_US:
-            add_note(report, Note(item.display, "bracket clock is not a whole number of hours from the header "
-                                  f"(residual {report.clock['residual_seconds']} s); offset rounded, treat bracket times with care",
+            add_note(report, Note(item.display, "bracket_residual", {"seconds": report.clock["residual_seconds"]},
                                   severity="warning"))
         rows = self._provider(rows)
         rows = split_attempts(rows)
@@ -106,10 +107,11 @@ class AppleRestoreSource(Source):
         bad = frame.filter(pl.col("shape").is_null() & (pl.col("text").str.strip_chars() != ""))
         report.unrecognised = bad.height
         for line, text in bad.head(MAX_LINE_NOTES).select("line", "text").iter_rows():
-            add_note(report, Note(item.display, grammar.explain_failure(text[:500]), line=line, excerpt=text[:120],
-                                  severity="warning"))
+            add_note(report, Note(item.display, "line_shape_unknown",
+                                  {"format": grammar.name, "detail": grammar.explain_failure(text[:500])},
+                                  line=line, excerpt=text[:120], severity="warning"))
         if bad.height > MAX_LINE_NOTES:
-            add_summary_note(report, Note(item.display, f"{bad.height - MAX_LINE_NOTES} more lines match no line shape",
+            add_summary_note(report, Note(item.display, "more_lines_unrecognised", {"count": bad.height - MAX_LINE_NOTES},
                                           severity="warning"))
 
     @staticmethod
@@ -122,8 +124,7 @@ class AppleRestoreSource(Source):
         big = fractions.len() > 0 and (fractions.max() or 0) >= 1000
         if mac_header or big:
             if windows_header and not mac_header:
-                add_note(report, Note(item.display, "Windows header but bracket fractions reach 1000 or more: read as 1/10000 s",
-                                      severity="warning"))
+                add_note(report, Note(item.display, "bracket_fraction_ten_thousandths", severity="warning"))
             return 100
         return 1000
 

@@ -188,7 +188,7 @@ class WindowsEventXml(Source):
                     if where:
                         line += where[0] - 1
                     report.skipped += 1
-                    add_note(report, Note(item.display, f"event not well-formed XML ({detail}); skipped",
+                    add_note(report, Note(item.display, "xml_event_malformed", {"detail": detail},
                                           line=line, excerpt=_excerpt(chunk)))
                     continue
                 rec = record_of(event)
@@ -197,7 +197,7 @@ class WindowsEventXml(Source):
         report.records = len(records)
         if not records:
             if not report.errors:
-                add_note(report, Note(item.display, "no <Event> element found", severity="warning"))
+                add_note(report, Note(item.display, "xml_no_event", severity="warning"))
             return Parsed(conform(None), report)
         cultures = sorted({r.pop("_culture") for r in records if r.get("_culture")})
         for r in records:
@@ -211,7 +211,7 @@ class WindowsEventXml(Source):
         raw = raw.with_columns(parse_utc(pl.col("ts_raw")).alias("ts_wall"), pl.lit("utc").alias("clock"))
         missing = raw.filter(pl.col("ts_wall").is_null())
         for row in missing.select("line", "ts_raw").head(5).iter_rows():
-            add_note(report, Note(item.display, f"event without a readable TimeCreated/@SystemTime ({row[1]!r})",
+            add_note(report, Note(item.display, "xml_event_no_time", {"value": row[1]},
                                   line=row[0], severity="warning"))
         events = winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format"))
         report.events = events.height
@@ -232,7 +232,7 @@ class WindowsEventXml(Source):
             if end < 0 or (nxt and nxt.start() < end):
                 report.skipped += 1
                 stop = nxt.start() if nxt else len(text)
-                add_note(report, Note(item.display, "event without its closing </Event> (truncated?); skipped",
+                add_note(report, Note(item.display, "xml_event_unclosed",
                                       line=lines.line(start), excerpt=_excerpt(text[start:stop])))
                 pos = stop
                 continue

@@ -105,23 +105,18 @@ class EventViewerTable(Source):
         first = text.split("\n", 1)[0].rstrip("\r")
         delim = _delimiter(first) or "\t"
         rows = _split(text, delim)
-
-        def note(message, line=None, record=None, excerpt=None, severity="error"):
-            add_note(report, Note(item.display, message, line=line, record=record, excerpt=excerpt,
-                                  severity=severity))
-
         if not rows:
             return Parsed(winevent.normalise(winevent.raw_frame([])), report)
         kept: list[dict] = []
         for ordinal, (line, cells) in enumerate(rows[1:], start=1):
             if cells and cells[0] == "\x00csv-error":
-                note(f"CSV structure broken, rest of file not read: {cells[1]}", line=line)
+                add_note(report, Note(item.display, "csv_broken", {"error": cells[1]}, line=line))
                 report.skipped += 1
                 continue
             if not cells or all(not c.strip() for c in cells):
                 continue
             report.records += 1
-            row = _raw_row(ordinal, line, cells, delim, note)
+            row = _raw_row(ordinal, line, cells, delim, report)
             if row is None:
                 report.skipped += 1
             else:
@@ -130,8 +125,8 @@ class EventViewerTable(Source):
         report.clock.update(dates.clock)
         for i in dates.bad:
             r = kept[i]
-            note(f"record kept without a time: {r['ts_raw']!r} is not a date and time", line=r["line"],
-                 record=r["record"], severity="warning")
+            add_note(report, Note(item.display, "record_not_a_time", {"value": r["ts_raw"]}, line=r["line"],
+                                  record=r["record"], severity="warning"))
         for r, ts in zip(kept, dates.values):
             r["ts_wall"] = ts
             r["clock"] = "local" if r["ts_raw"] else None
@@ -141,18 +136,18 @@ class EventViewerTable(Source):
         return Parsed(winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format")), report)
 
 
-def _raw_row(ordinal: int, line: int, cells: list[str], delim: str, note) -> dict | None:
+def _raw_row(ordinal: int, line: int, cells: list[str], delim: str, report) -> dict | None:
     """One exported row as a raw record dict (None, with a note, when it cannot be a record).
     The message is the sixth cell; more cells mean an unquoted delimiter inside it."""
     if len(cells) < 5:
-        note(f"record skipped: {len(cells)} field(s), expected 6", line=line, record=ordinal,
-             excerpt=delim.join(cells)[:120])
+        add_note(report, Note(report.path, "record_skipped_field_count", {"count": len(cells), "expected": 6},
+                              line=line, record=ordinal, excerpt=delim.join(cells)[:120]))
         return None
     eid = cells[3].strip()
     eid_n = ascii_int(eid)
     if eid_n is None or eid_n < 0:
-        note(f"record skipped: Event ID {eid!r} is not a number", line=line, record=ordinal,
-             excerpt=delim.join(cells)[:120])
+        add_note(report, Note(report.path, "record_skipped_event_id_not_number", {"value": eid},
+                              line=line, record=ordinal, excerpt=delim.join(cells)[:120]))
         return None
     message = delim.join(cells[5:]) if len(cells) > 6 else (cells[5] if len(cells) > 5 else None)
     if message is not None:

@@ -95,7 +95,7 @@ class WindowsEvtx(Source):
         try:
             records, errors = read_records(str(item.path))
         except Exception as exc:  # noqa: BLE001 - the header itself is unreadable
-            add_note(report, Note(item.display, f"not a readable evtx file: {describe(exc)}"))
+            add_note(report, Note(item.display, "evtx_unreadable", {"error": describe(exc)}))
             report.skipped = 1
             return Parsed(conform(None), report)
         texts = list(map(record_text, records))
@@ -105,7 +105,7 @@ class WindowsEvtx(Source):
         report.records = len(texts)
         if not texts:
             if not errors:
-                add_note(report, Note(item.display, "evtx file holds no records", severity="warning"))
+                add_note(report, Note(item.display, "evtx_empty", severity="warning"))
             return Parsed(conform(None), report)
         # the record headers' ids and times are looked at only if some record's XML lacks them
         return report, texts, records
@@ -115,8 +115,7 @@ class WindowsEvtx(Source):
             events = winevent.normalise_prepared(flatten_json_records(texts, *header_columns([records])),
                                                  format=self.name)
         except Exception as exc:  # noqa: BLE001 - a record shape the fast path did not foresee
-            add_note(report, Note(item.display, f"fast reader failed ({describe(exc)}); "
-                                               "read record by record instead", severity="warning"))
+            add_note(report, Note(item.display, "evtx_fast_reader_failed", {"error": describe(exc)}, severity="warning"))
             ids, times = header_columns([records])
             events = winevent.normalise(slow_raw_frame(texts, ids(), times()), format=self.name)
         report.events = events.height

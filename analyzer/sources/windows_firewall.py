@@ -98,8 +98,7 @@ class WindowsFirewall(Source):
         records = frame.filter(pl.col("shape") == "record").select(
             "line", "text", "fw_date", "fw_time", "action")
         if records.height == 0:
-            add_note(report, Note(display, "no records: header only (dropped-packet and connection logging are "
-                                           "off by default)", severity="info"))
+            add_note(report, Note(display, "firewall_header_only", severity="info"))
             return Parsed(conform(None), report)
 
         # Which #Fields: applies to each record: the last one above it (the header can repeat after a restart).
@@ -113,8 +112,7 @@ class WindowsFirewall(Source):
             notes = _note_field_counts(group, names, report, display, notes)
             parts.append(self._events(group, names, clock))
         if notes > _MAX_TRUNCATION_NOTES:
-            add_summary_note(report, Note(display, f"{notes} records in all have a field count unlike the header",
-                                          severity="warning"))
+            add_summary_note(report, Note(display, "firewall_field_counts_total", {"count": notes}, severity="warning"))
         events = pl.concat(parts, how="vertical_relaxed").sort("line") if parts else conform(None)
         return Parsed(events, report)
 
@@ -203,7 +201,7 @@ def _with_layout(records: pl.DataFrame, layouts: list[tuple[int, list[str]]], re
     else:
         records = records.with_columns(pl.lit(-1, dtype=pl.Int64).alias("layout"))
     if (records.get_column("layout") == -1).any():
-        add_note(report, Note(display, "records before any #Fields: line; read with the standard columns",
+        add_note(report, Note(display, "firewall_before_fields",
                               line=int(records.filter(pl.col("layout") == -1).get_column("line")[0]),
                               severity="info"))
     return records
@@ -229,15 +227,14 @@ def _note_field_counts(group: pl.DataFrame, names: list[str], report, display: s
     for line, n in short.select("line", pl.col("values").list.len()).iter_rows():
         if notes < _MAX_TRUNCATION_NOTES:
             text = group.filter(pl.col("line") == line).get_column("text")[0]
-            add_note(report, Note(display, f"record cut short: {n} of {len(names)} fields "
-                                           f"({', '.join(names[n:][:3])}… missing)", line=line,
-                                  excerpt=text[:200], severity="warning"))
+            add_note(report, Note(display, "firewall_record_cut",
+                                  {"count": n, "total": len(names), "missing": ", ".join(names[n:][:3])},
+                                  line=line, excerpt=text[:200], severity="warning"))
         notes += 1
     extra = group.filter(count > len(names))
     for line, n in extra.select("line", pl.col("values").list.len()).iter_rows():
         if notes < _MAX_TRUNCATION_NOTES:
-            add_note(report, Note(display, f"record has {n} fields, the header names {len(names)}; "
-                                           f"extra values kept under 'extra'", line=line,
+            add_note(report, Note(display, "firewall_record_extra", {"count": n, "total": len(names)}, line=line,
                                   severity="warning"))
         notes += 1
     return notes

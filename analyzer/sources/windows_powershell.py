@@ -122,20 +122,15 @@ class PowerShellEvents(Source):
 
     def parse(self, item: Input) -> Parsed:
         decoded, report = open_report(self, item)
-
-        def note(message, line=None, record=None, excerpt=None, severity="error"):
-            add_note(report, Note(item.display, message, line=line, record=record, excerpt=excerpt,
-                                  severity=severity))
-
         kind = self._kind(decoded.text[:65536]) or "list"
         if kind == "csv":
-            records = self._csv_records(decoded.text, report, note)
+            records = self._csv_records(decoded.text, report)
         else:
-            records = self._list_records(decoded.text, report, note)
+            records = self._list_records(decoded.text, report)
         rows = []
         for rec in records:
             report.records += 1
-            row = _raw_row(rec, note)
+            row = _raw_row(rec, report)
             if row is None:
                 report.skipped += 1
                 continue
@@ -143,8 +138,8 @@ class PowerShellEvents(Source):
         dates = resolve_dates([r["ts_raw"] for r in rows], [r["line"] for r in rows])
         report.clock.update(dates.clock)
         for i in dates.bad:
-            note(f"record kept without a time: {rows[i]['ts_raw']!r} is not a date and time", line=rows[i]["line"],
-                 record=rows[i]["record"], severity="warning")
+            add_note(report, Note(item.display, "record_not_a_time", {"value": rows[i]["ts_raw"]}, line=rows[i]["line"],
+                                  record=rows[i]["record"], severity="warning"))
         for r, ts in zip(rows, dates.values):
             r["ts_wall"] = ts
             r["clock"] = "local" if r["ts_raw"] else None
@@ -154,7 +149,7 @@ class PowerShellEvents(Source):
         return Parsed(winevent.normalise(raw).with_columns(pl.lit(self.name).alias("format")), report)
 
     # -- Export-Csv ----------------------------------------------------------------------
-    def _csv_records(self, text: str, report, note) -> list[dict]:
+    def _csv_records(self, text: str, report) -> list[dict]:
         reader_src = io.StringIO(text, newline="")
         first = reader_src.readline()
         offset = 0
@@ -171,7 +166,7 @@ class PowerShellEvents(Source):
         try:
             header = next(reader, None)
         except csv.Error as exc:
-            note(f"CSV header not readable: {exc}", line=offset + 1)
+            add_note(report, Note(report.path, "csv_header_unreadable", {"error": str(exc)}, line=offset + 1))
             return out
         if not header:
             return out
@@ -186,8 +181,9 @@ class PowerShellEvents(Source):
                     continue
                 ordinal += 1
                 if len(cells) != len(header):
-                    note(f"record has {len(cells)} field(s), the header {len(header)}", line=line, record=ordinal,
-                         excerpt=delim.join(cells)[:120], severity="warning")
+                    add_note(report, Note(report.path, "csv_record_field_count",
+                                          {"count": len(cells), "total": len(header)}, line=line, record=ordinal,
+                                          excerpt=delim.join(cells)[:120], severity="warning"))
                     if len(cells) < len(header) and len(cells) < 2:
                         report.records += 1
                         report.skipped += 1
@@ -196,20 +192,19 @@ class PowerShellEvents(Source):
                 props = {k: v.replace("\r\n", "\n").replace("\r", "\n") for k, v in props.items()}
                 out.append({"props": props, "line": line, "ordinal": ordinal})
         except csv.Error as exc:
-            note(f"CSV structure broken, rest of file not read: {exc}", line=start)
+            add_note(report, Note(report.path, "csv_broken", {"error": str(exc)}, line=start))
             report.skipped += 1
         return out
 
     # -- Format-List ---------------------------------------------------------------------
-    def _list_records(self, text: str, report, note) -> list[dict]:
+    def _list_records(self, text: str, report) -> list[dict]:
         lines = text_lines(text).to_list()
         ex = _grammar().extract(pl.Series("text", lines, dtype=pl.String))
         shapes = ex.get_column("shape").to_list()
         names, values, indents, conts = (ex.get_column(c).to_list() for c in ("name", "value", "indent", "continued"))
         width = _wrap_width(lines, shapes)
         if width:
-            report.errors.append(Note(report.path, f"continuation lines rejoined for a console width of {width}",
-                                      severity="info"))
+            report.errors.append(Note(report.path, "console_width_rejoined", {"width": width}, severity="info"))
         reader = _FormatList(lines, width)
         unrec = 0
         for i, shape in enumerate(shapes):
@@ -221,14 +216,14 @@ class PowerShellEvents(Source):
                 reader.continuation(i, indents[i], conts[i])
             else:  # a line that fits no Format-List shape
                 unrec += 1
-                note("line is not part of a Format-List record", line=i + 1, excerpt=lines[i][:120])
+                add_note(report, Note(report.path, "not_format_list", line=i + 1, excerpt=lines[i][:120]))
                 reader.blanks = 0
         reader.close_record()
         report.unrecognised += unrec
         return reader.out
 
 
-def _raw_row(rec: dict, note) -> dict | None:
+def _raw_row(rec: dict, report) -> dict | None:
     """One record's properties as a raw record dict (None, with a note, when it has no usable
     event id): known properties to their columns (the first of synonyms wins), the rest to data."""
     props, line, ordinal = rec["props"], rec["line"], rec["ordinal"]
@@ -252,8 +247,10 @@ def _raw_row(rec: dict, note) -> dict | None:
         eid = str(instance & 0xFFFF)
     eid_n = ascii_int(eid)
     if eid_n is None:
-        why = "no Id property" if "event_id" not in mapped else f"Id {eid!r} is not a number"
-        note(f"record skipped: {why}", line=line, record=ordinal)
+        if "event_id" not in mapped:
+            add_note(report, Note(report.path, "record_skipped_no_id", line=line, record=ordinal))
+        else:
+            add_note(report, Note(report.path, "record_skipped_id_not_number", {"value": eid}, line=line, record=ordinal))
         return None
     level = level_of(mapped.get("level")) if mapped.get("level") else None
     if level is None and mapped.get("level_word"):

@@ -141,25 +141,25 @@ class WindowsSetupapi(Source):
             elif shape == "section_start":
                 target = next((i for i in reversed(stack) if sections[i]["start"] is None), None)
                 if target is None:
-                    add_note(report, Note(display, "section start without a section title", line=line,
+                    add_note(report, Note(display, "section_start_untitled", line=line,
                                           severity="warning"))
                     target = new(line, None)
                     stack.append(target)
                 sections[target]["start"], sections[target]["start_ts"] = row["start_raw"], row["start_ts"]
                 if sections[target]["start_ts"] is None:
-                    add_note(report, Note(display, "section start time is not a valid date", line=line,
+                    add_note(report, Note(display, "section_start_bad_date", line=line,
                                           excerpt=sections[target]["start"], severity="warning"))
             elif shape == "section_end":
                 target = next((i for i in reversed(stack) if sections[i]["end"] is None), None)
                 if target is None:
-                    add_note(report, Note(display, "section end without an open section", line=line,
+                    add_note(report, Note(display, "section_end_unopened", line=line,
                                           severity="warning"))
                     target = new(line, None)
                     stack.append(target)
                 sections[target]["end"], sections[target]["end_ts"] = row["end_raw"], row["end_ts"]
             elif shape == "exit_status":
                 if not stack:
-                    add_note(report, Note(display, "exit status without an open section", line=line,
+                    add_note(report, Note(display, "exit_status_unopened", line=line,
                                           severity="warning"))
                     stack.append(new(line, None))
                 target = stack.pop()
@@ -168,7 +168,7 @@ class WindowsSetupapi(Source):
                 sec["overlapping"] = [sections[i]["title"] for i in stack if sections[i]["title"]]
             tops.append((line, stack[-1] if stack else None))
         for i in stack:
-            add_note(report, Note(display, "section has no exit status (file ends or the log was cut)",
+            add_note(report, Note(display, "section_unfinished",
                                   line=sections[i]["line"], excerpt=sections[i]["title"], severity="warning"))
         return sections, tops
 

@@ -62,13 +62,12 @@ class WevtutilText(Source):
 
     def parse(self, item: Input) -> Parsed:
         decoded, report = open_report(self, item)
-        raw, info = records_from_lines(text_lines(decoded.text), load(self.name))
+        raw, info = records_from_lines(text_lines(decoded.text), load(self.name), item.display)
         report.records = info["records"]
         report.skipped = info["skipped"]
         report.unrecognised = info["unrecognised"]
         for note in info["notes"]:
-            add_note(report, Note(item.display, note["message"], line=note.get("line"), record=note.get("record"),
-                                  excerpt=note.get("excerpt"), severity=note.get("severity", "error")))
+            add_note(report, note)
         add_omitted_note(report, item.display)
         # which clock each record used is in its ``clock`` column (local, or utc for ``…Z``);
         # analyzer.clock summarises it in report.clock
@@ -117,20 +116,21 @@ def _scatter(n: int, rec: pl.Series, values: pl.Series) -> pl.Series:
     return out
 
 
-def records_from_lines(lines: pl.Series | list[str], grammar) -> tuple[pl.DataFrame, dict]:
-    """Assemble raw records from the lines of a wevtutil text export (vectorised)."""
+def records_from_lines(lines: pl.Series | list[str], grammar, display: str = "") -> tuple[pl.DataFrame, dict]:
+    """Assemble raw records from the lines of a wevtutil text export (vectorised); ``info["notes"]``
+    are located in ``display``."""
     if not isinstance(lines, pl.Series):
         lines = pl.Series("text", lines, dtype=pl.String)
     f = _by_record(classify(lines, grammar))
     n = int(f.get_column("rec").max() or 0)
     head = f.filter((pl.col("rec") > 0) & (pl.col("state") == 0))
-    notes, unrecognised = _stray_line_notes(f, head)
+    notes, unrecognised = _stray_line_notes(f, head, display)
     rec = pl.DataFrame(_record_columns(f, head, n)).with_columns(
         pl.col("event_id").str.strip_chars().cast(pl.Int64, strict=False).alias("event_id_n"),
         iso_local(pl.col("date")).alias("ts_wall"),
     )
-    notes += _record_notes(rec)
-    notes.sort(key=lambda n: n.get("line") or 0)
+    notes += _record_notes(rec, display)
+    notes.sort(key=lambda n: n.line or 0)
     skipped = rec.filter(pl.col("event_id_n").is_null()).height
     info = {"records": n, "skipped": skipped, "unrecognised": unrecognised, "notes": notes}
     return winevent.raw_frame(_raw_columns(rec.filter(pl.col("event_id_n").is_not_null()))), info
@@ -153,18 +153,16 @@ def _by_record(ex: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _stray_line_notes(f: pl.DataFrame, head: pl.DataFrame) -> tuple[list[dict], int]:
+def _stray_line_notes(f: pl.DataFrame, head: pl.DataFrame, display: str) -> tuple[list[Note], int]:
     """Notes on the first lines that belong to no record, or sit in a record header without
     being ``label: value``; and how many such lines there are in all (unrecognised)."""
-    notes: list[dict] = []
+    notes: list[Note] = []
     pre = f.filter((pl.col("rec") == 0) & (pl.col("shape") != "blank"))
     for row in pre.head(5).iter_rows(named=True):
-        notes.append({"message": "text before the first Event[n]: line", "line": row["line"],
-                      "excerpt": row["text"][:120]})
+        notes.append(Note(display, "text_before_first_event", line=row["line"], excerpt=row["text"][:120]))
     stray = head.filter(pl.col("shape") == "text")
     for row in stray.head(20).iter_rows(named=True):
-        notes.append({"message": "line in a record header is not 'label: value'", "line": row["line"],
-                      "excerpt": row["text"][:120]})
+        notes.append(Note(display, "header_line_not_label", line=row["line"], excerpt=row["text"][:120]))
     return notes, pre.height + stray.height
 
 
@@ -204,18 +202,23 @@ def _messages(f: pl.DataFrame) -> pl.DataFrame:
     return messages.filter(pl.col("message") != "")
 
 
-def _record_notes(rec: pl.DataFrame) -> list[dict]:
+def _record_notes(rec: pl.DataFrame, display: str) -> list[Note]:
     """Notes on the first records skipped (no usable Event ID) and kept without a time."""
-    notes: list[dict] = []
+    notes: list[Note] = []
     missing_id = rec.filter(pl.col("event_id_n").is_null())
     for row in missing_id.head(20).iter_rows(named=True):
-        why = "no Event ID label" if row["event_id"] is None else f"Event ID {row['event_id']!r} is not a number"
-        notes.append({"message": f"record skipped: {why}", "line": row["first_line"], "record": row["record"]})
+        where = {"line": row["first_line"], "record": row["record"]}
+        if row["event_id"] is None:
+            notes.append(Note(display, "record_skipped_no_event_id", **where))
+        else:
+            notes.append(Note(display, "record_skipped_event_id_not_number", {"value": row["event_id"]}, **where))
     bad_date = rec.filter(pl.col("event_id_n").is_not_null() & pl.col("ts_wall").is_null())
     for row in bad_date.head(20).iter_rows(named=True):
-        why = "no Date label" if row["date"] is None else f"Date {row['date']!r} not understood"
-        notes.append({"message": f"record kept without a time: {why}", "line": row["first_line"],
-                      "record": row["record"], "severity": "warning"})
+        where = {"line": row["first_line"], "record": row["record"], "severity": "warning"}
+        if row["date"] is None:
+            notes.append(Note(display, "record_no_date_label", **where))
+        else:
+            notes.append(Note(display, "record_date_not_understood", {"value": row["date"]}, **where))
     return notes
 
 
