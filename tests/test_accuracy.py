@@ -53,7 +53,8 @@ def test_without_a_checkout_it_says_so_instead_of_a_traceback(tmp_path, monkeypa
 
 
 def test_a_missing_folder_given_on_the_command_line_exits_non_zero_without_a_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "analyzer.accuracy", str(tmp_path / "absent")],
+    # the expectations are named too: installed from a wheel (as CI does), the package has no default for them
+    proc = subprocess.run([sys.executable, "-m", "analyzer.accuracy", str(tmp_path / "absent"), str(EXPECTED)],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[0] == f"analyzer.accuracy: samples folder not found: {tmp_path / 'absent'}"
