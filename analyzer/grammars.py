@@ -169,6 +169,11 @@ class LineGrammar:
                 return shape
         return None
 
+    def shape_count(self, lines: list[str]) -> int:
+        """How many of ``lines`` match a line shape (one vectorised pass; for comparing two
+        readings of the same text, e.g. with and without a pasted margin)."""
+        return int(pl.Series(lines, dtype=pl.String).str.contains(self._shape_regex).sum())
+
     def extract(self, lines: pl.Series) -> pl.DataFrame:
         """Split every line into shape, shape fields, message, marker and marker fields.
 

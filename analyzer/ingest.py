@@ -26,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from .archives import archive_host, is_archive
+from . import grammars, paste
 from .model import FileReport, Note, conform
 from .sources import Input, Parsed, claimants, registry
 from .textio import looks_binary
@@ -123,11 +124,14 @@ def _claim(path: Path, display: str, host: str) -> Parsed | tuple[Input, FileRep
         report.not_read = "empty"
         return Parsed(conform(None), report)
     try:
-        names = claimants(item)
+        item, names = _without_margin(item, claimants(item))
     except OSError as exc:
         report.errors.append(Note(display, "cannot_read", {"reason": exc.strerror or str(exc)}))
         report.not_read = "unreadable"
         return Parsed(conform(None), report)
+    if item.margin is not None:
+        report.margin = item.margin.describe()
+        report.errors.append(Note(display, "margin_removed", {"margin": _shown(item.margin)}, severity="info"))
     if not names:
         if looks_binary(item.head):
             report.errors.append(Note(display, "unrecognised_binary", severity="warning"))
@@ -149,9 +153,55 @@ def _claim(path: Path, display: str, host: str) -> Parsed | tuple[Input, FileRep
     return item, report, source
 
 
-def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str) -> Parsed:
-    """The source's result for one file (or what it raised) with the run's columns and report fields."""
+def _without_margin(item: Input, names: list[str]) -> tuple[Input, list[str]]:
+    """The file read without its pasted margin (analyzer.paste), when that is right, and its claimants.
+
+    A margin never turns a recognised log into an unrecognised one or into another format, and a
+    prefix that is not mere decoration is removed only when that makes the file recognisable.
+    """
+    if looks_binary(item.head):
+        return item, names
+    margin = paste.detect(item.head_text)
+    if margin is None:
+        return item, names
+    bare = Input(path=item.path, display=item.display, margin=margin)
+    bare_names = claimants(bare)
+    if names and (not bare_names or bare_names[0] != names[0]):
+        return item, names
+    if not margin.decorative and (names or not bare_names):
+        return item, names
+    if names and not _reads_more_lines(names[0], bare.head_text, item.head_text):
+        return item, names  # ``>>>`` opens a setupapi section: it is not a quote mark
+    return bare, bare_names
+
+
+def _reads_more_lines(source: str, bare: str, given: str) -> bool:
+    """Does the source's grammar recognise more lines of the head without the margin than with it?
+    (Sources without a line grammar, the XML export, take it off: a margin is no part of XML.)"""
+    try:
+        grammar = grammars.load(source)
+    except FileNotFoundError:
+        return True
+    lines = lambda text: text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:paste.SAMPLE_LINES]
+    return grammar.shape_count(lines(bare)) > grammar.shape_count(lines(given))
+
+
+def _shown(margin: paste.Margin) -> str:
+    """The margin as a report shows it: the prefix quoted, or what stands for it."""
+    parts = [repr(margin.prefix)] if margin.prefix else []
+    parts += ["line numbers"] if margin.gutter else []
+    parts += ["' |' at the end"] if margin.suffix else []
+    return " + ".join(parts)
+
+
+def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str, item: Input) -> Parsed:
+    """The source's result for one file (or what it raised) with the run's columns and report fields,
+    and the notes made before the source read it (a removed margin, several claimants) first."""
     display, size = report.path, report.size
+    if item.margin is not None and item.lacking_margin:
+        lacking = item.lacking_margin
+        report.errors.append(Note(display, "margin_lacking", {"count": len(lacking)}, line=lacking[0],
+                                  severity="info"))
     if isinstance(parsed, Exception):
         report.format = source.name
         report.errors.append(Note(display, "parser_failed",
@@ -162,6 +212,8 @@ def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str) -
     parsed.report.host = host
     parsed.report.path = display
     parsed.report.size = size
+    parsed.report.margin = report.margin
+    parsed.report.errors[:0] = report.errors
     events = conform(parsed.events).with_columns(
         pl.lit(host or None, dtype=pl.String).alias("host"), pl.lit(display).alias("file"))
     parsed.events = events
@@ -184,7 +236,7 @@ def parse_all(located: list[Located]) -> list[Parsed]:
         if source.batched:
             grouped.setdefault(source.name, []).append((i, item, report, source, loc.host))
             continue
-        out[i] = _finish(source.parse_one_by_one([item])[0], report, source, loc.host)
+        out[i] = _finish(source.parse_one_by_one([item])[0], report, source, loc.host, item)
     for group in grouped.values():
         source = group[0][3]
         items = [item for _, item, _, _, _ in group]
@@ -192,6 +244,6 @@ def parse_all(located: list[Located]) -> list[Parsed]:
             results = source.parse_many(items)
         except Exception:  # noqa: BLE001 - the batch itself failed: file by file, as parse_file does
             results = source.parse_one_by_one(items)
-        for (i, _, report, source, host), parsed in zip(group, results):
-            out[i] = _finish(parsed, report, source, host)
+        for (i, item, report, source, host), parsed in zip(group, results):
+            out[i] = _finish(parsed, report, source, host, item)
     return out  # type: ignore[return-value]

@@ -197,6 +197,8 @@ class FileReport:
     notes_omitted: int = 0
     #: Why the file was not read at all, when it was not: one of NOT_READ (set where that is decided).
     not_read: str | None = None
+    #: A margin removed from its lines before reading (analyzer.paste.Margin.describe()), if any.
+    margin: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:
@@ -228,4 +230,5 @@ class FileReport:
             "clock": self.clock,
             "errors": [n.as_dict() for n in self.errors],
             "notes_omitted": self.notes_omitted,
+            **({"margin": self.margin} if self.margin else {}),
         }

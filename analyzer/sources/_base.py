@@ -26,13 +26,15 @@ Contract, checked by tests/test_registry.py and tests/test_properties.py:
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
 import polars as pl
 
+from .. import paste
 from ..model import FileReport, Note
+from ..paste import Margin
 from ..textio import HEAD_BYTES, Decoded, decode, detect_encoding
 
 #: Upper bound on notes listed per file; the rest are counted in ``FileReport.notes_omitted``.
@@ -44,10 +46,15 @@ SUMMARY_ROOM = 2
 
 @dataclass
 class Input:
-    """One file as a source sees it. Bytes are read once and never written back."""
+    """One file as a source sees it. Bytes are read once and never written back.
+
+    With a ``margin`` (a quote mark, an indent, a relay prefix found by :mod:`analyzer.paste`),
+    the text a source sees has it removed from every line that carries it, line for line.
+    """
 
     path: Path
     display: str  # the path as shown in reports (as given on the command line)
+    margin: Margin | None = None
 
     @functools.cached_property
     def raw(self) -> bytes:
@@ -60,14 +67,27 @@ class Input:
 
     @functools.cached_property
     def head_text(self) -> str:
-        """The decoded start of the file (encoding sniffed), for text sniffers."""
+        """The decoded start of the file (encoding sniffed, margin removed), for text sniffers."""
         enc = detect_encoding(self.head)
-        text = self.head.decode(enc, errors="replace")
-        return text.lstrip("\ufeff")
+        text = self.head.decode(enc, errors="replace").lstrip("\ufeff")
+        return paste.strip(text, self.margin)[0] if self.margin else text
 
     @functools.cached_property
+    def _read(self) -> tuple[Decoded, list[int]]:
+        decoded = decode(self.raw)
+        if self.margin is None:
+            return decoded, []
+        text, lacking = paste.strip(decoded.text, self.margin)
+        return replace(decoded, text=text), lacking
+
+    @property
     def decoded(self) -> Decoded:
-        return decode(self.raw)
+        return self._read[0]
+
+    @property
+    def lacking_margin(self) -> list[int]:
+        """Line numbers (1-based) of the non-blank lines that did not carry the margin."""
+        return self._read[1]
 
     @property
     def size(self) -> int:
