@@ -201,16 +201,42 @@ def _own_decision(report: FileReport | None, frame: pl.DataFrame, tz: str | None
     return None
 
 
-class _Host:
-    """The files of the run with their decisions so far, and what can be learnt from them."""
+def _key(path: str, fmt: str | None) -> str:
+    """One clock per file and format: a file holding several logs (analyzer.regions) has a clock
+    per log, and two of one format share it."""
+    return f"{path}\x1f{fmt or ''}"
 
-    def __init__(self, frames: dict[str, pl.DataFrame], by_path: dict[str, FileReport]):
-        self.frames, self.by_path = frames, by_path
+
+class _Host:
+    """The files of the run with their decisions so far, and what can be learnt from them.
+    Keys are :func:`_key` (a file and a format); :meth:`name` is how a report names one."""
+
+    def __init__(self, frames: dict[str, pl.DataFrame], reports: list[FileReport]):
+        self.frames = frames
+        self.by_key: dict[str, list[FileReport]] = {}
+        by_path: dict[str, list[FileReport]] = {}
+        for r in reports:
+            self.by_key.setdefault(_key(r.path, r.format), []).append(r)
+            by_path.setdefault(r.path, []).append(r)
+        for key in frames:  # rows whose format differs from their file's report: the file's report
+            path = key.split("\x1f")[0]
+            if key not in self.by_key and len(by_path.get(path, [])) == 1:
+                self.by_key[key] = by_path[path]
+        paths = [k.split("\x1f")[0] for k in frames]
+        self._shared = {p for p in paths if paths.count(p) > 1}
         self.decided: dict[str, _Decision] = {}
         self.converted: dict[str, pl.DataFrame] = {}
 
-    def host(self, path: str) -> str | None:
-        return self.by_path[path].host if path in self.by_path else None
+    def name(self, key: str) -> str:
+        path, fmt = key.split("\x1f")
+        return f"{path} ({fmt})" if path in self._shared else path
+
+    def report(self, key: str) -> FileReport | None:
+        return (self.by_key.get(key) or [None])[0]
+
+    def host(self, key: str) -> str | None:
+        report = self.report(key)
+        return report.host if report else None
 
     def decide(self, path: str, d: _Decision) -> None:
         self.decided[path] = d
@@ -226,7 +252,7 @@ class _Host:
             rows = _anchors(frame).filter(pl.col("clock").cast(pl.String).is_in(clocks))
             if rows.height:
                 parts.append(rows)
-                names.append(p)
+                names.append(self.name(p))
         return (pl.concat(parts) if parts else _anchors(self.frames[path].head(0))), names
 
     def align(self, path: str) -> _Decision | None:
@@ -237,7 +263,8 @@ class _Host:
         offset, matches = found
         zone = format_offset(offset)
         mine = _anchors(_convert(self.frames[path], _Decision(zone, zone, "aligned")))
-        matched = [n for n in names if _skew(mine, _anchors(self.converted[n])) is not None]
+        keys = {self.name(k): k for k in self.converted}
+        matched = [n for n in names if _skew(mine, _anchors(self.converted[keys[n]])) is not None]
         return _Decision(zone, zone, "aligned", {"aligned_events": matches, "aligned_with": matched or names})
 
     def learnt(self, path: str) -> _Decision | None:
@@ -245,14 +272,14 @@ class _Host:
         for p, d in self.decided.items():
             if d.method not in ("utc", "learnt", "assumed") and self.host(p) == self.host(path) and p != path:
                 return _Decision(d.zone, d.zone, "learnt",
-                                 {"learnt_from": p, "learnt_method": d.method, "learnt_params": d.params})
+                                 {"learnt_from": self.name(p), "learnt_method": d.method, "learnt_params": d.params})
         return None
 
 
 def _report(host: _Host) -> None:
     anchors = {p: _anchors(f) for p, f in host.converted.items()}
     for path, frame in host.converted.items():
-        report = host.by_path.get(path)
+        report = host.report(path)
         if report is None:
             continue
         d, clocks = host.decided[path], _clocks(frame)
@@ -262,15 +289,16 @@ def _report(host: _Host) -> None:
             if "bracket" in clocks:
                 decision["bracket_zone"] = d.bracket_zone
             if d.method == "assumed" and "local" in clocks:
-                report.errors.append(Note(path, "zone_assumed", {"zone": d.zone}, severity="warning"))
+                report.errors.append(Note(report.path, "zone_assumed", {"zone": d.zone}, severity="warning"))
             # skew against every other file of the PC: two UTC logs share the PC's clock, so
             # their pairwise skew says nothing (and would cost n² joins)
-            skews = {other: value for other in host.converted
+            skews = {host.name(other): value for other in host.converted
                      if other != path and host.host(other) == report.host and anchors[path].height
                      and anchors[other].height and (value := _skew(anchors[path], anchors[other])) is not None}
             if skews:
                 decision["skew_s"] = skews
-        report.clock.update(decision)
+        for each in host.by_key[path]:
+            each.clock.update(decision)
 
 
 def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = None) -> pl.DataFrame:
@@ -282,11 +310,11 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
     """
     if events.height == 0:
         return events
-    frames = {path: frame for (path,), frame in events.group_by(["file"], maintain_order=True)}
-    host = _Host(frames, {r.path: r for r in reports})
+    frames = {_key(path, fmt): frame for (path, fmt), frame in events.group_by(["file", "format"], maintain_order=True)}
+    host = _Host(frames, reports)
     pending = []
     for path, frame in frames.items():
-        own = _own_decision(host.by_path.get(path), frame, tz)
+        own = _own_decision(host.report(path), frame, tz)
         if own is None:
             pending.append(path)
         else:

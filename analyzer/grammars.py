@@ -169,10 +169,28 @@ class LineGrammar:
                 return shape
         return None
 
+    #: Text of no log: a shape that matches one of these takes any line (a continuation or
+    #: description line) and says nothing about which format a line belongs to.
+    PROBES = ("xyzzy plugh 42 quux", "    xyzzy plugh 42 quux", "\txyzzy: plugh", "xyzzy plugh: 42")
+
+    @functools.cached_property
+    def _specific_regex(self) -> str:
+        specific = [s for s, rx in zip(self.shapes, self.shape_res) if not any(rx.match(p) for p in self.PROBES)]
+        return "^(?:" + "|".join(f"(?:{s.regex})" for s in specific) + ")$" if specific else "(?!)"
+
+    def fits(self, lines: pl.Series) -> pl.Series:
+        """For each line, whether any line shape matches it, those that take any text included."""
+        return lines.str.contains(self._shape_regex)
+
+    def known(self, lines: pl.Series) -> pl.Series:
+        """For each line, whether a shape that only lines of this format have matches it (shapes
+        that take any text, and blank lines, do not count): what tells this format's lines apart."""
+        return lines.str.contains(self._specific_regex) & (lines.str.strip_chars() != "")
+
     def shape_count(self, lines: list[str]) -> int:
-        """How many of ``lines`` match a line shape (one vectorised pass; for comparing two
-        readings of the same text, e.g. with and without a pasted margin)."""
-        return int(pl.Series(lines, dtype=pl.String).str.contains(self._shape_regex).sum())
+        """How many of ``lines`` match a line shape (for comparing two readings of the same text,
+        e.g. with and without a pasted margin)."""
+        return int(self.known(pl.Series(lines, dtype=pl.String)).sum())
 
     def extract(self, lines: pl.Series) -> pl.DataFrame:
         """Split every line into shape, shape fields, message, marker and marker fields.

@@ -26,9 +26,10 @@ from pathlib import Path
 import polars as pl
 
 from .archives import archive_host, is_archive
-from . import grammars, paste
+from . import grammars, paste, regions
 from .model import FileReport, Note, conform
 from .sources import Input, Parsed, claimants, registry
+from .sources._base import Excerpt
 from .textio import looks_binary
 
 #: Text files above this size are reported, not read (evtx is streamed by the Rust parser and exempt).
@@ -105,7 +106,13 @@ def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], li
 
 
 def parse_file(path: Path, display: str | None = None, host: str = "") -> Parsed:
-    """Sniff and parse one file. Never raises: failures become the report's notes."""
+    """Sniff and parse one file (its first part, when it holds several logs: see
+    :func:`parse_parts`). Never raises: failures become the report's notes."""
+    return parse_parts(path, display, host)[0]
+
+
+def parse_parts(path: Path, display: str | None = None, host: str = "") -> list[Parsed]:
+    """Every part of one file: the file read whole, or each log region and the lines outside them."""
     return parse_all([Located(path, display or str(path), host)])[0]
 
 
@@ -198,6 +205,7 @@ def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str, i
     """The source's result for one file (or what it raised) with the run's columns and report fields,
     and the notes made before the source read it (a removed margin, several claimants) first."""
     display, size = report.path, report.size
+    offset = item.first_line - 1 if isinstance(item, Excerpt) else 0
     if item.margin is not None and item.lacking_margin:
         lacking = item.lacking_margin
         report.errors.append(Note(display, "margin_lacking", {"count": len(lacking)}, line=lacking[0],
@@ -213,6 +221,11 @@ def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str, i
     parsed.report.path = display
     parsed.report.size = size
     parsed.report.margin = report.margin
+    parsed.report.region = report.region
+    if offset:
+        parsed.events = parsed.events.with_columns(pl.col("line") + offset)
+        for note in parsed.report.errors:
+            note.line = note.line + offset if note.line is not None else None
     parsed.report.errors[:0] = report.errors
     events = conform(parsed.events).with_columns(
         pl.lit(host or None, dtype=pl.String).alias("host"), pl.lit(display).alias("file"))
@@ -221,22 +234,74 @@ def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str, i
     return parsed
 
 
-def parse_all(located: list[Located]) -> list[Parsed]:
-    """:func:`parse_file` for every file, in order. Files of a batched source (``Source.batched``:
-    evtx) are handed to its ``parse_many`` together, so that it can share fixed costs between
-    them; results and reports are the same as file by file."""
-    out: list[Parsed | None] = [None] * len(located)
+def _line_sources() -> list[str]:
+    """The text sources with a line grammar: those whose lines :mod:`analyzer.regions` can tell apart."""
+    return [name for name, source in registry().items()
+            if not source.binary and grammars.grammar_path(name).exists()]
+
+
+def _sniffs(source, excerpt: Excerpt) -> bool:
+    try:
+        return bool(source.sniff(excerpt))
+    except Exception:  # noqa: BLE001 - a sniffer bug must not stop the run (as in claimants)
+        return False
+
+
+def _split(claimed: Parsed | tuple, loc: Located) -> list:
+    """One claim per log region when the file holds logs of several formats, or a log amid other
+    text (a ticket, a mail); the claim as it was otherwise. Lines outside every region get a
+    report of their own, so they are counted and located, never dropped."""
+    report = claimed.report if isinstance(claimed, Parsed) else claimed[1]
+    whole = None if isinstance(claimed, Parsed) else claimed[2].name
+    if report.size > regions.MAX_BYTES or (whole is None and report.status != "unrecognised"):
+        return [claimed]
+    item = claimed[0] if whole else Input(path=loc.path, display=report.path)
+    if whole and registry()[whole].binary or looks_binary(item.head):
+        return [claimed]
+    decoded = item.decoded
+    found = regions.find(decoded.text, _line_sources())
+    excerpts = [Excerpt(path=loc.path, display=report.path, text=regions.excerpt(decoded.text, r),
+                        encoding=decoded.encoding, first_line=r.first) for r in found]
+    kept = [(r, ex) for r, ex in zip(found, excerpts) if _sniffs(registry()[r.source], ex)]
+    if not kept or (whole and all(r.source == whole for r, _ in kept)):
+        return [claimed]
+    claims: list = []
+    for r, ex in kept:
+        part = FileReport(path=report.path, format=None, size=report.size, host=loc.host,
+                          region={"first_line": r.first, "last_line": r.last}, margin=report.margin)
+        claims.append((ex, part, registry()[r.source]))
+    rest = regions.outside(decoded.text, [r for r, _ in kept])
+    if rest:
+        claims.append(Parsed(conform(None), _outside_report(report, loc.host, rest, decoded.text)))
+    return claims
+
+
+def _outside_report(report: FileReport, host: str, rest: list[int], text: str) -> FileReport:
+    first = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[rest[0] - 1].strip()[:200]
+    note = Note(report.path, "outside_regions", {"count": len(rest)}, line=rest[0], excerpt=first, severity="warning")
+    return FileReport(path=report.path, format=None, size=report.size, host=host, records=len(rest),
+                      unrecognised=len(rest), errors=[note], region={"outside": True})
+
+
+def parse_all(located: list[Located]) -> list[list[Parsed]]:
+    """Every file read, in order: for each, its parts (one, or one per log region and one for the
+    lines outside them). Files of a batched source (``Source.batched``: evtx) are handed to its
+    ``parse_many`` together, so that it can share fixed costs between them; results and reports
+    are the same as file by file."""
+    out: list[tuple[int, Parsed | None]] = []
     grouped: dict[str, list[tuple[int, Input, FileReport, object, str]]] = {}
     for i, loc in enumerate(located):
-        claimed = _claim(loc.path, loc.display or str(loc.path), loc.host)
-        if isinstance(claimed, Parsed):
-            out[i] = claimed
-            continue
-        item, report, source = claimed
-        if source.batched:
-            grouped.setdefault(source.name, []).append((i, item, report, source, loc.host))
-            continue
-        out[i] = _finish(source.parse_one_by_one([item])[0], report, source, loc.host, item)
+        for claimed in _split(_claim(loc.path, loc.display or str(loc.path), loc.host), loc):
+            if isinstance(claimed, Parsed):
+                out.append((i, claimed))
+                continue
+            item, report, source = claimed
+            if source.batched:
+                slot = len(out)
+                out.append((i, None))
+                grouped.setdefault(source.name, []).append((slot, item, report, source, loc.host))
+                continue
+            out.append((i, _finish(source.parse_one_by_one([item])[0], report, source, loc.host, item)))
     for group in grouped.values():
         source = group[0][3]
         items = [item for _, item, _, _, _ in group]
@@ -244,6 +309,9 @@ def parse_all(located: list[Located]) -> list[Parsed]:
             results = source.parse_many(items)
         except Exception:  # noqa: BLE001 - the batch itself failed: file by file, as parse_file does
             results = source.parse_one_by_one(items)
-        for (i, item, report, source, host), parsed in zip(group, results):
-            out[i] = _finish(parsed, report, source, host, item)
-    return out  # type: ignore[return-value]
+        for (slot, item, report, source, host), parsed in zip(group, results):
+            out[slot] = (out[slot][0], _finish(parsed, report, source, host, item))
+    parts: list[list[Parsed]] = [[] for _ in located]
+    for i, parsed in out:
+        parts[i].append(parsed)  # type: ignore[arg-type]
+    return parts

@@ -199,6 +199,9 @@ class FileReport:
     not_read: str | None = None
     #: A margin removed from its lines before reading (analyzer.paste.Margin.describe()), if any.
     margin: dict[str, Any] | None = None
+    #: For one log of several in a file (analyzer.regions): {"first_line", "last_line"}; for the
+    #: file's lines outside every log: {"outside": True}. None for a file read whole.
+    region: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:
@@ -231,4 +234,5 @@ class FileReport:
             "errors": [n.as_dict() for n in self.errors],
             "notes_omitted": self.notes_omitted,
             **({"margin": self.margin} if self.margin else {}),
+            **({"region": self.region} if self.region else {}),
         }

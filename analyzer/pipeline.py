@@ -162,10 +162,10 @@ def _parse(slots: list[Located | FileReport]) -> tuple[list[FileReport], list[pl
         if not isinstance(slot, Located):
             reports.append(slot)
             continue
-        parsed = next(results)
-        reports.append(parsed.report)
-        if parsed.events.height:
-            frames.append(parsed.events)
+        for parsed in next(results):  # one part, or one per log region of the file
+            reports.append(parsed.report)
+            if parsed.events.height:
+                frames.append(parsed.events)
     return reports, frames
 
 

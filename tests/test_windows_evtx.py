@@ -398,7 +398,7 @@ def test_parse_all_batches_evtx_and_keeps_order_and_reports(windows_corpus):
     from analyzer.ingest import Located, parse_all
     files = sorted(windows_corpus.iterdir())
     located = [Located(p, p.name, "h") for p in files]
-    for loc, got in zip(located, parse_all(located)):
+    for loc, (got,) in zip(located, parse_all(located)):  # each file read whole: one part
         want = parse_file(loc.path, loc.display, loc.host)
         assert got.events.equals(want.events), loc.display
         assert got.report == want.report, loc.display

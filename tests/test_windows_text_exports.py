@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.grammars import load
-from analyzer.ingest import parse_file
+from analyzer.ingest import parse_file, parse_parts
 from analyzer.model import EVENT_SCHEMA
 from analyzer.sources import Input, claimants
 from analyzer.sources._windows_text import resolve_dates
@@ -172,10 +172,14 @@ def test_wevtutil_malformed_records_are_noted_and_the_rest_kept(tmp_path):
     bad_date = WEVT.replace("Event[0]", "Event[2]").replace("2024-03-21T11:57:37.555", "yesterday")
     stray = WEVT.replace("Event[0]", "Event[3]").replace("  Computer: PC-1\n", "  Computer: PC-1\ngarbage here\n")
     text = "junk before\n" + WEVT + bad_id + bad_date + stray
-    # the sniffer wants Event[n]: first, so "junk before" makes the file unrecognised (with a note) …
-    rep = parse_bytes(tmp_path, text.encode("utf-8")).report
-    assert rep.format is None and rep.errors
-    # … and the parser, given it anyway, locates every problem and keeps the good records
+    # the sniffer wants Event[n]: first, so "junk before" leaves the file unclaimed as a whole; the
+    # export is found as a region of it (analyzer.regions) and the junk line is reported apart …
+    (tmp_path / "export.txt").write_bytes(text.encode("utf-8"))
+    (part, outside) = parse_parts(tmp_path / "export.txt")
+    assert (part.report.format, part.report.region) == ("windows_wevtutil_text", {"first_line": 2, "last_line": 45})
+    assert (outside.report.region, outside.report.records, outside.report.errors[0].line) == ({"outside": True}, 1, 1)
+    assert part.events.get_column("line").min() >= 2  # line numbers of the whole file
+    # … and the parser, given the whole file anyway, locates every problem and keeps the good records
     from analyzer.sources.windows_wevtutil_text import SOURCE
     path = tmp_path / "direct.txt"
     path.write_bytes(text.encode("utf-8"))

@@ -95,6 +95,36 @@ class Input:
 
 
 @dataclass
+class Excerpt(Input):
+    """Lines ``first_line``.. of a file (one log region of it, :mod:`analyzer.regions`), as a source
+    sees a file: its text is given, and the source's line numbers count from the region's first line."""
+
+    text: str = ""
+    encoding: str = "utf-8"
+    first_line: int = 1
+
+    @functools.cached_property
+    def raw(self) -> bytes:
+        return self.text.encode("utf-8")
+
+    @functools.cached_property
+    def head(self) -> bytes:
+        return self.raw[:HEAD_BYTES]
+
+    @functools.cached_property
+    def head_text(self) -> str:
+        return self.text[:HEAD_BYTES]
+
+    @functools.cached_property
+    def _read(self) -> tuple[Decoded, list[int]]:
+        return Decoded(text=self.text, encoding=self.encoding, replaced=0), []
+
+    @property
+    def size(self) -> int:
+        return len(self.raw)
+
+
+@dataclass
 class Parsed:
     """A source's output for one file: the events and the report on what was read."""
 
