@@ -12,6 +12,8 @@ fleet summary is computed from it on first use.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ import polars as pl
 
 from . import parallel, pipeline
 from .archives import Limits, env_limits
-from .arguments import EXECUTORS, LAYOUTS, TZ_FORMS, ArgumentError, one_of
+from .arguments import DATE_FORMS, EXECUTORS, LAYOUTS, TZ_FORMS, ArgumentError, one_of
 from .clock import parse_zone
 from .diagnose import Incident
 from .model import FileReport
@@ -55,14 +57,15 @@ class Analysis:
         return summary(self)
 
 
-def analyze(paths: list[Path | str], *, tz: str | None = None, layout: str = "auto",
+def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.date | None = None, layout: str = "auto",
             jobs: int = 1, executor: str = "local", ray_address: str | None = None,
             progress: bool | None = None) -> Analysis:
     """Read, correlate and diagnose the logs under ``paths``.
 
     Arguments are checked first, before any file is read; a bad one raises
     :class:`~analyzer.arguments.ArgumentError` (a ValueError) naming it and what
-    it accepts: ``tz`` (IANA name, UTC or an offset like ``+09:30``/``-0530``),
+    it accepts: ``tz`` (IANA name, UTC or an offset like ``+09:30``/``-0530``), ``date``
+    (``YYYY-MM-DD``: the day of a log that gives times of day only),
     ``layout``, ``executor`` (local or ray), ``jobs`` (1 or more),
     ``ray_address`` (only with ``executor="ray"``), and the environment's zip
     limits (``ANALYZER_ZIP_MAX_BYTES``, ``ANALYZER_ZIP_MAX_RATIO``).
@@ -73,12 +76,24 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, layout: str = "au
     A missing Ray raises :class:`~analyzer.parallel.ExecutorUnavailable`.
     """
     zone, limits = _checked(tz=tz, layout=layout, jobs=jobs, executor=executor, ray_address=ray_address)
+    day = _checked_date(date)
     execute = functools.partial(parallel.run, workers=jobs, executor=executor, address=ray_address,
                                 progress=progress, label="hosts", thread_env=pipeline.THREAD_ENV)
-    result = pipeline.run([Path(p) for p in paths], tz=zone, layout=layout, limits=limits,
+    result = pipeline.run([Path(p) for p in paths], tz=zone, date=day, layout=layout, limits=limits,
                           execute=execute)
     return Analysis(files=result.files, events=result.events, incidents=result.incidents,
                     attempts=result.attempts, hosts=result.hosts)
+
+
+def _checked_date(date: str | dt.date | None) -> dt.date | None:
+    """``date`` as a day (it places logs that give times of day only: a pasted restore-log tail)."""
+    if date is None or (isinstance(date, dt.date) and not isinstance(date, dt.datetime)):
+        return date
+    try:
+        return dt.date.fromisoformat(date) if isinstance(date, str) and len(date) == 10 else None
+    except ValueError:
+        pass
+    raise ArgumentError("date", date, DATE_FORMS)
 
 
 def _checked(*, tz: str | None, layout: str, jobs: int, executor: str,

@@ -15,6 +15,9 @@ LAYOUTS = ("auto", "host", "fleet")
 LANGS = ("en", "ja")
 EXECUTORS = ("local", "ray")
 
+#: The form ``date`` accepts.
+DATE_FORMS = "a day written YYYY-MM-DD, like 2025-02-14"
+
 #: The forms ``tz`` accepts (:func:`analyzer.clock.parse_zone` normalises them).
 TZ_FORMS = "an IANA zone name like Asia/Tokyo, UTC, or an offset of at most 14 hours like +09:00 or -0530"
 

@@ -52,6 +52,7 @@ def run(
     paths: List[Path] = typer.Argument(..., help="Log files or folders (searched recursively).", show_default=False),
     output_format: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal report, JSON document or CSV timeline on stdout."),
     tz: Optional[str] = typer.Option(None, "--tz", help="The PC's time zone for local-time logs (IANA name like Asia/Tokyo, or +09:00)."),
+    date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="The day of the restore, for logs that give times of day only (a pasted restore-log tail)."),
     layout: str = typer.Option("auto", "--layout", metavar=_choices(LAYOUTS), help="host: each PATH is one PC; fleet: each subfolder is one PC; auto: a folder of only subfolders is a fleet."),
     lang: str = typer.Option("en", "--lang", metavar=_choices(LANGS), help="Language of the reports: verdicts, remedies and notes on the input (en, ja)."),
     fail_on_incident: bool = typer.Option(False, "--fail-on-incident", help="Exit 5 when a failed restore is found."),
@@ -68,7 +69,8 @@ def run(
     outputs = _checked_outputs(paths, csv=csv_path, parquet=parquet_dir, timesketch=timesketch_path, html=html_path)
     if lang not in LANGS:  # the reports' language: checked before any work, like the outputs
         _usage_error(ArgumentError("lang", lang, one_of(LANGS)).describe(_option))
-    analysis = _analysis(paths, tz=tz or None, layout=layout, jobs=jobs, executor=executor, ray_address=ray_address)
+    analysis = _analysis(paths, tz=tz or None, date=date, layout=layout, jobs=jobs, executor=executor,
+                         ray_address=ray_address)
     if redact:
         from .redact import redact as redact_analysis
 

@@ -166,17 +166,28 @@ class _Decision:
     bracket_zone: str
     method: str
     params: dict = field(default_factory=dict)
+    #: For a log that gives times of day only (its rows sit on SENTINEL_DAY): the day to put them
+    #: on (``--date``), or None to leave them off the UTC clock.
+    day: dt.date | None = None
+    undated: bool = False
 
     def fields(self) -> dict:
-        return {"local_zone": self.zone, "local_zone_method": self.method, **self.params}
+        return {"local_zone": self.zone or None, "local_zone_method": self.method, **self.params}
 
 
-#: How a local zone was found, most trusted first.
-METHODS = ("tz_option", "restore_header", "aligned", "learnt", "assumed", "utc")
+#: How a local zone was found, most trusted first; ``date_option`` / ``date_unknown``: a log with
+#: times of day only, put on the day ``--date`` gives, or left off the clock.
+METHODS = ("tz_option", "restore_header", "aligned", "learnt", "assumed", "utc", "date_option", "date_unknown")
+#: The day a source gives the rows of a log that has times of day only (``report.clock["date_unknown"]``).
+SENTINEL_DAY = dt.datetime(1900, 1, 1)
 
 
 def _convert(frame: pl.DataFrame, d: _Decision) -> pl.DataFrame:
+    if d.undated and d.day is None:
+        return frame.with_columns(pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts_utc"))
     wall = pl.col("ts_wall")
+    if d.undated:
+        wall = wall - pl.lit(SENTINEL_DAY) + pl.lit(dt.datetime.combine(d.day, dt.time()))
     ts = (pl.when(pl.col("clock") == "utc").then(_to_utc(wall, "UTC"))
           .when(pl.col("clock") == "bracket").then(_to_utc(wall, d.bracket_zone))
           .when(pl.col("clock") == "local").then(_to_utc(wall, d.zone))
@@ -188,8 +199,20 @@ def _clocks(frame: pl.DataFrame) -> set[str]:
     return set(frame.get_column("clock").drop_nulls().cast(pl.String).unique().to_list())
 
 
-def _own_decision(report: FileReport | None, frame: pl.DataFrame, tz: str | None) -> _Decision | None:
+def _undated(tz: str | None, day: dt.date | None) -> _Decision:
+    """A log with times of day only (a pasted restore-log tail, a device log): on the day ``--date``
+    gives, its bracket times read as UTC (Windows iTunes writes them so; on a Mac they are local
+    time, which ``--tz`` then gives), or left off the UTC clock when no day is given."""
+    if day is None:
+        return _Decision("", "", "date_unknown", undated=True)
+    return _Decision(tz or "UTC", tz or "UTC", "date_option", {"date": day.isoformat()}, day=day, undated=True)
+
+
+def _own_decision(report: FileReport | None, frame: pl.DataFrame, tz: str | None,
+                  day: dt.date | None = None) -> _Decision | None:
     """What the file says about its own clock (or --tz); None when it must be learnt from others."""
+    if report is not None and report.clock.get("date_unknown"):
+        return _undated(tz, day)
     hours = report.clock.get("bracket_minus_header_hours") if report else None
     if hours not in (None, 0):
         zone = _offset_zone(-float(hours))
@@ -284,7 +307,9 @@ def _report(host: _Host) -> None:
             continue
         d, clocks = host.decided[path], _clocks(frame)
         decision: dict = {"clocks": sorted(clocks)}
-        if clocks & {"local", "bracket"}:
+        if d.undated and d.day is None:
+            report.errors.append(Note(report.path, "date_unknown", severity="warning"))
+        if clocks & {"local", "bracket"} or d.undated:
             decision.update(d.fields())
             if "bracket" in clocks:
                 decision["bracket_zone"] = d.bracket_zone
@@ -301,7 +326,8 @@ def _report(host: _Host) -> None:
             each.clock.update(decision)
 
 
-def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = None) -> pl.DataFrame:
+def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = None,
+              date: dt.date | None = None) -> pl.DataFrame:
     """Fill ``ts_utc`` for every event and record each file's clock decision in its report.
 
     Order of trust for a local clock: ``--tz``; the file's own header-vs-bracket offset;
@@ -314,7 +340,7 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
     host = _Host(frames, reports)
     pending = []
     for path, frame in frames.items():
-        own = _own_decision(host.report(path), frame, tz)
+        own = _own_decision(host.report(path), frame, tz, date)
         if own is None:
             pending.append(path)
         else:

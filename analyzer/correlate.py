@@ -30,25 +30,35 @@ TRANSITION_MATCH_S = 15
 _UTC = pl.Datetime("us", "UTC")
 ATTEMPT_SCHEMA = {"host": pl.String, "file": pl.String, "attempt": pl.Int32, "started_at": _UTC, "ended_at": _UTC,
                   "failed_at": _UTC, "error_code": pl.Int64, "outcome": pl.String, "window_start": _UTC,
-                  "window_end": _UTC}
+                  "window_end": _UTC, "failed_line": pl.Int64, "failed_wall": pl.Datetime("us")}
 _KEYS = ["host", "file", "attempt"]
+#: What became of an attempt: a failure line, a success line, or neither (the log stops first: a
+#: log cut short, a paste of its head, a restore still running).
+OUTCOMES = ("failed", "succeeded", "unfinished")
 
 
 def attempts(events: pl.DataFrame) -> pl.DataFrame:
-    """One row per restore attempt: start, end, outcome, failure time and code, evidence window."""
-    rows = events.filter(pl.col("attempt").is_not_null() & pl.col("ts_utc").is_not_null())
+    """One row per restore attempt: start, end, outcome, failure time, line and code, evidence window.
+
+    An attempt whose log gives no date (a pasted tail, a console without times) is still an
+    attempt, and still failed when its log says so: its times and window are then null, and its
+    failure is placed by its line (``failed_line``) and, when the log has times of day, its wall
+    time (``failed_wall``).
+    """
+    rows = events.filter(pl.col("attempt").is_not_null())
     if rows.height == 0:
         return pl.DataFrame(schema=ATTEMPT_SCHEMA)
     results = rows.filter(pl.col("kind") == "result")
     failed = (results.filter(pl.col("error_code").is_not_null() & (pl.col("error_code") != 0))
-              .sort("ts_utc", "line").group_by(_KEYS)
-              .agg(pl.col("ts_utc").last().alias("failed_at"), pl.col("error_code").last().alias("error_code")))
+              .sort("line").group_by(_KEYS)
+              .agg(pl.col("ts_utc").last().alias("failed_at"), pl.col("error_code").last().alias("error_code"),
+                   pl.col("line").last().alias("failed_line"), pl.col("ts_wall").last().alias("failed_wall")))
     succeeded = results.filter(pl.col("error_code") == 0).group_by(_KEYS).agg(pl.len().alias("ok"))
     spans = rows.group_by(_KEYS).agg(pl.col("ts_utc").min().alias("started_at"), pl.col("ts_utc").max().alias("ended_at"))
     out = (spans.join(failed, on=_KEYS, how="left", nulls_equal=True)
            .join(succeeded, on=_KEYS, how="left", nulls_equal=True))
-    outcome = (pl.when(pl.col("failed_at").is_not_null()).then(pl.lit("failed"))
-               .when(pl.col("ok").is_not_null()).then(pl.lit("succeeded")).otherwise(pl.lit("unknown")))
+    outcome = (pl.when(pl.col("failed_line").is_not_null()).then(pl.lit("failed"))
+               .when(pl.col("ok").is_not_null()).then(pl.lit("succeeded")).otherwise(pl.lit("unfinished")))
     end = pl.coalesce("failed_at", "ended_at", "started_at")
     return (out.with_columns(outcome.alias("outcome"),
                              (pl.col("started_at") - pl.duration(seconds=PRE_S)).alias("window_start"),
@@ -90,25 +100,28 @@ def mark_transitions(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def _own_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
-    keys = incidents.select("incident", *_KEYS, "failed_at")
-    return keys.join(events.filter(pl.col("attempt").is_not_null() & pl.col("ts_utc").is_not_null()),
-                     on=_KEYS, how="inner", nulls_equal=True)
+    """The failed attempts' own rows, with or without a time (a log with no date is still evidence)."""
+    keys = incidents.select("incident", *_KEYS, "failed_at", "failed_line", "failed_wall")
+    return keys.join(events.filter(pl.col("attempt").is_not_null()), on=_KEYS, how="inner", nulls_equal=True)
 
 
 def _pc_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> list[pl.DataFrame]:
     """Per host: the PC's other rows inside each incident's window, by binary search on time."""
     other = events.filter(pl.col("attempt").is_null() & pl.col("ts_utc").is_not_null())
     parts = []
-    for (host,), wanted in incidents.group_by(["host"], maintain_order=True):
+    dated = incidents.filter(pl.col("window_start").is_not_null() & pl.col("window_end").is_not_null())
+    for (host,), wanted in dated.group_by(["host"], maintain_order=True):
         rows = other.filter(pl.col("host") == host if host is not None else pl.col("host").is_null()).sort("ts_utc")
         if rows.height == 0:
             continue
         times = rows.get_column("ts_utc")
         lo = times.search_sorted(wanted.get_column("window_start"), side="left")
         hi = times.search_sorted(wanted.get_column("window_end"), side="right")
-        spans = (wanted.select("incident", "failed_at").with_columns(lo.alias("lo"), hi.alias("hi"))
+        spans = (wanted.select("incident", "failed_at", "failed_line", "failed_wall")
+                 .with_columns(lo.alias("lo"), hi.alias("hi"))
                  .filter(pl.col("hi") > pl.col("lo"))
-                 .select("incident", "failed_at", pl.int_ranges("lo", "hi", dtype=pl.UInt32).alias("_i"))
+                 .select("incident", "failed_at", "failed_line", "failed_wall",
+                         pl.int_ranges("lo", "hi", dtype=pl.UInt32).alias("_i"))
                  .explode("_i"))
         if spans.height:
             parts.append(spans.join(rows.with_row_index("_i"), on="_i", how="left").drop("_i"))
@@ -123,11 +136,22 @@ def evidence_window(events: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     """
     incidents = failed.with_row_index("incident").with_columns(pl.col("incident").cast(pl.UInt32))
     own = _own_rows(events, incidents)
-    columns = ["incident", "failed_at", *events.columns]
+    columns = ["incident", "failed_at", "failed_line", "failed_wall", *events.columns]
     frames = [own.select(columns)] + [p.select(columns) for p in _pc_rows(events, incidents)]
     joined = pl.concat(frames, how="vertical")
-    before = (pl.col("failed_at") - pl.col("ts_utc")).dt.total_milliseconds() / 1000
-    return joined.with_columns(before.alias("before_s")).drop("failed_at").sort("incident", "ts_utc", maintain_order=True)
+    return (joined.with_columns(_before_s().alias("before_s")).drop("failed_at", "failed_line", "failed_wall")
+            .sort("incident", "ts_utc", "file", "line", "record", nulls_last=True, maintain_order=True))
+
+
+def _before_s() -> pl.Expr:
+    """Seconds from a row to its attempt's failure: on the UTC clock; for a log with no date, by its
+    times of day; for a log with no times at all, 0 up to the failure line and -1 after it (so
+    "before the failure" still means something)."""
+    utc = (pl.col("failed_at") - pl.col("ts_utc")).dt.total_milliseconds() / 1000
+    wall = (pl.col("failed_wall") - pl.col("ts_wall")).dt.total_milliseconds() / 1000
+    by_line = pl.when(pl.col("attempt").is_not_null() & pl.col("failed_line").is_not_null()).then(
+        pl.when(pl.col("line") <= pl.col("failed_line")).then(pl.lit(0.0)).otherwise(pl.lit(-1.0)))
+    return pl.coalesce(utc, wall, by_line)
 
 
 def window_rows(events: pl.DataFrame, attempt: dict) -> pl.DataFrame:

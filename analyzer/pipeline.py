@@ -22,6 +22,8 @@ asks for it (:attr:`analyzer.api.Analysis.fleet`).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +58,8 @@ class HostJob:
     files: tuple[tuple[str, str], ...]
     tz: str | None = None
     limits: Limits | None = None
+    #: The day of the restore, for logs that give times of day only (``--date``).
+    date: dt.date | None = None
 
 
 @dataclass
@@ -87,22 +91,22 @@ class Execute(Protocol):
 
 
 def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None,
-        execute: Execute) -> Result:
+        execute: Execute, date: dt.date | None = None) -> Result:
     """The whole pipeline over ``paths``. Arguments are taken as valid (``tz`` normalised):
     :func:`analyzer.api.analyze` checks them before calling this."""
     located, missing = discover(paths, layout=layout)
-    results = execute(plan(located, tz=tz, limits=limits), fn=analyze_host)
+    results = execute(plan(located, tz=tz, limits=limits, date=date), fn=analyze_host)
     files, events, incidents, attempts = merge(results, missing)
     return Result(files, events, incidents, attempts, hosts=sorted({loc.host for loc in located}))
 
 
 def plan(located: Iterable[Located], tz: str | None = None,
-         limits: Limits | None = None) -> list[HostJob]:
+         limits: Limits | None = None, date: dt.date | None = None) -> list[HostJob]:
     """Group discovered files into one job per host, in order of first appearance."""
     by_host: dict[str, list[tuple[str, str]]] = {}
     for loc in located:
         by_host.setdefault(loc.host, []).append((str(loc.path), loc.display))
-    return [HostJob(host=h, files=tuple(files), tz=tz, limits=limits) for h, files in by_host.items()]
+    return [HostJob(host=h, files=tuple(files), tz=tz, limits=limits, date=date) for h, files in by_host.items()]
 
 
 # -- one host ------------------------------------------------------------------------------------
@@ -111,7 +115,7 @@ def analyze_host(job: HostJob) -> HostResult:
     with _Scratch() as scratch:
         reports, frames = _parse(_expand(job, scratch))
     events = pl.concat(frames, how="vertical") if frames else conform(None)
-    events = _in_order(normalise(events, reports, tz=job.tz))
+    events = _in_order(normalise(events, reports, tz=job.tz, date=job.date))
     incidents, attempts = diagnose(events)
     return HostResult(host=job.host, files=reports, events=events, incidents=incidents, attempts=attempts)
 

@@ -33,7 +33,7 @@ def doc_of(*args: str) -> tuple[dict, object]:
 def test_json_document_has_the_documented_fields():
     doc, result = doc_of(SAMPLES / "restore_4013_usb_drop")
     assert result.exit_code == ExitCode.OK, result.stderr
-    assert doc["version"] == "1.0"
+    assert doc["version"] == "1.1"
     assert set(doc) >= {"version", "files", "incidents", "attempts", "summary", "hosts"}
     for f in doc["files"]:
         assert set(f) >= {"path", "format", "records", "skipped", "errors"}

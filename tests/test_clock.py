@@ -120,3 +120,53 @@ def test_local_to_utc_round_trips(wall, quarter_hours):
     utc = normalise(ev, [FileReport(path="a", format="x", host="pc")], tz=zone).item(0, "ts_utc")
     back = utc.replace(tzinfo=None) + dt.timedelta(minutes=15 * quarter_hours)
     assert back == wall
+
+
+# -- logs with times of day only (a pasted restore-log tail) ------------------------------------
+SENTINEL = dt.datetime(1900, 1, 1)
+
+
+def _tail(**report_clock) -> tuple[pl.DataFrame, list[FileReport]]:
+    """A restore-log tail as the source gives it: bracket times on the sentinel day, attempt 1."""
+    rows = [
+        {"host": "pc", "file": "tail.log", "line": 1, "ts_wall": SENTINEL + dt.timedelta(hours=23, minutes=58),
+         "clock": "bracket", "kind": "phase", "attempt": 1, "format": "apple_restore", "message": "Restoring image"},
+        {"host": "pc", "file": "tail.log", "line": 2, "ts_wall": SENTINEL + dt.timedelta(days=1, minutes=1),
+         "clock": "bracket", "kind": "device_disconnect", "attempt": 1, "expected": False, "format": "apple_restore",
+         "message": "RestoreOS mode device disconnected"},
+        {"host": "pc", "file": "tail.log", "line": 3, "ts_wall": SENTINEL + dt.timedelta(days=1, minutes=11),
+         "clock": "bracket", "kind": "result", "attempt": 1, "error_code": 4042, "format": "apple_restore",
+         "message": "Restore completed, status: 4042"},
+    ]
+    report = FileReport(path="tail.log", format="apple_restore", host="pc",
+                        clock={"date_unknown": True, "bracket_zone_unknown": True, **report_clock})
+    return conform(rows), [report]
+
+
+def test_a_tail_without_a_date_stays_off_the_clock_and_says_so():
+    events, reps = _tail()
+    out = normalise(events, reps)
+    assert out.get_column("ts_utc").null_count() == 3
+    assert reps[0].clock["local_zone_method"] == "date_unknown" and reps[0].clock["local_zone"] is None
+    (note,) = [n for n in reps[0].errors if n.code == "date_unknown"]
+    assert note.severity == "warning" and "--date" in note.message
+
+
+def test_a_tail_is_put_on_the_day_given_with_its_rollover_and_brackets_as_utc():
+    events, reps = _tail()
+    out = normalise(events, reps, date=dt.date(2025, 2, 14))
+    assert out.get_column("ts_utc").to_list() == [
+        dt.datetime(2025, 2, 14, 23, 58, tzinfo=dt.timezone.utc), dt.datetime(2025, 2, 15, 0, 1, tzinfo=dt.timezone.utc),
+        dt.datetime(2025, 2, 15, 0, 11, tzinfo=dt.timezone.utc)]
+    assert (reps[0].clock["local_zone_method"], reps[0].clock["date"]) == ("date_option", "2025-02-14")
+    assert not any(n.code == "date_unknown" for n in reps[0].errors)
+
+
+def test_an_undated_failed_attempt_is_still_an_incident_with_its_own_evidence():
+    from analyzer.diagnose import diagnose
+
+    events, reps = _tail()
+    (incident,), table = diagnose(normalise(events, reps))
+    assert table.row(0, named=True)["outcome"] == "failed" and table.row(0, named=True)["failed_line"] == 3
+    assert (incident.error_code, incident.failed_at, incident.cause) == (4042, None, "usb_connection")
+    assert [(e["line"], e.get("rule")) for e in incident.evidence] == [(2, "unexpected_disconnect"), (3, None)]

@@ -11,6 +11,7 @@ import pytest
 
 from analyzer.causes import CAUSES, CAUSE_IDS, UNDETERMINED
 from analyzer.clock import METHODS
+from analyzer.correlate import OUTCOMES
 from analyzer.diagnose import MISSING, REASONS, code_table
 from analyzer.kinds import KIND_INFO, KINDS, LANES
 from analyzer.model import EVENT_SCHEMA, NOT_READ, STATUSES
@@ -48,6 +49,7 @@ def test_every_lane_status_reason_missing_and_clock_method_has_words(lang):
     assert set(cat.section("reason")) == set(REASONS)
     assert set(cat.section("missing")) == set(MISSING)
     assert set(cat.section("clock")) == set(METHODS)
+    assert set(cat.section("outcome")) == set(OUTCOMES)
 
 
 @pytest.mark.parametrize("cause", CAUSE_IDS)

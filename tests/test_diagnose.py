@@ -63,6 +63,14 @@ def test_thin_evidence_is_undetermined_and_says_what_to_collect():
     assert inc.missing == ["windows_event_logs", "usb_removal_log", "setupapi_log", "firewall_log"]
 
 
+def test_a_head_without_an_end_is_an_unfinished_attempt_not_an_incident():
+    rows = [ev(0, "session_start", line=1), ev(10, "device_disconnect", line=2, expected=True),
+            ev(60, "progress", line=3, subject="Restoring image")]
+    incidents, table = diagnose(frame(rows))
+    assert incidents == []
+    assert table.select("attempt", "outcome", "failed_line").rows() == [(1, "unfinished", None)]
+
+
 def test_successful_restore_yields_no_incident():
     rows = [ev(0, "session_start", line=1), ev(10, "device_disconnect", line=2, expected=True),
             ev(60, "result", line=3, error_code=0)]

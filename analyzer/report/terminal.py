@@ -92,7 +92,7 @@ def _files_table(analysis, cat: Catalogue, width: int = PIPE_WIDTH) -> Table:
 
 def _clocks_table(analysis, cat: Catalogue) -> Table | None:
     """How each local-time file was put on UTC, and how far its events sit from other sources'."""
-    rows = [f for f in analysis.files if f.clock.get("local_zone")]
+    rows = [f for f in analysis.files if f.clock.get("local_zone_method")]
     if not rows:
         return None
     table = Table(title=cat["terminal.clocks"], title_justify="left", expand=False)
@@ -100,8 +100,8 @@ def _clocks_table(analysis, cat: Catalogue) -> Table | None:
         table.add_column(cat[f"terminal.col_{col}"], overflow="fold")
     for f in rows:
         c = f.clock
-        zone = c["local_zone"]
-        if c.get("bracket_zone") not in (None, zone):
+        zone = c["local_zone"] or "—"
+        if c.get("bracket_zone") not in (None, "", c["local_zone"]):
             zone += ", " + cat.text("terminal.brackets", zone=c["bracket_zone"])
         skew = ", ".join(f"{PurePath(k).name} {v:+.3f}" for k, v in sorted(c.get("skew_s", {}).items()))
         style = "yellow" if c.get("local_zone_method") == "assumed" else ""
