@@ -42,6 +42,8 @@ KIND_INFO: dict[str, Kind] = {
     "progress": Kind("operation N progress M", None, timeline=False),
     "state_change": Kind("MobileRestore state machine transition", "restore", "blue", phase=True),
     "result": Kind("the attempt's outcome (status, error code)", "restore", "bold"),
+    "failure_detail": Kind("a line of Apple's failure description: a deeper error code and its text", "restore",
+                           "red"),
     "device_identity": Kind("ECID / serial / chip / board", "restore"),
     "device_connect": Kind("device (re)appeared; ``expected`` says if a transition explains it", "usb", "cyan",
                            anchor=True, device_activity=True),

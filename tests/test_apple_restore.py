@@ -192,7 +192,7 @@ def test_announced_mode_change_is_expected_and_first_connect_is_neutral(tmp_path
 
 
 # -- result codes ------------------------------------------------------------------------------------------
-def test_minus_one_wrappers_are_unwrapped(tmp_path):
+def test_the_code_the_user_saw_wins_even_when_it_is_the_minus_one_wrapper(tmp_path):
     text = header() + "\n".join([
         "[06:58:11.0100] <Restore Device>: Restore failed (result = 11)",
         "[06:58:11.0200] AMRestorePerformRestoreModeRestoreWithError failed with error: 11",
@@ -202,12 +202,12 @@ def test_minus_one_wrappers_are_unwrapped(tmp_path):
         "[06:58:11.0500] AMPDevicesAgent: Restore error -1",
     ]) + "\n"
     result = parse_text(tmp_path, text).events.filter(pl.col("kind") == "result").to_dicts()
-    assert len(result) == 1 and result[0]["error_code"] == 11
+    assert len(result) == 1 and result[0]["error_code"] == -1
     detail = json.loads(result[0]["detail"])
     assert detail["codes"] == [-1, 11] and detail["inner_codes"] == [11, 11] and detail["outcome"] == "failed"
 
 
-def test_user_facing_code_wins_and_depths_are_kept(tmp_path):
+def test_user_facing_code_wins_and_depths_are_rows_of_their_own(tmp_path):
     text = header() + "\n".join([
         "[06:58:11.0300] Restore completed, status:4013",
         "[06:58:11.0400] Depth:0 Code:4013 Error:The device was disconnected.",
@@ -217,7 +217,7 @@ def test_user_facing_code_wins_and_depths_are_kept(tmp_path):
     ev = parse_text(tmp_path, text).events
     result = ev.filter(pl.col("kind") == "result").to_dicts()[0]
     assert result["error_code"] == 4013 and result["message"].startswith("Restore completed")
-    assert [d["code"] for d in json.loads(result["detail"])["depth_codes"]] == [4013, 4005]
+    assert [d["code"] for d in json.loads(result["detail"])["underlying_codes"]] == [4013, 4005]
     assert ev.filter(pl.col("subject") == "Depth:1").item(0, "error_code") == 4005
 
 

@@ -63,7 +63,7 @@ DERIVED: dict[str, tuple[str, Callable[[], pl.Expr] | None, str]] = {
     "before_s": (FLOAT, None,
                  "seconds from the row to the failure (negative: after the failure)"),
     "required_itunes": (STRING, lambda: required_itunes_expr(detail_field("payload_build")),
-                        "the oldest iTunes that can restore the session's payload build (data/itunes_minimums.toml)"),
+                        "the oldest iTunes that can restore the session's payload build (data/itunes_minimums.toml); null: unknown"),
 }
 _DERIVED_CHOICES = {"side": ("attempt", "pc")}
 

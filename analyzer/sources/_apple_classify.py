@@ -49,8 +49,8 @@ OPENERS = ("library_built", "itunes_version", "amd_version", "state_machine")
 #: Header markers whose values make up session_start's detail.
 HEADER = OPENERS + ("current_version", "payload_version", "behavior", "variant", "boot_image", "restore_uuid")
 #: Markers that make up a result; one result row per attempt is built from them.
-RESULT_PARTS = ("restore_completed", "depth_code", "agent_error", "restore_failed", "perform_failed",
-                "unable_to_restore", "restore_succeeded")
+RESULT_PARTS = ("restore_completed", "failure_description", "depth_code", "agent_error", "restore_failed",
+                "perform_failed", "unable_to_restore", "restore_succeeded")
 #: Identity lines; consecutive ones form one device_identity block.
 IDENTITY = ("device_info", "ecid_line", "serial_number", "serial_info", "chip_id", "board_id",
             "identity_other", "console_ecid", "identified")
@@ -128,6 +128,15 @@ def _usb_path(**extra: pl.Expr) -> dict[str, pl.Expr]:
                 subject=p, **extra)
 
 
+#: An error domain named inside a failure text: NSError's ``Domain=X Code=N`` or Apple's dialog form
+#: ``[com.apple.MobileDevice.MobileRestore – 0xFCA (4042)]`` (reference restore-error-codes.md §1/§3).
+_DOMAIN = r"(?:\bDomain=|\[)((?:com\.apple\.[A-Za-z0-9_.]+)|(?:[A-Za-z]+ErrorDomain))\b"
+
+
+def _error_domain(text: pl.Expr) -> pl.Expr:
+    return text.str.extract(_DOMAIN, 1)
+
+
 def _op_name() -> pl.Expr:
     op = _int("operation")
     named = op.replace_strict(OPERATIONS, default=None, return_dtype=pl.String)
@@ -182,8 +191,9 @@ def _rules() -> dict[str, dict[str, pl.Expr | str]]:
         "device_failed_restore_mode": dict(kind="phase", subject=_lit("device failed to enter restore mode")),
         # outcome parts (the per-attempt result row is assembled in _apple_session)
         "restore_completed": dict(kind="generic", subject=_lit("restore completed"), error_code=_int("status")),
-        "depth_code": dict(kind="generic", subject=pl.concat_str(_lit("Depth:"), c("depth")), error_code=_int("code"),
-                           detail=_json(depth=_int("depth"), text=c("error_text").str.strip_chars())),
+        "depth_code": dict(kind="failure_detail", subject=pl.concat_str(_lit("Depth:"), c("depth")), error_code=_int("code"),
+                           detail=_json(depth=_int("depth"), code=_int("code"), domain=_error_domain(c("error_text")),
+                                        text=c("error_text").str.strip_chars())),
         "agent_error": dict(kind="generic", subject=pl.concat_str(c("agent"), _lit(" restore error")), error_code=_int("code")),
         "restore_failed": dict(kind="generic", subject=_lit("Restore failed"), error_code=_int("result_code"), device_mode=_device_obj_mode()),
         "perform_failed": dict(kind="generic", subject=_lit("AMRestorePerformRestoreModeRestoreWithError"), error_code=_int("result_code")),

@@ -20,11 +20,13 @@ Why: most of a restore log is independent lines, but four facts depend on what c
   (``expected`` null: initial discovery).
 * **session_start**: one row per attempt, at its first header line, carrying the whole header.
 * **result**: one row per attempt, at ``Restore completed`` (else the user-facing ``Restore error``,
-  else the last outcome line). ``error_code`` is the *real* code: the user-facing
-  ``AMPDevicesAgent/iTunes: Restore error N`` unless it is the −1 wrapper, then the deepest
-  ``Depth:`` code that is not −1, then ``Restore completed, status``, then the inner AMRestore codes of
-  ``Restore failed (result = N)`` / ``AMRestorePerformRestoreModeRestoreWithError … N``. Every code
-  seen is kept in ``detail``. The other outcome lines stay as generic rows with their raw code.
+  else the last outcome line outside the failure description). ``error_code`` is the number the
+  user saw: ``AMPDevicesAgent/iTunes: Restore error N``, else ``Restore completed, status: N``, else
+  the top of the failure description (``Depth:0``), else the last ``Restore failed (result = N)`` /
+  ``AMRestorePerformRestoreModeRestoreWithError … N`` of a log without an end block — even when it
+  is the −1 wrapper, because that is what the dialog said. The deeper codes stay what they are:
+  each ``Depth:N Code:C Error:text`` line is a ``failure_detail`` row of its own (error_code C), and
+  the result's ``detail`` lists them as ``underlying_codes`` ({depth, code, domain?, text, line}).
 * **device_identity**: consecutive identity lines (the ``Device info:`` block, or one idevicerestore
   line) become one row carrying ECID, serial, chip and board together.
 
@@ -43,7 +45,6 @@ from ._apple_classify import HEADER, IDENTITY, OPENERS, RESULT_PARTS, attach
 c = pl.col
 BODY_KINDS = ("progress", "state_change", "phase", "result", "device_connect", "device_disconnect",
               "usb_io_error", "tss_request", "tss_error", "baseband_error")
-WRAPPERS = {-1}
 
 
 def _dumps(obj: dict[str, Any]) -> str | None:
@@ -157,24 +158,36 @@ def session_starts(rows: pl.DataFrame) -> dict[int, tuple[str, str | None, str]]
     return out
 
 
-def _real_code(agent: list[int], depths: list[tuple[int, int, str]], status: int | None, inner: list[int]) -> int | None:
-    def ok(x: int | None) -> bool:
-        return x is not None and x not in WRAPPERS
-    if agent and ok(agent[-1]):
+def _user_code(agent: list[int], status: int | None, depths: list[dict[str, Any]], inner: list[int]) -> int | None:
+    """The number the user was shown: ``… Restore error N``, else ``Restore completed, status: N``, else
+    the top (depth 0) of the failure description, else the last failure line of a log without an end
+    block. Never a deeper depth: those are the failure description's own rows (``failure_detail``)."""
+    if agent:
         return agent[-1]
-    for _, code, _ in sorted(depths, key=lambda d: -d[0]):
-        if ok(code) and code != 0:
-            return code
-    if ok(status):
+    if status is not None:
         return status
-    for code in inner:
-        if ok(code):
-            return code
-    return None
+    top = [d["code"] for d in depths if d.get("depth") == 0 and d.get("code") is not None]
+    if top:
+        return top[0]
+    return inner[-1] if inner else None
+
+
+def _underlying(rows: list[dict]) -> list[dict[str, Any]]:
+    """The failure description as data: one entry per ``Depth:`` line, in the order written."""
+    out = []
+    for r in rows:
+        detail = json.loads(r["detail"] or "{}")
+        entry = {"depth": detail.get("depth"), "code": r["error_code"], "domain": detail.get("domain"),
+                 "text": detail.get("text"), "line": r["line"]}
+        out.append({k: v for k, v in entry.items() if v is not None})
+    return out
 
 
 def results(rows: pl.DataFrame) -> dict[int, tuple[int | None, str | None, str]]:
-    """line → (error_code, detail, subject) of the one result row of every attempt that has outcome lines."""
+    """line → (error_code, detail, subject) of the one result row of every attempt that has outcome lines.
+
+    The row sits on ``Restore completed`` (else the user-facing error line, else the last outcome line
+    that is not part of the failure description), so every ``Depth:`` line keeps its own row."""
     parts = rows.with_columns(
         pl.when((c("rule") == "device_outcome") & (c("outcome") == "Restore succeeded"))
         .then(pl.lit("restore_succeeded")).otherwise(c("rule")).alias("_part"))
@@ -183,23 +196,22 @@ def results(rows: pl.DataFrame) -> dict[int, tuple[int | None, str | None, str]]
     for (attempt,), group in parts.partition_by("attempt", as_dict=True, maintain_order=True).items():
         recs = group.sort("line").to_dicts()
         by = lambda name: [r for r in recs if r["_part"] == name]  # noqa: E731
-        agent = [r["error_code"] for r in by("agent_error")]
-        depths = [(json.loads(r["detail"] or "{}").get("depth", 0), r["error_code"], json.loads(r["detail"] or "{}").get("text"))
-                  for r in by("depth_code")]
+        agent = [r["error_code"] for r in by("agent_error") if r["error_code"] is not None]
+        underlying = _underlying(by("depth_code"))
         completed = by("restore_completed")
         status = completed[-1]["error_code"] if completed else None
-        inner = [r["error_code"] for r in by("restore_failed") + by("perform_failed")]
-        code = _real_code(agent, depths, status, inner)
+        inner = [r["error_code"] for r in by("restore_failed") + by("perform_failed") if r["error_code"] is not None]
+        code = _user_code(agent, status, underlying, inner)
         failed = bool(by("unable_to_restore") or inner or (code not in (None, 0)))
         succeeded = not failed and (status == 0 or bool(by("restore_succeeded")))
         if succeeded and code is None:
             code = 0
-        seen = sorted({x for x in [*agent, status, *inner, *(d[1] for d in depths)] if x is not None})
+        seen = sorted({x for x in [*agent, status, *inner, *(d.get("code") for d in underlying)] if x is not None})
         detail = {"outcome": "failed" if failed else ("succeeded" if succeeded else "unknown"),
                   "status": status, "agent_error": agent[-1] if agent else None,
-                  "depth_codes": [{"depth": d, "code": k, "error": t} for d, k, t in depths],
-                  "inner_codes": inner, "codes": seen}
-        anchor = (completed or by("agent_error") or recs)[-1 if not completed else 0]["line"]
+                  "underlying_codes": underlying, "inner_codes": inner, "codes": seen}
+        anchor = (completed[:1] or by("agent_error")[-1:] or [r for r in recs if r["_part"] != "depth_code"][-1:]
+                  or recs[:1])[0]["line"]
         out[anchor] = (code, _dumps(detail), f"restore {detail['outcome']}")
     return out
 
