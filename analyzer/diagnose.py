@@ -15,6 +15,7 @@ the report layer words them in the reader's language (:mod:`analyzer.report.i18n
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -54,6 +55,9 @@ class Incident:
     rules: list[str]
     missing: list[str] = field(default_factory=list)  # codes of MISSING
     code_grade: str | None = None
+    #: The deeper codes of Apple's failure description ({depth, code, domain?, text, line}): what
+    #: the code the user saw wraps (``Depth:1 Code:112 Error: …``), cited beside it.
+    underlying_codes: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The incident as data (no language): what the JSON document builds on."""
@@ -62,6 +66,7 @@ class Incident:
             "started_at": iso_utc(self.started_at), "failed_at": iso_utc(self.failed_at),
             "cause": {"id": self.cause, "confidence": self.confidence}, "code_grade": self.code_grade,
             "alternatives": self.alternatives, "evidence": self.evidence, "rules": self.rules, "missing": self.missing,
+            "underlying_codes": self.underlying_codes,
         }
 
 
@@ -142,7 +147,8 @@ def _evidence(flags: pl.DataFrame, rules: tuple[Rule, ...], fired: dict[int, lis
     """incident → its cited rows: the failing result lines, and up to MAX_EVIDENCE_PER_RULE rows of
     each rule that fired on it. One pass per rule over the whole window, not one per incident."""
     out: dict[int, list[dict]] = {}
-    failing = flags.filter((pl.col("kind") == "result") & (pl.col("error_code").fill_null(0) != 0))
+    failing = flags.filter(((pl.col("kind") == "result") & (pl.col("error_code").fill_null(0) != 0))
+                           | ((pl.col("kind") == "failure_detail") & pl.col("attempt").is_not_null()))
     for row in failing.to_dicts():
         out.setdefault(row["incident"], []).append(_evidence_item(row, None))
     for r in rules:
@@ -152,12 +158,28 @@ def _evidence(flags: pl.DataFrame, rules: tuple[Rule, ...], fired: dict[int, lis
         for row in hits.to_dicts():
             if r in fired.get(row["incident"], ()):
                 out.setdefault(row["incident"], []).append(_evidence_item(row, r.id))
-    for items in out.values():
+    for incident, items in out.items():
+        cited = {(e["file"], e.get("line"), e.get("record")) for e in items if e.get("rule")}
+        items[:] = [e for e in items if e.get("rule") or (e["file"], e.get("line"), e.get("record")) not in cited]
         items.sort(key=lambda e: (e["ts"] or "", e.get("line") or 0))
     return out
 
 
-def _verdict(inc: dict, fired: list[Rule], evidence: list[dict], formats: set[str]) -> Incident:
+def _underlying(evidence: list[dict], details: dict[int, str | None]) -> list[dict[str, Any]]:
+    """The deeper codes of the failing result (its detail's ``underlying_codes``), the source's reading
+    of Apple's failure description."""
+    for item in evidence:
+        if item["kind"] == "result" and item.get("line") in details:
+            try:
+                codes = json.loads(details[item["line"]] or "{}").get("underlying_codes") or []
+            except ValueError:
+                codes = []
+            return [c for c in codes if isinstance(c, dict)]
+    return []
+
+
+def _verdict(inc: dict, fired: list[Rule], evidence: list[dict], formats: set[str],
+             details: dict[int, str | None]) -> Incident:
     entry = code_table().get(inc["error_code"]) if inc["error_code"] is not None else None
     scores = _Scores.of((entry or {}).get("priors", {}), fired)
     best = max(scores.total, key=lambda c: (scores.evidence[c], scores.total[c]))
@@ -170,7 +192,7 @@ def _verdict(inc: dict, fired: list[Rule], evidence: list[dict], formats: set[st
                     failed_at=inc["failed_at"], started_at=inc["started_at"], cause=cause, confidence=confidence,
                     alternatives=alternatives, evidence=evidence, rules=[r.id for r in fired],
                     missing=_missing(formats) if cause == UNDETERMINED else [],
-                    code_grade=(entry or {}).get("grade"))
+                    code_grade=(entry or {}).get("grade"), underlying_codes=_underlying(evidence, details))
 
 
 def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None) -> tuple[list[Incident], pl.DataFrame]:
@@ -186,7 +208,12 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None) -> tup
     counts = flags.group_by("incident").agg([pl.col(f"r::{r.id}").sum() for r in rules]).to_dicts()
     fired = {row["incident"]: [r for r in rules if row[f"r::{r.id}"] >= r.min_count] for row in counts}
     evidence = _evidence(flags, rules, fired)
+    details: dict[int, dict[int, str | None]] = {}
+    for row in flags.filter((pl.col("kind") == "result") & pl.col("attempt").is_not_null()).select(
+            "incident", "line", "detail").to_dicts():
+        details.setdefault(row["incident"], {})[row["line"]] = row["detail"]
     formats = {row["host"]: set(row["format"]) for row in
                events.group_by("host").agg(pl.col("format").unique()).to_dicts()}
-    return [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()))
+    return [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()),
+                     details.get(idx, {}))
             for idx, inc in enumerate(failed.to_dicts())], table

@@ -167,3 +167,16 @@ def test_provider_and_event_id_match_keys(tmp_path):
     ntfs = RESTORE_4013 + [ev(30, "disk_space", record=9, provider="Microsoft-Windows-Ntfs", event_id=142, **disk)]
     assert diagnose(frame(srv), (rule,))[0][0].rules == ["srv"]
     assert diagnose(frame(ntfs), (rule,))[0][0].rules == []
+
+
+def test_the_deeper_codes_of_apples_failure_description_are_cited_beside_the_code_the_user_saw():
+    detail = json.dumps({"underlying_codes": [{"depth": 0, "code": 14, "text": "bundle", "line": 5},
+                                              {"depth": 1, "code": 112, "text": "disk full", "line": 6}]})
+    rows = RESTORE_4013[:3] + [ev(700, "result", line=4, error_code=14, detail=detail),
+                               ev(700, "failure_detail", line=5, error_code=14, message="Depth:0 Code:14 Error:bundle"),
+                               ev(700, "failure_detail", line=6, error_code=112, message="Depth:1 Code:112 Error:disk full")]
+    (inc,) = diagnose(frame(rows))[0]
+    assert inc.error_code == 14
+    assert [(u["depth"], u["code"]) for u in inc.underlying_codes] == [(0, 14), (1, 112)]
+    assert [(e["line"], e["kind"]) for e in inc.evidence if e["kind"] != "device_disconnect"] == \
+        [(4, "result"), (5, "failure_detail"), (6, "failure_detail")]

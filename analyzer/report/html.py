@@ -81,6 +81,9 @@ def _verdict(inc: dict, t: dict, cat: Catalogue) -> str:
     if inc.get("code_meaning"):
         out.append(f'<p class="meta">{_e(t["error"])} {_e(inc["error_code"])}: {_e(inc["code_meaning"])} '
                    f'({_e(cat.text("common.grade", grade=inc.get("code_grade")))})</p>')
+    for u in inc.get("underlying_codes", []):
+        if u.get("depth", 0) > 0:
+            out.append(f'<p class="meta">{_e(cat.text("common.underlying", depth=u.get("depth"), code=u.get("code"), text=u.get("text", "")))}</p>')
     out.append(f'<h3>{_e(t["evidence"])}</h3><table class="evidence"><tr><th>{_e(c["time"])}</th><th>{_e(c["kind"])}'
                f'</th><th>{_e(c["text"])}</th><th>{_e(c["source"])}</th><th>{_e(t["rule"])}</th></tr>')
     for ev in inc["evidence"]:
