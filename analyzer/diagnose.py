@@ -27,6 +27,7 @@ import polars as pl
 from .causes import CAUSE_IDS, UNDETERMINED
 from .correlate import attempts, evidence_window, mark_transitions
 from .model import iso_utc
+from .history import history
 from .rules import Rule, default_rules
 from .rules.fields import derived_columns
 
@@ -58,6 +59,9 @@ class Incident:
     #: The deeper codes of Apple's failure description ({depth, code, domain?, text, line}): what
     #: the code the user saw wraps (``Depth:1 Code:112 Error: …``), cited beside it.
     underlying_codes: list[dict[str, Any]] = field(default_factory=list)
+    #: The other attempts of the same device that the history rules weigh (analyzer.history):
+    #: {file, attempt, outcome, error_code, usb_location, relation}.
+    related_attempts: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The incident as data (no language): what the JSON document builds on."""
@@ -66,7 +70,7 @@ class Incident:
             "started_at": iso_utc(self.started_at), "failed_at": iso_utc(self.failed_at),
             "cause": {"id": self.cause, "confidence": self.confidence}, "code_grade": self.code_grade,
             "alternatives": self.alternatives, "evidence": self.evidence, "rules": self.rules, "missing": self.missing,
-            "underlying_codes": self.underlying_codes,
+            "underlying_codes": self.underlying_codes, "related_attempts": self.related_attempts,
         }
 
 
@@ -179,7 +183,7 @@ def _underlying(evidence: list[dict], details: dict[int, str | None]) -> list[di
 
 
 def _verdict(inc: dict, fired: list[Rule], evidence: list[dict], formats: set[str],
-             details: dict[int, str | None]) -> Incident:
+             details: dict[int, str | None], related: list[dict]) -> Incident:
     entry = code_table().get(inc["error_code"]) if inc["error_code"] is not None else None
     scores = _Scores.of((entry or {}).get("priors", {}), fired)
     best = max(scores.total, key=lambda c: (scores.evidence[c], scores.total[c]))
@@ -192,7 +196,17 @@ def _verdict(inc: dict, fired: list[Rule], evidence: list[dict], formats: set[st
                     failed_at=inc["failed_at"], started_at=inc["started_at"], cause=cause, confidence=confidence,
                     alternatives=alternatives, evidence=evidence, rules=[r.id for r in fired],
                     missing=_missing(formats) if cause == UNDETERMINED else [],
-                    code_grade=(entry or {}).get("grade"), underlying_codes=_underlying(evidence, details))
+                    code_grade=(entry or {}).get("grade"), underlying_codes=_underlying(evidence, details),
+                    related_attempts=related)
+
+
+def _with_history(window: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame) -> pl.DataFrame:
+    """The history facts of each failed attempt (analyzer.history) on the rows of its window."""
+    keyed = (failed.with_row_index("incident").with_columns(pl.col("incident").cast(pl.UInt32))
+             .join(past.drop("related"), on=["host", "file", "attempt"], how="left", nulls_equal=True)
+             .select("incident", pl.col("later_success").fill_null(False), pl.col("later_success_moved").fill_null(False),
+                     pl.col("same_failure_moved").fill_null(0)))
+    return window.join(keyed, on="incident", how="left")
 
 
 def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None) -> tuple[list[Incident], pl.DataFrame]:
@@ -203,7 +217,8 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None) -> tup
         return [], table
     rules = rules if rules is not None else default_rules()
     window = evidence_window(mark_transitions(events), failed)
-    window = window.with_columns(derived_columns(name for r in rules for name in r.derived))
+    past = history(events, table)
+    window = _with_history(window, failed, past).with_columns(derived_columns(n for r in rules for n in r.derived))
     flags = window.with_columns([r.matches.alias(f"r::{r.id}") for r in rules])
     counts = flags.group_by("incident").agg([pl.col(f"r::{r.id}").sum() for r in rules]).to_dicts()
     fired = {row["incident"]: [r for r in rules if row[f"r::{r.id}"] >= r.min_count] for row in counts}
@@ -214,6 +229,7 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None) -> tup
         details.setdefault(row["incident"], {})[row["line"]] = row["detail"]
     formats = {row["host"]: set(row["format"]) for row in
                events.group_by("host").agg(pl.col("format").unique()).to_dicts()}
+    related = {(r["host"], r["file"], r["attempt"]): r["related"] for r in past.to_dicts()}
     return [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()),
-                     details.get(idx, {}))
+                     details.get(idx, {}), related.get((inc["host"], inc["file"], inc["attempt"]), []))
             for idx, inc in enumerate(failed.to_dicts())], table

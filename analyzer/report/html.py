@@ -84,6 +84,8 @@ def _verdict(inc: dict, t: dict, cat: Catalogue) -> str:
     for u in inc.get("underlying_codes", []):
         if u.get("depth", 0) > 0:
             out.append(f'<p class="meta">{_e(cat.text("common.underlying", depth=u.get("depth"), code=u.get("code"), text=u.get("text", "")))}</p>')
+    if cat.related(inc.get("related_attempts", [])):
+        out.append(f'<p class="meta">{_e(cat.related(inc["related_attempts"]))}</p>')
     out.append(f'<h3>{_e(t["evidence"])}</h3><table class="evidence"><tr><th>{_e(c["time"])}</th><th>{_e(c["kind"])}'
                f'</th><th>{_e(c["text"])}</th><th>{_e(c["source"])}</th><th>{_e(t["rule"])}</th></tr>')
     for ev in inc["evidence"]:

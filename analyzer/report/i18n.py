@@ -98,6 +98,15 @@ class Catalogue:
             return self.text("notes.at_record", file=note.file, record=note.record)
         return note.file
 
+    def related(self, attempts: list[dict[str, Any]]) -> str | None:
+        """The other attempts of the device the verdict weighed, as one sentence (None when there are none)."""
+        if not attempts:
+            return None
+        items = [self.text("common.related_item", attempt=a.get("attempt"), location=a.get("usb_location") or "?",
+                           outcome=self.section("outcome").get(a.get("outcome"), a.get("outcome")))
+                 for a in attempts]
+        return self.text("common.related", items="; ".join(items))
+
     def missing(self, code: str) -> str:
         return self[f"missing.{code}"]
 

@@ -153,6 +153,9 @@ def _verdict(inc: dict, cat: Catalogue) -> Panel:
         lines.append(Text(f"{cat['common.error']} {inc['error_code']}: {inc['code_meaning']} ({grade})", style="dim"))
     lines.extend(Text(cat.text("common.underlying", depth=u.get("depth"), code=u.get("code"), text=u.get("text", "")),
                       style="dim") for u in inc.get("underlying_codes", []) if u.get("depth", 0) > 0)
+    related = cat.related(inc.get("related_attempts", []))
+    if related:
+        lines.append(Text(related, style="dim"))
     lines.append(Text(f"\n{cat['terminal.evidence']}:", style="bold"))
     for e in inc["evidence"]:
         rule = f"  ({e['rule']})" if e.get("rule") else ""

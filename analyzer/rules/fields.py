@@ -62,6 +62,10 @@ DERIVED: dict[str, tuple[str, Callable[[], pl.Expr] | None, str]] = {
               "the row is about Apple's device, driver, service or software (analyzer.apple.about_apple)"),
     "before_s": (FLOAT, None,
                  "seconds from the row to the failure (negative: after the failure)"),
+    "later_success": (BOOL, None, "a later attempt of the same device (ECID) on this PC succeeded (analyzer.history)"),
+    "later_success_moved": (BOOL, None, "... and it ran on another USB location than this failed one"),
+    "same_failure_moved": (INT, None, "how many other attempts of the same device failed with the same code at the same "
+                                      "step on another USB location"),
     "required_itunes": (STRING, lambda: required_itunes_expr(detail_field("payload_build")),
                         "the oldest iTunes that can restore the session's payload build (data/itunes_minimums.toml); null: unknown"),
 }

@@ -1,0 +1,83 @@
+"""Reasoning across the attempts of one device: what the other tries say about this failure.
+
+A repair bench or a patient user restores the same iPhone several times. The other attempts of the
+same device (same ECID) on the same PC are evidence:
+
+* a later attempt that **succeeded** says the device and its firmware can be restored: the failure
+  was the connection (all the more when the later one ran on another USB location);
+* the **same failure at the same stage** on another USB location says the cable or port is not it:
+  the device fails whatever it is plugged into.
+
+:func:`history` gives, per failed attempt, these facts as columns the rules read (the derived fields
+``later_success``, ``later_success_moved`` and ``same_failure_moved``) and the attempts they rest
+on, so the verdict can say which attempts its reasoning used.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+_KEYS = ["host", "file", "attempt"]
+#: Kinds whose subject names the step an attempt was at.
+_STAGE_KINDS = ["phase", "state_change", "progress"]
+
+SCHEMA = {"host": pl.String, "file": pl.String, "attempt": pl.Int32, "later_success": pl.Boolean,
+          "later_success_moved": pl.Boolean, "same_failure_moved": pl.Int64,
+          "related": pl.List(pl.Struct({"file": pl.String, "attempt": pl.Int32, "outcome": pl.String,
+                                        "error_code": pl.Int64, "usb_location": pl.String,
+                                        "relation": pl.String}))}
+
+
+def _profiles(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
+    """Per attempt: its device (ECID), USB location, the step it failed at, outcome, code, order."""
+    own = events.filter(pl.col("attempt").is_not_null())
+    device = own.group_by(_KEYS).agg(
+        pl.col("ecid").drop_nulls().first().alias("ecid"),
+        pl.col("detail").filter(pl.col("kind") == "device_identity")
+        .str.json_path_match("$.usb_location").drop_nulls().first().alias("usb_location"))
+    stage = (own.join(attempts.select(*_KEYS, "failed_line"), on=_KEYS, how="left", nulls_equal=True)
+             .filter(pl.col("kind").cast(pl.String).is_in(_STAGE_KINDS) & pl.col("subject").is_not_null()
+                     & (pl.col("failed_line").is_null() | (pl.col("line") <= pl.col("failed_line"))))
+             .sort("line").group_by(_KEYS).agg(pl.col("subject").last().alias("stage")))
+    return (attempts.select(*_KEYS, "outcome", "error_code", "started_at", "failed_line")
+            .join(device, on=_KEYS, how="left", nulls_equal=True)
+            .join(stage, on=_KEYS, how="left", nulls_equal=True))
+
+
+def _relations(profiles: pl.DataFrame) -> pl.DataFrame:
+    """Every (failed attempt, other attempt of the same device on the same PC) pair, with how they relate."""
+    failed = profiles.filter((pl.col("outcome") == "failed") & pl.col("ecid").is_not_null())
+    others = profiles.filter(pl.col("ecid").is_not_null()).select(
+        "host", "ecid", *[pl.col(c).alias(f"o_{c}") for c in ("file", "attempt", "outcome", "error_code",
+                                                               "usb_location", "stage", "started_at")])
+    pairs = failed.join(others, on=["host", "ecid"], how="inner")
+    pairs = pairs.filter(~((pl.col("o_file") == pl.col("file")) & (pl.col("o_attempt") == pl.col("attempt"))))
+    # in one log the attempt numbers give the order (its clocks can disagree); across logs, time
+    later = (pl.when(pl.col("o_file") == pl.col("file")).then(pl.col("o_attempt") > pl.col("attempt"))
+             .otherwise(pl.col("o_started_at") > pl.col("started_at")))
+    moved = (pl.col("o_usb_location") != pl.col("usb_location")).fill_null(False)
+    relation = (pl.when((pl.col("o_outcome") == "succeeded") & later.fill_null(False))
+                .then(pl.when(moved).then(pl.lit("later_success_moved")).otherwise(pl.lit("later_success")))
+                .when((pl.col("o_outcome") == "failed") & (pl.col("o_error_code") == pl.col("error_code"))
+                      & (pl.col("o_stage") == pl.col("stage")).fill_null(False) & moved)
+                .then(pl.lit("same_failure_moved")))
+    return pairs.with_columns(relation.alias("relation")).filter(pl.col("relation").is_not_null())
+
+
+def history(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
+    """Per failed attempt with a known device: what its other attempts say (SCHEMA)."""
+    if attempts.height == 0 or "ecid" not in events.columns:
+        return pl.DataFrame(schema=SCHEMA)
+    pairs = _relations(_profiles(events, attempts))
+    if pairs.height == 0:
+        return pl.DataFrame(schema=SCHEMA)
+    related = pl.struct(pl.col("o_file").alias("file"), pl.col("o_attempt").alias("attempt"),
+                        pl.col("o_outcome").alias("outcome"), pl.col("o_error_code").alias("error_code"),
+                        pl.col("o_usb_location").alias("usb_location"), "relation")
+    rel = pl.col("relation")
+    return (pairs.group_by(_KEYS, maintain_order=True)
+            .agg((rel.is_in(["later_success", "later_success_moved"])).any().alias("later_success"),
+                 (rel == "later_success_moved").any().alias("later_success_moved"),
+                 (rel == "same_failure_moved").sum().cast(pl.Int64).alias("same_failure_moved"),
+                 related.alias("related"))
+            .select(list(SCHEMA)))
