@@ -8,8 +8,10 @@ This stage decides each file's offset to UTC:
   and brackets disagree by whole hours (the source measured that and put it in
   ``report.clock["bracket_minus_header_hours"]``); the header is then local
   time at minus that offset, a zone learnt from the file itself;
-* ``local`` clocks use ``--tz`` when given; otherwise a zone learnt from a
-  restore log of the same host; otherwise the zone of the machine running
+* ``local`` clocks use the UTC offset the file writes in its own time stamps
+  (``report.clock["utc_offset"]``: the unified log's ``-0800``, journalctl's
+  short-iso) when it has one; else ``--tz`` when given; otherwise a zone learnt
+  from a restore log of the same host; otherwise the zone of the machine running
   analyzer, with a warning in the report, because that guess is often wrong
   for logs copied from another PC.
 
@@ -177,7 +179,8 @@ class _Decision:
 
 #: How a local zone was found, most trusted first; ``date_option`` / ``date_unknown``: a log with
 #: times of day only, put on the day ``--date`` gives, or left off the clock.
-METHODS = ("tz_option", "restore_header", "aligned", "learnt", "assumed", "utc", "date_option", "date_unknown")
+METHODS = ("written_offset", "tz_option", "restore_header", "aligned", "learnt", "assumed", "utc", "date_option",
+           "date_unknown")
 #: The day a source gives the rows of a log that has times of day only (``report.clock["date_unknown"]``).
 SENTINEL_DAY = dt.datetime(1900, 1, 1)
 
@@ -210,9 +213,14 @@ def _undated(tz: str | None, day: dt.date | None) -> _Decision:
 
 def _own_decision(report: FileReport | None, frame: pl.DataFrame, tz: str | None,
                   day: dt.date | None = None) -> _Decision | None:
-    """What the file says about its own clock (or --tz); None when it must be learnt from others."""
+    """What the file says about its own clock (or --tz); None when it must be learnt from others.
+    A UTC offset written in the file's own time stamps (``report.clock["utc_offset"]``, e.g. the
+    unified log's ``-0800``) wins over ``--tz``: it is what the clock that wrote them said."""
     if report is not None and report.clock.get("date_unknown"):
         return _undated(tz, day)
+    offset = report.clock.get("utc_offset") if report else None
+    if offset:
+        return _Decision(offset, offset, "written_offset")
     hours = report.clock.get("bracket_minus_header_hours") if report else None
     if hours not in (None, 0):
         zone = _offset_zone(-float(hours))

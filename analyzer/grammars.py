@@ -220,6 +220,23 @@ class LineGrammar:
             out = out.with_columns(pl.lit(None, dtype=pl.String).alias("message"))
         return self._extract_markers(out)
 
+    def extract_messages(self, messages: pl.Series, shape: str) -> pl.DataFrame:
+        """This grammar's message markers over texts that are already messages.
+
+        Why: a log of another format can relay this format's messages (a Mac console line
+        carries iTunes' restore messages after its own ``process[pid]:`` prefix). The caller has
+        cut the prefix off; this reads what is left with the same markers, so a message means the
+        same wherever it is written. Returns the columns of :meth:`extract` (``line`` is the
+        1-based position in ``messages``), with ``shape`` set to ``shape`` (a label of the
+        caller's, not a shape of this grammar) and every shape field null.
+        """
+        frame = pl.DataFrame({"message": messages.cast(pl.String)}).with_row_index("line", offset=1)
+        frame = frame.with_columns(pl.col("line").cast(pl.Int64), pl.col("message").alias("text"),
+                                   pl.lit(shape, dtype=pl.String).alias("shape"))
+        fields = sorted({f for s in self.shapes for f in s.fields} - {"message"})
+        frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(f) for f in fields])
+        return self._extract_markers(frame.select("line", "text", "shape", *fields, "message"))
+
     def _extract_markers(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Assign each message its highest-priority matching marker, with that marker's fields.
 
