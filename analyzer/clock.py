@@ -144,6 +144,33 @@ def infer_offset(local: pl.DataFrame, reference: pl.DataFrame) -> tuple[dt.timed
     return dt.timedelta(minutes=15 * step), best
 
 
+def infer_day(local: pl.DataFrame, reference: pl.DataFrame) -> tuple[dt.date, dt.timedelta, int] | None:
+    """For a log with times of day only (its anchors' wall times on SENTINEL_DAY): the day and the
+    whole-quarter-hour offset that line its anchor events up with ``reference`` UTC events.
+
+    Every pair of same-kind events votes for the shift between them, rounded to a quarter hour (a
+    residual of at most ANCHOR_TOLERANCE_S); a shift of whole days minus an offset within ±12 h gives
+    the day and the zone. The best shift needs two matched events and no tie, as in infer_offset.
+    """
+    if local.height == 0 or reference.height == 0:
+        return None
+    loc = local.select(pl.col("kind").cast(pl.String), pl.col("ts_wall").alias("wall")).drop_nulls().with_row_index("i")
+    ref = reference.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").dt.replace_time_zone(None).alias("t")).drop_nulls()
+    pairs = loc.join(ref, on="kind").with_columns(((pl.col("t") - pl.col("wall")).dt.total_milliseconds() / 1000)
+                                                  .alias("delta"))
+    pairs = pairs.with_columns((pl.col("delta") / 900).round().cast(pl.Int64).alias("q"))
+    pairs = pairs.filter((pl.col("delta") - pl.col("q") * 900).abs() <= ANCHOR_TOLERANCE_S)
+    votes = pairs.group_by("q").agg(pl.col("i").n_unique().alias("n")).sort("n", "q", descending=[True, False])
+    if votes.height == 0 or votes.item(0, "n") < 2 or (votes.height > 1 and votes.item(1, "n") == votes.item(0, "n")):
+        return None
+    shift = dt.timedelta(seconds=int(votes.item(0, "q")) * 900)
+    offset = -(shift % dt.timedelta(days=1))  # the zone offset, so that shift = days - offset
+    if offset < -dt.timedelta(hours=12):
+        offset += dt.timedelta(days=1)
+    day = (SENTINEL_DAY + shift + offset).date()
+    return day, offset, int(votes.item(0, "n"))
+
+
 def _skew(anchors: pl.DataFrame, reference: pl.DataFrame) -> float | None:
     """Median seconds by which one file's anchor events trail the reference's (after conversion)."""
     a = anchors.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").alias("t")).drop_nulls().sort("kind", "t")
@@ -177,10 +204,11 @@ class _Decision:
         return {"local_zone": self.zone or None, "local_zone_method": self.method, **self.params}
 
 
-#: How a local zone was found, most trusted first; ``date_option`` / ``date_unknown``: a log with
-#: times of day only, put on the day ``--date`` gives, or left off the clock.
+#: How a local zone was found, most trusted first; ``date_option`` / ``date_aligned`` / ``date_unknown``:
+#: a log with times of day only, put on the day ``--date`` gives, on the day its events share with a
+#: UTC log of the same PC, or left off the clock.
 METHODS = ("written_offset", "tz_option", "restore_header", "aligned", "learnt", "assumed", "utc", "date_option",
-           "date_unknown")
+           "date_aligned", "date_unknown")
 #: The day a source gives the rows of a log that has times of day only (``report.clock["date_unknown"]``).
 SENTINEL_DAY = dt.datetime(1900, 1, 1)
 
@@ -298,6 +326,18 @@ class _Host:
         matched = [n for n in names if _skew(mine, _anchors(self.converted[keys[n]])) is not None]
         return _Decision(zone, zone, "aligned", {"aligned_events": matches, "aligned_with": matched or names})
 
+    def place_undated(self, path: str) -> _Decision | None:
+        """A log with times of day only, put on the day (and zone) its events share with a UTC log
+        of the same PC."""
+        reference, names = self.utc_anchors(path)
+        found = infer_day(_anchors(self.frames[path]), reference)
+        if not found:
+            return None
+        day, offset, matches = found
+        zone = format_offset(offset)
+        return _Decision(zone, zone, "date_aligned", {"date": day.isoformat(), "aligned_events": matches,
+                                                        "aligned_with": names}, day=day, undated=True)
+
     def learnt(self, path: str) -> _Decision | None:
         """The zone another file of the same PC established, as a decision for ``path``."""
         for p, d in self.decided.items():
@@ -346,9 +386,13 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
         return events
     frames = {_key(path, fmt): frame for (path, fmt), frame in events.group_by(["file", "format"], maintain_order=True)}
     host = _Host(frames, reports)
-    pending = []
+    pending, undated = [], []
     for path, frame in frames.items():
-        own = _own_decision(host.report(path), frame, tz, date)
+        report = host.report(path)
+        if report is not None and report.clock.get("date_unknown") and date is None:
+            undated.append(path)  # placed after the dated logs: they are what it is placed against
+            continue
+        own = _own_decision(report, frame, tz, date)
         if own is None:
             pending.append(path)
         else:
@@ -363,5 +407,7 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
             fallback = fallback or machine_zone()
             d = _Decision(fallback, fallback, "assumed")
         host.decide(path, d)
+    for path in undated:
+        host.decide(path, host.place_undated(path) or _undated(tz, None))
     _report(host)
     return pl.concat([host.converted[p] for p in frames], how="vertical")

@@ -170,3 +170,26 @@ def test_an_undated_failed_attempt_is_still_an_incident_with_its_own_evidence():
     assert table.row(0, named=True)["outcome"] == "failed" and table.row(0, named=True)["failed_line"] == 3
     assert (incident.error_code, incident.failed_at, incident.cause) == (4042, None, "usb_connection")
     assert [(e["line"], e.get("rule")) for e in incident.evidence] == [(2, "unexpected_disconnect"), (3, None)]
+
+
+def test_a_tail_is_put_on_the_day_its_events_share_with_a_utc_log_of_the_pc():
+    """The tail's disconnect and a reconnect seen by DriverFrameworks (UTC) on 2025-02-15: the
+    tail's brackets are UTC+0 here, so the day and a zero offset come out."""
+    events, reps = _tail()
+    extra = conform([
+        {"host": "pc", "file": "dfum.evtx", "ts_wall": dt.datetime(2025, 2, 15, 0, 1, 2), "clock": "utc",
+         "kind": "device_disconnect", "usb_vid": "05AC", "format": "windows_evtx"},
+        {"host": "pc", "file": "dfum.evtx", "ts_wall": dt.datetime(2025, 2, 14, 23, 58, 1), "clock": "utc",
+         "kind": "phase", "format": "windows_evtx"}])
+    tail = events.with_columns(pl.when(pl.col("line") == 3).then(pl.lit("device_connect")).otherwise(pl.col("kind"))
+                               .cast(events.schema["kind"]).alias("kind"))
+    extra = pl.concat([extra, conform([{"host": "pc", "file": "dfum.evtx", "ts_wall": dt.datetime(2025, 2, 15, 0, 11, 3),
+                                        "clock": "utc", "kind": "device_connect", "usb_vid": "05AC",
+                                        "format": "windows_evtx"}])])
+    reps.append(FileReport(path="dfum.evtx", format="windows_evtx", host="pc"))
+    out = normalise(pl.concat([tail, extra]), reps)
+    clock = reps[0].clock
+    assert (clock["local_zone_method"], clock["date"], clock["aligned_events"]) == ("date_aligned", "2025-02-14", 2)
+    first = out.filter(pl.col("file") == "tail.log").sort("line").item(0, "ts_utc")
+    assert first == dt.datetime(2025, 2, 14, 23, 58, tzinfo=dt.timezone.utc)
+    assert not any(n.code == "date_unknown" for n in reps[0].errors)

@@ -120,6 +120,9 @@ class Catalogue:
                              files=", ".join(clock.get("aligned_with", [])))
         if method == "date_option":
             return self.text("clock.date_option", date=clock.get("date"))
+        if method == "date_aligned":
+            return self.text("clock.date_aligned", date=clock.get("date"), events=clock.get("aligned_events"),
+                             files=", ".join(clock.get("aligned_with", [])))
         if method == "learnt":
             inner = {"local_zone_method": clock.get("learnt_method"), **clock.get("learnt_params", {})}
             return self.text("clock.learnt", file=clock.get("learnt_from"), how=self.clock_how(inner))
