@@ -232,7 +232,8 @@ def _rules() -> dict[str, dict[str, pl.Expr | str]]:
         "interface_arrival": dict(kind="device_connect", **_usb_path()),
         "interface_removal": dict(kind="device_disconnect", **_usb_path()),
         "open_dfu": dict(kind="generic", **_usb_path()),
-        "irecv_event": dict(kind="device_connect", subject=c("irecv_event"), ecid_text=c("irecv_ecid"), udid=c("udid"),
+        "irecv_event": dict(kind=pl.when(c("irecv_event") == "disconnected").then(_lit("device_disconnect"))
+                            .otherwise(_lit("device_connect")), subject=c("irecv_event"), ecid_text=c("irecv_ecid"), udid=c("udid"),
                             device_mode=c("irecv_event").str.extract(r"in ([A-Za-z]+) mode", 1)
                             .replace_strict(MODES, default=None, return_dtype=pl.String)),
         # identity
@@ -268,14 +269,17 @@ OUT_COLUMNS = {"kind": pl.String, "subject": pl.String, "error_code": pl.Int64, 
                "chip_id": pl.String, "board_id": pl.String, "usb_vid": pl.String, "usb_pid": pl.String}
 
 
-def classify(frame: pl.DataFrame) -> pl.DataFrame:
+def classify(frame: pl.DataFrame, extra: dict[str, dict[str, pl.Expr | str]] | None = None) -> pl.DataFrame:
     """Add kind/subject/error_code/detail/identifier columns to recognised rows (in line order).
 
+    ``extra`` adds the rules of another grammar's markers (a source whose grammar shares some markers
+    with this one); a rule's ``kind`` is a kind name or an expression giving one (irecv_event_cb
+    reports both directions with one marker).
     Each rule runs on a narrow slice (its rows, only the columns its expressions read), and the
     narrow results are stitched back by line: the extracted frame is wide (every field of every
     marker), and copying it per rule would cost more than the expressions themselves.
     """
-    rules = _rules()
+    rules = {**_rules(), **(extra or {})}
     frame = frame.with_columns(rule_key().alias("rule"))
     keys = frame.get_column("rule").unique().sort().to_list()
     frame = frame.with_columns(pl.col("rule").cast(pl.Enum(keys)).alias("_rule_id"))
@@ -283,11 +287,9 @@ def classify(frame: pl.DataFrame) -> pl.DataFrame:
     for key in keys:
         spec = dict(rules.get(key, {}))
         kind = spec.pop("kind", "generic")
-        exprs = [_lit(kind).alias("kind")]
-        needed: set[str] = set()
+        spec["kind"] = kind if isinstance(kind, pl.Expr) else _lit(kind)
+        exprs, needed = [], set()
         for name, dtype in OUT_COLUMNS.items():
-            if name == "kind":
-                continue
             expr = spec.get(name)
             if expr is not None:
                 needed.update(expr.meta.root_names())
@@ -295,9 +297,6 @@ def classify(frame: pl.DataFrame) -> pl.DataFrame:
         sub = frame.select("line", "_rule_id", *sorted(needed)).filter(pl.col("_rule_id") == key)
         parts.append(sub.select("line", *exprs))
     out = pl.concat(parts, how="vertical").sort("line")
-    if "irecv_event" in keys:  # one marker, two kinds: irecv_event_cb reports both directions
-        gone = frame.select(pl.col("irecv_event") == "disconnected").to_series()
-        out = out.with_columns(pl.when(gone).then(_lit("device_disconnect")).otherwise(c("kind")).alias("kind"))
     out = out.with_columns(ecid_expr(c("ecid_text")).alias("ecid_value"))
     clash = [n for n in out.columns if n != "line" and n in frame.columns]  # grammar fields replaced by their normalised form
     return pl.concat([frame.drop("_rule_id", *clash), out.drop("line")], how="horizontal")

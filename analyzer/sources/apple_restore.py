@@ -23,9 +23,9 @@ import polars as pl
 
 from .. import grammars
 from ..model import Note, conform
-from ._apple_classify import attach, classify
+from ._apple_classify import classify
 from ._text import decoding_note, text_lines
-from ._apple_session import identities, mark_expected, results, session_starts, split_attempts
+from ._apple_session import identities, mark_expected, overlay, results, session_starts, split_attempts
 from ._apple_time import RESIDUAL_WARN_US, resolve
 from ._base import Input, Parsed, Source, add_note, add_summary_note
 
@@ -141,27 +141,7 @@ class AppleRestoreSource(Source):
     @staticmethod
     def _summaries(rows: pl.DataFrame) -> pl.DataFrame:
         """Overlay the per-attempt session_start/result rows and the per-block identity rows."""
-        recs: dict[int, dict] = {}
-        for line, (kind, detail, subject) in session_starts(rows).items():
-            recs.setdefault(line, {}).update(kind=kind, detail=detail, subject=subject)
-        for line, (code, detail, subject) in results(rows).items():
-            recs.setdefault(line, {}).update(kind="result", error_code=code, detail=detail, subject=subject)
-        for line, ident in identities(rows).items():
-            rec = recs.setdefault(line, {})
-            if "kind" not in rec:
-                rec.update(kind="device_identity", **ident)
-        if not recs:
-            return rows
-        schema = {"line": pl.Int64, "kind": pl.String, "subject": pl.String, "error_code": pl.Int64, "detail": pl.String, "ecid_value": pl.UInt64,
-                  "serial": pl.String, "chip_id": pl.String, "board_id": pl.String}
-        over = pl.DataFrame([{"line": k, **v} for k, v in recs.items()], schema=schema)
-        # overwrite kind/detail/error_code wholesale on these lines (a result's code may legitimately be null)
-        rows = attach(rows, over.rename({n: f"{n}_o" for n in schema if n != "line"}))
-        hit = pl.col("kind_o").is_not_null()
-        return rows.with_columns(
-            [pl.when(hit).then(pl.col(f"{n}_o")).otherwise(pl.col(n)).alias(n) for n in ("kind", "error_code", "detail")]
-            + [pl.coalesce(pl.col(f"{n}_o"), pl.col(n)).alias(n) for n in ("subject", "ecid_value", "serial", "chip_id", "board_id")]
-        ).drop([f"{n}_o" for n in schema if n != "line"])
+        return overlay(rows, session_starts(rows), results(rows), identities(rows))
 
 
 SOURCE = AppleRestoreSource()
