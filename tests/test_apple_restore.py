@@ -226,17 +226,10 @@ def test_ecid_encodings_normalise_to_one_integer(tmp_path):
     text = header() + "\n".join([
         "[06:58:10.0100] ECID: 0x1534A90C85802E",
         "[06:58:11.0100] Muxed device disconnected with ECID: 0x1534a90c85802e",
-    ]) + "\n" + "\n".join([
-        "Found device in Recovery mode",
-        f"ECID: {ECID}",
-        "irecv_event_cb: device 001534a90c85802e (udid: 00008027-001534A90C85802E) connected in Recovery mode",
-        "irecv_event_cb: device 001534a90c85802e (udid: N/A) disconnected",
     ]) + "\n" + "2024-06-30 23:59:00.000 [900:1f0]: WinAMRestore::OnInterfaceArrival: \\\\?\\usb#vid_05ac&pid_1281#sdom:01_cpid:8027_cprv:11_cpfm:03_scep:01_bdid:0e_ecid:001534a90c85802e_ibfl:3c_srnm:[f2lxk7q9jc68]#mux1\n"
     ev = parse_text(tmp_path, text).events
     assert set(ev.get_column("ecid").drop_nulls().to_list()) == {ECID}
-    assert ev.get_column("ecid").drop_nulls().len() == 6
-    irecv = ev.filter(pl.col("message").str.starts_with("irecv_event_cb")).select("kind", "device_mode", "udid").rows()
-    assert irecv == [("device_connect", "recovery", "00008027-001534A90C85802E"), ("device_disconnect", None, "N/A")]
+    assert ev.get_column("ecid").drop_nulls().len() == 3
     arrival = ev.filter(pl.col("message").str.contains("OnInterfaceArrival")).to_dicts()[0]
     assert (arrival["chip_id"], arrival["board_id"], arrival["serial"], arrival["usb_pid"]) == ("0x8027", "0xE", "F2LXK7Q9JC68", "1281")
 
@@ -244,27 +237,6 @@ def test_ecid_encodings_normalise_to_one_integer(tmp_path):
 def test_ecid_expr_on_each_encoding():
     s = pl.Series(["0x1534A90C85802E", "001534a90c85802e", str(ECID), "5968875175116846", "0X1534a90c85802e", "zz"])
     assert pl.select(ecid_expr(pl.lit(s))).to_series().to_list() == [ECID, ECID, ECID, 5968875175116846, ECID, None]
-
-
-# -- idevicerestore console and device lines -------------------------------------------------------------
-def test_idevicerestore_output_is_recognised(tmp_path):
-    text = "\n".join([
-        "Found device in DFU mode", "ECID: 2089276808695", "Identified device as n94ap, iPhone4,1",
-        "INFO: device serial number is L3412N76QJ", "Waiting for device to disconnect...",
-        "[12:00:01.1234-GMT]{5>6} CHECKPOINT FAILURE:(FAILURE:1100) (null):[0x065B] asr_and_invert_image [0]D(failed to restore APFS image)",
-        "restore-step-codes = 1100", "Status: Disk Failure", "ERROR: Unable to restore device",
-    ]) + "\n"
-    parsed = parse_text(tmp_path, text)
-    ev = parsed.events
-    assert parsed.report.format == "apple_restore" and parsed.report.unrecognised == 0
-    # consecutive identity lines are one block: one device_identity row carrying all of them
-    assert ev.get_column("kind").to_list() == ["phase", "device_identity", "generic", "generic", "phase",
-                                               "phase", "phase", "phase", "result"]
-    assert (ev.item(1, "ecid"), ev.item(1, "serial")) == (2089276808695, "L3412N76QJ")
-    assert json.loads(ev.item(1, "detail")) == {"board_config": "n94ap", "product_type": "iPhone4,1"}
-    assert (ev.item(5, "subject"), ev.item(5, "error_code"), ev.item(5, "clock")) == ("asr_and_invert_image", 1100, "utc")
-    assert ev.item(7, "error_code") == 6
-    assert ev.get_column("provider").to_list()[:5] == ["idevicerestore"] * 5
 
 
 def test_tss_unreachable_lines(tmp_path):
@@ -315,7 +287,7 @@ def test_sniff_claims_apple_logs_only(tmp_path):
         path.write_text(text, encoding="utf-8")
         return SOURCE.sniff(Input(path, "x.txt"))
     assert sniff(header())
-    assert sniff("Found device in Recovery mode\nECID: 2089276808695\n")
+    assert not sniff("Found device in Recovery mode\nECID: 2089276808695\n")  # idevicerestore: apple_device_restore
     assert not sniff("#Version: 1.5\n#Software: Microsoft Windows Firewall\n2019-05-07 16:12:01 ALLOW TCP 10.0.0.2 17.0.0.1 50000 443 0 - - - - - - - SEND\n")
     assert not sniff(">>>  [Device Install (Hardware initiated) - USB\\VID_05AC&PID_12A8\\abc]\n>>>  Section start 2019/05/07 16:12:01.880\n")
     assert not sniff("Event[0]:\n  Log Name: System\n  Source: Service Control Manager\n  Date: 2019-05-07T16:12:01.880\n")

@@ -37,7 +37,9 @@ OPERATIONS = {
 }
 
 #: idevicerestore ``Status:`` texts → device StatusMsg code (restore-error-codes.md §4).
-STATUS_TEXTS = {"Restore Finished": 0, "Disk Failure": 6, "Fail": 14, "Failed to mount filesystems.": 27,
+#: ("Verification Error" is status 0xFFFFFFFFFFFFFFFF, -1 as a signed 64-bit code.)
+STATUS_TEXTS = {"Restore Finished": 0, "Verification Error": -1, "Disk Failure": 6, "Fail": 14,
+                "Failed to mount filesystems.": 27, "Failed to load SEP Firmware.": 51,
                 "Failed to recover FDR data.": 53, "X-Gold Baseband Update Failed. Defective Unit?": 1015}
 
 #: How a log names a device mode → the schema's device_mode values.
@@ -53,7 +55,7 @@ RESULT_PARTS = ("restore_completed", "depth_code", "agent_error", "restore_faile
                 "unable_to_restore", "restore_succeeded")
 #: Identity lines; consecutive ones form one device_identity block.
 IDENTITY = ("device_info", "ecid_line", "serial_number", "serial_info", "chip_id", "board_id",
-            "identity_other", "console_ecid", "identified")
+            "identity_other", "console_ecid", "ecid_found", "identified", "hardware_id")
 
 c = pl.col
 
@@ -137,7 +139,7 @@ def _op_name() -> pl.Expr:
 
 
 def _rules() -> dict[str, dict[str, pl.Expr | str]]:
-    """marker (or shape for whole-line console shapes) → kind and column expressions."""
+    """marker (or shape, for a line whose message is no marker) → kind and column expressions."""
     usb = "usb_io_error"
     return {
         # header: generic rows; _apple_session turns the first of each attempt into session_start
@@ -173,13 +175,6 @@ def _rules() -> dict[str, dict[str, pl.Expr | str]]:
                            error_code=c("cp_kind").str.extract(r"FAILURE:(-?[0-9]+)", 1).cast(pl.Int64, strict=False),
                            detail=_json(checkpoint=c("cp_kind").str.extract(r"^([A-Z]+)", 1), domain=c("cp_domain"), id=c("cp_id"))),
         "checkpoint_host": dict(kind="phase", subject=c("cp_name"), detail=_json(checkpoint=c("cp_verb"), id=c("cp_id"))),
-        "found_device": dict(kind="phase", subject=pl.concat_str(_lit("found device in "), c("mode"), _lit(" mode")), device_mode=_mode("mode")),
-        "waiting": dict(kind="phase", subject=pl.concat_str(_lit("waiting for device to "), c("wait_for"))),
-        "restore_step": dict(kind="phase", subject=pl.concat_str(_lit("restore-step-"), c("step_key")), detail=_json(value=c("step_value"))),
-        "tagged_Status": dict(kind="phase", subject=pl.concat_str(_lit("status: "), c("message")),
-                              error_code=c("message").replace_strict(STATUS_TEXTS, default=None, return_dtype=pl.Int64)),
-        "tagged_ERROR": dict(kind="phase", subject=c("message")),
-        "device_failed_restore_mode": dict(kind="phase", subject=_lit("device failed to enter restore mode")),
         # outcome parts (the per-attempt result row is assembled in _apple_session)
         "restore_completed": dict(kind="generic", subject=_lit("restore completed"), error_code=_int("status")),
         "depth_code": dict(kind="generic", subject=pl.concat_str(_lit("Depth:"), c("depth")), error_code=_int("code"),
@@ -232,21 +227,13 @@ def _rules() -> dict[str, dict[str, pl.Expr | str]]:
         "interface_arrival": dict(kind="device_connect", **_usb_path()),
         "interface_removal": dict(kind="device_disconnect", **_usb_path()),
         "open_dfu": dict(kind="generic", **_usb_path()),
-        "irecv_event": dict(kind=pl.when(c("irecv_event") == "disconnected").then(_lit("device_disconnect"))
-                            .otherwise(_lit("device_connect")), subject=c("irecv_event"), ecid_text=c("irecv_ecid"), udid=c("udid"),
-                            device_mode=c("irecv_event").str.extract(r"in ([A-Za-z]+) mode", 1)
-                            .replace_strict(MODES, default=None, return_dtype=pl.String)),
         # identity
         "device_info": dict(kind="generic", subject=_lit("device info")),
         "ecid_line": dict(kind="generic", subject=_lit("ECID"), ecid_text=c("ecid")),
-        "console_ecid": dict(kind="generic", subject=_lit("ECID"), ecid_text=c("ecid")),
         "serial_number": dict(kind="generic", subject=_lit("serial"), serial=c("serial")),
-        "serial_info": dict(kind="generic", subject=_lit("serial"), serial=c("serial")),
         "chip_id": dict(kind="generic", subject=_lit("chip id"), chip_id=hex_id(c("chip_id"))),
         "board_id": dict(kind="generic", subject=_lit("board id"), board_id=hex_id(c("board_id"))),
         "identity_other": dict(kind="generic", subject=c("identity_key"), detail=_json(value=c("identity_value"))),
-        "identified": dict(kind="generic", subject=_lit("identified device"),
-                           detail=_json(board_config=c("board_config"), product_type=c("product_type"))),
         # baseband
         "radio_error": dict(kind="baseband_error", subject=_lit("radio-error"), error_code=_int("radio_error")),
         "radio_error_string": dict(kind="baseband_error", subject=c("radio_text")),
@@ -256,12 +243,9 @@ def _rules() -> dict[str, dict[str, pl.Expr | str]]:
 
 
 def rule_key() -> pl.Expr:
-    """Which rule applies: the marker, else the whole-line shape (tagged lines by their tag)."""
+    """Which rule applies: the marker, else the whole-line shape."""
     marker = c("marker")
-    tagged = pl.concat_str(_lit("tagged_"), c("ctag"))
-    return (pl.when(marker.is_not_null() & (marker != "other")).then(marker)
-            .when(c("shape") == "tagged").then(tagged)
-            .otherwise(c("shape")))
+    return pl.when(marker.is_not_null() & (marker != "other")).then(marker).otherwise(c("shape"))
 
 
 OUT_COLUMNS = {"kind": pl.String, "subject": pl.String, "error_code": pl.Int64, "detail": pl.String,

@@ -11,12 +11,16 @@ is folded into the window ``OFFSET_WINDOW`` (bracket minus header, hours): −13
 zones UTC−10 (Hawaii) to UTC+13 (New Zealand summer), the populated range; a zone outside it gives
 bracket dates one day off, and the report says which window was used.
 
+Times of day whose file gives no date at all (the device's own log, idevicerestore's log file) are
+placed on :data:`PLACEHOLDER_DAY`, plus a day per rollover, so that their order is kept.
+
 All of it is vectorised: rows are grouped into header blocks (one dated line plus the bracket lines
 after it) and rollovers are a cumulative sum inside each block.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -29,6 +33,9 @@ HALF_DAY_US = DAY_US // 2
 HOUR_US = 3_600_000_000
 #: A first bracket line further than this from a whole-hour offset of its header is reported.
 RESIDUAL_WARN_US = 15 * 60 * 1_000_000
+#: The day a time of day is placed on when no line of its file gives the date (the clock stage and
+#: the reports know it by ``report.clock["date_unknown"]``; it is never a real date of a restore log).
+PLACEHOLDER_DAY = datetime(1900, 1, 1)
 
 c = pl.col
 
@@ -76,6 +83,21 @@ def detect_offset(rows: pl.DataFrame) -> tuple[int, dict[str, Any], int | None]:
     if others:
         clock["other_offsets_seen"] = others
     return hours, clock, row["line"]
+
+
+def on_placeholder_day(tod_us: pl.Expr) -> pl.Expr:
+    """Times of day (µs, in line order, one clock) on :data:`PLACEHOLDER_DAY`, one day later after
+    every backwards jump of more than 12 h (a midnight), so that the order of the lines is kept."""
+    days = (tod_us.diff() < -HALF_DAY_US).fill_null(False).cast(pl.Int64).cum_sum()
+    return pl.lit(PLACEHOLDER_DAY, dtype=pl.Datetime("us")) + pl.duration(days=days, microseconds=tod_us)
+
+
+def nearest_day(tod_us: pl.Expr, near: pl.Expr) -> pl.Expr:
+    """The time of day ``tod_us`` on the date that puts it within 12 h of the datetime ``near``."""
+    cand = near.dt.truncate("1d") + pl.duration(microseconds=tod_us)
+    diff = (cand - near).dt.total_microseconds()
+    return (pl.when(diff > HALF_DAY_US).then(cand - pl.duration(days=1))
+            .when(diff < -HALF_DAY_US).then(cand + pl.duration(days=1)).otherwise(cand))
 
 
 def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: int | None = None) -> pl.DataFrame:
@@ -138,3 +160,44 @@ def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: in
               .when(diff < -HALF_DAY_US).then(cand + pl.duration(days=1)).otherwise(cand))
     rows = rows.with_columns(pl.when(device).then(dev_ts).otherwise(c("_resolved")).alias("ts_wall"))
     return rows.drop("_hdr_dt", "_dev_us", "_resolved", "_host_in_bracket_clock", "_near")
+
+
+#: The device and idevicerestore shapes (apple_device_restore) → clock.
+DEVICE_CLOCKS = {"device": "utc", "syslog": "utc", "unified": "utc", "logged": "local"}
+
+
+def resolve_device(rows: pl.DataFrame, report_clock: dict) -> pl.DataFrame:
+    """ts_wall, ts_raw and clock for the device's restore log and idevicerestore's output.
+
+    The device writes GMT: ``[HH:MM:SS.ffff-GMT]`` and ``SYSLOG: Mon DD HH:MM:SS`` lines give no
+    year, unified-log lines a full date and zone. The GMT times take the date of the unified line
+    nearest to them; with none, the placeholder day (and ``date_unknown``). idevicerestore's log
+    file writes the host's local time of day (``logged``), always on the placeholder day. Plain
+    console lines have no time.
+    """
+    shape = c("shape")
+    unified_text = pl.concat_str(c("udate"), pl.lit(" "), c("utime"), c("uzone"))
+    syslog_tod = _tod_us(pl.concat_str(c("sys_time").str.slice(7, 8), pl.lit(".0000")), 100)
+    rows = rows.with_columns(
+        pl.when(shape == "device").then(pl.concat_str(c("gtime"), pl.lit("-GMT")))
+        .when(shape == "syslog").then(c("sys_time")).when(shape == "unified").then(unified_text)
+        .when(shape == "logged").then(c("ltime")).alias("ts_raw"),
+        shape.replace_strict(DEVICE_CLOCKS, default="none", return_dtype=pl.String).alias("clock"),
+        pl.when(shape == "device").then(_tod_us(c("gtime"), 100)).when(shape == "syslog").then(syslog_tod)
+        .when(shape == "logged").then(_tod_us(c("ltime"), 1000)).alias("_tod"),
+        pl.when(shape == "unified").then(unified_text.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%d %H:%M:%S%.f%z", strict=False)
+                                         .dt.replace_time_zone(None)).alias("_dated"),
+    )
+    gmt = shape.is_in(["device", "syslog"])
+    rows = rows.with_columns(c("_dated").forward_fill().backward_fill().alias("_near"))
+    has_dates = rows.get_column("_dated").null_count() < rows.height
+    gmt_rows = rows.filter(gmt).select("line", on_placeholder_day(c("_tod")).alias("_gmt"))
+    logged = rows.filter(shape == "logged").select("line", on_placeholder_day(c("_tod")).alias("_logged"))
+    rows = attach(rows, gmt_rows.join(logged, on="line", how="full", coalesce=True))
+    placed_gmt = nearest_day(c("_tod"), c("_near")) if has_dates else c("_gmt")
+    rows = rows.with_columns(
+        pl.when(gmt).then(placed_gmt).when(shape == "logged").then(c("_logged"))
+        .otherwise(c("_dated")).alias("ts_wall"))
+    if logged.height or (gmt_rows.height and not has_dates):
+        report_clock["date_unknown"] = True
+    return rows.drop("_tod", "_dated", "_near", "_gmt", "_logged")

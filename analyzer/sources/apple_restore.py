@@ -1,8 +1,10 @@
-"""Apple restore logs (iTunes / Finder AMPDevicesAgent / Apple Configurator, idevicerestore output).
+"""Apple restore logs as the host writes them (iTunes / Finder AMPDevicesAgent / Apple Configurator).
 
-One source for the whole family because one file mixes them: dated header lines, MobileRestore
-``[HH:MM:SS.ffff]`` body lines, device lines relayed with ``-GMT`` times and idevicerestore console
-lines (reference apple-restore-logs.md). The syntax lives in ``grammar/apple_restore.lark`` and runs
+One source for the host family because one file mixes it: dated header lines, MobileRestore
+``[HH:MM:SS.ffff]`` body lines and device lines relayed with ``-GMT`` times (reference
+apple-restore-logs.md §1, §2). The device's own restore log and idevicerestore's output are
+:mod:`.apple_device_restore`: there an unprefixed line is a line of the format, here it is not.
+The syntax lives in ``grammar/apple_restore.lark`` and runs
 through the grammar's compiled fast path over all lines at once; meaning, clocks and order-dependent
 facts are in the private helpers:
 
@@ -36,8 +38,6 @@ SNIFF_LINES = 60
 
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} (?:iTunes\.exe|iTunes|AMPDevicesAgent)?\[\d+:[0-9A-Fa-f]+\]: ")
 _BRACKET = re.compile(r"^\[\d{2}:\d{2}:\d{2}\.\d{4}\] ")
-_DEVICE = re.compile(r"^\[\d{2}:\d{2}:\d{2}\.\d{4}-GMT\]\{\d+>\d+\} ")
-_CONSOLE = re.compile(r"^(?:Found device in (?:DFU|Recovery|Restore|WTF) mode$|irecv_event_cb: device |Identified device as )")
 _APPLE_WORDS = re.compile(r"MobileRestore|Restore Device|Recovery Mode Device|ECID|AMRestore|amai:|Changing state from|"
                           r"Restore completed|AMPDevicesAgent|restore library built")
 
@@ -47,14 +47,14 @@ _HOST_SHAPES = ("dated", "dated_proc", "bracket", "device")
 
 class AppleRestoreSource(Source):
     name = "apple_restore"
-    description = "Apple restore logs: iTunes/Finder updater logs (old and MobileRestore format), relayed device lines, idevicerestore"
+    description = "Apple restore logs as the host writes them: iTunes/Finder updater logs (old and MobileRestore format), relayed device lines"
 
     # -- sniffing ------------------------------------------------------------------------------
     def sniff(self, item: Input) -> bool:
-        """A dated ``[pid:tid]:`` header line, relayed ``-GMT`` device lines, idevicerestore console
-        lines, or MobileRestore bracket lines with Apple vocabulary near the start. Content only."""
+        """A dated ``[pid:tid]:`` header line, or MobileRestore bracket lines with Apple vocabulary
+        near the start. Content only."""
         lines = [ln for ln in item.head_text.splitlines()[:SNIFF_LINES * 4] if ln.strip()][:SNIFF_LINES]
-        if any(_DATED.match(ln) or _DEVICE.match(ln) or _CONSOLE.match(ln) for ln in lines):
+        if any(_DATED.match(ln) for ln in lines):
             return True
         brackets = [ln for ln in lines if _BRACKET.match(ln)]
         return len(brackets) >= 3 and any(_APPLE_WORDS.search(ln) for ln in brackets)
@@ -135,8 +135,7 @@ class AppleRestoreSource(Source):
                 .when(shape == "dated_proc").then(pl.col("proc").replace_strict(_PROCESS, default="iTunes", return_dtype=pl.String)))
         return rows.with_columns(proc.forward_fill().alias("_host")).with_columns(
             pl.when(shape.is_in(["dated", "dated_proc", "bracket"])).then(pl.col("_host"))
-            .when(shape.is_in(["device", "restore_step"])).then(pl.lit("device"))
-            .otherwise(pl.lit("idevicerestore")).alias("provider")).drop("_host")
+            .when(shape == "device").then(pl.lit("device")).alias("provider")).drop("_host")
 
     @staticmethod
     def _summaries(rows: pl.DataFrame) -> pl.DataFrame:
