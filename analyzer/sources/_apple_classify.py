@@ -174,7 +174,8 @@ def _rules() -> dict[str, dict[str, pl.Expr | str]]:
         "checkpoint": dict(kind="phase", subject=c("cp_rest").str.extract(r"^([A-Za-z0-9_]+)", 1),
                            error_code=c("cp_kind").str.extract(r"FAILURE:(-?[0-9]+)", 1).cast(pl.Int64, strict=False),
                            detail=_json(checkpoint=c("cp_kind").str.extract(r"^([A-Z]+)", 1), domain=c("cp_domain"), id=c("cp_id"))),
-        "checkpoint_host": dict(kind="phase", subject=c("cp_name"), detail=_json(checkpoint=c("cp_verb"), id=c("cp_id"))),
+        "checkpoint_host": dict(kind="phase", subject=pl.coalesce(c("cp_host_id").str.extract(r"\(([^)]*)\)", 1), c("cp_host_id")),
+                                detail=_json(checkpoint=c("cp_verb"), id=c("cp_host_id").str.extract(r"^(0x[0-9A-Fa-f]+)", 1))),
         # outcome parts (the per-attempt result row is assembled in _apple_session)
         "restore_completed": dict(kind="generic", subject=_lit("restore completed"), error_code=_int("status")),
         "depth_code": dict(kind="generic", subject=pl.concat_str(_lit("Depth:"), c("depth")), error_code=_int("code"),

@@ -11,8 +11,13 @@ is folded into the window ``OFFSET_WINDOW`` (bracket minus header, hours): −13
 zones UTC−10 (Hawaii) to UTC+13 (New Zealand summer), the populated range; a zone outside it gives
 bracket dates one day off, and the report says which window was used.
 
-Times of day whose file gives no date at all (the device's own log, idevicerestore's log file) are
-placed on :data:`PLACEHOLDER_DAY`, plus a day per rollover, so that their order is kept.
+A file may have no header at all: the tail of a log a user pasted. Its bracket lines still keep
+their order, so they are placed on the placeholder day :data:`PLACEHOLDER_DAY` (plus a day per
+rollover) and the report says the date is unknown; nothing says either whether such brackets are
+UTC (Windows) or local time (Mac), and the report says that too. Bracket lines *before* the first
+header of a file that has one are dated backwards from that header (they were written before it).
+The same placeholder day holds every other clock written without a date: the device's GMT lines
+with no host time near them, and the ``HH:MM:SS.mmm:`` lines repair tools re-emit.
 
 All of it is vectorised: rows are grouped into header blocks (one dated line plus the bracket lines
 after it) and rollovers are a cumulative sum inside each block.
@@ -20,7 +25,7 @@ after it) and rollovers are a cumulative sum inside each block.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -100,43 +105,54 @@ def nearest_day(tod_us: pl.Expr, near: pl.Expr) -> pl.Expr:
             .when(diff < -HALF_DAY_US).then(cand + pl.duration(days=1)).otherwise(cand))
 
 
-def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: int | None = None) -> pl.DataFrame:
-    """Add ts_wall, ts_raw and clock to recognised rows (line order), filling report_clock.
-
-    ``hours`` (bracket minus header) is measured from the file when None; tests pass it to check the
-    date logic on its own, outside the detection window.
-
-    Dated lines: the written local time. Bracket lines: the header's date moved by the measured
-    offset, plus rollovers. Device ``-GMT`` lines: the date that puts them nearest to the preceding
-    host time (their zone is UTC, the host's is not known here). Other lines: no time.
-    """
+def _stamp(rows: pl.DataFrame, frac_unit_us: int) -> pl.DataFrame:
+    """ts_raw, clock and the per-clock times of day of every recognised row."""
     dated = c("shape").is_in(["dated", "dated_proc"])
-    bracket = c("shape") == "bracket"
-    device = c("shape") == "device"
+    bracket, device, flash = c("shape") == "bracket", c("shape") == "device", c("shape") == "flash"
     rows = rows.with_columns(
         pl.when(dated).then(pl.concat_str(c("date"), pl.lit(" "), c("time")))
-        .when(bracket).then(c("btime")).when(device).then(pl.concat_str(c("gtime"), pl.lit("-GMT"))).alias("ts_raw"),
-        pl.when(dated).then(pl.lit("local")).when(bracket).then(pl.lit("bracket"))
+        .when(bracket).then(c("btime")).when(device).then(pl.concat_str(c("gtime"), pl.lit("-GMT")))
+        .when(flash).then(c("ftime")).alias("ts_raw"),
+        pl.when(dated | flash).then(pl.lit("local")).when(bracket).then(pl.lit("bracket"))
         .when(device).then(pl.lit("utc")).otherwise(pl.lit("none")).alias("clock"),
     )
     hdr_dt = pl.concat_str(c("date"), pl.lit(" "), c("time")).str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
-    rows = rows.with_columns(
+    return rows.with_columns(
         pl.when(dated).then(hdr_dt).alias("_hdr_dt"),
         pl.when(dated).then(_tod_us(c("time"), 1000)).alias("hdr_us"),
         pl.when(bracket).then(_tod_us(c("btime"), frac_unit_us)).alias("br_us"),
         pl.when(device).then(_tod_us(c("gtime"), 100)).alias("_dev_us"),
+        pl.when(flash).then(_tod_us(c("ftime"), 1000)).alias("_flash_us"),
     )
-    measured, clock, _ = detect_offset(rows)
-    if hours is None:
-        hours = measured
-    else:
-        clock = {**clock, "bracket_minus_header_hours": hours, "how": "given"} if clock else {}
-    report_clock.update(clock)
-    if clock:
-        report_clock["bracket_fraction"] = "milliseconds" if frac_unit_us == 1000 else "1/10000 s"
-    shift = pl.duration(hours=hours)
+
+
+def _first_block_base(seq: pl.DataFrame) -> tuple[datetime, bool]:
+    """The base day of the bracket lines before the first header, and whether it is the placeholder.
+
+    With a header later in the file they were written before it: the last of them lies on the
+    header's day (in the bracket clock) unless its time of day is later, then on the day before.
+    """
+    first = seq.filter(c("_anchor").is_not_null()).head(1)
+    lead = seq.filter(c("_block") == 0)
+    if first.height == 0:
+        return PLACEHOLDER_DAY, True
+    anchor: datetime = first.item(0, "_anchor")
+    if lead.height == 0:
+        return anchor, False
+    last_tod, last_days = lead.item(-1, "_tod"), lead.item(-1, "_days")
+    day = datetime(anchor.year, anchor.month, anchor.day)
+    if last_tod > (anchor - day) // timedelta(microseconds=1):
+        day -= timedelta(days=1)
+    return day - timedelta(days=last_days), False
+
+
+def _bracket_dates(rows: pl.DataFrame, hours: int) -> tuple[pl.DataFrame, bool]:
+    """Dated and bracket rows resolved (``_resolved``) and in the bracket clock (``_host_in_bracket_clock``);
+    True when the brackets had no header to take their date from."""
+    dated = c("shape").is_in(["dated", "dated_proc"])
+    bracket = c("shape") == "bracket"
     seq = rows.filter(dated | bracket).select("line", "shape", "_hdr_dt", "br_us")
-    seq = seq.with_columns((c("_hdr_dt") + shift).alias("_anchor"))
+    seq = seq.with_columns((c("_hdr_dt") + pl.duration(hours=hours)).alias("_anchor"))
     seq = seq.with_columns(c("_anchor").is_not_null().cum_sum().alias("_block"))
     seq = seq.with_columns(
         pl.coalesce(c("br_us"), (c("_anchor") - c("_anchor").dt.truncate("1d")).dt.total_microseconds()).alias("_tod"))
@@ -145,21 +161,55 @@ def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: in
         (pl.when(c("_step") < -HALF_DAY_US).then(1).when(c("_step") > HALF_DAY_US).then(-1).otherwise(0))
         .cum_sum().over("_block").alias("_days"),
         c("_anchor").dt.truncate("1d").first().over("_block").alias("_base"))
+    unknown = False
+    if seq.height and seq.item(0, "_block") == 0:
+        base0, unknown = _first_block_base(seq)
+        seq = seq.with_columns(pl.when(c("_block") == 0).then(pl.lit(base0, dtype=pl.Datetime("us")))
+                               .otherwise(c("_base")).alias("_base"))
+    in_bracket = c("_base") + pl.duration(days=c("_days"), microseconds=c("_tod"))
     seq = seq.with_columns(
-        pl.when(c("shape") == "bracket")
-        .then(c("_base") + pl.duration(days=c("_days"), microseconds=c("_tod")))
-        .otherwise(c("_hdr_dt")).alias("_resolved"),
-        pl.when(c("shape") == "bracket").then(c("_base") + pl.duration(days=c("_days"), microseconds=c("_tod")))
-        .otherwise(c("_anchor")).alias("_host_in_bracket_clock"))
-    rows = attach(rows, seq.select("line", "_resolved", "_host_in_bracket_clock"))
-    # device GMT lines: nearest date to the last host time (in the bracket clock, UTC on Windows)
-    rows = rows.with_columns(c("_host_in_bracket_clock").forward_fill().alias("_near"))
-    cand = c("_near").dt.truncate("1d") + pl.duration(microseconds=c("_dev_us"))
-    diff = (cand - c("_near")).dt.total_microseconds()
-    dev_ts = (pl.when(diff > HALF_DAY_US).then(cand - pl.duration(days=1))
-              .when(diff < -HALF_DAY_US).then(cand + pl.duration(days=1)).otherwise(cand))
-    rows = rows.with_columns(pl.when(device).then(dev_ts).otherwise(c("_resolved")).alias("ts_wall"))
-    return rows.drop("_hdr_dt", "_dev_us", "_resolved", "_host_in_bracket_clock", "_near")
+        pl.when(c("shape") == "bracket").then(in_bracket).otherwise(c("_hdr_dt")).alias("_resolved"),
+        pl.when(c("shape") == "bracket").then(in_bracket).otherwise(c("_anchor")).alias("_host_in_bracket_clock"))
+    return attach(rows, seq.select("line", "_resolved", "_host_in_bracket_clock")), unknown
+
+
+def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: int | None = None) -> pl.DataFrame:
+    """Add ts_wall, ts_raw and clock to recognised rows (line order), filling report_clock.
+
+    ``hours`` (bracket minus header) is measured from the file when None; tests pass it to check the
+    date logic on its own, outside the detection window.
+
+    Dated lines: the written local time. Bracket lines: the header's date moved by the measured
+    offset, plus rollovers (no header: the placeholder day). Device ``-GMT`` lines: the date that
+    puts them nearest to the host time around them (their zone is UTC, the host's is not known
+    here). Repair-tool ``HH:MM:SS.mmm:`` lines: local time on the placeholder day. Other lines: no time.
+    """
+    rows = _stamp(rows, frac_unit_us)
+    measured, clock, _ = detect_offset(rows)
+    if hours is None:
+        hours = measured
+    else:
+        clock = {**clock, "bracket_minus_header_hours": hours, "how": "given"} if clock else {}
+    report_clock.update(clock)
+    rows, no_header = _bracket_dates(rows, hours)
+    has = {name: rows.filter(c("shape") == name).height > 0 for name in ("bracket", "device", "flash")}
+    if clock or has["bracket"]:
+        report_clock["bracket_fraction"] = "milliseconds" if frac_unit_us == 1000 else "1/10000 s"
+    # device GMT lines: nearest date to the host time around them (in the bracket clock, UTC on Windows)
+    near = c("_host_in_bracket_clock").forward_fill().backward_fill()
+    rows = rows.with_columns(near.alias("_near"))
+    device = c("shape") == "device"
+    loose = rows.filter(device & c("_near").is_null()).select("line", on_placeholder_day(c("_dev_us")).alias("_loose"))
+    flash = rows.filter(c("shape") == "flash").select("line", on_placeholder_day(c("_flash_us")).alias("_flash"))
+    rows = attach(rows, loose.join(flash, on="line", how="full", coalesce=True))
+    rows = rows.with_columns(
+        pl.when(device).then(pl.coalesce(nearest_day(c("_dev_us"), c("_near")), c("_loose")))
+        .when(c("shape") == "flash").then(c("_flash")).otherwise(c("_resolved")).alias("ts_wall"))
+    if (has["bracket"] and no_header) or loose.height or flash.height:
+        report_clock["date_unknown"] = True
+    if has["bracket"] and no_header:
+        report_clock["bracket_zone_unknown"] = True
+    return rows.drop("_hdr_dt", "_dev_us", "_flash_us", "_resolved", "_host_in_bracket_clock", "_near", "_loose", "_flash")
 
 
 #: The device and idevicerestore shapes (apple_device_restore) → clock.
