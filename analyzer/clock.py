@@ -356,7 +356,7 @@ def _report(host: _Host) -> None:
         d, clocks = host.decided[path], _clocks(frame)
         decision: dict = {"clocks": sorted(clocks)}
         if d.undated and d.day is None:
-            report.errors.append(Note(report.path, "date_unknown", severity="warning"))
+            report.errors.append(Note(report.path, "date_unplaced", severity="warning"))
         if clocks & {"local", "bracket"} or d.undated:
             decision.update(d.fields())
             if "bracket" in clocks:

@@ -49,7 +49,10 @@ def attempts(events: pl.DataFrame) -> pl.DataFrame:
     if rows.height == 0:
         return pl.DataFrame(schema=ATTEMPT_SCHEMA)
     results = rows.filter(pl.col("kind") == "result")
-    failed = (results.filter(pl.col("error_code").is_not_null() & (pl.col("error_code") != 0))
+    # a failure line with no code (idevicerestore's "Device failed to enter restore mode.") still fails
+    said_failed = pl.col("detail").str.contains('"outcome":"failed"', literal=True).fill_null(False)
+    failed = (results.filter((pl.col("error_code").is_not_null() & (pl.col("error_code") != 0))
+                             | (pl.col("error_code").is_null() & said_failed))
               .sort("line").group_by(_KEYS)
               .agg(pl.col("ts_utc").last().alias("failed_at"), pl.col("error_code").last().alias("error_code"),
                    pl.col("line").last().alias("failed_line"), pl.col("ts_wall").last().alias("failed_wall")))

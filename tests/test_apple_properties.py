@@ -18,7 +18,7 @@ from analyzer.sources._apple_classify import classify
 from analyzer.sources._apple_time import OFFSET_WINDOW, resolve
 from analyzer.sources.apple_restore import SOURCE
 
-from conftest import SAMPLES
+from conftest import CORPUS, SAMPLES
 
 GRAMMAR = grammars.load("apple_restore")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -106,12 +106,20 @@ def _agree(lines: list[str]) -> None:
     assert_fast_path_agrees(GRAMMAR, lines, empty_message_ok=True)
 
 
-SAMPLE_LINES = sorted({line for p in SAMPLES.glob("restore_*/*") for line in p.read_text(encoding="utf-8").splitlines()})
+SAMPLE_LINES = sorted({line for p in [*SAMPLES.glob("restore_*/*"), *SAMPLES.glob("thirdparty_*/*")]
+                       for line in p.read_text(encoding="utf-8").splitlines()})
 
 
 @pytest.mark.parametrize("chunk", range(0, len(SAMPLE_LINES), 40))
 def test_fast_path_matches_reference_on_sample_lines(chunk):
     _agree(SAMPLE_LINES[chunk:chunk + 40])
+
+
+def test_fast_path_matches_reference_on_the_real_excerpts(corpus):
+    for name in ("02_itunes-win-2011_usb-ioctl-timeouts-error997.log", "04_itunes-mac-2011_tss-gs-apple-com-server-not-reachable.log",
+                 "11_itunes-win-2014_mobilerestore-state-machine-bracket-timestamps.log",
+                 "13_macos-2020_AMPDevicesAgent-restore-log-device-info.log"):
+        _agree((CORPUS / "apple" / name).read_text(encoding="utf-8").splitlines())
 
 
 words = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_characters="\x85"), max_size=40)
@@ -129,9 +137,11 @@ TEMPLATES = [
     "Serial Number: {w}", "Chip ID: 0x{h}", "iTunes: Software payload version: {w} (option key)", "iTunes: iTunes {n}.{n}",
     "radio-error = {n}", "{w}: radio-error-string = '{w}'", "CHECKPOINT END: MAIN:[0x{h}] {w}",
     "device {h} (udid: {w}) connected in Recovery mode", "Entering recovery mode, device {h}", "{w}",
+    "Started checkpoint id: 0x{h} ({w})", "Completed checkpoint id: 0x{h}", "Restore completed, status: {n}",
 ]
 PREFIXES = ["2024-02-03 04:05:06.789 [12:ab]: ", "2024-02-03 04:05:06.000 AMPDevicesAgent[474:603]: ", "[04:05:06.0789] ",
-            "[04:05:06.7890-GMT]{5>6} ", "ERROR: ", "irecv_event_cb: ", "INFO: ", ""]
+            "[04:05:06.7890-GMT]{5>6} ", "00:34:15.021: ", "00:34:15.021:  ", "00:34:15.021:   ", "    ", "\t",
+            "ERROR: ", "irecv_event_cb: ", "INFO: ", ""]
 
 
 @st.composite

@@ -155,10 +155,29 @@ def test_rollover_backwards_offset_gives_the_previous_day(tmp_path):
                                                  datetime(2024, 1, 1, 0, 0, 0, 10000), datetime(2024, 1, 1, 0, 0, 1)]
 
 
-def test_bracket_lines_before_any_header_have_no_date(tmp_path):
-    text = "[10:00:00.0100] Changing state from 'Idle' to 'Restoring'\n[10:00:01.0100] Device info:\n[10:00:01.0200] ECID: 0x1\n"
-    ev = parse_text(tmp_path, text).events
-    assert ev.height == 3 and ev.get_column("ts_wall").null_count() == 3 and ev.get_column("ts_raw").null_count() == 0
+def test_bracket_lines_without_a_header_are_kept_in_order_on_the_placeholder_day(tmp_path):
+    text = ("[23:59:58.0100] Changing state from 'Idle' to 'Restoring'\n[00:00:01.0100] Device info:\n"
+            "[00:00:01.0200] ECID: 0x1\n")
+    parsed = parse_text(tmp_path, text)
+    ev, rep = parsed.events, parsed.report
+    assert ev.get_column("ts_wall").to_list() == [datetime(1900, 1, 1, 23, 59, 58, 100000), datetime(1900, 1, 2, 0, 0, 1, 100000),
+                                                 datetime(1900, 1, 2, 0, 0, 1, 200000)]
+    assert ev.get_column("ts_raw").to_list() == ["23:59:58.0100", "00:00:01.0100", "00:00:01.0200"]
+    assert rep.clock["date_unknown"] is True and rep.clock["bracket_zone_unknown"] is True
+    assert rep.clock["bracket_fraction"] == "milliseconds" and "bracket_minus_header_hours" not in rep.clock
+    notes = [n for n in rep.errors if n.code == "date_unknown_no_header"]
+    assert [n.line for n in notes] == [1] and "UTC (Windows) or local time (Mac)" in notes[0].message
+
+
+def test_bracket_lines_before_the_first_header_are_dated_back_from_it(tmp_path):
+    # a pasted tail of one attempt, then a whole attempt: brackets 9 h behind the header (UTC, header in Tokyo)
+    text = ("[23:58:00.0100] Restore completed, status:4013\n[00:10:00.0100] AMPDevicesAgent: Restore error 4013\n"
+            + header("2024-07-01", "09:20:00.000") + "[00:20:01.0100] Changing state from 'Idle' to 'Restoring'\n")
+    parsed = parse_text(tmp_path, text)
+    brackets = parsed.events.filter(pl.col("clock") == "bracket").get_column("ts_wall").to_list()
+    assert brackets == [datetime(2024, 6, 30, 23, 58, 0, 100000), datetime(2024, 7, 1, 0, 10, 0, 100000),
+                        datetime(2024, 7, 1, 0, 20, 1, 100000)]
+    assert "date_unknown" not in parsed.report.clock and parsed.report.clock["bracket_minus_header_hours"] == -9
 
 
 # -- transitions ----------------------------------------------------------------------------------------
@@ -226,17 +245,10 @@ def test_ecid_encodings_normalise_to_one_integer(tmp_path):
     text = header() + "\n".join([
         "[06:58:10.0100] ECID: 0x1534A90C85802E",
         "[06:58:11.0100] Muxed device disconnected with ECID: 0x1534a90c85802e",
-    ]) + "\n" + "\n".join([
-        "Found device in Recovery mode",
-        f"ECID: {ECID}",
-        "irecv_event_cb: device 001534a90c85802e (udid: 00008027-001534A90C85802E) connected in Recovery mode",
-        "irecv_event_cb: device 001534a90c85802e (udid: N/A) disconnected",
     ]) + "\n" + "2024-06-30 23:59:00.000 [900:1f0]: WinAMRestore::OnInterfaceArrival: \\\\?\\usb#vid_05ac&pid_1281#sdom:01_cpid:8027_cprv:11_cpfm:03_scep:01_bdid:0e_ecid:001534a90c85802e_ibfl:3c_srnm:[f2lxk7q9jc68]#mux1\n"
     ev = parse_text(tmp_path, text).events
     assert set(ev.get_column("ecid").drop_nulls().to_list()) == {ECID}
-    assert ev.get_column("ecid").drop_nulls().len() == 6
-    irecv = ev.filter(pl.col("message").str.starts_with("irecv_event_cb")).select("kind", "device_mode", "udid").rows()
-    assert irecv == [("device_connect", "recovery", "00008027-001534A90C85802E"), ("device_disconnect", None, "N/A")]
+    assert ev.get_column("ecid").drop_nulls().len() == 3
     arrival = ev.filter(pl.col("message").str.contains("OnInterfaceArrival")).to_dicts()[0]
     assert (arrival["chip_id"], arrival["board_id"], arrival["serial"], arrival["usb_pid"]) == ("0x8027", "0xE", "F2LXK7Q9JC68", "1281")
 
@@ -244,27 +256,6 @@ def test_ecid_encodings_normalise_to_one_integer(tmp_path):
 def test_ecid_expr_on_each_encoding():
     s = pl.Series(["0x1534A90C85802E", "001534a90c85802e", str(ECID), "5968875175116846", "0X1534a90c85802e", "zz"])
     assert pl.select(ecid_expr(pl.lit(s))).to_series().to_list() == [ECID, ECID, ECID, 5968875175116846, ECID, None]
-
-
-# -- idevicerestore console and device lines -------------------------------------------------------------
-def test_idevicerestore_output_is_recognised(tmp_path):
-    text = "\n".join([
-        "Found device in DFU mode", "ECID: 2089276808695", "Identified device as n94ap, iPhone4,1",
-        "INFO: device serial number is L3412N76QJ", "Waiting for device to disconnect...",
-        "[12:00:01.1234-GMT]{5>6} CHECKPOINT FAILURE:(FAILURE:1100) (null):[0x065B] asr_and_invert_image [0]D(failed to restore APFS image)",
-        "restore-step-codes = 1100", "Status: Disk Failure", "ERROR: Unable to restore device",
-    ]) + "\n"
-    parsed = parse_text(tmp_path, text)
-    ev = parsed.events
-    assert parsed.report.format == "apple_restore" and parsed.report.unrecognised == 0
-    # consecutive identity lines are one block: one device_identity row carrying all of them
-    assert ev.get_column("kind").to_list() == ["phase", "device_identity", "generic", "generic", "phase",
-                                               "phase", "phase", "phase", "result"]
-    assert (ev.item(1, "ecid"), ev.item(1, "serial")) == (2089276808695, "L3412N76QJ")
-    assert json.loads(ev.item(1, "detail")) == {"board_config": "n94ap", "product_type": "iPhone4,1"}
-    assert (ev.item(5, "subject"), ev.item(5, "error_code"), ev.item(5, "clock")) == ("asr_and_invert_image", 1100, "utc")
-    assert ev.item(7, "error_code") == 6
-    assert ev.get_column("provider").to_list()[:5] == ["idevicerestore"] * 5
 
 
 def test_tss_unreachable_lines(tmp_path):
@@ -315,7 +306,9 @@ def test_sniff_claims_apple_logs_only(tmp_path):
         path.write_text(text, encoding="utf-8")
         return SOURCE.sniff(Input(path, "x.txt"))
     assert sniff(header())
-    assert sniff("Found device in Recovery mode\nECID: 2089276808695\n")
+    assert sniff("[10:00:00.0100] Restore completed, status:4042\n")  # a pasted one-line tail
+    assert sniff("00:34:15.021: Recovery mode device connected with ECID: 0x1\n00:34:15.022: a\n00:34:15.023: b\n")
+    assert not sniff("Found device in Recovery mode\nECID: 2089276808695\n")  # idevicerestore: apple_device_restore
     assert not sniff("#Version: 1.5\n#Software: Microsoft Windows Firewall\n2019-05-07 16:12:01 ALLOW TCP 10.0.0.2 17.0.0.1 50000 443 0 - - - - - - - SEND\n")
     assert not sniff(">>>  [Device Install (Hardware initiated) - USB\\VID_05AC&PID_12A8\\abc]\n>>>  Section start 2019/05/07 16:12:01.880\n")
     assert not sniff("Event[0]:\n  Log Name: System\n  Source: Service Control Manager\n  Date: 2019-05-07T16:12:01.880\n")
@@ -350,3 +343,79 @@ def test_old_mac_update_sample():
     stall = ev.filter(pl.col("kind") == "usb_io_error").to_dicts()
     assert [(s["error_code"], s["subject"]) for s in stall] == [(0xE000404F, "DeviceRequest")]
     assert ev.filter(pl.col("kind") == "result").item(0, "error_code") == 0
+
+
+# -- what people paste: tails without their header, heads without their end, repair-tool logs -------------------
+def test_pasted_tail_sample_attempt_result_and_unknown_date():
+    parsed = parse_file(SAMPLES / "restore_pasted_tail" / "AMPDevicesAgent_tail.log")
+    ev, rep = parsed.events, parsed.report
+    assert (rep.format, rep.records, rep.unrecognised, ev.height) == ("apple_restore", 31, 0, 31)
+    assert rep.clock == {"bracket_fraction": "1/10000 s", "date_unknown": True, "bracket_zone_unknown": True}
+    assert [(n.code, n.line) for n in rep.errors] == [("date_unknown_no_header", 1)]
+    assert ev.get_column("attempt").unique().to_list() == [1]
+    result = ev.filter(pl.col("kind") == "result").to_dicts()
+    assert [(r["line"], r["error_code"], r["ts_raw"]) for r in result] == [(27, 4042, "00:04:06.9172")]
+    assert json.loads(result[0]["detail"])["codes"] == [4042]
+    # the timer fired after midnight: one day later on the placeholder day, so the order is kept
+    assert row(ev, 23)["ts_wall"] == datetime(1900, 1, 2, 0, 4, 6, 916100) and row(ev, 1)["ts_wall"] == datetime(1900, 1, 1, 23, 53, 58, 220700)
+    assert ev.get_column("ts_wall").is_sorted()
+    faults = ev.filter(pl.col("expected") == False).get_column("subject").to_list()  # noqa: E712
+    assert faults == ["transition timer fired", "disappeared during transition"]
+    assert ev.filter(pl.col("kind") == "device_identity").select("ecid", "chip_id", "board_id", "serial").rows() == [
+        (0x2A19C04E7B5D3E, "0x8103", "0x6", "DMPW4K2TQ1GC")]
+
+
+def test_a_one_line_tail_is_still_a_result(tmp_path):
+    parsed = parse_text(tmp_path, "[00:04:06.0172] Restore completed, status: 4042\n")
+    ev = parsed.events
+    assert parsed.report.format == "apple_restore"
+    assert ev.select("attempt", "kind", "error_code").rows() == [(1, "result", 4042)]
+    assert parsed.report.clock["date_unknown"] is True
+
+
+def test_a_head_without_its_end_keeps_every_row_in_its_unfinished_attempt(tmp_path):
+    text = header() + "\n".join([
+        "[06:58:11.0100] Changing state from 'Idle' to 'Restoring'", "[06:58:12.0100] requested restore behavior: Erase",
+        "[06:58:13.0100] <Restore Device 0x1>: operation 13 progress 5", "[06:58:14.0100] <Restore Device 0x1>: operation 13 progress 6",
+    ]) + "\n"
+    parsed = parse_text(tmp_path, text)
+    ev = parsed.events
+    assert ev.height == parsed.report.records == 7 and parsed.report.unrecognised == 0
+    assert ev.get_column("attempt").to_list() == [1] * 7
+    assert ev.filter(pl.col("kind") == "result").height == 0
+    assert ev.get_column("ts_wall").null_count() == 0 and "date_unknown" not in parsed.report.clock
+
+
+def test_repair_tool_lines_notes_and_wrapped_lines():
+    parsed = parse_file(SAMPLES / "thirdparty_itunesflash" / "3uTools_iTunesFlash.log")
+    ev, rep = parsed.events, parsed.report
+    assert (rep.format, rep.records, rep.unrecognised, ev.height) == ("apple_restore", 66, 0, 66)
+    assert rep.clock == {"date_unknown": True} and [(n.code, n.line) for n in rep.errors] == [("date_unknown", 1)]
+    # the tool's own notes (one more space after the time) vs the MobileDevice lines it re-emits
+    assert (row(ev, 1)["provider"], row(ev, 1)["message"]) == ("3uTools", "Start flashing, firmware: iPhone12,1_17.6.1_21G93_Restore.ipsw")
+    assert (row(ev, 3)["provider"], row(ev, 3)["kind"]) == ("MobileDevice", "session_start")
+    assert (row(ev, 3)["clock"], row(ev, 3)["ts_raw"], row(ev, 3)["ts_wall"]) == ("local", "00:34:02.870", datetime(1900, 1, 1, 0, 34, 2, 870000))
+    # the same classification as a restore log: expected transitions, the drop in RestoreOS, 4013
+    assert ev.filter(pl.col("expected").is_not_null()).select("line", "expected").rows() == [
+        (24, True), (30, True), (38, True), (44, True), (53, False), (59, False), (60, False)]
+    assert ev.filter(pl.col("kind") == "result").select("line", "error_code").rows() == [(61, 4013)]
+    assert row(ev, 48)["subject"] == "install_kernel_cache" and row(ev, 49)["subject"] == "Installing kernelcache"
+    wrapped = row(ev, 66)
+    assert (wrapped["kind"], wrapped["clock"], wrapped["ts_wall"], wrapped["provider"], wrapped["message"]) == (
+        "generic", "none", None, "3uTools", "flash again.")
+    assert ev.get_column("attempt").unique().to_list() == [1]
+
+
+def test_host_checkpoint_lines_with_or_without_a_name(tmp_path):
+    text = header() + "[06:44:02.0316] Completed checkpoint id: 0x635\n[06:44:02.0317] Started checkpoint id: 0x628 (install_kernel_cache)\n"
+    ev = parse_text(tmp_path, text).events.filter(pl.col("line") > 3)
+    assert ev.select("kind", "subject").rows() == [("phase", "0x635"), ("phase", "install_kernel_cache")]
+    assert [json.loads(d)["id"] for d in ev.get_column("detail")] == ["0x635", "0x628"]
+
+
+def test_a_pasted_tail_is_an_incident_with_its_code_and_no_placeholder_date():
+    from analyzer import analyze
+    incidents = analyze([SAMPLES / "restore_pasted_tail"]).incidents
+    assert [i.error_code for i in incidents] == [4042]
+    # the placeholder day must never reach a report: unplaced (no time) or placed by another clue
+    assert all(t is None or t.year != 1900 for i in incidents for t in (i.started_at, i.failed_at))

@@ -148,7 +148,7 @@ def test_a_tail_without_a_date_stays_off_the_clock_and_says_so():
     out = normalise(events, reps)
     assert out.get_column("ts_utc").null_count() == 3
     assert reps[0].clock["local_zone_method"] == "date_unknown" and reps[0].clock["local_zone"] is None
-    (note,) = [n for n in reps[0].errors if n.code == "date_unknown"]
+    (note,) = [n for n in reps[0].errors if n.code == "date_unplaced"]
     assert note.severity == "warning" and "--date" in note.message
 
 
@@ -159,7 +159,7 @@ def test_a_tail_is_put_on_the_day_given_with_its_rollover_and_brackets_as_utc():
         dt.datetime(2025, 2, 14, 23, 58, tzinfo=dt.timezone.utc), dt.datetime(2025, 2, 15, 0, 1, tzinfo=dt.timezone.utc),
         dt.datetime(2025, 2, 15, 0, 11, tzinfo=dt.timezone.utc)]
     assert (reps[0].clock["local_zone_method"], reps[0].clock["date"]) == ("date_option", "2025-02-14")
-    assert not any(n.code == "date_unknown" for n in reps[0].errors)
+    assert not any(n.code == "date_unplaced" for n in reps[0].errors)
 
 
 def test_an_undated_failed_attempt_is_still_an_incident_with_its_own_evidence():
@@ -192,4 +192,4 @@ def test_a_tail_is_put_on_the_day_its_events_share_with_a_utc_log_of_the_pc():
     assert (clock["local_zone_method"], clock["date"], clock["aligned_events"]) == ("date_aligned", "2025-02-14", 2)
     first = out.filter(pl.col("file") == "tail.log").sort("line").item(0, "ts_utc")
     assert first == dt.datetime(2025, 2, 14, 23, 58, tzinfo=dt.timezone.utc)
-    assert not any(n.code == "date_unknown" for n in reps[0].errors)
+    assert not any(n.code == "date_unplaced" for n in reps[0].errors)

@@ -37,7 +37,9 @@ OPERATIONS = {
 }
 
 #: idevicerestore ``Status:`` texts → device StatusMsg code (restore-error-codes.md §4).
-STATUS_TEXTS = {"Restore Finished": 0, "Disk Failure": 6, "Fail": 14, "Failed to mount filesystems.": 27,
+#: ("Verification Error" is status 0xFFFFFFFFFFFFFFFF, -1 as a signed 64-bit code.)
+STATUS_TEXTS = {"Restore Finished": 0, "Verification Error": -1, "Disk Failure": 6, "Fail": 14,
+                "Failed to mount filesystems.": 27, "Failed to load SEP Firmware.": 51,
                 "Failed to recover FDR data.": 53, "X-Gold Baseband Update Failed. Defective Unit?": 1015}
 
 #: How a log names a device mode → the schema's device_mode values.
@@ -53,7 +55,7 @@ RESULT_PARTS = ("restore_completed", "failure_description", "depth_code", "agent
                 "perform_failed", "unable_to_restore", "restore_succeeded")
 #: Identity lines; consecutive ones form one device_identity block.
 IDENTITY = ("device_info", "ecid_line", "serial_number", "serial_info", "chip_id", "board_id",
-            "identity_other", "console_ecid", "identified")
+            "identity_other", "console_ecid", "ecid_found", "identified", "hardware_id")
 
 c = pl.col
 
@@ -146,7 +148,7 @@ def _op_name() -> pl.Expr:
 
 
 def _rules() -> dict[str, dict[str, pl.Expr | str]]:
-    """marker (or shape for whole-line console shapes) → kind and column expressions."""
+    """marker (or shape, for a line whose message is no marker) → kind and column expressions."""
     usb = "usb_io_error"
     return {
         # header: generic rows; _apple_session turns the first of each attempt into session_start
@@ -181,14 +183,8 @@ def _rules() -> dict[str, dict[str, pl.Expr | str]]:
         "checkpoint": dict(kind="phase", subject=c("cp_rest").str.extract(r"^([A-Za-z0-9_]+)", 1),
                            error_code=c("cp_kind").str.extract(r"FAILURE:(-?[0-9]+)", 1).cast(pl.Int64, strict=False),
                            detail=_json(checkpoint=c("cp_kind").str.extract(r"^([A-Z]+)", 1), domain=c("cp_domain"), id=c("cp_id"))),
-        "checkpoint_host": dict(kind="phase", subject=c("cp_name"), detail=_json(checkpoint=c("cp_verb"), id=c("cp_id"))),
-        "found_device": dict(kind="phase", subject=pl.concat_str(_lit("found device in "), c("mode"), _lit(" mode")), device_mode=_mode("mode")),
-        "waiting": dict(kind="phase", subject=pl.concat_str(_lit("waiting for device to "), c("wait_for"))),
-        "restore_step": dict(kind="phase", subject=pl.concat_str(_lit("restore-step-"), c("step_key")), detail=_json(value=c("step_value"))),
-        "tagged_Status": dict(kind="phase", subject=pl.concat_str(_lit("status: "), c("message")),
-                              error_code=c("message").replace_strict(STATUS_TEXTS, default=None, return_dtype=pl.Int64)),
-        "tagged_ERROR": dict(kind="phase", subject=c("message")),
-        "device_failed_restore_mode": dict(kind="phase", subject=_lit("device failed to enter restore mode")),
+        "checkpoint_host": dict(kind="phase", subject=pl.coalesce(c("cp_host_id").str.extract(r"\(([^)]*)\)", 1), c("cp_host_id")),
+                                detail=_json(checkpoint=c("cp_verb"), id=c("cp_host_id").str.extract(r"^(0x[0-9A-Fa-f]+)", 1))),
         # outcome parts (the per-attempt result row is assembled in _apple_session)
         "restore_completed": dict(kind="generic", subject=_lit("restore completed"), error_code=_int("status")),
         "depth_code": dict(kind="failure_detail", subject=pl.concat_str(_lit("Depth:"), c("depth")), error_code=_int("code"),
@@ -242,20 +238,13 @@ def _rules() -> dict[str, dict[str, pl.Expr | str]]:
         "interface_arrival": dict(kind="device_connect", **_usb_path()),
         "interface_removal": dict(kind="device_disconnect", **_usb_path()),
         "open_dfu": dict(kind="generic", **_usb_path()),
-        "irecv_event": dict(kind="device_connect", subject=c("irecv_event"), ecid_text=c("irecv_ecid"), udid=c("udid"),
-                            device_mode=c("irecv_event").str.extract(r"in ([A-Za-z]+) mode", 1)
-                            .replace_strict(MODES, default=None, return_dtype=pl.String)),
         # identity
         "device_info": dict(kind="generic", subject=_lit("device info")),
         "ecid_line": dict(kind="generic", subject=_lit("ECID"), ecid_text=c("ecid")),
-        "console_ecid": dict(kind="generic", subject=_lit("ECID"), ecid_text=c("ecid")),
         "serial_number": dict(kind="generic", subject=_lit("serial"), serial=c("serial")),
-        "serial_info": dict(kind="generic", subject=_lit("serial"), serial=c("serial")),
         "chip_id": dict(kind="generic", subject=_lit("chip id"), chip_id=hex_id(c("chip_id"))),
         "board_id": dict(kind="generic", subject=_lit("board id"), board_id=hex_id(c("board_id"))),
         "identity_other": dict(kind="generic", subject=c("identity_key"), detail=_json(value=c("identity_value"))),
-        "identified": dict(kind="generic", subject=_lit("identified device"),
-                           detail=_json(board_config=c("board_config"), product_type=c("product_type"))),
         # baseband
         "radio_error": dict(kind="baseband_error", subject=_lit("radio-error"), error_code=_int("radio_error")),
         "radio_error_string": dict(kind="baseband_error", subject=c("radio_text")),
@@ -265,12 +254,9 @@ def _rules() -> dict[str, dict[str, pl.Expr | str]]:
 
 
 def rule_key() -> pl.Expr:
-    """Which rule applies: the marker, else the whole-line shape (tagged lines by their tag)."""
+    """Which rule applies: the marker, else the whole-line shape."""
     marker = c("marker")
-    tagged = pl.concat_str(_lit("tagged_"), c("ctag"))
-    return (pl.when(marker.is_not_null() & (marker != "other")).then(marker)
-            .when(c("shape") == "tagged").then(tagged)
-            .otherwise(c("shape")))
+    return pl.when(marker.is_not_null() & (marker != "other")).then(marker).otherwise(c("shape"))
 
 
 OUT_COLUMNS = {"kind": pl.String, "subject": pl.String, "error_code": pl.Int64, "detail": pl.String,
@@ -278,14 +264,17 @@ OUT_COLUMNS = {"kind": pl.String, "subject": pl.String, "error_code": pl.Int64, 
                "chip_id": pl.String, "board_id": pl.String, "usb_vid": pl.String, "usb_pid": pl.String}
 
 
-def classify(frame: pl.DataFrame) -> pl.DataFrame:
+def classify(frame: pl.DataFrame, extra: dict[str, dict[str, pl.Expr | str]] | None = None) -> pl.DataFrame:
     """Add kind/subject/error_code/detail/identifier columns to recognised rows (in line order).
 
+    ``extra`` adds the rules of another grammar's markers (a source whose grammar shares some markers
+    with this one); a rule's ``kind`` is a kind name or an expression giving one (irecv_event_cb
+    reports both directions with one marker).
     Each rule runs on a narrow slice (its rows, only the columns its expressions read), and the
     narrow results are stitched back by line: the extracted frame is wide (every field of every
     marker), and copying it per rule would cost more than the expressions themselves.
     """
-    rules = _rules()
+    rules = {**_rules(), **(extra or {})}
     frame = frame.with_columns(rule_key().alias("rule"))
     keys = frame.get_column("rule").unique().sort().to_list()
     frame = frame.with_columns(pl.col("rule").cast(pl.Enum(keys)).alias("_rule_id"))
@@ -293,11 +282,9 @@ def classify(frame: pl.DataFrame) -> pl.DataFrame:
     for key in keys:
         spec = dict(rules.get(key, {}))
         kind = spec.pop("kind", "generic")
-        exprs = [_lit(kind).alias("kind")]
-        needed: set[str] = set()
+        spec["kind"] = kind if isinstance(kind, pl.Expr) else _lit(kind)
+        exprs, needed = [], set()
         for name, dtype in OUT_COLUMNS.items():
-            if name == "kind":
-                continue
             expr = spec.get(name)
             if expr is not None:
                 needed.update(expr.meta.root_names())
@@ -305,9 +292,6 @@ def classify(frame: pl.DataFrame) -> pl.DataFrame:
         sub = frame.select("line", "_rule_id", *sorted(needed)).filter(pl.col("_rule_id") == key)
         parts.append(sub.select("line", *exprs))
     out = pl.concat(parts, how="vertical").sort("line")
-    if "irecv_event" in keys:  # one marker, two kinds: irecv_event_cb reports both directions
-        gone = frame.select(pl.col("irecv_event") == "disconnected").to_series()
-        out = out.with_columns(pl.when(gone).then(_lit("device_disconnect")).otherwise(c("kind")).alias("kind"))
     out = out.with_columns(ecid_expr(c("ecid_text")).alias("ecid_value"))
     clash = [n for n in out.columns if n != "line" and n in frame.columns]  # grammar fields replaced by their normalised form
     return pl.concat([frame.drop("_rule_id", *clash), out.drop("line")], how="horizontal")

@@ -220,14 +220,42 @@ def identities(rows: pl.DataFrame) -> dict[int, dict[str, Any]]:
     """line → identity columns for the first line of each block of consecutive identity lines."""
     flagged = rows.with_columns(c("rule").is_in(IDENTITY).alias("_id"))
     flagged = flagged.with_columns((c("_id") != c("_id").shift(1)).fill_null(True).cum_sum().alias("_blk"))
-    ids = flagged.filter(c("_id")).select("line", "_blk", "rule", "ecid_value", "serial", "chip_id", "board_id",
-                                         "identity_key", "identity_value", "board_config", "product_type")
+    wanted = ("ecid_value", "serial", "chip_id", "board_id", "identity_key", "identity_value", "board_config", "product_type")
+    ids = flagged.filter(c("_id")).select("line", "_blk", "rule", *(n for n in wanted if n in rows.columns))
     out: dict[int, dict[str, Any]] = {}
     for (_,), group in ids.partition_by("_blk", as_dict=True, maintain_order=True).items():
         recs = group.sort("line").to_dicts()
-        extra = {r["identity_key"].lower().replace(" ", "_"): r["identity_value"] for r in recs if r.get("identity_key")}
+        extra = {r["identity_key"].lower().replace(" ", "_"): r.get("identity_value") for r in recs if r.get("identity_key")}
         extra.update(board_config=_first(recs, "board_config"), product_type=_first(recs, "product_type"))
         out[recs[0]["line"]] = {"ecid_value": _first(recs, "ecid_value"), "serial": _first(recs, "serial"),
                                 "chip_id": _first(recs, "chip_id"), "board_id": _first(recs, "board_id"),
                                 "detail": _dumps(extra)}
     return out
+
+
+def overlay(rows: pl.DataFrame, starts: dict[int, tuple[str, str | None, str]],
+            outcomes: dict[int, tuple[int | None, str | None, str]], idents: dict[int, dict[str, Any]]) -> pl.DataFrame:
+    """Put the session_start rows (line → kind, detail, subject), the result rows (line → code,
+    detail, subject) and the identity rows (line → columns) onto their lines; a line that is a
+    session start or a result is not also an identity row."""
+    recs: dict[int, dict] = {}
+    for line, (kind, detail, subject) in starts.items():
+        recs.setdefault(line, {}).update(kind=kind, detail=detail, subject=subject)
+    for line, (code, detail, subject) in outcomes.items():
+        recs.setdefault(line, {}).update(kind="result", error_code=code, detail=detail, subject=subject)
+    for line, ident in idents.items():
+        rec = recs.setdefault(line, {})
+        if "kind" not in rec:
+            rec.update(kind="device_identity", **ident)
+    if not recs:
+        return rows
+    schema = {"line": pl.Int64, "kind": pl.String, "subject": pl.String, "error_code": pl.Int64, "detail": pl.String,
+              "ecid_value": pl.UInt64, "serial": pl.String, "chip_id": pl.String, "board_id": pl.String}
+    over = pl.DataFrame([{"line": k, **v} for k, v in recs.items()], schema=schema)
+    # overwrite kind/detail/error_code wholesale on these lines (a result's code may legitimately be null)
+    rows = attach(rows, over.rename({n: f"{n}_o" for n in schema if n != "line"}))
+    hit = c("kind_o").is_not_null()
+    return rows.with_columns(
+        [pl.when(hit).then(c(f"{n}_o")).otherwise(c(n)).alias(n) for n in ("kind", "error_code", "detail")]
+        + [pl.coalesce(c(f"{n}_o"), c(n)).alias(n) for n in ("subject", "ecid_value", "serial", "chip_id", "board_id")]
+    ).drop([f"{n}_o" for n in schema if n != "line"])

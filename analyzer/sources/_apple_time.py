@@ -11,12 +11,21 @@ is folded into the window ``OFFSET_WINDOW`` (bracket minus header, hours): −13
 zones UTC−10 (Hawaii) to UTC+13 (New Zealand summer), the populated range; a zone outside it gives
 bracket dates one day off, and the report says which window was used.
 
+A file may have no header at all: the tail of a log a user pasted. Its bracket lines still keep
+their order, so they are placed on the placeholder day :data:`PLACEHOLDER_DAY` (plus a day per
+rollover) and the report says the date is unknown; nothing says either whether such brackets are
+UTC (Windows) or local time (Mac), and the report says that too. Bracket lines *before* the first
+header of a file that has one are dated backwards from that header (they were written before it).
+The same placeholder day holds every other clock written without a date: the device's GMT lines
+with no host time near them, and the ``HH:MM:SS.mmm:`` lines repair tools re-emit.
+
 All of it is vectorised: rows are grouped into header blocks (one dated line plus the bracket lines
 after it) and rollovers are a cumulative sum inside each block.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -29,6 +38,9 @@ HALF_DAY_US = DAY_US // 2
 HOUR_US = 3_600_000_000
 #: A first bracket line further than this from a whole-hour offset of its header is reported.
 RESIDUAL_WARN_US = 15 * 60 * 1_000_000
+#: The day a time of day is placed on when no line of its file gives the date (the clock stage and
+#: the reports know it by ``report.clock["date_unknown"]``; it is never a real date of a restore log).
+PLACEHOLDER_DAY = datetime(1900, 1, 1)
 
 c = pl.col
 
@@ -78,43 +90,69 @@ def detect_offset(rows: pl.DataFrame) -> tuple[int, dict[str, Any], int | None]:
     return hours, clock, row["line"]
 
 
-def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: int | None = None) -> pl.DataFrame:
-    """Add ts_wall, ts_raw and clock to recognised rows (line order), filling report_clock.
+def on_placeholder_day(tod_us: pl.Expr) -> pl.Expr:
+    """Times of day (µs, in line order, one clock) on :data:`PLACEHOLDER_DAY`, one day later after
+    every backwards jump of more than 12 h (a midnight), so that the order of the lines is kept."""
+    days = (tod_us.diff() < -HALF_DAY_US).fill_null(False).cast(pl.Int64).cum_sum()
+    return pl.lit(PLACEHOLDER_DAY, dtype=pl.Datetime("us")) + pl.duration(days=days, microseconds=tod_us)
 
-    ``hours`` (bracket minus header) is measured from the file when None; tests pass it to check the
-    date logic on its own, outside the detection window.
 
-    Dated lines: the written local time. Bracket lines: the header's date moved by the measured
-    offset, plus rollovers. Device ``-GMT`` lines: the date that puts them nearest to the preceding
-    host time (their zone is UTC, the host's is not known here). Other lines: no time.
-    """
+def nearest_day(tod_us: pl.Expr, near: pl.Expr) -> pl.Expr:
+    """The time of day ``tod_us`` on the date that puts it within 12 h of the datetime ``near``."""
+    cand = near.dt.truncate("1d") + pl.duration(microseconds=tod_us)
+    diff = (cand - near).dt.total_microseconds()
+    return (pl.when(diff > HALF_DAY_US).then(cand - pl.duration(days=1))
+            .when(diff < -HALF_DAY_US).then(cand + pl.duration(days=1)).otherwise(cand))
+
+
+def _stamp(rows: pl.DataFrame, frac_unit_us: int) -> pl.DataFrame:
+    """ts_raw, clock and the per-clock times of day of every recognised row."""
     dated = c("shape").is_in(["dated", "dated_proc"])
-    bracket = c("shape") == "bracket"
-    device = c("shape") == "device"
+    bracket, device, flash = c("shape") == "bracket", c("shape") == "device", c("shape") == "flash"
     rows = rows.with_columns(
         pl.when(dated).then(pl.concat_str(c("date"), pl.lit(" "), c("time")))
-        .when(bracket).then(c("btime")).when(device).then(pl.concat_str(c("gtime"), pl.lit("-GMT"))).alias("ts_raw"),
-        pl.when(dated).then(pl.lit("local")).when(bracket).then(pl.lit("bracket"))
+        .when(bracket).then(c("btime")).when(device).then(pl.concat_str(c("gtime"), pl.lit("-GMT")))
+        .when(flash).then(c("ftime")).alias("ts_raw"),
+        pl.when(dated | flash).then(pl.lit("local")).when(bracket).then(pl.lit("bracket"))
         .when(device).then(pl.lit("utc")).otherwise(pl.lit("none")).alias("clock"),
     )
     hdr_dt = pl.concat_str(c("date"), pl.lit(" "), c("time")).str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False)
-    rows = rows.with_columns(
+    return rows.with_columns(
         pl.when(dated).then(hdr_dt).alias("_hdr_dt"),
         pl.when(dated).then(_tod_us(c("time"), 1000)).alias("hdr_us"),
         pl.when(bracket).then(_tod_us(c("btime"), frac_unit_us)).alias("br_us"),
         pl.when(device).then(_tod_us(c("gtime"), 100)).alias("_dev_us"),
+        pl.when(flash).then(_tod_us(c("ftime"), 1000)).alias("_flash_us"),
     )
-    measured, clock, _ = detect_offset(rows)
-    if hours is None:
-        hours = measured
-    else:
-        clock = {**clock, "bracket_minus_header_hours": hours, "how": "given"} if clock else {}
-    report_clock.update(clock)
-    if clock:
-        report_clock["bracket_fraction"] = "milliseconds" if frac_unit_us == 1000 else "1/10000 s"
-    shift = pl.duration(hours=hours)
+
+
+def _first_block_base(seq: pl.DataFrame) -> tuple[datetime, bool]:
+    """The base day of the bracket lines before the first header, and whether it is the placeholder.
+
+    With a header later in the file they were written before it: the last of them lies on the
+    header's day (in the bracket clock) unless its time of day is later, then on the day before.
+    """
+    first = seq.filter(c("_anchor").is_not_null()).head(1)
+    lead = seq.filter(c("_block") == 0)
+    if first.height == 0:
+        return PLACEHOLDER_DAY, True
+    anchor: datetime = first.item(0, "_anchor")
+    if lead.height == 0:
+        return anchor, False
+    last_tod, last_days = lead.item(-1, "_tod"), lead.item(-1, "_days")
+    day = datetime(anchor.year, anchor.month, anchor.day)
+    if last_tod > (anchor - day) // timedelta(microseconds=1):
+        day -= timedelta(days=1)
+    return day - timedelta(days=last_days), False
+
+
+def _bracket_dates(rows: pl.DataFrame, hours: int) -> tuple[pl.DataFrame, bool]:
+    """Dated and bracket rows resolved (``_resolved``) and in the bracket clock (``_host_in_bracket_clock``);
+    True when the brackets had no header to take their date from."""
+    dated = c("shape").is_in(["dated", "dated_proc"])
+    bracket = c("shape") == "bracket"
     seq = rows.filter(dated | bracket).select("line", "shape", "_hdr_dt", "br_us")
-    seq = seq.with_columns((c("_hdr_dt") + shift).alias("_anchor"))
+    seq = seq.with_columns((c("_hdr_dt") + pl.duration(hours=hours)).alias("_anchor"))
     seq = seq.with_columns(c("_anchor").is_not_null().cum_sum().alias("_block"))
     seq = seq.with_columns(
         pl.coalesce(c("br_us"), (c("_anchor") - c("_anchor").dt.truncate("1d")).dt.total_microseconds()).alias("_tod"))
@@ -123,18 +161,93 @@ def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: in
         (pl.when(c("_step") < -HALF_DAY_US).then(1).when(c("_step") > HALF_DAY_US).then(-1).otherwise(0))
         .cum_sum().over("_block").alias("_days"),
         c("_anchor").dt.truncate("1d").first().over("_block").alias("_base"))
+    unknown = False
+    if seq.height and seq.item(0, "_block") == 0:
+        base0, unknown = _first_block_base(seq)
+        seq = seq.with_columns(pl.when(c("_block") == 0).then(pl.lit(base0, dtype=pl.Datetime("us")))
+                               .otherwise(c("_base")).alias("_base"))
+    in_bracket = c("_base") + pl.duration(days=c("_days"), microseconds=c("_tod"))
     seq = seq.with_columns(
-        pl.when(c("shape") == "bracket")
-        .then(c("_base") + pl.duration(days=c("_days"), microseconds=c("_tod")))
-        .otherwise(c("_hdr_dt")).alias("_resolved"),
-        pl.when(c("shape") == "bracket").then(c("_base") + pl.duration(days=c("_days"), microseconds=c("_tod")))
-        .otherwise(c("_anchor")).alias("_host_in_bracket_clock"))
-    rows = attach(rows, seq.select("line", "_resolved", "_host_in_bracket_clock"))
-    # device GMT lines: nearest date to the last host time (in the bracket clock, UTC on Windows)
-    rows = rows.with_columns(c("_host_in_bracket_clock").forward_fill().alias("_near"))
-    cand = c("_near").dt.truncate("1d") + pl.duration(microseconds=c("_dev_us"))
-    diff = (cand - c("_near")).dt.total_microseconds()
-    dev_ts = (pl.when(diff > HALF_DAY_US).then(cand - pl.duration(days=1))
-              .when(diff < -HALF_DAY_US).then(cand + pl.duration(days=1)).otherwise(cand))
-    rows = rows.with_columns(pl.when(device).then(dev_ts).otherwise(c("_resolved")).alias("ts_wall"))
-    return rows.drop("_hdr_dt", "_dev_us", "_resolved", "_host_in_bracket_clock", "_near")
+        pl.when(c("shape") == "bracket").then(in_bracket).otherwise(c("_hdr_dt")).alias("_resolved"),
+        pl.when(c("shape") == "bracket").then(in_bracket).otherwise(c("_anchor")).alias("_host_in_bracket_clock"))
+    return attach(rows, seq.select("line", "_resolved", "_host_in_bracket_clock")), unknown
+
+
+def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: int | None = None) -> pl.DataFrame:
+    """Add ts_wall, ts_raw and clock to recognised rows (line order), filling report_clock.
+
+    ``hours`` (bracket minus header) is measured from the file when None; tests pass it to check the
+    date logic on its own, outside the detection window.
+
+    Dated lines: the written local time. Bracket lines: the header's date moved by the measured
+    offset, plus rollovers (no header: the placeholder day). Device ``-GMT`` lines: the date that
+    puts them nearest to the host time around them (their zone is UTC, the host's is not known
+    here). Repair-tool ``HH:MM:SS.mmm:`` lines: local time on the placeholder day. Other lines: no time.
+    """
+    rows = _stamp(rows, frac_unit_us)
+    measured, clock, _ = detect_offset(rows)
+    if hours is None:
+        hours = measured
+    else:
+        clock = {**clock, "bracket_minus_header_hours": hours, "how": "given"} if clock else {}
+    report_clock.update(clock)
+    rows, no_header = _bracket_dates(rows, hours)
+    has = {name: rows.filter(c("shape") == name).height > 0 for name in ("bracket", "device", "flash")}
+    if clock or has["bracket"]:
+        report_clock["bracket_fraction"] = "milliseconds" if frac_unit_us == 1000 else "1/10000 s"
+    # device GMT lines: nearest date to the host time around them (in the bracket clock, UTC on Windows)
+    near = c("_host_in_bracket_clock").forward_fill().backward_fill()
+    rows = rows.with_columns(near.alias("_near"))
+    device = c("shape") == "device"
+    loose = rows.filter(device & c("_near").is_null()).select("line", on_placeholder_day(c("_dev_us")).alias("_loose"))
+    flash = rows.filter(c("shape") == "flash").select("line", on_placeholder_day(c("_flash_us")).alias("_flash"))
+    rows = attach(rows, loose.join(flash, on="line", how="full", coalesce=True))
+    rows = rows.with_columns(
+        pl.when(device).then(pl.coalesce(nearest_day(c("_dev_us"), c("_near")), c("_loose")))
+        .when(c("shape") == "flash").then(c("_flash")).otherwise(c("_resolved")).alias("ts_wall"))
+    if (has["bracket"] and no_header) or loose.height or flash.height:
+        report_clock["date_unknown"] = True
+    if has["bracket"] and no_header:
+        report_clock["bracket_zone_unknown"] = True
+    return rows.drop("_hdr_dt", "_dev_us", "_flash_us", "_resolved", "_host_in_bracket_clock", "_near", "_loose", "_flash")
+
+
+#: The device and idevicerestore shapes (apple_device_restore) → clock.
+DEVICE_CLOCKS = {"device": "utc", "syslog": "utc", "unified": "utc", "logged": "local"}
+
+
+def resolve_device(rows: pl.DataFrame, report_clock: dict) -> pl.DataFrame:
+    """ts_wall, ts_raw and clock for the device's restore log and idevicerestore's output.
+
+    The device writes GMT: ``[HH:MM:SS.ffff-GMT]`` and ``SYSLOG: Mon DD HH:MM:SS`` lines give no
+    year, unified-log lines a full date and zone. The GMT times take the date of the unified line
+    nearest to them; with none, the placeholder day (and ``date_unknown``). idevicerestore's log
+    file writes the host's local time of day (``logged``), always on the placeholder day. Plain
+    console lines have no time.
+    """
+    shape = c("shape")
+    unified_text = pl.concat_str(c("udate"), pl.lit(" "), c("utime"), c("uzone"))
+    syslog_tod = _tod_us(pl.concat_str(c("sys_time").str.slice(7, 8), pl.lit(".0000")), 100)
+    rows = rows.with_columns(
+        pl.when(shape == "device").then(pl.concat_str(c("gtime"), pl.lit("-GMT")))
+        .when(shape == "syslog").then(c("sys_time")).when(shape == "unified").then(unified_text)
+        .when(shape == "logged").then(c("ltime")).alias("ts_raw"),
+        shape.replace_strict(DEVICE_CLOCKS, default="none", return_dtype=pl.String).alias("clock"),
+        pl.when(shape == "device").then(_tod_us(c("gtime"), 100)).when(shape == "syslog").then(syslog_tod)
+        .when(shape == "logged").then(_tod_us(c("ltime"), 1000)).alias("_tod"),
+        pl.when(shape == "unified").then(unified_text.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%d %H:%M:%S%.f%z", strict=False)
+                                         .dt.replace_time_zone(None)).alias("_dated"),
+    )
+    gmt = shape.is_in(["device", "syslog"])
+    rows = rows.with_columns(c("_dated").forward_fill().backward_fill().alias("_near"))
+    has_dates = rows.get_column("_dated").null_count() < rows.height
+    gmt_rows = rows.filter(gmt).select("line", on_placeholder_day(c("_tod")).alias("_gmt"))
+    logged = rows.filter(shape == "logged").select("line", on_placeholder_day(c("_tod")).alias("_logged"))
+    rows = attach(rows, gmt_rows.join(logged, on="line", how="full", coalesce=True))
+    placed_gmt = nearest_day(c("_tod"), c("_near")) if has_dates else c("_gmt")
+    rows = rows.with_columns(
+        pl.when(gmt).then(placed_gmt).when(shape == "logged").then(c("_logged"))
+        .otherwise(c("_dated")).alias("ts_wall"))
+    if logged.height or (gmt_rows.height and not has_dates):
+        report_clock["date_unknown"] = True
+    return rows.drop("_tod", "_dated", "_near", "_gmt", "_logged")

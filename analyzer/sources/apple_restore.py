@@ -1,18 +1,24 @@
-"""Apple restore logs (iTunes / Finder AMPDevicesAgent / Apple Configurator, idevicerestore output).
+"""Apple restore logs as the host writes them (iTunes / Finder AMPDevicesAgent / Apple Configurator).
 
-One source for the whole family because one file mixes them: dated header lines, MobileRestore
-``[HH:MM:SS.ffff]`` body lines, device lines relayed with ``-GMT`` times and idevicerestore console
-lines (reference apple-restore-logs.md). The syntax lives in ``grammar/apple_restore.lark`` and runs
+One source for the host family because one file mixes it: dated header lines, MobileRestore
+``[HH:MM:SS.ffff]`` body lines and device lines relayed with ``-GMT`` times (reference
+apple-restore-logs.md §1, §2). The same MobileDevice messages re-emitted by repair tools (3uTools
+"iTunesFlash": ``HH:MM:SS.mmm: message``, §7) are read here too, since their messages are Apple's.
+A pasted tail without its header is still this format: its bracket lines are placed on a
+placeholder day and the report says the date is unknown. The device's own restore log and
+idevicerestore's output are :mod:`.apple_device_restore`: there an unprefixed line is a line of the
+format, here it is not. The syntax lives in ``grammar/apple_restore.lark`` and runs
 through the grammar's compiled fast path over all lines at once; meaning, clocks and order-dependent
 facts are in the private helpers:
 
 * :mod:`._apple_classify` — marker → kind, subject, codes, identifiers;
-* :mod:`._apple_time` — header dates, measured bracket offset, midnight rollover;
+* :mod:`._apple_time` — header dates, measured bracket offset, midnight rollover, placeholder day;
 * :mod:`._apple_session` — attempts, expected/unexpected disconnects, session_start/result/identity.
 
 Never raises on bad input: undecodable bytes are replaced by the decoder, lines that match no shape
 are counted in ``report.unrecognised`` (the first few get a located note from the Lark reference
-parser), blank continuation lines are read and skipped quietly.
+parser), blank continuation lines are read and skipped quietly, indented ones (a wrapped line)
+are kept as rows with no time of their own.
 """
 
 from __future__ import annotations
@@ -23,10 +29,10 @@ import polars as pl
 
 from .. import grammars
 from ..model import Note, conform
-from ._apple_classify import attach, classify
+from ._apple_classify import classify
 from ._text import decoding_note, text_lines
-from ._apple_session import identities, mark_expected, results, session_starts, split_attempts
-from ._apple_time import RESIDUAL_WARN_US, resolve
+from ._apple_session import identities, mark_expected, overlay, results, session_starts, split_attempts
+from ._apple_time import PLACEHOLDER_DAY, RESIDUAL_WARN_US, resolve
 from ._base import Input, Parsed, Source, add_note, add_summary_note
 
 #: Notes listed for unrecognised lines (the rest are only counted).
@@ -36,28 +42,38 @@ SNIFF_LINES = 60
 
 _DATED = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} (?:iTunes\.exe|iTunes|AMPDevicesAgent)?\[\d+:[0-9A-Fa-f]+\]: ")
 _BRACKET = re.compile(r"^\[\d{2}:\d{2}:\d{2}\.\d{4}\] ")
-_DEVICE = re.compile(r"^\[\d{2}:\d{2}:\d{2}\.\d{4}-GMT\]\{\d+>\d+\} ")
-_CONSOLE = re.compile(r"^(?:Found device in (?:DFU|Recovery|Restore|WTF) mode$|irecv_event_cb: device |Identified device as )")
+_FLASH = re.compile(r"^\d{2}:\d{2}:\d{2}\.\d{3}: ")
+#: One of these on a bracket line is the MobileRestore end block or a device object: a pasted tail
+#: of one line is enough.
+_END_BLOCK = re.compile(r"^\[\d{2}:\d{2}:\d{2}\.\d{4}\] (?:Restore completed, status:|Depth:\d+ Code:-?\d+ Error:|"
+                        r"(?:AMPDevicesAgent|iTunes): Restore error -?\d|<(?:Restore|Recovery Mode|DFU) Device[ >])")
 _APPLE_WORDS = re.compile(r"MobileRestore|Restore Device|Recovery Mode Device|ECID|AMRestore|amai:|Changing state from|"
-                          r"Restore completed|AMPDevicesAgent|restore library built")
+                          r"Restore completed|AMPDevicesAgent|restore library built|Restore Phase|checkpoint id|mode device")
 
 _PROCESS = {"iTunes.exe": "iTunes", "iTunes": "iTunes", "AMPDevicesAgent": "AMPDevicesAgent"}
-_HOST_SHAPES = ("dated", "dated_proc", "bracket", "device")
+_HOST_SHAPES = ("dated", "dated_proc", "bracket", "device", "flash", "continued")
+#: 3uTools writes its own notes with one more space after the time than the lines it re-emits.
+_TOOL_NOTE_GAP = "  "
 
 
 class AppleRestoreSource(Source):
     name = "apple_restore"
-    description = "Apple restore logs: iTunes/Finder updater logs (old and MobileRestore format), relayed device lines, idevicerestore"
+    description = ("Apple restore logs as the host writes them: iTunes/Finder updater logs (old and MobileRestore format, "
+                   "pasted tails), relayed device lines, repair tools re-emitting them")
 
     # -- sniffing ------------------------------------------------------------------------------
     def sniff(self, item: Input) -> bool:
-        """A dated ``[pid:tid]:`` header line, relayed ``-GMT`` device lines, idevicerestore console
-        lines, or MobileRestore bracket lines with Apple vocabulary near the start. Content only."""
+        """A dated ``[pid:tid]:`` header line; MobileRestore bracket lines with Apple vocabulary near
+        the start (or one end-block line: a pasted tail); or repair-tool ``HH:MM:SS.mmm:`` lines
+        with Apple vocabulary. Content only."""
         lines = [ln for ln in item.head_text.splitlines()[:SNIFF_LINES * 4] if ln.strip()][:SNIFF_LINES]
-        if any(_DATED.match(ln) or _DEVICE.match(ln) or _CONSOLE.match(ln) for ln in lines):
+        if any(_DATED.match(ln) or _END_BLOCK.match(ln) for ln in lines):
             return True
-        brackets = [ln for ln in lines if _BRACKET.match(ln)]
-        return len(brackets) >= 3 and any(_APPLE_WORDS.search(ln) for ln in brackets)
+        for shape in (_BRACKET, _FLASH):
+            timed = [ln for ln in lines if shape.match(ln)]
+            if len(timed) >= 3 and any(_APPLE_WORDS.search(ln) for ln in timed):
+                return True
+        return False
 
     # -- parsing -------------------------------------------------------------------------------
     def parse(self, item: Input) -> Parsed:
@@ -79,7 +95,7 @@ class AppleRestoreSource(Source):
         grammar = grammars.load(self.name)
         frame = grammar.extract(lines)
         self._note_unrecognised(frame, grammar, item, report)
-        rows = frame.filter(pl.col("shape").is_not_null())
+        rows = frame.filter(pl.col("shape").is_not_null() & (pl.col("text").str.strip_chars() != ""))
         if rows.height == 0:
             return conform(None)
         rows = classify(rows)
@@ -91,6 +107,7 @@ class AppleRestoreSource(Source):
         if abs(report.clock.get("residual_seconds", 0)) * 1_000_000 > RESIDUAL_WARN_US:
             add_note(report, Note(item.display, "bracket_residual", {"seconds": report.clock["residual_seconds"]},
                                   severity="warning"))
+        self._note_date_unknown(rows, item, report)
         rows = self._provider(rows)
         rows = split_attempts(rows)
         rows = mark_expected(rows)
@@ -129,39 +146,36 @@ class AppleRestoreSource(Source):
         return 1000
 
     @staticmethod
+    def _note_date_unknown(rows: pl.DataFrame, item: Input, report) -> None:
+        """One located note per clock whose times were put on the placeholder day."""
+        if not report.clock.get("date_unknown"):
+            return
+        placed = rows.filter(pl.col("ts_wall").dt.year() == PLACEHOLDER_DAY.year)
+        for clock, line in placed.group_by("clock").agg(pl.col("line").min()).sort("line").iter_rows():
+            if clock == "bracket" and report.clock.get("bracket_zone_unknown"):
+                add_note(report, Note(item.display, "date_unknown_no_header", {}, line=line, severity="warning"))
+            else:
+                add_note(report, Note(item.display, "date_unknown", {"clock": clock}, line=line, severity="warning"))
+
+    @staticmethod
     def _provider(rows: pl.DataFrame) -> pl.DataFrame:
         shape = pl.col("shape")
         proc = (pl.when(shape == "dated").then(pl.lit("iTunes"))
                 .when(shape == "dated_proc").then(pl.col("proc").replace_strict(_PROCESS, default="iTunes", return_dtype=pl.String)))
-        return rows.with_columns(proc.forward_fill().alias("_host")).with_columns(
-            pl.when(shape.is_in(["dated", "dated_proc", "bracket"])).then(pl.col("_host"))
-            .when(shape.is_in(["device", "restore_step"])).then(pl.lit("device"))
-            .otherwise(pl.lit("idevicerestore")).alias("provider")).drop("_host")
+        flash = pl.when(pl.col("flash_gap") == _TOOL_NOTE_GAP).then(pl.lit("3uTools")).otherwise(pl.lit("MobileDevice"))
+        own = (pl.when(shape.is_in(["dated", "dated_proc", "bracket"])).then(pl.col("_host"))
+               .when(shape == "device").then(pl.lit("device"))
+               .when(shape == "flash").then(flash))
+        return (rows.with_columns(proc.forward_fill().alias("_host"))
+                .with_columns(own.alias("provider"))
+                .with_columns(pl.when(shape == "continued").then(pl.col("provider").forward_fill())
+                              .otherwise(pl.col("provider")).alias("provider"))
+                .drop("_host"))
 
     @staticmethod
     def _summaries(rows: pl.DataFrame) -> pl.DataFrame:
         """Overlay the per-attempt session_start/result rows and the per-block identity rows."""
-        recs: dict[int, dict] = {}
-        for line, (kind, detail, subject) in session_starts(rows).items():
-            recs.setdefault(line, {}).update(kind=kind, detail=detail, subject=subject)
-        for line, (code, detail, subject) in results(rows).items():
-            recs.setdefault(line, {}).update(kind="result", error_code=code, detail=detail, subject=subject)
-        for line, ident in identities(rows).items():
-            rec = recs.setdefault(line, {})
-            if "kind" not in rec:
-                rec.update(kind="device_identity", **ident)
-        if not recs:
-            return rows
-        schema = {"line": pl.Int64, "kind": pl.String, "subject": pl.String, "error_code": pl.Int64, "detail": pl.String, "ecid_value": pl.UInt64,
-                  "serial": pl.String, "chip_id": pl.String, "board_id": pl.String}
-        over = pl.DataFrame([{"line": k, **v} for k, v in recs.items()], schema=schema)
-        # overwrite kind/detail/error_code wholesale on these lines (a result's code may legitimately be null)
-        rows = attach(rows, over.rename({n: f"{n}_o" for n in schema if n != "line"}))
-        hit = pl.col("kind_o").is_not_null()
-        return rows.with_columns(
-            [pl.when(hit).then(pl.col(f"{n}_o")).otherwise(pl.col(n)).alias(n) for n in ("kind", "error_code", "detail")]
-            + [pl.coalesce(pl.col(f"{n}_o"), pl.col(n)).alias(n) for n in ("subject", "ecid_value", "serial", "chip_id", "board_id")]
-        ).drop([f"{n}_o" for n in schema if n != "line"])
+        return overlay(rows, session_starts(rows), results(rows), identities(rows))
 
 
 SOURCE = AppleRestoreSource()
