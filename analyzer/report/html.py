@@ -175,6 +175,8 @@ def render_html(analysis, lang: str = "en") -> str:
             rows = _window(analysis.events, attempt)
             out.append(f'<h3>{_e(t["timeline"])}</h3><div class="chart">{timeline_svg(rows, attempt, cited, t)}</div>')
             out.append(legend(t) + _rows_table(rows, cited, t))
+        else:
+            out.append(f'<p class="warn">{_e(t["no_chart"])}</p>')
         inc = incidents.get((a["host"], a["file"], a["attempt"]))
         if inc:
             out.append(_verdict(inc, t, cat))
