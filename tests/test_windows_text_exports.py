@@ -239,7 +239,8 @@ def test_eventviewer_cp932_csv():
 def test_eventviewer_english_tsv_decides_month_first():
     parsed = parse_file(EN / "System_eventviewer.txt")
     clock = parsed.report.clock
-    assert clock["date_order"] == "mdy" and "3/13/2025 12:10:03 AM" in clock["date_order_basis"]
+    assert clock["date_order"] == "mdy"
+    assert clock["date_order_how"] == {"code": "value_above_12", "params": {"value": "3/13/2025 12:10:03 AM", "line": 2}}
     got = rows(parsed)
     assert got[0]["ts_wall"] == dt.datetime(2025, 3, 13, 0, 10, 3)  # 12 AM is midnight
     assert got[1]["ts_wall"] == dt.datetime(2025, 3, 12, 22, 31, 7)
@@ -256,7 +257,8 @@ def tsv(*dates: str) -> str:
 def test_day_month_decided_by_a_value_above_12(tmp_path):
     parsed = parse_bytes(tmp_path, utf16(tsv("01-07-2025 17:53:27", "13-06-2025 08:00:00")))
     assert parsed.report.clock["date_order"] == "dmy"
-    assert "13-06-2025" in parsed.report.clock["date_order_basis"]
+    assert parsed.report.clock["date_order_how"] == {"code": "value_above_12",
+                                                     "params": {"value": "13-06-2025 08:00:00", "line": 3}}
     assert parsed.events.get_column("ts_wall").to_list() == [dt.datetime(2025, 7, 1, 17, 53, 27),
                                                              dt.datetime(2025, 6, 13, 8, 0)]
 
@@ -266,7 +268,8 @@ def test_day_month_decided_by_record_order(tmp_path):
     parsed = parse_bytes(tmp_path, utf16(tsv("01.02.2025 09:00:00", "02.02.2025 09:00:00", "03.02.2025 09:00:00",
                                              "01.03.2025 09:00:00")))
     assert parsed.report.clock["date_order"] == "dmy"
-    assert parsed.report.clock["date_order_basis"].startswith("record order")
+    assert parsed.report.clock["date_order_how"] == {"code": "record_order",
+                                                     "params": {"dmy_breaks": 0, "mdy_breaks": 1}}
     # and the mirror image, newest first as Event Viewer lists them
     dates = resolve_dates(["3/2/2025 9:00:00 AM", "3/1/2025 9:00:00 AM", "2/3/2025 9:00:00 AM", "2/2/2025 9:00:00 AM"])
     assert dates.clock["date_order"] == "mdy"
@@ -277,7 +280,9 @@ def test_day_month_undecidable_uses_separator_default():
     assert resolve_dates(["3/4/2025 1:02:03 PM"]).clock["date_order"] == "mdy"
     assert resolve_dates(["03.04.2025 13:02:03"]).clock["date_order"] == "dmy"
     same = resolve_dates(["05/05/2025 10:00:00", "05/05/2025 09:00:00"])
-    assert same.clock["date_order_basis"].startswith("day equals month")
+    assert same.clock["date_order_how"] == {"code": "day_equals_month", "params": {}}
+    sep = resolve_dates(["3/4/2025 1:02:03 PM"]).clock["date_order_how"]
+    assert sep == {"code": "separator_default", "params": {"separator": "/"}}
 
 
 def test_culture_time_forms():
@@ -525,3 +530,21 @@ def test_rows_carry_the_source_name(path):
     parsed = parse_file(path)
     assert parsed.events.get_column("format").unique().to_list() == [EXPECTED_FORMAT[path]]
 
+
+
+def test_date_order_decision_is_worded_in_the_run_language():
+    from typer.testing import CliRunner
+    from analyzer.cli import app
+    from analyzer.report.json_doc import document
+    from analyzer import analyze
+    result = analyze([EN], layout="host")
+    for lang, text in (("en", "month before day: 3/13/2025 12:10:03 AM (line 2) reads only that way"),
+                       ("ja", "月が日より先（2 行目の 3/13/2025 12:10:03 AM はこの順でしか読めないため）")):
+        files = {Path(f["path"]).name: f for f in document(result, lang)["files"]}
+        clock = files["System_eventviewer.txt"]["clock"]
+        assert clock["date_order_how"]["code"] == "value_above_12"
+        assert clock["date_order_how_text"] == text
+        assert "date_order_how_text" not in files["System_wevtutil.txt"]["clock"]  # UTC dates: nothing to decide
+    out = CliRunner().invoke(app, [str(EN), "--tz", "UTC"], env={"COLUMNS": "400"}).stdout
+    row = next(line for line in out[out.index("Clocks"):].splitlines() if line.startswith("│ System_eventviewer.txt"))
+    assert "--tz; month before day: 3/13/2025 12:10:03 AM (line 2) reads only that way" in row
