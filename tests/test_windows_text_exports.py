@@ -353,7 +353,7 @@ def test_format_list_rejoins_wrapped_lines():
 
 FL_STAR = """
 
-Message              : The Apple Mobile Device Service service terminated unexpectedly.  It has done this 2 time(s).
+Message              : The Apple Mobile Device Service service terminated unexpectedly.  It has done this 2 time(s).  
                        The following corrective action will be taken in 10000 milliseconds: Restart the service.
 Id                   : 7031
 Level                : 2
@@ -383,8 +383,8 @@ def test_format_list_all_properties_and_malformed_record(tmp_path):
         90412, "System", "DESKTOP-M4C8QZ1", 2, 7031)
     assert r["ts_wall"] == dt.datetime(2020, 4, 16, 15, 47, 36)
     assert rep.clock["date_order"] == "dmy"
-    # a word wrap at the console width (the longest lines are ~116 wide): rejoined with a space
-    assert r["message"].endswith("time(s). The following corrective action will be taken in 10000 milliseconds: "
+    # a word wrap at the console width: the line ends with the spaces PowerShell leaves there
+    assert r["message"].endswith("time(s).  The following corrective action will be taken in 10000 milliseconds: "
                                  "Restart the service.")
     assert json.loads(r["detail"]) == {"LevelDisplayName": "Error",
                                        "Properties": "{System.Diagnostics.Eventing.Reader.EventProperty}"}

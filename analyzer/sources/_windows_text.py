@@ -13,12 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
 import polars as pl
 
 from ..grammars import LineGrammar, load
+
+
+def cells(text: str) -> int:
+    """Console cells ``text`` takes: East Asian wide and full-width characters take two, and
+    PowerShell wraps by cells, not characters."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
 
 def level_numbers(values: pl.Series) -> pl.Series:
     """Level number for each value: a display word (the ``level_N`` shapes of
