@@ -109,6 +109,8 @@ class Catalogue:
         if method == "aligned":
             return self.text("clock.aligned", events=clock.get("aligned_events"),
                              files=", ".join(clock.get("aligned_with", [])))
+        if method == "measured":
+            return self.text("clock.measured", pairs=clock.get("measured_pairs"))
         if method == "learnt":
             inner = {"local_zone_method": clock.get("learnt_method"), **clock.get("learnt_params", {})}
             return self.text("clock.learnt", file=clock.get("learnt_from"), how=self.clock_how(inner))

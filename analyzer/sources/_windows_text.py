@@ -141,8 +141,9 @@ def _breaks(seq: list[dt.datetime | None]) -> int:
 
 
 #: Decides the day/month order from outside the dates themselves (e.g. each record's UTC time
-#: beside its local one): given the values read day-first and month-first, the chosen order and
-#: how it was decided (``{"code", "params"}``), or None to leave it to the file's own dates.
+#: beside its local one): given every value read day-first and month-first (one per input
+#: value, None where it is not a date), the chosen order and how it was decided (``{"code",
+#: "params"}``), or None to leave it to the file's own dates.
 Judge = Callable[[dict[str, list[dt.datetime | None]]], "tuple[str, dict] | None"]
 
 
@@ -167,7 +168,7 @@ def resolve_dates(raw: list[str | None], lines: list[int | None] | None = None, 
     clock: dict = {}
     if amb:
         both = {o: _day_month_values(ex, amb, o) for o in ("dmy", "mdy")}
-        decided = judge(both) if judge else None
+        decided = judge({o: _placed(out, amb, both[o]) for o in both}) if judge else None
         order, how = decided or _day_month_order(ex, cleaned, lines, amb, both)
         for i, v in zip(amb, both[order]):
             out[i] = v
@@ -179,6 +180,14 @@ def resolve_dates(raw: list[str | None], lines: list[int | None] | None = None, 
         clock["date_order"] = "ymd"
     bad.sort()
     return Dates(out, clock, bad)
+
+
+def _placed(out: list, amb: list[int], values: list) -> list:
+    """``out`` with ``values`` put at the indexes ``amb``."""
+    full = list(out)
+    for i, v in zip(amb, values):
+        full[i] = v
+    return full
 
 
 def _year_first(ex: list[dict], cleaned: list[str | None]) -> tuple[list[dt.datetime | None], list[int], list[int]]:
