@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import json
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from analyzer.ingest import parse_file
+
+from conftest import SAMPLES
 
 from powershell_model import cells, format_list, wrap
 
@@ -171,3 +174,124 @@ def test_format_list_wraps_are_undone_without_losing_or_merging_words(data, widt
         assert ["".join(r["message"].split()) for r in got] == ["".join(t.split()) for t in texts]
     else:
         assert [r["message"].split() for r in got] == [t.split() for t in texts]
+
+
+# --------------------------------------------------------------------------------------------
+# Format-Table (windows_powershell_table)
+
+TABLE = SAMPLES / "win_exports_en" / "System_Format-Table.txt"
+
+
+def test_table_sample_with_provider_groups_and_cut_messages():
+    parsed = parse_file(TABLE)
+    rep = parsed.report
+    assert (rep.format, rep.encoding, rep.records, rep.events, rep.skipped, rep.unrecognised) == (
+        "windows_powershell_table", "utf-16", 7, 7, 0, 0)
+    assert [(n.code, n.params) for n in rep.errors] == [("table_values_cut", {"count": 5})]
+    got = rows(parsed)
+    assert [(r["line"], r["event_id"], r["provider"], r["level"]) for r in got] == [
+        (7, 107, "Microsoft-Windows-Kernel-Power", 4), (14, 219, "Microsoft-Windows-Kernel-PnP", 3),
+        (21, 7036, "Service Control Manager", 4), (22, 7034, "Service Control Manager", 2),
+        (29, 219, "Microsoft-Windows-Kernel-PnP", 3), (36, 20003, "Microsoft-Windows-UserPnp", 4),
+        (43, 7045, "Service Control Manager", 4)]
+    assert got[3]["ts_wall"] == dt.datetime(2025, 3, 12, 22, 26, 58) and got[3]["kind"] == "service_crash"
+    assert got[3]["subject"] == "Apple Mobile Device Service"
+    # a message cut inside a device instance id does not name a device
+    assert got[1]["message"].endswith("for the device USB\\VID_0...") and got[1]["subject"] is None
+    assert rep.clock["date_order"] == "mdy"
+
+
+def table(tmp_path, text: str, utf16: bool = False):
+    return parse_text(tmp_path, text, "table.txt", utf16=utf16)
+
+
+def test_table_wrapped_rows_padded_labels_and_no_blank_lines(tmp_path):
+    """``Format-Table -Wrap`` continues the message under its column; a header padded to the
+    console width and a group header glued to the table (as documentation pages show them)."""
+    text = ("   ProviderName: Microsoft-Windows-DSC\n"
+            "TimeCreated                     Id LevelDisplayName Message                                   \n"
+            "-----------                     -- ---------------- -------                                   \n"
+            "11/17/2025 10:27:23 PM        4102 Information      Job {02C38626-D95A-47F1-9DA2-C1D44A7128E7} :\n"
+            "                                                    Configuration is applied to the computer.\n"
+            "11/17/2025 10:27:21 PM        4097 Error            Job {02C38626-D95A-47F1-9DA2-C1D44A7128E7} :\n"
+            "                                                    The resource failed.\n")
+    parsed = table(tmp_path, text)
+    assert (parsed.report.records, parsed.report.unrecognised) == (2, 0)
+    got = rows(parsed)
+    assert [(r["line"], r["event_id"], r["level"], r["provider"]) for r in got] == [
+        (4, 4102, 4, "Microsoft-Windows-DSC"), (6, 4097, 2, "Microsoft-Windows-DSC")]
+    assert got[0]["message"] == ("Job {02C38626-D95A-47F1-9DA2-C1D44A7128E7} : Configuration is applied to the "
+                                 "computer.")
+    assert got[1]["ts_wall"] == dt.datetime(2025, 11, 17, 22, 27, 21)
+
+
+def test_table_in_a_japanese_console(tmp_path):
+    """Level names two cells wide per character: columns are found in cells, not characters."""
+    text = ("\r\n\r\n   ProviderName: Service Control Manager\r\n\r\n"
+            "TimeCreated                     Id LevelDisplayName Message\r\n"
+            "-----------                     -- ---------------- -------\r\n"
+            "2025/02/14 10:32:02           7036 情報             Apple Mobile Device Service サービスは 実行中 状態に移行しました。\r\n"
+            "2025/02/14 10:31:52           7031 エラー           Apple Mobile Device Service サービスは予期せぬ原因により終了しまし...\r\n")
+    got = rows(table(tmp_path, text, utf16=True))
+    assert [(r["event_id"], r["level"], r["kind"], r["subject"]) for r in got] == [
+        (7036, 4, "service_state", "Apple Mobile Device Service"), (7031, 2, "service_crash", "Apple Mobile Device Service")]
+    assert got[1]["ts_wall"] == dt.datetime(2025, 2, 14, 10, 31, 52)
+    assert json.loads(got[1]["detail"]) == {"LevelDisplayName": "エラー"}
+
+
+def test_table_with_day_names_five_digit_ids_and_a_prompt(tmp_path):
+    text = ("PS C:\\WINDOWS\\system32> Get-WinEvent -LogName System | ? Id -eq 12 | select -First 2\n\n"
+            "TimeCreated                     Id LevelDisplayName Message\n"
+            "-----------                     -- ---------------- -------\n"
+            "Thu 8.28.25 8:18:14 AM          12 Information      The operating system started at system time 2025...\n"
+            "Mon 8.25.25 8:33:54 AM       16384 Information      Successfully scheduled Software Protection servi...\n")
+    parsed = table(tmp_path, text)
+    rep = parsed.report
+    assert (rep.records, rep.unrecognised) == (2, 1)
+    assert [(n.code, n.line) for n in rep.errors if n.code == "table_line_outside"] == [("table_line_outside", 1)]
+    got = rows(parsed)
+    assert [(r["event_id"], r["ts_wall"]) for r in got] == [(12, dt.datetime(2025, 8, 28, 8, 18, 14)),
+                                                            (16384, dt.datetime(2025, 8, 25, 8, 33, 54))]
+    assert rep.clock["date_order_how"] == {"code": "value_above_12",
+                                           "params": {"value": "Thu 8.28.25 8:18:14 AM", "line": 5}}
+
+
+def test_legacy_get_eventlog_table(tmp_path):
+    """Get-EventLog's table: a right-aligned Index first, InstanceID carrying the qualifiers, and
+    a Time without a year, which cannot be placed: the records are kept without a time."""
+    text = ("\n   Index Time          EntryType   Source                 InstanceID Message\n"
+            "   ----- ----          ---------   ------                 ---------- -------\n"
+            "  117676 Sep 16 21:50  Error       Service Control M...   3221232503 The Apple Mobile Device Service serv...\n"
+            "  117601 Sep 16 21:31  Information Service Control M...   1073748860 The Apple Mobile Device Service serv...\n")
+    parsed = table(tmp_path, text)
+    rep = parsed.report
+    assert (rep.format, rep.records, rep.events) == ("windows_powershell_table", 2, 2)
+    got = rows(parsed)
+    assert [(r["record"], r["event_id"], r["level"], r["ts_wall"]) for r in got] == [
+        (117676, 7031, 2, None), (117601, 7036, 4, None)]
+    assert [n.code for n in rep.errors if n.severity == "warning"] == ["record_not_a_time", "record_not_a_time"]
+
+
+def test_table_grammar_fast_path_agrees():
+    from analyzer.grammars import load
+    from analyzer.sources._text import text_lines
+    from analyzer.textio import decode
+    from grammar_agreement import assert_fast_path_agrees
+    grammar = load("windows_powershell_table")
+    assert_fast_path_agrees(grammar, text_lines(decode(TABLE.read_bytes()).text).to_list())
+    assert_fast_path_agrees(grammar, ["   ProviderName: X", "-- ---  ", " ----- ----", "  ", "- x", "Id: 4", ""])
+
+
+TABLE_PREFIXES = ["\n   ProviderName: Service Control Manager\n\nTimeCreated                     Id LevelDisplayName Message\n"
+                  "-----------                     -- ---------------- -------\n",
+                  "   Index Time          EntryType   Source                 InstanceID Message\n"
+                  "   ----- ----          ---------   ------                 ---------- -------\n"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prefix=st.sampled_from(TABLE_PREFIXES), body=st.text(max_size=1200))
+def test_table_never_raises_on_arbitrary_text(prefix, body):
+    with tempfile.TemporaryDirectory() as tmp:
+        parsed = parse_text(Path(tmp), prefix + body, utf16=False)
+        assert parsed.report.events == parsed.events.height
+        assert not [n for n in parsed.report.errors if n.code == "parser_failed"]

@@ -86,9 +86,13 @@ def test_my_sniffers_leave_corpus_text_logs_alone(windows_corpus):
 def test_copy_details_as_text_and_format_table_have_sources_of_their_own(tmp_path):
     details = ("Log Name:      System\nSource:        Service Control Manager\nDate:          2021-01-20 14:56:58\n"
                "Event ID:      7031\nTask Category: None\nLevel:         Error\nDescription:\nThe X service.\n")
-    path = tmp_path / "details.txt"
-    path.write_bytes(details.encode("utf-8"))
-    assert claimants(Input(path, str(path))) == ["windows_eventviewer_details"]
+    table = ("\n\n   ProviderName: Service Control Manager\n\nTimeCreated                     Id LevelDisplayName Message\n"
+             "-----------                     -- ---------------- -------\n3/12/2025 10:26:58 PM         7034 Error"
+             "            The Apple Mobile Device Service service terminated...\n")
+    for text, source in ((details, "windows_eventviewer_details"), (table, "windows_powershell_table")):
+        path = tmp_path / f"{source}.txt"
+        path.write_bytes(text.encode("utf-8"))
+        assert claimants(Input(path, str(path))) == [source]
 
 
 # --------------------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ class PowerShellEvents(Source):
         rows = []
         for rec in records:
             report.records += 1
-            row = _raw_row(rec, report)
+            row = raw_row(rec, report)
             if row is None:
                 report.skipped += 1
                 continue
@@ -224,7 +224,7 @@ class PowerShellEvents(Source):
         return reader.out
 
 
-def _raw_row(rec: dict, report) -> dict | None:
+def raw_row(rec: dict, report) -> dict | None:
     """One record's properties as a raw record dict (None, with a note, when it has no usable
     event id): known properties to their columns (the first of synonyms wins), the rest to data."""
     props, line, ordinal = rec["props"], rec["line"], rec["ordinal"]
