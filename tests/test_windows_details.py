@@ -72,7 +72,7 @@ def test_english_paste_with_text_around_three_events():
 
 
 def test_the_measured_zone_puts_the_local_event_on_utc_and_is_lent_to_the_pcs_other_files(tmp_path):
-    result = analyze([PASTED], layout="host")
+    result = analyze([TICKET], layout="host")
     (report,) = result.files
     assert (report.clock["local_zone"], report.clock["local_zone_method"]) == ("+01:00", "measured")
     install = result.events.filter(pl.col("event_id") == 20003).row(0, named=True)
@@ -90,7 +90,7 @@ def test_the_measured_zone_puts_the_local_event_on_utc_and_is_lent_to_the_pcs_ot
     assert (setup.clock["local_zone"], setup.clock["local_zone_method"], setup.clock["learnt_method"]) == (
         "+01:00", "learnt", "measured")
     # --tz still wins
-    result = analyze([PASTED], layout="host", tz="UTC")
+    result = analyze([TICKET], layout="host", tz="UTC")
     assert (result.files[0].clock["local_zone"], result.files[0].clock["local_zone_method"]) == ("UTC", "tz_option")
 
 

@@ -41,6 +41,8 @@ EXPECTED_FORMAT = {
     EN / "System_Format-List.txt": "windows_powershell",
     EN / "Application_Export-Csv.csv": "windows_powershell",
     SAMPLES / "pc_m13_amds_crash_ja" / "System_wevtutil_ja.txt": "windows_wevtutil_text",
+    SAMPLES / "win_exports_zh" / "System_wevtutil.txt": "windows_wevtutil_text",
+    SAMPLES / "win_exports_ko" / "System_wevtutil.txt": "windows_wevtutil_text",
 }
 REC_ID = (r"USB\VID_05AC&PID_1281\CPID:8110_CPRV:11_CPFM:03_SCEP:01_BDID:0C_ECID:000A1B2C3D4E5F60_IBFL:3C"
           r"_SRNM:[G6TQ42XKN72J]")

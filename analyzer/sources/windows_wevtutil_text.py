@@ -22,9 +22,11 @@ from ._text import open_report, text_lines
 from ._base import Input, Parsed, Source, add_note, add_omitted_note
 from ._windows_text import data_from_pairs, iso_local, level_numbers
 
-#: Label word (as written, stripped) → field. English per reference §2 (verified); the
-#: Japanese words are the UI's usual terms for these fields (unverified for wevtutil,
-#: whose labels the reference says stay English): tolerated input, not a claim.
+#: Label word (as written, stripped) → field. English per reference §2 (verified: wevtutil keeps
+#: its labels English on Japanese, Chinese and Korean Windows, with localised values and
+#: descriptions). The Japanese, Chinese (simplified, traditional) and Korean words are the UI's
+#: terms for these fields, as Event Viewer writes them: tolerated input for an export whose
+#: labels were translated, not a claim that wevtutil does so.
 LABELS: dict[str, str] = {
     "Log Name": "channel", "Source": "provider", "Date": "date", "Event ID": "event_id", "Task": "Task",
     "Task Category": "Task", "Level": "level", "Opcode": "Opcode", "Keyword": "Keyword", "Keywords": "Keyword",
@@ -33,6 +35,18 @@ LABELS: dict[str, str] = {
     "イベントID": "event_id", "タスク": "Task", "タスクのカテゴリ": "Task", "レベル": "level", "オペコード": "Opcode",
     "キーワード": "Keyword", "ユーザー": "User", "ユーザー名": "User Name", "コンピューター": "computer",
     "コンピュータ": "computer", "説明": "description",
+    # Chinese (simplified)
+    "日志名称": "channel", "来源": "provider", "日期": "date", "事件 ID": "event_id", "任务": "Task",
+    "任务类别": "Task", "级别": "level", "操作代码": "Opcode", "操作码": "Opcode", "关键字": "Keyword",
+    "用户": "User", "用户名": "User Name", "计算机": "computer", "描述": "description",
+    # Chinese (traditional)
+    "記錄檔名稱": "channel", "來源": "provider", "事件識別碼": "event_id", "工作": "Task", "工作類別": "Task",
+    "層級": "level", "作業碼": "Opcode", "關鍵字": "Keyword", "使用者": "User", "使用者名稱": "User Name",
+    "電腦": "computer",
+    # Korean
+    "로그 이름": "channel", "원본": "provider", "날짜": "date", "이벤트 ID": "event_id", "작업": "Task",
+    "작업 범주": "Task", "태스크 범주": "Task", "수준": "level", "옵코드": "Opcode", "키워드": "Keyword",
+    "사용자": "User", "사용자 이름": "User Name", "컴퓨터": "computer", "설명": "description",
 }
 
 #: Fields that become raw-frame columns (everything else goes to ``data``).
