@@ -230,6 +230,25 @@ def test_wevtutil_with_localised_labels(tmp_path, lang):
     assert r["message"] == f"Apple Mobile Device Service {labels[13]}" and r["subject"] == "Apple Mobile Device Service"
 
 
+def test_wevtutil_copied_from_inside_the_export(tmp_path):
+    """A copy that starts at a record's Log Name (its Event[n]: line left behind) is read; the
+    same block without its indentation, as an editor or a prefix strip leaves it, is read as
+    pasted event details (the labels are the same words)."""
+    from analyzer.textio import decode
+    text = decode((SAMPLES / "win_exports_zh" / "System_wevtutil.txt").read_bytes()).text
+    text = text[text.index("  Log Name"):]
+    parsed = parse_file(write(tmp_path, "copy.txt", text.encode("utf-8")))
+    assert (parsed.report.format, parsed.report.records, parsed.report.events) == ("windows_wevtutil_text", 4, 4)
+    assert [(n.code, n.line, n.severity) for n in parsed.report.errors] == [("wevtutil_event_line_missing", 1, "info")]
+    assert [(r["record"], r["event_id"]) for r in rows(parsed)] == [(None, 7036), (1, 7031), (2, 219), (3, 42)]
+    flat = "\n".join(line[2:] if line.startswith("  ") else line for line in text.splitlines()
+                     if not line.startswith("Event["))
+    parsed = parse_file(write(tmp_path, "flat.txt", flat.encode("utf-8")))
+    assert (parsed.report.format, parsed.report.records, parsed.report.unrecognised) == (
+        "windows_eventviewer_details", 4, 0)
+    assert [(r["event_id"], r["clock"]) for r in rows(parsed)] == [(7036, "utc"), (7031, "utc"), (219, "utc"), (42, "utc")]
+
+
 def test_corpus_korean_wevtutil_is_read_whole(windows_text_corpus):
     path = windows_text_corpus / CORPUS_11
     parsed = parse_file(path)

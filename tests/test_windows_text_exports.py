@@ -326,6 +326,8 @@ def test_table_grammar_fast_path_agrees_on_cells():
         cells.append("\t".join(records[0]))
         for rec in records[1:]:
             cells.extend([rec[1], rec[3], rec[0]])
+    cells += ["Mon 8.28.23 8:18:14 AM", "Thu, 8/28/2025 8:18:14 PM", "Do. 28.08.2025 08:18:14", "2025-04-02 오후 3:38:10",
+              "2025/3/2 下午 02:06:10", "성공 감사", "稽核失敗", "Mon8.28.23 8:18:14"]
     check_lines_agree(grammar, cells)
 
 
