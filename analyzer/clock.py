@@ -8,6 +8,8 @@ This stage decides each file's offset to UTC:
   and brackets disagree by whole hours (the source measured that and put it in
   ``report.clock["bracket_minus_header_hours"]``); the header is then local
   time at minus that offset, a zone learnt from the file itself;
+* a file whose source measured its own zone (local and UTC times of the same
+  events side by side, ``report.clock["measured_zone"]`` in ``+HH:MM``) uses it;
 * ``local`` clocks use the UTC offset the file writes in its own time stamps
   (``report.clock["utc_offset"]``: the unified log's ``-0800``, journalctl's
   short-iso) when it has one; else ``--tz`` when given; otherwise a zone learnt
@@ -207,8 +209,8 @@ class _Decision:
 #: How a local zone was found, most trusted first; ``date_option`` / ``date_aligned`` / ``date_unknown``:
 #: a log with times of day only, put on the day ``--date`` gives, on the day its events share with a
 #: UTC log of the same PC, or left off the clock.
-METHODS = ("written_offset", "tz_option", "restore_header", "aligned", "learnt", "assumed", "utc", "date_option",
-           "date_aligned", "date_unknown")
+METHODS = ("written_offset", "tz_option", "restore_header", "measured", "aligned", "learnt", "assumed", "utc",
+           "date_option", "date_aligned", "date_unknown")
 #: The day a source gives the rows of a log that has times of day only (``report.clock["date_unknown"]``).
 SENTINEL_DAY = dt.datetime(1900, 1, 1)
 
@@ -253,6 +255,10 @@ def _own_decision(report: FileReport | None, frame: pl.DataFrame, tz: str | None
     if hours not in (None, 0):
         zone = _offset_zone(-float(hours))
         return _Decision(tz or zone, "UTC", "tz_option" if tz else "restore_header")
+    measured = report.clock.get("measured_zone") if report else None
+    if measured:  # local times beside UTC times of the same events (e.g. Event Viewer details)
+        params = {} if tz else {"measured_pairs": report.clock.get("measured_pairs")}
+        return _Decision(tz or measured, tz or measured, "tz_option" if tz else "measured", params)
     if tz:
         return _Decision(tz, tz, "tz_option")
     if not _clocks(frame) & {"local", "bracket"}:
@@ -378,8 +384,8 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
               date: dt.date | None = None) -> pl.DataFrame:
     """Fill ``ts_utc`` for every event and record each file's clock decision in its report.
 
-    Order of trust for a local clock: ``--tz``; the file's own header-vs-bracket offset;
-    alignment of its Apple-device events with a UTC source of the same host; a zone
+    Order of trust for a local clock: ``--tz``; the file's own header-vs-bracket offset or
+    measured zone; alignment of its Apple-device events with a UTC source of the same host; a zone
     learnt for that host from another file; the machine's zone (with a warning).
     """
     if events.height == 0:

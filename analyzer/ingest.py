@@ -263,7 +263,7 @@ def _split(claimed: Parsed | tuple, loc: Located) -> list:
     excerpts = [Excerpt(path=loc.path, display=report.path, text=regions.excerpt(decoded.text, r),
                         encoding=decoded.encoding, first_line=r.first) for r in found]
     kept = [(r, ex) for r, ex in zip(found, excerpts) if _sniffs(registry()[r.source], ex)]
-    if not kept or (whole and all(r.source == whole for r, _ in kept)):
+    if not kept or (whole and not _pasted_together(whole, [r.source for r, _ in kept])):
         return [claimed]
     claims: list = []
     for r, ex in kept:
@@ -274,6 +274,14 @@ def _split(claimed: Parsed | tuple, loc: Located) -> list:
     if rest:
         claims.append(Parsed(conform(None), _outside_report(report, loc.host, rest, decoded.text)))
     return claims
+
+
+def _pasted_together(whole: str, sources: list[str]) -> bool:
+    """For a file one source claims whole: do its regions look like logs pasted one after another
+    (another format's block beside the claimant's), rather than one format that embeds another
+    (Event Viewer's "Copy details" carries each event's XML; its blocks alternate)?"""
+    others = [s for s in sources if s != whole]
+    return bool(others) and "windows_event_xml" not in others and len(sources) == len(set(sources))
 
 
 def _outside_report(report: FileReport, host: str, rest: list[int], text: str) -> FileReport:

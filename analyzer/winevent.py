@@ -139,9 +139,11 @@ def _subject_expr() -> pl.Expr:
     return pl.coalesce(candidates)
 
 
-#: A device instance ID inside rendered text (language independent), without trailing punctuation.
+#: A device instance ID inside rendered text (language independent), without trailing punctuation:
+#: printable ASCII but quotes, comma, semicolon and angle brackets, so that a Korean or Japanese
+#: particle written right after it ("…[C39ZK8QRN72M]에") is not taken with it.
 _INSTANCE_IN_TEXT = (r"((?:USB|HID|SWD|ACPI|PCI|ROOT|USBSTOR|BTHENUM|WPDBUSENUMROOT|SCSI)\\"
-                     r"[^\s\u3001\u3002,;\"'<>]*[^\s\u3001\u3002,;\"'<>.])")
+                     r"[\x21\x23-\x26\x28-\x2B\x2D-\x3A\x3D\x3F-\x7E]*[\x21\x23-\x26\x28-\x2B\x2D\x2F-\x3A\x3D\x3F-\x7E])")
 
 
 def _subject_from_message(msg: pl.Expr | None = None) -> pl.Expr:

@@ -50,3 +50,9 @@ def corpus() -> Path:
 @pytest.fixture
 def windows_corpus(corpus) -> Path:
     return corpus / "windows"
+
+
+@pytest.fixture
+def windows_text_corpus(corpus) -> Path:
+    """Real Windows text exports (public material, read in place; see its SOURCES.md)."""
+    return corpus / "windows-text"

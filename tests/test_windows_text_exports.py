@@ -41,6 +41,8 @@ EXPECTED_FORMAT = {
     EN / "System_Format-List.txt": "windows_powershell",
     EN / "Application_Export-Csv.csv": "windows_powershell",
     SAMPLES / "pc_m13_amds_crash_ja" / "System_wevtutil_ja.txt": "windows_wevtutil_text",
+    SAMPLES / "win_exports_zh" / "System_wevtutil.txt": "windows_wevtutil_text",
+    SAMPLES / "win_exports_ko" / "System_wevtutil.txt": "windows_wevtutil_text",
 }
 REC_ID = (r"USB\VID_05AC&PID_1281\CPID:8110_CPRV:11_CPFM:03_SCEP:01_BDID:0C_ECID:000A1B2C3D4E5F60_IBFL:3C"
           r"_SRNM:[G6TQ42XKN72J]")
@@ -83,16 +85,16 @@ def test_my_sniffers_leave_corpus_text_logs_alone(windows_corpus):
             assert not set(claimants(Input(path, str(path)))) & set(MINE), path
 
 
-def test_copy_details_as_text_and_format_table_are_not_claimed(tmp_path):
+def test_copy_details_as_text_and_format_table_have_sources_of_their_own(tmp_path):
     details = ("Log Name:      System\nSource:        Service Control Manager\nDate:          2021-01-20 14:56:58\n"
                "Event ID:      7031\nTask Category: None\nLevel:         Error\nDescription:\nThe X service.\n")
     table = ("\n\n   ProviderName: Service Control Manager\n\nTimeCreated                     Id LevelDisplayName Message\n"
              "-----------                     -- ---------------- -------\n3/12/2025 10:26:58 PM         7034 Error"
              "            The Apple Mobile Device Service service terminated...\n")
-    for i, text in enumerate((details, table)):
-        path = tmp_path / f"f{i}.txt"
+    for text, source in ((details, "windows_eventviewer_details"), (table, "windows_powershell_table")):
+        path = tmp_path / f"{source}.txt"
         path.write_bytes(text.encode("utf-8"))
-        assert not set(claimants(Input(path, str(path)))) & set(MINE)
+        assert claimants(Input(path, str(path))) == [source]
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,7 +245,8 @@ def test_eventviewer_cp932_csv():
 def test_eventviewer_english_tsv_decides_month_first():
     parsed = parse_file(EN / "System_eventviewer.txt")
     clock = parsed.report.clock
-    assert clock["date_order"] == "mdy" and "3/13/2025 12:10:03 AM" in clock["date_order_basis"]
+    assert clock["date_order"] == "mdy"
+    assert clock["date_order_how"] == {"code": "value_above_12", "params": {"value": "3/13/2025 12:10:03 AM", "line": 2}}
     got = rows(parsed)
     assert got[0]["ts_wall"] == dt.datetime(2025, 3, 13, 0, 10, 3)  # 12 AM is midnight
     assert got[1]["ts_wall"] == dt.datetime(2025, 3, 12, 22, 31, 7)
@@ -260,7 +263,8 @@ def tsv(*dates: str) -> str:
 def test_day_month_decided_by_a_value_above_12(tmp_path):
     parsed = parse_bytes(tmp_path, utf16(tsv("01-07-2025 17:53:27", "13-06-2025 08:00:00")))
     assert parsed.report.clock["date_order"] == "dmy"
-    assert "13-06-2025" in parsed.report.clock["date_order_basis"]
+    assert parsed.report.clock["date_order_how"] == {"code": "value_above_12",
+                                                     "params": {"value": "13-06-2025 08:00:00", "line": 3}}
     assert parsed.events.get_column("ts_wall").to_list() == [dt.datetime(2025, 7, 1, 17, 53, 27),
                                                              dt.datetime(2025, 6, 13, 8, 0)]
 
@@ -270,7 +274,8 @@ def test_day_month_decided_by_record_order(tmp_path):
     parsed = parse_bytes(tmp_path, utf16(tsv("01.02.2025 09:00:00", "02.02.2025 09:00:00", "03.02.2025 09:00:00",
                                              "01.03.2025 09:00:00")))
     assert parsed.report.clock["date_order"] == "dmy"
-    assert parsed.report.clock["date_order_basis"].startswith("record order")
+    assert parsed.report.clock["date_order_how"] == {"code": "record_order",
+                                                     "params": {"dmy_breaks": 0, "mdy_breaks": 1}}
     # and the mirror image, newest first as Event Viewer lists them
     dates = resolve_dates(["3/2/2025 9:00:00 AM", "3/1/2025 9:00:00 AM", "2/3/2025 9:00:00 AM", "2/2/2025 9:00:00 AM"])
     assert dates.clock["date_order"] == "mdy"
@@ -281,7 +286,9 @@ def test_day_month_undecidable_uses_separator_default():
     assert resolve_dates(["3/4/2025 1:02:03 PM"]).clock["date_order"] == "mdy"
     assert resolve_dates(["03.04.2025 13:02:03"]).clock["date_order"] == "dmy"
     same = resolve_dates(["05/05/2025 10:00:00", "05/05/2025 09:00:00"])
-    assert same.clock["date_order_basis"].startswith("day equals month")
+    assert same.clock["date_order_how"] == {"code": "day_equals_month", "params": {}}
+    sep = resolve_dates(["3/4/2025 1:02:03 PM"]).clock["date_order_how"]
+    assert sep == {"code": "separator_default", "params": {"separator": "/"}}
 
 
 def test_culture_time_forms():
@@ -323,6 +330,8 @@ def test_table_grammar_fast_path_agrees_on_cells():
         cells.append("\t".join(records[0]))
         for rec in records[1:]:
             cells.extend([rec[1], rec[3], rec[0]])
+    cells += ["Mon 8.28.23 8:18:14 AM", "Thu, 8/28/2025 8:18:14 PM", "Do. 28.08.2025 08:18:14", "2025-04-02 오후 3:38:10",
+              "2025/3/2 下午 02:06:10", "성공 감사", "稽核失敗", "Mon8.28.23 8:18:14"]
     check_lines_agree(grammar, cells)
 
 
@@ -352,7 +361,7 @@ def test_format_list_rejoins_wrapped_lines():
 
 FL_STAR = """
 
-Message              : The Apple Mobile Device Service service terminated unexpectedly.  It has done this 2 time(s).
+Message              : The Apple Mobile Device Service service terminated unexpectedly.  It has done this 2 time(s).  
                        The following corrective action will be taken in 10000 milliseconds: Restart the service.
 Id                   : 7031
 Level                : 2
@@ -382,8 +391,8 @@ def test_format_list_all_properties_and_malformed_record(tmp_path):
         90412, "System", "DESKTOP-M4C8QZ1", 2, 7031)
     assert r["ts_wall"] == dt.datetime(2020, 4, 16, 15, 47, 36)
     assert rep.clock["date_order"] == "dmy"
-    # a word wrap at the console width (the longest lines are ~116 wide): rejoined with a space
-    assert r["message"].endswith("time(s). The following corrective action will be taken in 10000 milliseconds: "
+    # a word wrap at the console width: the line ends with the spaces PowerShell leaves there
+    assert r["message"].endswith("time(s).  The following corrective action will be taken in 10000 milliseconds: "
                                  "Restart the service.")
     assert json.loads(r["detail"]) == {"LevelDisplayName": "Error",
                                        "Properties": "{System.Diagnostics.Eventing.Reader.EventProperty}"}
@@ -529,3 +538,21 @@ def test_rows_carry_the_source_name(path):
     parsed = parse_file(path)
     assert parsed.events.get_column("format").unique().to_list() == [EXPECTED_FORMAT[path]]
 
+
+
+def test_date_order_decision_is_worded_in_the_run_language():
+    from typer.testing import CliRunner
+    from analyzer.cli import app
+    from analyzer.report.json_doc import document
+    from analyzer import analyze
+    result = analyze([EN], layout="host")
+    for lang, text in (("en", "month before day: 3/13/2025 12:10:03 AM (line 2) reads only that way"),
+                       ("ja", "月が日より先（2 行目の 3/13/2025 12:10:03 AM はこの順でしか読めないため）")):
+        files = {Path(f["path"]).name: f for f in document(result, lang)["files"]}
+        clock = files["System_eventviewer.txt"]["clock"]
+        assert clock["date_order_how"]["code"] == "value_above_12"
+        assert clock["date_order_how_text"] == text
+        assert "date_order_how_text" not in files["System_wevtutil.txt"]["clock"]  # UTC dates: nothing to decide
+    out = CliRunner().invoke(app, [str(EN), "--tz", "UTC"], env={"COLUMNS": "400"}).stdout
+    row = next(line for line in out[out.index("Clocks"):].splitlines() if line.startswith("│ System_eventviewer.txt"))
+    assert "--tz; month before day: 3/13/2025 12:10:03 AM (line 2) reads only that way" in row

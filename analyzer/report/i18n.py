@@ -123,7 +123,18 @@ class Catalogue:
         if method == "date_aligned":
             return self.text("clock.date_aligned", date=clock.get("date"), events=clock.get("aligned_events"),
                              files=", ".join(clock.get("aligned_with", [])))
+        if method == "measured":
+            return self.text("clock.measured", pairs=clock.get("measured_pairs"))
         if method == "learnt":
             inner = {"local_zone_method": clock.get("learnt_method"), **clock.get("learnt_params", {})}
             return self.text("clock.learnt", file=clock.get("learnt_from"), how=self.clock_how(inner))
         return self[f"clock.{method}"]
+
+    def date_order_how(self, clock: dict[str, Any]) -> str:
+        """How a file's day/month order was decided (its report's ``clock`` dict: ``date_order`` and
+        ``date_order_how``, a code with its parameters) as a phrase; empty when nothing was decided."""
+        how = clock.get("date_order_how")
+        if not how:
+            return ""
+        order = self[f"date_order.order_{clock.get('date_order')}"]
+        return self.text(f"date_order.{how['code']}", order=order, **how.get("params", {}))

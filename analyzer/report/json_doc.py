@@ -3,7 +3,7 @@
 Field names are documented in the README ("JSON document"); ``version`` is bumped when a
 field changes meaning or disappears, never for additions. The stages below speak in codes;
 this is where the human-readable fields (``why_not``, ``missing``, ``remedy``,
-``code_meaning``, a file's ``local_zone_how``, each note's ``message``) are worded, in the run's language, beside the
+``code_meaning``, a file's ``local_zone_how`` and ``date_order_how_text``, each note's ``message``) are worded, in the run's language, beside the
 codes they come from (``reason``, ``missing_codes``). The terminal and HTML reports render
 these same dicts, so no report can say something the document does not.
 """
@@ -35,6 +35,8 @@ def file_dict(report, cat: Catalogue) -> dict[str, Any]:
     out["errors"] = [{**d, "message": cat.note(n)} for n, d in zip(report.errors, out["errors"])]
     if "local_zone_method" in out["clock"]:
         out["clock"] = {**out["clock"], "local_zone_how": cat.clock_how(out["clock"])}
+    if "date_order_how" in out["clock"]:
+        out["clock"] = {**out["clock"], "date_order_how_text": cat.date_order_how(out["clock"])}
     return out
 
 

@@ -105,8 +105,8 @@ def _clocks_table(analysis, cat: Catalogue) -> Table | None:
             zone += ", " + cat.text("terminal.brackets", zone=c["bracket_zone"])
         skew = ", ".join(f"{PurePath(k).name} {v:+.3f}" for k, v in sorted(c.get("skew_s", {}).items()))
         style = "yellow" if c.get("local_zone_method") == "assumed" else ""
-        table.add_row(PurePath(f.path).name, "/".join(c.get("clocks", [])), zone,
-                      Text(cat.clock_how(c), style=style), skew)
+        how = "; ".join(part for part in (cat.clock_how(c), cat.date_order_how(c)) if part)
+        table.add_row(PurePath(f.path).name, "/".join(c.get("clocks", [])), zone, Text(how, style=style), skew)
     return table
 
 

@@ -39,9 +39,12 @@ KERNEL = re.compile(r"^(?:\[ *\d+\.\d+\] (?!\[[0-9a-f]+\] libusb)"
 USBMUXD = re.compile(r"^(?:\[\d\d:\d\d:\d\d\.\d{3}\]\[\d\] |\[ *\d+\.\d+\] \[[0-9a-f]+\] libusb: "
                      r"|libusb: (?:error|warning|info|debug) \[|\[timestamp\] \[threadID\] facility level"
                      rf"|(?:{_BSD}|{_ISO})?usbmuxd\[\d+\]: \[\d)")
-MAC_CONSOLE = re.compile(r"^(?:\d{1,2}/\d{1,2}/\d{2,4} \d{1,2}:\d\d:\d\d(?:\.\d+)? (?:AM|PM) \S"
-                         r"|\d{1,2}/\d{1,2}/\d{2,4} \d\d:\d\d:\d\d(?:\.\d+)? [^\s\[\]]"
-                         r"|\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? [^\s\[\]][^\[\]]*\[\d+\]: )")
+#: A Console line names its process and pid (``iTunes[926]:``), which no Windows export's row does
+#: (PowerShell's table view starts a row with a date and time too).
+_PROC = r"[^\s\[\]][^\[\]]*\[\d+\](?: \([^)]*\))?: "
+MAC_CONSOLE = re.compile(r"^(?:\d{1,2}/\d{1,2}/\d{2,4} \d{1,2}:\d\d:\d\d(?:\.\d+)? (?:AM|PM) " + _PROC +
+                         r"|\d{1,2}/\d{1,2}/\d{2,4} \d\d:\d\d:\d\d(?:\.\d+)? " + _PROC +
+                         r"|\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? " + _PROC + ")")
 MAC_BSD = re.compile(rf"^{_BSD}[^\[\]:]+\[\d+\](?: \([^)]*\))?: ")
 #: Processes and words that make a BSD syslog file a Mac's (any one line naming one is enough).
 APPLE_HINTS = re.compile(r"\b(?:iTunes|AMPDevicesAgent|AppleMobileBackup|AppleMobileSync|AppleMobileDeviceHelper|MobileDevice"

@@ -13,11 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from typing import Callable
 
 import polars as pl
 
 from ..grammars import LineGrammar, load
+
+
+def cells(text: str) -> int:
+    """Console cells ``text`` takes: East Asian wide and full-width characters take two, and
+    PowerShell wraps by cells, not characters."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
 
 def level_numbers(values: pl.Series) -> pl.Series:
     """Level number for each value: a display word (the ``level_N`` shapes of
@@ -129,16 +140,26 @@ def _breaks(seq: list[dt.datetime | None]) -> int:
     return min(up, down)
 
 
-def resolve_dates(raw: list[str | None], lines: list[int | None] | None = None) -> Dates:
+#: Decides the day/month order from outside the dates themselves (e.g. each record's UTC time
+#: beside its local one): given every value read day-first and month-first (one per input
+#: value, None where it is not a date), the chosen order and how it was decided (``{"code",
+#: "params"}``), or None to leave it to the file's own dates.
+Judge = Callable[[dict[str, list[dt.datetime | None]]], "tuple[str, dict] | None"]
+
+
+def resolve_dates(raw: list[str | None], lines: list[int | None] | None = None, judge: Judge | None = None) -> Dates:
     """Parse culture-formatted local date/times, deciding day/month order for the file.
 
     Year-first values (``2025/01/07 17:53:27``) are unambiguous. For ``a/b/yyyy`` the
-    order is decided over all values of the file: a number above 12 in the first
-    place means day-month, in the second place month-day; when no value decides,
-    the order that keeps the records monotonic (exports are newest- or oldest-first)
-    wins; when both are equally monotonic, the separator's usual culture decides
-    (``/`` month-day as en-US, ``.`` and ``-`` day-month). The decision and its
-    basis go to the report's clock section.
+    order is decided over all values of the file: ``judge`` first when given; then a
+    number above 12 in the first place means day-month, in the second place
+    month-day; when no value decides, the order that keeps the records monotonic
+    (exports are newest- or oldest-first) wins; when both are equally monotonic, the
+    separator's usual culture decides (``/`` month-day as en-US, ``.`` and ``-``
+    day-month). The decision goes to the report's clock section as ``date_order`` and,
+    for a day/month file, ``date_order_how``: a code and its parameters (the value
+    and line that decided, how many rows each order leaves out of order, ...), which
+    the reports word (``[date_order]`` in report/messages).
     """
     lines = lines or [None] * len(raw)
     cleaned = [(v.strip() if isinstance(v, str) else None) for v in raw]
@@ -146,17 +167,27 @@ def resolve_dates(raw: list[str | None], lines: list[int | None] | None = None) 
     out, bad, amb = _year_first(ex, cleaned)
     clock: dict = {}
     if amb:
-        order, basis = _day_month_order(ex, cleaned, lines, amb)
-        for i, v in zip(amb, _day_month_values(ex, amb, order)):
+        both = {o: _day_month_values(ex, amb, o) for o in ("dmy", "mdy")}
+        decided = judge({o: _placed(out, amb, both[o]) for o in both}) if judge else None
+        order, how = decided or _day_month_order(ex, cleaned, lines, amb, both)
+        for i, v in zip(amb, both[order]):
             out[i] = v
             if v is None:
                 bad.append(i)
         clock["date_order"] = order
-        clock["date_order_basis"] = basis
+        clock["date_order_how"] = how
     elif any(v is not None for v in out):
         clock["date_order"] = "ymd"
     bad.sort()
     return Dates(out, clock, bad)
+
+
+def _placed(out: list, amb: list[int], values: list) -> list:
+    """``out`` with ``values`` put at the indexes ``amb``."""
+    full = list(out)
+    for i, v in zip(amb, values):
+        full[i] = v
+    return full
 
 
 def _year_first(ex: list[dict], cleaned: list[str | None]) -> tuple[list[dt.datetime | None], list[int], list[int]]:
@@ -194,30 +225,37 @@ def _day_month_values(ex: list[dict], amb: list[int], order: str) -> list[dt.dat
     return res
 
 
-def _day_month_order(ex: list[dict], cleaned: list[str | None], lines: list, amb: list[int]) -> tuple[str, str]:
-    """The file's order of day and month ("dmy" or "mdy") and its basis (see resolve_dates)."""
+_FIRST_SEP = re.compile(r"[0-9]([^0-9])")
+
+
+def _how(code: str, **params) -> dict:
+    return {"code": code, "params": params}
+
+
+def _day_month_order(ex: list[dict], cleaned: list[str | None], lines: list, amb: list[int],
+                     both: dict[str, list]) -> tuple[str, dict]:
+    """The file's order of day and month ("dmy" or "mdy") and how it was decided (see resolve_dates)."""
     firsts = [int(ex[i]["first"]) for i in amb]
     seconds = [int(ex[i]["second"]) for i in amb]
-    seps = {cleaned[i][len(ex[i]["first"])] for i in amb}
+    seps = {m.group(1) for i in amb if (m := _FIRST_SEP.search(cleaned[i] or ""))}
     usual = "dmy" if seps & {".", "-"} else "mdy"
     big_first = next((k for k, a in enumerate(firsts) if a > 12), None)
     big_second = next((k for k, b in enumerate(seconds) if b > 12), None)
     if big_first is not None and big_second is None:
-        return "dmy", f"a first number above 12 ({cleaned[amb[big_first]]!r}, line {lines[amb[big_first]]})"
+        return "dmy", _how("value_above_12", value=cleaned[amb[big_first]], line=lines[amb[big_first]])
     if big_second is not None and big_first is None:
-        return "mdy", f"a second number above 12 ({cleaned[amb[big_second]]!r}, line {lines[amb[big_second]]})"
-    dmy, mdy = _day_month_values(ex, amb, "dmy"), _day_month_values(ex, amb, "mdy")
+        return "mdy", _how("value_above_12", value=cleaned[amb[big_second]], line=lines[amb[big_second]])
     if big_first is not None and big_second is not None:
-        ok_d = sum(v is not None for v in dmy)
-        ok_m = sum(v is not None for v in mdy)
-        return ("dmy" if ok_d >= ok_m else "mdy"), ("conflicting values above 12 in both places; "
-                                                    "chose the order that reads more rows")
+        ok_d = sum(v is not None for v in both["dmy"])
+        ok_m = sum(v is not None for v in both["mdy"])
+        order = "dmy" if ok_d >= ok_m else "mdy"
+        return order, _how("values_above_12_conflict", read=max(ok_d, ok_m), other=min(ok_d, ok_m))
     if all(a == b for a, b in zip(firsts, seconds)):
-        return usual, "day equals month in every row (order does not matter)"
-    bd, bm = _breaks(dmy), _breaks(mdy)
+        return usual, _how("day_equals_month")
+    bd, bm = _breaks(both["dmy"]), _breaks(both["mdy"])
     if bd != bm:
-        return ("dmy" if bd < bm else "mdy"), f"record order: day-month leaves {bd} out-of-order rows, month-day {bm}"
-    return usual, f"undecided by values and record order; usual order for separator {'/'.join(sorted(seps))!r}"
+        return ("dmy" if bd < bm else "mdy"), _how("record_order", dmy_breaks=bd, mdy_breaks=bm)
+    return usual, _how("separator_default", separator="/".join(sorted(seps)))
 
 
 def iso_local(text: pl.Expr) -> pl.Expr:

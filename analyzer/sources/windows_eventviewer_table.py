@@ -62,6 +62,15 @@ def _split(text: str, delim: str, limit: int | None = None) -> list[tuple[int, l
     return out
 
 
+def _body(text: str) -> tuple[int, str]:
+    """The text from its first non-blank line (a copy can start with empty lines), and how many
+    lines were left out before it."""
+    stripped = text.lstrip("\r\n\t ")
+    head = text[:len(text) - len(stripped)]
+    start = max(head.rfind("\n"), head.rfind("\r")) + 1
+    return head[:start].replace("\r\n", "\n").count("\n") + head[:start].replace("\r\n", "\n").count("\r"), text[start:]
+
+
 def _header_ok(cells: list[str]) -> bool:
     cells = [c.strip() for c in cells]
     while cells and cells[-1] == "":
@@ -85,7 +94,7 @@ class EventViewerTable(Source):
     description = "Event Viewer 'Save as Text (Tab delimited)' / 'Save as CSV' export"
 
     def sniff(self, item: Input) -> bool:
-        text = item.head_text
+        _, text = _body(item.head_text)
         first = text.split("\n", 1)[0].rstrip("\r")
         delim = _delimiter(first)
         if delim is None:
@@ -101,10 +110,10 @@ class EventViewerTable(Source):
 
     def parse(self, item: Input) -> Parsed:
         decoded, report = open_report(self, item)
-        text = decoded.text
+        skipped_lines, text = _body(decoded.text)
         first = text.split("\n", 1)[0].rstrip("\r")
         delim = _delimiter(first) or "\t"
-        rows = _split(text, delim)
+        rows = [(line + skipped_lines, cells) for line, cells in _split(text, delim)]
         if not rows:
             return Parsed(winevent.normalise(winevent.raw_frame([])), report)
         kept: list[dict] = []

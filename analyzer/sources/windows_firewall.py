@@ -74,8 +74,11 @@ class WindowsFirewall(Source):
         if any(ln.lower().startswith("#version:") for ln in directives) and any(
                 ln.lower().startswith("#software:") and "windows firewall" in ln.lower() for ln in directives):
             return True
+        # records alone (a copy without the header): all of the first ten, but for one cut
+        # short where the copy starts or ends
         records = [ln for ln in lines if not ln.startswith("#")][:10]
-        return len(records) >= 2 and all(_RECORD_RE.match(ln) for ln in records)
+        matching = sum(1 for ln in records if _RECORD_RE.match(ln))
+        return matching >= 2 and matching >= len(records) - 1
 
     def parse(self, item: Input) -> Parsed:
         report = self.new_report(item, item.decoded.encoding)

@@ -1,16 +1,16 @@
 """PowerShell ``Get-WinEvent`` exports: ``| Format-List`` and ``| Export-Csv``
 (grammar/windows_powershell.lark; reference §6).
 
-Format-List: ``Name : value`` lines with names padded before the colon, a blank
-line between records, values continued on lines indented to the value column and
-wrapped at the console width. Wrapping is undone per continuation line from the
-file's own wrap width *W* (the longest line, when several lines come close to
-it): a previous line exactly *W* long whose last word and the next line's first
-word together exceed a whole line was cut inside a token (joined directly); a
-previous line too full to take the next line's first word was word-wrapped
-(joined with a space); anything else is a real line break of the message. This
-is a heuristic: a message line that really ends where a wrap would have fallen
-is joined.
+Format-List: ``Name : value`` lines with names padded before the colon, properties in
+any order (the same in every record, so a record starts where its first property comes
+again), values continued on lines indented to the value column and wrapped at the
+console width, by words or by characters depending on the culture
+(:mod:`._format_list` reads them back). Wrapping is undone only when the file shows it:
+a line that was full was cut there (joined directly); a line that could not have taken
+the next line's first word was word-wrapped (joined with one space, unless PowerShell's
+trailing space is still there); anything else is a real line break of the message. A
+message line that really ends where a wrap would have fallen is joined: the file cannot
+tell the two apart.
 
 Export-Csv: optional ``#TYPE …EventLogRecord`` line, a header naming properties
 (all 27 of ``EventLogRecord`` or a selection such as
@@ -35,6 +35,7 @@ from ..grammars import load
 from ..model import Note
 from ._text import open_report, text_lines
 from ._base import Input, Parsed, Source, add_note, add_omitted_note
+from ._format_list import FormatListReader, wrap_width
 from ._windows_text import ascii_int, data_from_dict, level_of, resolve_dates
 
 #: Property (lower-case) → raw-frame column. Everything else goes to ``data``.
@@ -130,7 +131,7 @@ class PowerShellEvents(Source):
         rows = []
         for rec in records:
             report.records += 1
-            row = _raw_row(rec, report)
+            row = raw_row(rec, report)
             if row is None:
                 report.skipped += 1
                 continue
@@ -202,10 +203,10 @@ class PowerShellEvents(Source):
         ex = _grammar().extract(pl.Series("text", lines, dtype=pl.String))
         shapes = ex.get_column("shape").to_list()
         names, values, indents, conts = (ex.get_column(c).to_list() for c in ("name", "value", "indent", "continued"))
-        width = _wrap_width(lines, shapes)
+        width, by_words = wrap_width(lines, shapes)
         if width:
             report.errors.append(Note(report.path, "console_width_rejoined", {"width": width}, severity="info"))
-        reader = _FormatList(lines, width)
+        reader = FormatListReader(lines, width, by_words)
         unrec = 0
         for i, shape in enumerate(shapes):
             if shape == "blank":
@@ -223,7 +224,7 @@ class PowerShellEvents(Source):
         return reader.out
 
 
-def _raw_row(rec: dict, report) -> dict | None:
+def raw_row(rec: dict, report) -> dict | None:
     """One record's properties as a raw record dict (None, with a note, when it has no usable
     event id): known properties to their columns (the first of synonyms wins), the rest to data."""
     props, line, ordinal = rec["props"], rec["line"], rec["ordinal"]
@@ -271,75 +272,6 @@ def _raw_row(rec: dict, report) -> dict | None:
         "data": data_from_dict({k: v for k, v in data.items() if v not in (None, "")}),
         "message": message.strip() if message and message.strip() else None,
     }
-
-
-def _wrap_width(lines: list[str], shapes: list[str]) -> int:
-    """The console width the file was wrapped at (the longest property or continuation line,
-    when it is 60 or more and at least two lines come within 12 characters of it), else 0."""
-    lens = [len(ln) for ln, sh in zip(lines, shapes) if sh in ("property", "continuation")]
-    width = max(lens) if lens else 0
-    near = sum(1 for n in lens if n >= width - 12) if width else 0
-    return width if width >= 60 and near >= 2 else 0
-
-
-class _FormatList:
-    """Format-List records as the lines are walked: the record being built, the property whose
-    value continues, and how each continuation line joins it (see the module docstring)."""
-
-    def __init__(self, lines: list[str], width: int):
-        self.lines, self.width = lines, width  # width 0: not wrapped
-        self.out: list[dict] = []
-        self.current: dict | None = None
-        self.prop: str | None = None
-        self.parts: list[str] = []
-        self.value_col = 0
-        self.prev_len = 0
-        self.blanks = 0
-
-    def close_prop(self) -> None:
-        if self.current is not None and self.prop is not None:
-            self.current["props"][self.prop] = "".join(self.parts)
-        self.prop, self.parts = None, []
-
-    def close_record(self) -> None:
-        self.close_prop()
-        if self.current is not None and self.current["props"]:
-            self.out.append(self.current)
-        self.current = None
-
-    def property(self, i: int, name: str, value: str | None) -> None:
-        """Line ``i`` is ``Name : value``: a new record after a blank line or a repeated name."""
-        if self.blanks or self.current is None or name in self.current["props"] or name == self.prop:
-            self.close_record()
-            self.current = {"props": {}, "line": i + 1, "ordinal": len(self.out) + 1}
-        else:
-            self.close_prop()
-        self.blanks = 0
-        self.prop = name
-        raw_value = value or ""
-        self.parts = [raw_value[1:] if raw_value.startswith(" ") else raw_value]
-        self.value_col = self.lines[i].index(":") + 2
-        self.prev_len = len(self.lines[i])
-
-    def continuation(self, i: int, indent: str, text: str | None) -> None:
-        """Line ``i`` continues the current property's value: a wrap undone, or a line break."""
-        width = self.width
-        extra = " " * max(0, len(indent) - self.value_col)
-        piece = extra + (text or "")
-        if self.blanks:
-            self.parts.append("\n" * (self.blanks + 1) + piece)
-        elif width and self.prev_len >= width:
-            # a full line: a token longer than a whole line was cut here, or a word
-            # ended exactly at the width (the two halves would then fit on one line)
-            last = self.lines[i - 1].rsplit(" ", 1)[-1]
-            first = piece.split(" ", 1)[0]
-            self.parts.append(piece if len(last) + len(first) > width - self.value_col else " " + piece)
-        elif width and not extra and self.prev_len + 1 + len(piece.split(" ", 1)[0]) > width:
-            self.parts.append(" " + piece)  # word wrap
-        else:
-            self.parts.append("\n" + piece)
-        self.blanks = 0
-        self.prev_len = len(self.lines[i])
 
 
 SOURCE = PowerShellEvents()

@@ -40,6 +40,9 @@ FORMAT = "windows_setupapi"
 APPLE_RX = r"(?i)vid_05ac|usbaapl(?:64)?\.inf|appleusb\.inf|netaapl(?:64)?\.inf|appleusbfilter"
 _PID_RX = r"(?i)vid_05ac&(?:amp;)?pid_([0-9a-f]{4})"
 _PID_RE = re.compile(_PID_RX)
+# an Apple device instance (three path parts) named in a body line: the subject of a section
+# whose title is not in the file
+_INSTANCE_RX = r"(?i)(USB\\VID_05AC&(?:amp;)?PID_[0-9A-F]{4}\\[^\s]*[^\s.,;:])"
 _HEX_RE = re.compile(r"0x([0-9a-fA-F]+)")
 _STAMP_FMT = "%Y/%m/%d %H:%M:%S%.f"
 
@@ -48,6 +51,9 @@ _SNIFF_TITLE = re.compile(r"^>>>  \[[^\r\n]*\][ \t]*\r?$", re.M)
 _SNIFF_STAMP = re.compile(r"^(?:>>>|<<<)  [^\[\d\s][^\r\n]*? \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d+[ \t]*\r?$", re.M)
 _SNIFF_EXIT = re.compile(r"^<<<  \[[^\]:\r\n]+: [^\]\r\n]+\][ \t]*\r?$", re.M)
 _SNIFF_BOOT = re.compile(r"^\[[^\]:\r\n]+: \d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d+\][ \t]*\r?$", re.M)
+# a piece copied from inside a section: body lines alone, some of them timed blocks
+_SNIFF_BODY = re.compile(r"^(?:!!!  |!    |     )[a-z]{3}: ", re.M)
+_SNIFF_TIMED = re.compile(r"^(?:!!!  |!    |     )[a-z]{3}: +\{[^{}\r\n]+\} \d\d:\d\d:\d\d\.\d{3}[ \t]*\r?$", re.M)
 
 
 
@@ -86,11 +92,12 @@ class WindowsSetupapi(Source):
         head = sniff_text(item)
         if head is None:
             return False
+        head = head.replace("\r\n", "\n").replace("\r", "\n")  # the patterns read lines ending in \n
         first = next((ln.strip() for ln in head.splitlines()[:20] if ln.strip()), "")
         if first == "[Device Install Log]":
             return True
         if not _SNIFF_STAMP.search(head):
-            return False
+            return len(_SNIFF_BODY.findall(head[:16384])) >= 3 and bool(_SNIFF_TIMED.search(head[:16384]))
         return bool(_SNIFF_TITLE.search(head) or _SNIFF_EXIT.search(head) or _SNIFF_BOOT.search(head))
 
     def parse(self, item: Input) -> Parsed:
@@ -109,15 +116,21 @@ class WindowsSetupapi(Source):
         ).with_columns(
             *[pl.col(f"{k}_raw").str.strptime(pl.Datetime("us"), _STAMP_FMT, strict=False)
               .alias(f"{k}_ts") for k in ("start", "end")])
-        sections, tops = self._assemble(structural, report, display)
+        body_lines = frame.filter(pl.col("shape") == "body").get_column("line")
+        first_body = int(body_lines.min()) if len(body_lines) else None
+        first_structure = int(structural.get_column("line").min()) if structural.height else None
+        lead = first_body if first_body is not None and (first_structure is None or first_body < first_structure) else None
+        sections, tops = self._assemble(structural, report, display, lead)
 
         body = frame.filter(pl.col("shape") == "body").select(
             "line", "text", "severity", "area", "body_time", "message", "exit_code")
         return Parsed(self._events(sections, tops, body, report, display), report)
 
     # -- sections ------------------------------------------------------------------------
-    def _assemble(self, structural: pl.DataFrame, report, display: str):
-        """Walk the structural lines in order; returns (sections, top-of-stack changes)."""
+    def _assemble(self, structural: pl.DataFrame, report, display: str, lead: int | None = None):
+        """Walk the structural lines in order; returns (sections, top-of-stack changes). ``lead``:
+        the line of body lines that come before any section line (a copy that starts inside a
+        section), which then belong to a section whose title and start are not in the file."""
         sections: list[dict] = []
         stack: list[int] = []
         tops: list[tuple[int, int | None]] = []  # (line, section id on top after that line)
@@ -125,12 +138,16 @@ class WindowsSetupapi(Source):
         cols = ["line", "shape", "title", "start_raw", "start_ts", "end_raw", "end_ts", "status",
                 "boot_date", "boot_time"]
 
-        def new(line: int, title: str | None) -> int:
+        def new(line: int, title: str | None, cut_before: bool = False) -> int:
             sections.append({"id": len(sections), "line": line, "title": title, "boot": boot, "start": None,
                              "start_ts": None, "end": None, "end_ts": None, "status": None, "status_line": None,
-                             "overlapping": []})
+                             "overlapping": [], "cut_before": cut_before})
             return len(sections) - 1
 
+        if lead is not None:
+            add_note(report, Note(display, "setupapi_starts_inside_section", line=lead, severity="warning"))
+            stack.append(new(lead, None, cut_before=True))
+            tops.append((lead, stack[-1]))
         for row in structural.select(cols).iter_rows(named=True):
             shape, line = row["shape"], row["line"]
             if shape == "boot_session":
@@ -141,8 +158,7 @@ class WindowsSetupapi(Source):
             elif shape == "section_start":
                 target = next((i for i in reversed(stack) if sections[i]["start"] is None), None)
                 if target is None:
-                    add_note(report, Note(display, "section_start_untitled", line=line,
-                                          severity="warning"))
+                    add_note(report, Note(display, "section_start_untitled", line=line, severity="warning"))
                     target = new(line, None)
                     stack.append(target)
                 sections[target]["start"], sections[target]["start_ts"] = row["start_raw"], row["start_ts"]
@@ -152,15 +168,13 @@ class WindowsSetupapi(Source):
             elif shape == "section_end":
                 target = next((i for i in reversed(stack) if sections[i]["end"] is None), None)
                 if target is None:
-                    add_note(report, Note(display, "section_end_unopened", line=line,
-                                          severity="warning"))
+                    add_note(report, Note(display, "section_end_unopened", line=line, severity="warning"))
                     target = new(line, None)
                     stack.append(target)
                 sections[target]["end"], sections[target]["end_ts"] = row["end_raw"], row["end_ts"]
             elif shape == "exit_status":
                 if not stack:
-                    add_note(report, Note(display, "exit_status_unopened", line=line,
-                                          severity="warning"))
+                    add_note(report, Note(display, "exit_status_unopened", line=line, severity="warning"))
                     stack.append(new(line, None))
                 target = stack.pop()
                 sec = sections[target]
@@ -183,7 +197,7 @@ class WindowsSetupapi(Source):
             row = _section_row(sec, stats_by.get(sec["id"], {}), first_errors.get(sec["id"], []), body_pid.get(sec["id"]))
             if "usb_vid" in row:  # an Apple device's section
                 apple_sections[sec["id"]] = {**row, "title": sec["title"], "start_ts": sec["start_ts"],
-                                             "start": sec["start"]}
+                                             "start": sec["start"], "end_ts": sec["end_ts"]}
             rows.append(row)
         rows.extend(self._apple_failures(body, apple_sections))
         rows.sort(key=lambda r: (r["line"], r["kind"] != "driver_install"))
@@ -200,12 +214,15 @@ class WindowsSetupapi(Source):
         for row in cand.filter(pl.col("is_error")).iter_rows(named=True):
             sec = apple_sections.get(row["section"])
             ts_raw, ts = (sec["start"], sec["start_ts"]) if sec else (None, None)
-            if sec and row["last_time"] and sec["start_ts"] is not None:
+            base = (sec["start_ts"] or sec["end_ts"]) if sec else None  # a cut section has only its end
+            if sec and row["last_time"] and base is not None:
                 try:
                     clock = dt.datetime.strptime(row["last_time"][:15], "%H:%M:%S.%f").time()
-                    when = dt.datetime.combine(sec["start_ts"].date(), clock)
-                    if when < sec["start_ts"] - dt.timedelta(hours=12):
+                    when = dt.datetime.combine(base.date(), clock)
+                    if sec["start_ts"] is not None and when < sec["start_ts"] - dt.timedelta(hours=12):
                         when += dt.timedelta(days=1)
+                    elif sec["start_ts"] is None and when > base + dt.timedelta(hours=12):
+                        when -= dt.timedelta(days=1)
                     ts_raw, ts = row["last_time"], when
                 except ValueError:
                     pass
@@ -268,9 +285,9 @@ def _owned_body(body: pl.DataFrame, tops) -> pl.DataFrame:
     )
 
 
-def _section_facts(body: pl.DataFrame) -> tuple[dict[int, dict], dict[int, list[str]], dict[int, str]]:
+def _section_facts(body: pl.DataFrame) -> tuple[dict[int, dict], dict[int, list[str]], dict[int, tuple]]:
     """Per section id: body line counts (lines, warnings, errors, Apple evidence), its first
-    three error lines, and the first Apple product id named in its body."""
+    three error lines, and the first Apple product id and device instance named in its body."""
     stats = body.filter(pl.col("section").is_not_null()).group_by("section").agg(
         pl.len().alias("body_lines"),
         pl.col("is_warning").sum().alias("warnings"),
@@ -285,24 +302,27 @@ def _section_facts(body: pl.DataFrame) -> tuple[dict[int, dict], dict[int, list[
         for sec, area, text in errs.select("section", "area", "message").iter_rows():
             first_errors.setdefault(sec, []).append(f"{area}: {(text or '').strip()}")
     apple_body = body.filter(pl.col("is_apple") & pl.col("section").is_not_null())
-    body_pid: dict[int, str] = {}
+    body_pid: dict[int, tuple[str | None, str | None]] = {}
     if apple_body.height:
-        pids = apple_body.with_columns(pl.col("text").str.extract(_PID_RX, 1).str.to_uppercase().alias("pid"))
-        for sec, pid in pids.filter(pl.col("pid").is_not_null()).group_by("section", maintain_order=True) \
-                .agg(pl.col("pid").first()).iter_rows():
-            body_pid[sec] = pid
+        pids = apple_body.with_columns(pl.col("text").str.extract(_PID_RX, 1).str.to_uppercase().alias("pid"),
+                                       pl.col("text").str.extract(_INSTANCE_RX, 1).alias("instance"))
+        for sec, pid, instance in pids.group_by("section", maintain_order=True) \
+                .agg(pl.col("pid").drop_nulls().first(), pl.col("instance").drop_nulls().first()).iter_rows():
+            body_pid[sec] = (pid, instance)
     return stats_by, first_errors, body_pid
 
 
-def _section_row(sec: dict, st: dict, first_errors: list[str], body_pid: str | None) -> dict:
+def _section_row(sec: dict, st: dict, first_errors: list[str], body_ids: tuple | None) -> dict:
     """The driver_install row of one section (with the Apple device columns when the title or
-    body names an Apple device)."""
+    body names an Apple device; without a title, the device instance its body names is the
+    subject)."""
     title = sec["title"]
     apple = bool(st.get("apple")) or bool(title and re.search(APPLE_RX, title))
     pid = None
     if title:
         m = _PID_RE.search(title)
         pid = m.group(1).upper() if m else None
+    body_pid, body_instance = body_ids or (None, None)
     pid = pid or body_pid
     outcome, code = _outcome(sec["status"])
     errors, warnings = int(st.get("errors") or 0), int(st.get("warnings") or 0)
@@ -314,13 +334,16 @@ def _section_row(sec: dict, st: dict, first_errors: list[str], body_pid: str | N
     }
     if sec["overlapping"]:
         detail["overlapping"] = sec["overlapping"]
+    if sec["cut_before"]:
+        detail["cut_before"] = True  # the file starts inside it: no title, no start
     if apple:
         detail["apple"] = True
     ts_raw, ts = (sec["start"], sec["start_ts"]) if sec["start"] else (sec["end"], sec["end_ts"])
     level = 2 if outcome == "failure" else 3 if (outcome is None or outcome == "unknown" or errors) else 4
     row = {
         "line": sec["line"], "ts_wall": ts, "ts_raw": ts_raw, "clock": "local", "format": FORMAT,
-        "kind": "driver_install", "error_code": code, "subject": _subject(title), "level": level,
+        "kind": "driver_install", "error_code": code, "subject": _subject(title) if title else body_instance,
+        "level": level,
         "detail": _dumps(detail),
         "message": f"[{title if title is not None else '?'}] {sec['status'] or 'no exit status'}",
     }

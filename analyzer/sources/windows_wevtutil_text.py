@@ -1,10 +1,11 @@
 """``wevtutil qe <log> /f:text`` exports (grammar/windows_wevtutil_text.lark).
 
-Records start at ``Event[n]:``; the header is two-space-indented ``Label: value``
+Records start at ``Event[n]:`` (or, in a copy that starts inside the export, at the first
+record's Log Name label); the header is two-space-indented ``Label: value``
 lines; the rendered message follows ``Description:`` up to the next
 ``Event[n]:``. Labels are English in real exports (reference §2), but exports
-from localised UIs are tolerated: the label words are data, known English and
-Japanese labels map to fields and unknown ones go to ``data`` as written.
+from localised UIs are tolerated: the label words are data, known English, Japanese,
+Chinese and Korean labels map to fields and unknown ones go to ``data`` as written.
 
 The whole file goes through the grammar's vectorised fast path once; records are
 then assembled with polars expressions (no per-line Python), and
@@ -22,9 +23,11 @@ from ._text import open_report, text_lines
 from ._base import Input, Parsed, Source, add_note, add_omitted_note
 from ._windows_text import data_from_pairs, iso_local, level_numbers
 
-#: Label word (as written, stripped) → field. English per reference §2 (verified); the
-#: Japanese words are the UI's usual terms for these fields (unverified for wevtutil,
-#: whose labels the reference says stay English): tolerated input, not a claim.
+#: Label word (as written, stripped) → field. English per reference §2 (verified: wevtutil keeps
+#: its labels English on Japanese, Chinese and Korean Windows, with localised values and
+#: descriptions). The Japanese, Chinese (simplified, traditional) and Korean words are the UI's
+#: terms for these fields, as Event Viewer writes them: tolerated input for an export whose
+#: labels were translated, not a claim that wevtutil does so.
 LABELS: dict[str, str] = {
     "Log Name": "channel", "Source": "provider", "Date": "date", "Event ID": "event_id", "Task": "Task",
     "Task Category": "Task", "Level": "level", "Opcode": "Opcode", "Keyword": "Keyword", "Keywords": "Keyword",
@@ -33,6 +36,18 @@ LABELS: dict[str, str] = {
     "イベントID": "event_id", "タスク": "Task", "タスクのカテゴリ": "Task", "レベル": "level", "オペコード": "Opcode",
     "キーワード": "Keyword", "ユーザー": "User", "ユーザー名": "User Name", "コンピューター": "computer",
     "コンピュータ": "computer", "説明": "description",
+    # Chinese (simplified)
+    "日志名称": "channel", "来源": "provider", "日期": "date", "事件 ID": "event_id", "任务": "Task",
+    "任务类别": "Task", "级别": "level", "操作代码": "Opcode", "操作码": "Opcode", "关键字": "Keyword",
+    "用户": "User", "用户名": "User Name", "计算机": "computer", "描述": "description",
+    # Chinese (traditional)
+    "記錄檔名稱": "channel", "來源": "provider", "事件識別碼": "event_id", "工作": "Task", "工作類別": "Task",
+    "層級": "level", "作業碼": "Opcode", "關鍵字": "Keyword", "使用者": "User", "使用者名稱": "User Name",
+    "電腦": "computer",
+    # Korean
+    "로그 이름": "channel", "원본": "provider", "날짜": "date", "이벤트 ID": "event_id", "작업": "Task",
+    "작업 범주": "Task", "태스크 범주": "Task", "수준": "level", "옵코드": "Opcode", "키워드": "Keyword",
+    "사용자": "User", "사용자 이름": "User Name", "컴퓨터": "computer", "설명": "description",
 }
 
 #: Fields that become raw-frame columns (everything else goes to ``data``).
@@ -52,6 +67,10 @@ class WevtutilText(Source):
             shape = grammar.match_shape(line)
             name = shape.name if shape else None
             if seen == 0:
+                # Event[n]:, or a copy that starts at a record's Log Name label
+                if name == "field" and LABELS.get(line.split(":", 1)[0].strip()) == "channel":
+                    seen = 1
+                    continue
                 if name != "event":
                     return False
                 seen = 1
@@ -125,6 +144,8 @@ def records_from_lines(lines: pl.Series | list[str], grammar, display: str = "")
     n = int(f.get_column("rec").max() or 0)
     head = f.filter((pl.col("rec") > 0) & (pl.col("state") == 0))
     notes, unrecognised = _stray_line_notes(f, head, display)
+    headless = f.filter(pl.col("start") & (pl.col("shape") != "event")).get_column("line")
+    notes += [Note(display, "wevtutil_event_line_missing", line=line, severity="info") for line in headless.head(5)]
     rec = pl.DataFrame(_record_columns(f, head, n)).with_columns(
         pl.col("event_id").str.strip_chars().cast(pl.Int64, strict=False).alias("event_id_n"),
         iso_local(pl.col("date")).alias("ts_wall"),
@@ -137,20 +158,28 @@ def records_from_lines(lines: pl.Series | list[str], grammar, display: str = "")
 
 
 def _by_record(ex: pl.DataFrame) -> pl.DataFrame:
-    """The classified lines with their record (``rec``: 0 before the first ``Event[n]:``), the
-    field their label names (``key``), and ``state``: 0 in a record header, 1 from its
-    Description label on (forward-filled)."""
+    """The classified lines with their record (``rec``: 0 before the first record), the field
+    their label names (``key``), ``start`` (the line starts a record) and ``state``: 0 in a
+    record header, 1 from its Description label on (forward-filled).
+
+    A record starts at ``Event[n]:``, or, in a copy that starts inside the export, at a Log
+    Name label that no ``Event[n]:`` line precedes (before the file's first ``Event[n]:``)."""
     shape = pl.col("shape")
-    return ex.with_columns(
-        (shape == "event").cast(pl.Int32).cum_sum().alias("rec"),
+    event = shape == "event"
+    keyed = ex.with_columns(
         pl.col("label").str.strip_chars().alias("label"),
     ).with_columns(
         pl.col("label").replace_strict(LABELS, default=None, return_dtype=pl.String).alias("key"),
+        (event.cast(pl.Int32).cum_sum() == 0).alias("_before"),
+    )
+    headless = (pl.col("key") == "channel") & pl.col("_before") & (shape == "field")
+    return keyed.with_columns((event | headless).alias("start")).with_columns(
+        pl.col("start").cast(pl.Int32).cum_sum().alias("rec"),
     ).with_columns(
-        pl.when(shape == "event").then(pl.lit(0, dtype=pl.Int8))
+        pl.when(pl.col("start")).then(pl.lit(0, dtype=pl.Int8))
           .when((shape == "field") & (pl.col("key") == "description")).then(pl.lit(1, dtype=pl.Int8))
           .otherwise(pl.lit(None, dtype=pl.Int8)).forward_fill().alias("state"),
-    )
+    ).drop("_before")
 
 
 def _stray_line_notes(f: pl.DataFrame, head: pl.DataFrame, display: str) -> tuple[list[Note], int]:
@@ -171,7 +200,7 @@ def _record_columns(f: pl.DataFrame, head: pl.DataFrame, n: int) -> dict[str, pl
     ``data`` and the message."""
     shape = pl.col("shape")
     fields = head.filter(shape == "field").select("rec", "label", "key", pl.col("value").str.strip_chars())
-    starts = f.filter(shape == "event")
+    starts = f.filter(pl.col("start"))
     columns: dict[str, pl.Series] = {
         "record": starts.get_column("ordinal").cast(pl.Int64, strict=False),
         "first_line": starts.get_column("line"),
