@@ -4,8 +4,9 @@ Windows writes logs in UTF-16LE with BOM (PowerShell 5.1 redirection, Event
 Viewer), UTF-8 with or without BOM (PowerShell 7, Apple logs), or the ANSI code
 page (cp1252; cp932 on Japanese Windows). Sniffing order follows
 reference/windows-formats.md: BOM, then UTF-16 by NUL pattern, then strict
-UTF-8, then cp932 when the bytes decode as Shift-JIS with Japanese characters,
-else cp1252. Whatever was chosen is reported, and undecodable bytes are
+UTF-8, then the East Asian ANSI code pages (cp932 with kana, cp949 with Hangul,
+GBK or Big5 with ideographs: wevtutil and Event Viewer text saved on a Japanese,
+Korean or Chinese Windows), else cp1252. Whatever was chosen is reported, and undecodable bytes are
 replaced (never dropped) and counted.
 """
 
@@ -57,13 +58,57 @@ def detect_encoding(raw: bytes) -> str:
         # A multi-byte character cut at the sample's end is still UTF-8.
         if exc.start >= len(sample) - 3 and len(raw) > len(sample):
             return "utf-8"
-    try:
-        text = sample.decode("cp932")
-        if any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in text):
-            return "cp932"
-    except UnicodeDecodeError:
-        pass
-    return "cp1252"
+    return _east_asian(sample) or "cp1252"
+
+
+def _kana(ch: str) -> bool:
+    return "\u3040" <= ch <= "\u30ff"
+
+
+def _hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3"
+
+
+def _han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+#: The ANSI code pages of East Asian Windows, with the script that shows a decoding is right: Japanese
+#: has kana, Korean Hangul; Chinese has neither, and its two code pages are told apart by which one
+#: decodes the bytes at all (their lead and trail byte ranges differ) and, failing that, by which
+#: gives more common ideographs.
+_EAST_ASIAN = (("cp932", _kana), ("cp949", _hangul), ("gbk", _han), ("big5", _han))
+
+
+def _in_words(text: str, script) -> bool:
+    """True when the script's characters mostly stand next to each other, as words of that language
+    do; Western text read in the wrong code page (``für`` as ``f黵``) gives lone ones amid Latin letters."""
+    marks = [script(ch) for ch in text]
+    lone = sum(1 for i, m in enumerate(marks) if m and not (i and marks[i - 1]) and not (i + 1 < len(marks) and marks[i + 1]))
+    hits = sum(marks)
+    return hits >= 2 and lone <= 0.4 * hits
+
+
+def _east_asian(sample: bytes) -> str | None:
+    """The East Asian code page ``sample`` (not UTF-8) is written in, or None."""
+    scores = []
+    for name, script in _EAST_ASIAN:
+        try:
+            text = sample.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if _in_words(text, script):
+            hits = sum(1 for ch in text if script(ch))
+            scores.append((hits / max(1, sum(1 for ch in text if ord(ch) > 127)), name))
+    if not scores:
+        return None
+    found = dict((n, share) for share, n in scores)
+    if "cp932" in found:  # kana: Japanese (other code pages' bytes never decode to kana in cp932)
+        return "cp932"
+    if found.get("cp949", 0) >= 0.5:  # Korean text is mostly Hangul; Chinese bytes read as cp949 are not
+        return "cp949"
+    chinese = [(share, n) for share, n in scores if n in ("gbk", "big5")]
+    return max(chinese or scores)[1]
 
 
 def decode(raw: bytes, encoding: str | None = None) -> Decoded:

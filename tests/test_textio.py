@@ -65,3 +65,18 @@ def test_every_source_locates_its_undecodable_bytes(tmp_path, content, kind):
     assert len(notes) == 1, parse_file(path).report
     assert notes[0].line == (3 if kind == "apple" else 2) and notes[0].severity == "warning"
     assert notes[0].message.startswith("3 undecodable byte sequence(s) replaced by U+FFFD")
+
+
+@pytest.mark.parametrize("text, encoding", [
+    ("イベント[0]:\r\n  ログの名前: System\r\n  ソース: Service Control Manager\r\n", "cp932"),
+    ("Event[0]:\r\n  로그 이름: System\r\n  원본: Service Control Manager\r\n  설명:\r\n서비스가 예기치 않게 종료되었습니다.\r\n",
+     "cp949"),
+    ("Event[0]:\r\n  日志名称: System\r\n  来源: Service Control Manager\r\n  描述:\r\n服务意外终止。\r\n", "gbk"),
+    ("Event[0]:\r\n  記錄檔名稱: System\r\n  來源: Service Control Manager\r\n  描述:\r\n服務意外終止。\r\n", "big5"),
+])
+def test_east_asian_windows_code_pages_are_told_apart(text, encoding):
+    """wevtutil or Event Viewer text saved on a Japanese, Korean or Chinese Windows is in its ANSI code page."""
+    raw = text.encode(encoding)
+    assert detect_encoding(raw) == encoding
+    decoded = decode(raw)
+    assert decoded.text == text and decoded.replaced == 0
