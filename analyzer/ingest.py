@@ -258,8 +258,10 @@ def _split(claimed: Parsed | tuple, loc: Located) -> list:
     item = claimed[0] if whole else Input(path=loc.path, display=report.path)
     if whole and registry()[whole].binary or looks_binary(item.head):
         return [claimed]
+    if whole and not grammars.grammar_path(whole).exists():
+        return [claimed]  # a structured export (XML) holds no pasted logs of other formats
     decoded = item.decoded
-    found = regions.find(decoded.text, _line_sources())
+    found = regions.find(decoded.text, _line_sources(), claimant=whole)
     excerpts = [Excerpt(path=loc.path, display=report.path, text=regions.excerpt(decoded.text, r),
                         encoding=decoded.encoding, first_line=r.first) for r in found]
     kept = [(r, ex) for r, ex in zip(found, excerpts) if _sniffs(registry()[r.source], ex)]

@@ -68,11 +68,19 @@ def _xml_blocks(lines: list[str]) -> list[bool]:
     return out
 
 
-def find(text: str, sources: list[str]) -> list[Region]:
-    """The log regions of ``text`` for the line-grammar ``sources`` (and event XML), in file order."""
+def find(text: str, sources: list[str], claimant: str | None = None) -> list[Region]:
+    """The log regions of ``text`` for the line-grammar ``sources`` (and event XML), in file order.
+
+    With a ``claimant`` (the source that claims the whole file), nothing is searched unless at least
+    MIN_LINES lines are not its own: a log of one format costs one grammar pass here, and the other
+    grammars are not even loaded.
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     series = pl.Series(lines, dtype=pl.String)
-    blank = series.str.strip_chars().eq("").to_list()
+    blank_mask = series.str.strip_chars().eq("")
+    if claimant is not None and int((~grammars.load(claimant).known(series) & ~blank_mask).sum()) < MIN_LINES:
+        return []
+    blank = blank_mask.to_list()
     labelled = {name: grammars.load(name).known(series).to_list() for name in sources}
     labelled["windows_event_xml"] = _xml_blocks(lines)
     candidates = [Region(name, a + 1, b + 1, n) for name, known in labelled.items() for a, b, n in _runs(known, blank)]
