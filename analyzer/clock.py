@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from .kinds import kinds_where
+from .alignment import SENTINEL_DAY, anchors, infer_day, infer_offset, skew
 from .model import FileReport, Note
 
 
@@ -110,83 +110,6 @@ def _offset_zone(hours: float) -> str:
     return format_offset(dt.timedelta(hours=hours))
 
 
-#: Kinds that several sources record at the same instant (the iPhone arriving or leaving, a driver
-#: install, a service crash seen in evtx and in a text export, ...). Only events of the same kind are paired.
-ANCHOR_KINDS = kinds_where(anchor=True)
-ANCHOR_TOLERANCE_S = 10
-CANDIDATE_STEPS = range(-14 * 4, 14 * 4 + 1)  # quarter hours from UTC-14 to UTC+14
-
-
-def _anchors(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.filter(pl.col("kind").cast(pl.String).is_in(list(ANCHOR_KINDS)) & pl.col("ts_wall").is_not_null())
-
-
-def infer_offset(local: pl.DataFrame, reference: pl.DataFrame) -> tuple[dt.timedelta, int] | None:
-    """The whole-quarter-hour offset that lines up ``local`` wall times with ``reference`` UTC times.
-
-    ``local``/``reference`` are anchor rows; only rows of the same kind are paired.
-    Returns (offset, matches) for the best candidate, or None when no candidate matches at
-    least two events or the best is not unique — a single coincidence is not evidence.
-    """
-    if local.height == 0 or reference.height == 0:
-        return None
-    ref = (reference.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").dt.replace_time_zone(None).alias("t"))
-           .drop_nulls().sort("kind", "t").with_columns(pl.col("t").alias("ref_t")))
-    loc = local.select(pl.col("kind").cast(pl.String), pl.col("ts_wall").alias("wall")).drop_nulls()
-    scores: list[tuple[int, int]] = []
-    for step in CANDIDATE_STEPS:
-        shifted = loc.with_columns((pl.col("wall") - pl.duration(minutes=15 * step)).alias("t")).sort("kind", "t")
-        joined = shifted.join_asof(ref, on="t", by="kind", strategy="nearest", tolerance=f"{ANCHOR_TOLERANCE_S}s",
-                                   check_sortedness=False)
-        scores.append((joined.get_column("ref_t").is_not_null().sum(), step))
-    scores.sort(reverse=True)
-    best, step = scores[0]
-    if best < 2 or (len(scores) > 1 and scores[1][0] == best):
-        return None
-    return dt.timedelta(minutes=15 * step), best
-
-
-def infer_day(local: pl.DataFrame, reference: pl.DataFrame) -> tuple[dt.date, dt.timedelta, int] | None:
-    """For a log with times of day only (its anchors' wall times on SENTINEL_DAY): the day and the
-    whole-quarter-hour offset that line its anchor events up with ``reference`` UTC events.
-
-    Every pair of same-kind events votes for the shift between them, rounded to a quarter hour (a
-    residual of at most ANCHOR_TOLERANCE_S); a shift of whole days minus an offset within ±12 h gives
-    the day and the zone. The best shift needs two matched events and no tie, as in infer_offset.
-    """
-    if local.height == 0 or reference.height == 0:
-        return None
-    loc = local.select(pl.col("kind").cast(pl.String), pl.col("ts_wall").alias("wall")).drop_nulls().with_row_index("i")
-    ref = reference.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").dt.replace_time_zone(None).alias("t")).drop_nulls()
-    pairs = loc.join(ref, on="kind").with_columns(((pl.col("t") - pl.col("wall")).dt.total_milliseconds() / 1000)
-                                                  .alias("delta"))
-    pairs = pairs.with_columns((pl.col("delta") / 900).round().cast(pl.Int64).alias("q"))
-    pairs = pairs.filter((pl.col("delta") - pl.col("q") * 900).abs() <= ANCHOR_TOLERANCE_S)
-    votes = pairs.group_by("q").agg(pl.col("i").n_unique().alias("n")).sort("n", "q", descending=[True, False])
-    if votes.height == 0 or votes.item(0, "n") < 2 or (votes.height > 1 and votes.item(1, "n") == votes.item(0, "n")):
-        return None
-    shift = dt.timedelta(seconds=int(votes.item(0, "q")) * 900)
-    offset = -(shift % dt.timedelta(days=1))  # the zone offset, so that shift = days - offset
-    if offset < -dt.timedelta(hours=12):
-        offset += dt.timedelta(days=1)
-    day = (SENTINEL_DAY + shift + offset).date()
-    return day, offset, int(votes.item(0, "n"))
-
-
-def _skew(anchors: pl.DataFrame, reference: pl.DataFrame) -> float | None:
-    """Median seconds by which one file's anchor events trail the reference's (after conversion)."""
-    a = anchors.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").alias("t")).drop_nulls().sort("kind", "t")
-    b = (reference.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").alias("t"), pl.col("ts_utc").alias("ref_t"))
-         .drop_nulls().sort("kind", "t"))
-    if a.height == 0 or b.height == 0:
-        return None
-    joined = a.join_asof(b, on="t", by="kind", strategy="nearest", tolerance=f"{ANCHOR_TOLERANCE_S}s",
-                         check_sortedness=False).drop_nulls("ref_t")
-    if joined.height == 0:
-        return None
-    return round(float(joined.select(((pl.col("t") - pl.col("ref_t")).dt.total_milliseconds() / 1000).median()).item()), 3)
-
-
 @dataclass
 class _Decision:
     """How one file's clocks go to UTC: the zone of its local clock, of its bracket clock, and
@@ -211,8 +134,6 @@ class _Decision:
 #: UTC log of the same PC, or left off the clock.
 METHODS = ("written_offset", "tz_option", "restore_header", "measured", "aligned", "learnt", "assumed", "utc",
            "date_option", "date_aligned", "date_unknown")
-#: The day a source gives the rows of a log that has times of day only (``report.clock["date_unknown"]``).
-SENTINEL_DAY = dt.datetime(1900, 1, 1)
 
 
 def _convert(frame: pl.DataFrame, d: _Decision) -> pl.DataFrame:
@@ -314,29 +235,29 @@ class _Host:
             if p == path or self.host(p) != self.host(path):
                 continue
             clocks = ["utc", "bracket"] if self.decided[p].bracket_zone == "UTC" else ["utc"]
-            rows = _anchors(frame).filter(pl.col("clock").cast(pl.String).is_in(clocks))
+            rows = anchors(frame).filter(pl.col("clock").cast(pl.String).is_in(clocks))
             if rows.height:
                 parts.append(rows)
                 names.append(self.name(p))
-        return (pl.concat(parts) if parts else _anchors(self.frames[path].head(0))), names
+        return (pl.concat(parts) if parts else anchors(self.frames[path].head(0))), names
 
     def align(self, path: str) -> _Decision | None:
         reference, names = self.utc_anchors(path)
-        found = infer_offset(_anchors(self.frames[path]), reference)
+        found = infer_offset(anchors(self.frames[path]), reference)
         if not found:
             return None
         offset, matches = found
         zone = format_offset(offset)
-        mine = _anchors(_convert(self.frames[path], _Decision(zone, zone, "aligned")))
+        mine = anchors(_convert(self.frames[path], _Decision(zone, zone, "aligned")))
         keys = {self.name(k): k for k in self.converted}
-        matched = [n for n in names if _skew(mine, _anchors(self.converted[keys[n]])) is not None]
+        matched = [n for n in names if skew(mine, anchors(self.converted[keys[n]])) is not None]
         return _Decision(zone, zone, "aligned", {"aligned_events": matches, "aligned_with": matched or names})
 
     def place_undated(self, path: str) -> _Decision | None:
         """A log with times of day only, put on the day (and zone) its events share with a UTC log
         of the same PC."""
         reference, names = self.utc_anchors(path)
-        found = infer_day(_anchors(self.frames[path]), reference)
+        found = infer_day(anchors(self.frames[path]), reference)
         if not found:
             return None
         day, offset, matches = found
@@ -354,7 +275,7 @@ class _Host:
 
 
 def _report(host: _Host) -> None:
-    anchors = {p: _anchors(f) for p, f in host.converted.items()}
+    anchor_rows = {p: anchors(f) for p, f in host.converted.items()}
     for path, frame in host.converted.items():
         report = host.report(path)
         if report is None:
@@ -372,8 +293,9 @@ def _report(host: _Host) -> None:
             # skew against every other file of the PC: two UTC logs share the PC's clock, so
             # their pairwise skew says nothing (and would cost n² joins)
             skews = {host.name(other): value for other in host.converted
-                     if other != path and host.host(other) == report.host and anchors[path].height
-                     and anchors[other].height and (value := _skew(anchors[path], anchors[other])) is not None}
+                     if other != path and host.host(other) == report.host and anchor_rows[path].height
+                     and anchor_rows[other].height
+                     and (value := skew(anchor_rows[path], anchor_rows[other])) is not None}
             if skews:
                 decision["skew_s"] = skews
         for each in host.by_key[path]:

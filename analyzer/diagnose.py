@@ -27,9 +27,9 @@ import polars as pl
 from .causes import CAUSE_IDS, UNDETERMINED
 from .correlate import attempts, evidence_window, mark_transitions
 from .model import iso_utc
+from .evaluate import fired_rules, rule_hits
 from .history import history
 from .rules import Rule, default_rules
-from .rules.fields import derived_columns
 
 DATA = Path(__file__).resolve().parent / "data"
 MIN_EVIDENCE = 1.5
@@ -147,24 +147,25 @@ def _missing(formats: set[str]) -> list[str]:
     return out
 
 
-def _evidence(flags: pl.DataFrame, rules: tuple[Rule, ...], fired: dict[int, list[Rule]]) -> dict[int, list[dict]]:
-    """incident → its cited rows: the failing result lines, and up to MAX_EVIDENCE_PER_RULE rows of
-    each rule that fired on it. One pass per rule over the whole window, not one per incident."""
+def _evidence(window: pl.DataFrame, hits: dict[str, pl.DataFrame], rules: tuple[Rule, ...],
+              fired: dict[int, list[Rule]]) -> dict[int, list[dict]]:
+    """incident → its cited rows: the failing result lines and Apple's failure description, and up to
+    MAX_EVIDENCE_PER_RULE rows of each rule that fired on it."""
     out: dict[int, list[dict]] = {}
-    failing = flags.filter(((pl.col("kind") == "result") & (pl.col("error_code").fill_null(0) != 0))
-                           | ((pl.col("kind") == "failure_detail") & pl.col("attempt").is_not_null()))
+    failing = window.filter(((pl.col("kind") == "result") & (pl.col("error_code").fill_null(0) != 0))
+                            | ((pl.col("kind") == "failure_detail") & pl.col("attempt").is_not_null()))
     for row in failing.to_dicts():
         out.setdefault(row["incident"], []).append(_evidence_item(row, None))
     for r in rules:
         if not any(r in f for f in fired.values()):
             continue
-        hits = flags.filter(pl.col(f"r::{r.id}")).group_by("incident", maintain_order=True).head(MAX_EVIDENCE_PER_RULE)
-        for row in hits.to_dicts():
+        cited = hits[r.id].sort("incident", "ts_utc", "file", "line", "record", nulls_last=True)
+        for row in cited.group_by("incident", maintain_order=True).head(MAX_EVIDENCE_PER_RULE).to_dicts():
             if r in fired.get(row["incident"], ()):
                 out.setdefault(row["incident"], []).append(_evidence_item(row, r.id))
-    for incident, items in out.items():
-        cited = {(e["file"], e.get("line"), e.get("record")) for e in items if e.get("rule")}
-        items[:] = [e for e in items if e.get("rule") or (e["file"], e.get("line"), e.get("record")) not in cited]
+    for items in out.values():
+        cited_keys = {(e["file"], e.get("line"), e.get("record")) for e in items if e.get("rule")}
+        items[:] = [e for e in items if e.get("rule") or (e["file"], e.get("line"), e.get("record")) not in cited_keys]
         items.sort(key=lambda e: (e["ts"] or "", e.get("line") or 0))
     return out
 
@@ -218,13 +219,12 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None) -> tup
     rules = rules if rules is not None else default_rules()
     window = evidence_window(mark_transitions(events), failed)
     past = history(events, table)
-    window = _with_history(window, failed, past).with_columns(derived_columns(n for r in rules for n in r.derived))
-    flags = window.with_columns([r.matches.alias(f"r::{r.id}") for r in rules])
-    counts = flags.group_by("incident").agg([pl.col(f"r::{r.id}").sum() for r in rules]).to_dicts()
-    fired = {row["incident"]: [r for r in rules if row[f"r::{r.id}"] >= r.min_count] for row in counts}
-    evidence = _evidence(flags, rules, fired)
+    window = _with_history(window, failed, past)
+    hits = rule_hits(window, rules)
+    fired = fired_rules(hits, rules)
+    evidence = _evidence(window, hits, rules, fired)
     details: dict[int, dict[int, str | None]] = {}
-    for row in flags.filter((pl.col("kind") == "result") & pl.col("attempt").is_not_null()).select(
+    for row in window.filter((pl.col("kind") == "result") & pl.col("attempt").is_not_null()).select(
             "incident", "line", "detail").to_dicts():
         details.setdefault(row["incident"], {})[row["line"]] = row["detail"]
     formats = {row["host"]: set(row["format"]) for row in

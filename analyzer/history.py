@@ -31,13 +31,16 @@ SCHEMA = {"host": pl.String, "file": pl.String, "attempt": pl.Int32, "later_succ
 def _profiles(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
     """Per attempt: its device (ECID), USB location, the step it failed at, outcome, code, order."""
     own = events.filter(pl.col("attempt").is_not_null())
-    device = own.group_by(_KEYS).agg(
-        pl.col("ecid").drop_nulls().first().alias("ecid"),
-        pl.col("detail").filter(pl.col("kind") == "device_identity")
-        .str.json_path_match("$.usb_location").drop_nulls().first().alias("usb_location"))
-    stage = (own.join(attempts.select(*_KEYS, "failed_line"), on=_KEYS, how="left", nulls_equal=True)
-             .filter(pl.col("kind").cast(pl.String).is_in(_STAGE_KINDS) & pl.col("subject").is_not_null()
-                     & (pl.col("failed_line").is_null() | (pl.col("line") <= pl.col("failed_line"))))
+    # the few rows that say something here first, then the grouping (a bench log has millions of rows)
+    device = (own.filter(pl.col("ecid").is_not_null() | (pl.col("kind") == "device_identity"))
+              .group_by(_KEYS).agg(
+                  pl.col("ecid").drop_nulls().first().alias("ecid"),
+                  pl.col("detail").filter(pl.col("kind") == "device_identity")
+                  .str.json_path_match("$.usb_location").drop_nulls().first().alias("usb_location")))
+    stage = (own.filter(pl.col("kind").cast(pl.String).is_in(_STAGE_KINDS) & pl.col("subject").is_not_null())
+             .select(*_KEYS, "line", "subject")
+             .join(attempts.select(*_KEYS, "failed_line"), on=_KEYS, how="left", nulls_equal=True)
+             .filter(pl.col("failed_line").is_null() | (pl.col("line") <= pl.col("failed_line")))
              .sort("line").group_by(_KEYS).agg(pl.col("subject").last().alias("stage")))
     return (attempts.select(*_KEYS, "outcome", "error_code", "started_at", "failed_line")
             .join(device, on=_KEYS, how="left", nulls_equal=True)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.clock import _to_utc, format_offset, infer_offset, normalise, parse_zone
+from analyzer.alignment import infer_offset
+from analyzer.clock import _to_utc, format_offset, normalise, parse_zone
 from analyzer.model import FileReport, conform
 
 BASE = dt.datetime(2026, 5, 2, 23, 40, 0)

@@ -172,3 +172,22 @@ def test_condition_parser_never_raises_anything_but_value_error(text):
         parse_condition(text)
     except ValueError:
         pass
+
+
+def test_a_rule_knows_which_kinds_it_can_match_and_tests_no_other_row():
+    def kinds(body: str):
+        errors: list = []
+        rule = parse_rule(Path("t.toml"), HEAD + body, errors)
+        assert errors == [], errors
+        return rule.kinds
+    two = '[detection.install]\nkind = "driver_install"\n[detection.ok]\nerror_code = 0\n'
+    assert kinds(two + '[detection]\ncondition = "install and not ok"\n') == {"driver_install"}
+    either = '[detection.a]\nkind = "app_crash"\n[detection.b]\nkind = ["service_crash", "driver_failure"]\n'
+    assert kinds(either + '[detection]\ncondition = "a or b"\n') == {"app_crash", "service_crash", "driver_failure"}
+    assert kinds(either + '[detection]\ncondition = "a and b"\n') == frozenset()
+    assert kinds('[detection.any]\nsubject = "x"\n') is None                       # no kind: every row
+    assert kinds('[detection.a]\nkind = "app_crash"\n[detection.b]\nsubject = "x"\n[detection]\n'
+                 'condition = "a or b"\n') is None
+    # the row test itself answers False on other kinds, whatever else they carry
+    frame = rows({"kind": "driver_install", "error_code": 5}, {"kind": "driver_failure", "error_code": 5})
+    assert matches(two + '[detection]\ncondition = "install and not ok"\n', frame) == [True, False]

@@ -30,6 +30,10 @@ class Condition:
     def build(self, selections: dict[str, pl.Expr]) -> pl.Expr:
         return _build(self.tree, selections)
 
+    def kinds(self, selection_kinds: dict[str, frozenset[str] | None]) -> frozenset[str] | None:
+        """The event kinds a matching row can have (None: any), from each selection's own."""
+        return _kinds(self.tree, selection_kinds)
+
 
 def _tokens(text: str) -> list[tuple[str, int]]:
     """(token, 1-based column) pairs; ValueError at the first character no token starts with."""
@@ -134,3 +138,21 @@ def _build(tree: tuple, selections: dict[str, pl.Expr]) -> pl.Expr:
         return ~_build(tree[1], selections)
     parts = [_build(t, selections) for t in tree[1:]]
     return pl.all_horizontal(parts) if op == "and" else pl.any_horizontal(parts)
+
+
+def _meet(sets: list, union: bool):
+    if union:
+        return None if any(x is None for x in sets) else frozenset().union(*sets)
+    known = [x for x in sets if x is not None]
+    return frozenset.intersection(*known) if known else None
+
+
+def _kinds(tree: tuple, kinds: dict[str, frozenset[str] | None]) -> frozenset[str] | None:
+    op = tree[0]
+    if op == "sel":
+        return kinds[tree[1]]
+    if op in ("any_of", "all_of"):
+        return _meet([kinds[n] for n in _matching(tree[1], list(kinds))], union=op == "any_of")
+    if op == "not":
+        return None
+    return _meet([_kinds(t, kinds) for t in tree[1:]], union=op == "or")

@@ -51,6 +51,8 @@ class Rule:
     min_count: int = 1
     #: The derived fields (rules.fields.DERIVED) the rule reads; the window must carry them as columns.
     derived: tuple[str, ...] = ()
+    #: The event kinds a matching row can have (None: any): rows of other kinds are not tested at all.
+    kinds: frozenset[str] | None = None
     when: str = "before"
     within_s: float | None = None
     condition: str = ""
@@ -136,24 +138,35 @@ def _derived(detection: dict) -> tuple[str, ...]:
     return tuple(sorted(n for n in names if n in DERIVED and DERIVED[n][1] is not None))
 
 
-def _detection(data: dict, err: _Errors) -> tuple[pl.Expr | None, str]:
+def _selection_kinds(body: Any) -> frozenset[str] | None:
+    """The kinds a selection admits: each of its tables must name ``kind`` (no modifier), else any."""
+    found: set[str] = set()
+    for table in body if isinstance(body, list) else [body]:
+        value = table.get("kind") if isinstance(table, dict) else None
+        if value is None:
+            return None
+        found.update([value] if isinstance(value, str) else value)
+    return frozenset(found)
+
+
+def _detection(data: dict, err: _Errors) -> tuple[pl.Expr | None, str, frozenset[str] | None]:
     detection = data.get("detection")
     if not isinstance(detection, dict):
         err("detection", "required, a table of named selections and a condition")
-        return None, ""
+        return None, "", None
     names = [k for k in detection if k != "condition"]
     if not names:
         err("detection", "needs at least one selection, e.g. [detection.drop] kind = \"firewall_block\"")
-        return None, ""
+        return None, "", None
     text = detection.get("condition", names[0] if len(names) == 1 else None)
     if not isinstance(text, str):
         err("detection.condition", "required when there are several selections, e.g. \"a and not b\"")
-        return None, ""
+        return None, "", None
     try:
         condition = parse_condition(text)
     except ValueError as exc:
         err("detection.condition", str(exc))
-        return None, text
+        return None, text, None
     used = condition.names(names)
     for missing in sorted(used - set(names)):
         err("detection.condition", f"names '{missing}', which is not a selection of this rule")
@@ -161,8 +174,9 @@ def _detection(data: dict, err: _Errors) -> tuple[pl.Expr | None, str]:
         err(f"detection.{unused}", "not used by the condition")
     selections = {n: _selection(n, detection[n], err) for n in names}
     if any(s is None for s in selections.values()) or used - set(names):
-        return None, text
-    return condition.build(selections), text  # type: ignore[arg-type]
+        return None, text, None
+    kinds = condition.kinds({n: _selection_kinds(detection[n]) for n in names})
+    return condition.build(selections), text, kinds  # type: ignore[arg-type]
 
 
 def _seconds(value: Any) -> float | None:
@@ -219,13 +233,15 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
     cause, weight, fires_on, discounts = _head(data, err)
     title = _texts(data, "title", LANGS, err)
     why = _texts(data, "why", ("en",), err)
-    detection, condition = _detection(data, err)
+    detection, condition, kinds = _detection(data, err)
     when, within, min_count = _correlation(data, err)
     if err.count or detection is None:
         return None
     matches = (detection & _timing(when, within)).fill_null(False)
+    if kinds is not None:  # rows of other kinds are not even tested (a window holds many of them)
+        matches = pl.when(pl.col("kind").cast(pl.String).is_in(sorted(kinds))).then(matches).otherwise(False)
     return Rule(id=path.stem, cause=cause, title=title, why=why, weight=weight, fires_on=fires_on, matches=matches,
-                min_count=min_count, derived=_derived(data["detection"]), when=when, within_s=within, condition=condition, discounts=discounts, path=path)
+                min_count=min_count, derived=_derived(data["detection"]), kinds=kinds, when=when, within_s=within, condition=condition, discounts=discounts, path=path)
 
 
 def load_rules(directory: Path | None = None) -> tuple[list[Rule], list[RuleError]]:
