@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Swim lanes of the timelines, top to bottom.
-LANES = ("restore", "usb", "driver", "network", "disk", "other")
+LANES = ("restore", "backup", "usb", "driver", "network", "disk", "other")
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,14 @@ class Kind:
 
 KIND_INFO: dict[str, Kind] = {
     # the Apple side: restore logs
-    "session_start": Kind("a restore attempt begins (host versions, Erase/Update, payload build)", "restore",
-                          "bold green", phase=True),
+    # an attempt of any operation (restore, update, backup: the ``operation`` column) begins and ends
+    "session_start": Kind("an attempt begins: a restore's host versions, Erase/Update and payload build; a backup's "
+                          "start (a tool's start line, a snapshot's Status.plist date)", "restore", "bold green",
+                          phase=True),
     "phase": Kind("a named step: phase result, checkpoint, mode entry", "restore", "green", phase=True),
     "progress": Kind("operation N progress M", None, timeline=False),
     "state_change": Kind("MobileRestore state machine transition", "restore", "blue", phase=True),
-    "result": Kind("the attempt's outcome (status, error code)", "restore", "bold"),
+    "result": Kind("the attempt's outcome (status, error code; a backup's MBErrorDomain code)", "restore", "bold"),
     "failure_detail": Kind("a line of Apple's failure description: a deeper error code and its text", "restore",
                            "red"),
     "device_identity": Kind("ECID / serial / chip / board", "restore"),
@@ -53,6 +55,13 @@ KIND_INFO: dict[str, Kind] = {
     "tss_request": Kind("signing-server exchange that went fine or a preflight probe", "network"),
     "tss_error": Kind("signing-server refusal or unreachable server", "network", "red", alarm=True),
     "baseband_error": Kind("radio errors", "restore", "red", alarm=True),
+    # the Apple side: backups
+    "backup_info": Kind("what a backup folder records: device, versions, encryption, last backup date, size",
+                        "backup", timeline=False),
+    "backup_damage": Kind("a backup folder is incomplete or damaged: leftover Snapshot/, empty or unreadable "
+                          "Manifest, files missing", "backup", "red", alarm=True),
+    "icloud_error": Kind("an iCloud error recorded by the device or the PC (the device's iCloud backup errors)",
+                         "backup", "red", alarm=True),
     # the PC side: Windows evidence
     "driver_load": Kind("a driver/filter loaded for a device", "driver", timeline=False),
     "driver_install": Kind("a driver package install with its outcome (see error_code)", "driver",
@@ -65,11 +74,26 @@ KIND_INFO: dict[str, Kind] = {
     "firewall_block": Kind("a packet or connection was dropped", "network", "magenta", alarm=True),
     "firewall_allow": Kind("a connection was permitted", "network", timeline=False),
     "firewall_config": Kind("firewall rule/profile change", "network", timeline=False),
+    "hosts_entry": Kind("a hosts-file entry that sends an Apple name elsewhere (subject the name, detail the "
+                        "address): a configuration finding, true before and after any incident", "network", "magenta",
+                        alarm=True),
+    "dns_failure": Kind("a name could not be resolved (DNS-Client 1014; subject the name)", "network", "red",
+                        alarm=True),
+    "tls_error": Kind("a TLS handshake failed (Schannel; error_code the TLS alert)", "network", "red", alarm=True),
+    "clock_sync": Kind("the PC clock was not synchronised, jumped, or could not reach its time server", "network",
+                       "yellow", alarm=True),
+    "network_down": Kind("the PC lost its network: Wi-Fi disconnected or failed to connect, no connectivity",
+                         "network", "yellow", alarm=True),
+    "network_up": Kind("the PC (re)gained its network: Wi-Fi connected, connectivity restored", "network"),
+    "network_software": Kind("software known to interfere with connections is installed or running (Killer, a "
+                             "VPN adapter, a TLS-inspecting suite): a configuration finding", "network", "magenta"),
     "disk_space": Kind("low disk space or free-space summary", "disk", "yellow", alarm=True),
     "app_crash": Kind("application crash / hang / WER report", "other", "red", alarm=True, anchor=True,
                       device_activity=True),
     "power": Kind("sleep, resume, unexpected reboot, shutdown", "other", anchor=True),
     "security_product": Kind("third-party security software activity", "other"),
+    "security_block": Kind("security software blocked or quarantined something (Defender 1116/1117, Controlled "
+                           "Folder Access 1123/1124; subject the process or path)", "other", "red", alarm=True),
     "generic": Kind("recognised but carries no restore-relevant signal", None, timeline=False),
 }
 

@@ -49,7 +49,8 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
     "clock": ClockEnum,
     "format": pl.String,                    # source name, e.g. "apple_restore"
     "kind": KindEnum,
-    "attempt": pl.Int32,                    # restore attempt number within its file (1-based)
+    "attempt": pl.Int32,                    # attempt number within its file (1-based)
+    "operation": pl.String,                 # the attempt's operation when the source knows it: restore, update, backup
     "error_code": pl.Int64,                  # error/status code; for service_state the SCM state (1 stopped, 4 running); for a removal the PnP minor code
     "expected": pl.Boolean,                 # for connect/disconnect: explained by a mode transition?
     "device_mode": pl.String,               # normal / recovery / dfu / restore

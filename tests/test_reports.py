@@ -185,7 +185,7 @@ def test_html_shows_timeline_verdict_evidence_remedy_and_coverage(analysis):
     for name, status in (("restore.log", "read"), ("System.evtx", "partly skipped"), ("notes.txt", "not recognised")):
         assert re.search(rf">{re.escape(name)}</td>.*?status-\w+\">{status}<", coverage), name
     assert "bad chunk &lt;script&gt;" in coverage
-    for lane in ("USB / device", "Driver / service", "Firewall / signing", "Disk"):
+    for lane in ("USB / device", "Driver / service", "Network / signing", "Disk"):
         assert f">{lane}</text>" in page
     assert "×40" in page  # 40 firewall drops in one burst
 
