@@ -260,13 +260,16 @@ def _split(claimed: Parsed | tuple, loc: Located) -> list:
         return [claimed]
     if whole and not grammars.grammar_path(whole).exists():
         return [claimed]  # a structured export (XML) holds no pasted logs of other formats
+    read = _read_whole(claimed, loc)
+    if read is not None and read.report.unrecognised < regions.MIN_LINES:
+        return [read]  # the claimant placed every line: nothing else can be in the file
     decoded = item.decoded
     found = regions.find(decoded.text, _line_sources(), claimant=whole)
     excerpts = [Excerpt(path=loc.path, display=report.path, text=regions.excerpt(decoded.text, r),
                         encoding=decoded.encoding, first_line=r.first) for r in found]
     kept = [(r, ex) for r, ex in zip(found, excerpts) if _sniffs(registry()[r.source], ex)]
     if not kept or (whole and not _pasted_together(whole, [r.source for r, _ in kept])):
-        return [claimed]
+        return [read or claimed]
     claims: list = []
     for r, ex in kept:
         part = FileReport(path=report.path, format=None, size=report.size, host=loc.host,
@@ -276,6 +279,20 @@ def _split(claimed: Parsed | tuple, loc: Located) -> list:
     if rest:
         claims.append(Parsed(conform(None), _outside_report(report, loc.host, rest, decoded.text)))
     return claims
+
+
+def _read_whole(claimed: Parsed | tuple, loc: Located) -> Parsed | None:
+    """The file read whole by its claimant, when the claimant's count of lines it could not place
+    can say whether other logs may be inside: then a log of one format costs no search at all (and
+    in the rare file that does hold several, the whole read is dropped and each region read).
+    None for sources whose records take free text (a description, a device's own lines), where
+    another log's lines would not show as unplaced: the region search decides for those."""
+    if isinstance(claimed, Parsed):
+        return None
+    item, report, source = claimed
+    if source.free_text or source.batched:
+        return None
+    return _finish(source.parse_one_by_one([item])[0], report, source, loc.host, item)
 
 
 def _pasted_together(whole: str, sources: list[str]) -> bool:

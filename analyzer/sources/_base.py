@@ -143,6 +143,10 @@ class Source:
     #: True when the source's :meth:`parse_many` reads several files at once (to share fixed
     #: costs between them), so a run hands it all of its files together.
     batched: ClassVar[bool] = False
+    #: True when the format's records take free text (an event's description, a device's own
+    #: lines): another log pasted into it would not show as unrecognised lines, so the region
+    #: search (analyzer.regions) runs on it whatever the parse counted.
+    free_text: ClassVar[bool] = False
 
     def sniff(self, item: Input) -> bool:  # pragma: no cover - interface
         raise NotImplementedError

@@ -57,6 +57,7 @@ _SHARED_COLUMNS = ("device_obj", "operation", "phase_result", "from_state", "to_
 class AppleDeviceRestoreSource(Source):
     name = "apple_device_restore"
     description = "the device's own restore log (restored) and idevicerestore's console output and log file"
+    free_text = True  # records take free text: the region search decides (ingest._read_whole)
 
     def sniff(self, item: Input) -> bool:
         """Device restore-log or idevicerestore lines near the start, and no host restore-log line.

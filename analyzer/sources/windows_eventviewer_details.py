@@ -80,6 +80,7 @@ def _value(line: str) -> str:
 class EventViewerDetails(Source):
     name = "windows_eventviewer_details"
     description = "Event Viewer 'Copy details as text' (pasted events; English, Japanese, Chinese, Korean labels)"
+    free_text = True  # records take free text: the region search decides (ingest._read_whole)
 
     def sniff(self, item: Input) -> bool:
         """Four or more header labels of one event, a numeric Event ID among them, within twelve

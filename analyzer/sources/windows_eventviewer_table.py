@@ -92,6 +92,7 @@ def _row_shapes_ok(cells: list[str]) -> bool:
 class EventViewerTable(Source):
     name = "windows_eventviewer_table"
     description = "Event Viewer 'Save as Text (Tab delimited)' / 'Save as CSV' export"
+    free_text = True  # records take free text: the region search decides (ingest._read_whole)
 
     def sniff(self, item: Input) -> bool:
         _, text = _body(item.head_text)

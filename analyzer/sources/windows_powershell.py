@@ -84,6 +84,7 @@ def _csv_header(line: str) -> list[str] | None:
 class PowerShellEvents(Source):
     name = "windows_powershell"
     description = "Get-WinEvent | Format-List or | Export-Csv export"
+    free_text = True  # records take free text: the region search decides (ingest._read_whole)
 
     def sniff(self, item: Input) -> bool:
         return self._kind(item.head_text) is not None

@@ -72,6 +72,7 @@ def _labels(header: str, runs: list[tuple[int, int]]) -> list[str] | None:
 class PowerShellTable(Source):
     name = "windows_powershell_table"
     description = "Get-WinEvent / Get-EventLog in PowerShell's table view (Format-Table)"
+    free_text = True  # records take free text: the region search decides (ingest._read_whole)
 
     def sniff(self, item: Input) -> bool:
         """A ruler in the first 60 lines under labels that are event properties, an id among them."""

@@ -57,6 +57,7 @@ COLUMN_FIELDS = ("channel", "provider", "date", "event_id", "level", "computer")
 class WevtutilText(Source):
     name = "windows_wevtutil_text"
     description = "wevtutil qe /f:text export (Event[n]: blocks; English or localised labels)"
+    free_text = True  # records take free text: the region search decides (ingest._read_whole)
 
     def sniff(self, item: Input) -> bool:
         grammar = load(self.name)
