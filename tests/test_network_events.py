@@ -166,6 +166,26 @@ def test_restore_log_network_lines(tmp_path: Path, line, marker, kind, subject, 
 def test_network_samples_are_reproducible_from_their_definitions():
     from samplegen.network_samples import files
     for rel, data in files().items():
-        if not (SAMPLES / rel.parts[0]).is_dir():
-            continue  # a sample PC whose story waits for its rules (the causes they name land with the lead's work)
         assert (SAMPLES / rel).read_bytes() == data, rel
+
+
+def test_derived_fields_apple_host_and_server_skew():
+    from analyzer.rules.fields import derived_columns
+    frame = pl.DataFrame({
+        "subject": ["gs.apple.com", "p31-contacts.icloud.com.", "apple.com.evil.net", None],
+        "detail": ['{"server_date":"2026-03-02T16:20:46Z"}', None, '{"server_date":"2026-03-02T16:00:00Z"}', "{}"],
+        "ts_utc": [datetime(2026, 3, 2, 16, 20, 46, 660000), datetime(2026, 3, 2, 16, 20), datetime(2026, 3, 2, 17, 0), None],
+    }).with_columns(pl.col("ts_utc").dt.replace_time_zone("UTC"))
+    out = frame.with_columns(derived_columns(["apple_host", "server_skew_s"]))
+    assert out.get_column("apple_host").to_list() == [True, True, False, False]
+    assert out.get_column("server_skew_s").to_list() == [0.66, None, 3600.0, None]
+
+
+def test_a_hosts_entry_with_no_time_is_evidence_for_the_incident_of_its_pc():
+    from analyzer import analyze
+    incident = analyze([SAMPLES / "pc_y25_3194_hosts_redirect"], layout="host").incidents[0]
+    cited = [e for e in incident.evidence if e.get("rule") in ("hosts_redirects_apple", "hosts_redirects_signing_server")]
+    assert {(Path(e["file"]).name, e["line"]) for e in cited} == {("hosts", 25)}  # 74.208.105.171  gs.apple.com
+    assert incident.cause == "hosts_file_redirect"
+    unsigned = next(a for a in incident.alternatives if a["id"] == "unsigned_firmware")
+    assert unsigned["reason"]["code"] == "explained_away"
