@@ -141,6 +141,19 @@ def _pc_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> list[pl.DataFrame
     return parts
 
 
+#: Kinds that record a configuration rather than an event: a row of one with no time of its own (a
+#: hosts-file entry) holds around every incident of its PC, so it joins every window of that PC.
+TIMELESS_CONFIG_KINDS = ("hosts_entry",)
+
+
+def _config_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
+    """Each incident with its PC's timeless configuration rows (see TIMELESS_CONFIG_KINDS)."""
+    config = events.filter(pl.col("attempt").is_null() & pl.col("ts_utc").is_null()
+                           & pl.col("kind").cast(pl.String).is_in(TIMELESS_CONFIG_KINDS))
+    keys = incidents.select("incident", "host", "failed_at", "failed_line", "failed_wall")
+    return keys.join(config, on="host", how="inner", nulls_equal=True)
+
+
 def evidence_window(events: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     """Each failed attempt (a row of :func:`attempts`) with the events that may explain it.
 
@@ -151,6 +164,7 @@ def evidence_window(events: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     own = _own_rows(events, incidents)
     columns = ["incident", "failed_at", "failed_line", "failed_wall", *events.columns]
     frames = [own.select(columns)] + [p.select(columns) for p in _pc_rows(events, incidents)]
+    frames.append(_config_rows(events, incidents).select(columns))
     joined = pl.concat(frames, how="vertical")
     return (joined.with_columns(_before_s().alias("before_s")).drop("failed_at", "failed_line", "failed_wall")
             .sort("incident", "ts_utc", "file", "line", "record", nulls_last=True, maintain_order=True))

@@ -59,6 +59,7 @@ import polars as pl
 
 from .apple import APPLE_SERVICES
 from .apple_usb import pid_mode_expr
+from . import winevent_network
 from .model import EVENT_SCHEMA, conform
 # needs_fields is read from here by the .evtx source
 from .winevent_kinds import LOOKUP_COLUMNS, needs_fields, with_lookup
@@ -94,6 +95,7 @@ _FIELD_NAMES = (
     "RequestMinorCode", "RequestMajorCode", "InstanceId", "DeviceInstanceId", "DeviceInstanceID", "DeviceInstance",
     "DriverName", "ServiceName", "param1", "AppName", "RuleName", "Application", "VolumeName", "1", "6", "Binary",
     "InstallStatus", "AddServiceStatus", "Status", "FinalStatus", "param2", "param3",
+    *winevent_network.FIELDS, *winevent_network.POSITIONAL,
 )
 
 
@@ -265,7 +267,8 @@ def _stages(fast: bool = True) -> tuple[list[pl.Expr], ...]:
         pl.when(pl.col("message").is_null()).then(pl.col("_msg")).otherwise(pl.col("message")).alias("message"),
         pl.lit(None, dtype=pl.Boolean).alias("expected"),
     ]
-    return (*_decode_stages(fast), s_kind, s_subject, s_subject1, s_subject2, s_blob, s_ids, s_rest)
+    return (*_decode_stages(fast), s_kind, s_subject, s_subject1, s_subject2, s_blob, s_ids, s_rest,
+            *winevent_network.stages())
 
 
 @functools.lru_cache(maxsize=1)

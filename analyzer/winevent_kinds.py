@@ -42,6 +42,22 @@ KIND_TABLE: list[tuple[str, tuple[int, ...], str]] = [
     ("microsoft-windows-partition", (1006,), "disk_space"),
     ("srv", (2013,), "disk_space"),
     ("kernel-power", (41, 42, 105, 107, 109, 172, 506, 507), "power"),
+    # network, clock, Wi-Fi (reference backup-and-network.md §4; fields read in winevent_network)
+    ("dns-client", (1014,), "dns_failure"),
+    ("schannel", (36887, 36888, 36871, 36874, 36876, 36881, 36882, 36884), "tls_error"),
+    ("time-service", (34, 36, 38, 47, 48, 50, 129, 134), "clock_sync"),
+    # the PC reached its time source again: its network was up (35 syncing with, 37 receiving valid
+    # time from, 137 resolved its manual peer after a failure)
+    ("time-service", (35, 37, 137), "network_up"),
+    ("kernel-general", (1,), "clock_sync"),
+    ("wlan-autoconfig", (8001,), "network_up"),
+    ("wlan-autoconfig", (8002, 8003, 11002, 11006, 12013), "network_down"),
+    ("networkprofile", (10000,), "network_up"),
+    ("networkprofile", (10001,), "network_down"),
+    ("nlasvc", (4101,), "network_up"),
+    ("nlasvc", (4102, 4205), "network_down"),
+    ("ncsi", (4040,), "network_up"),
+    ("ncsi", (4041,), "network_down"),
     ("security-auditing", (5152, 5157, 5031), "firewall_block"),
     ("security-auditing", (5156, 5158), "firewall_allow"),
     ("firewall with advanced security", (2011,), "firewall_block"),

@@ -250,8 +250,10 @@ def test_kernel_pnp_userpnp_power_firewall_and_wfp_kinds(windows_corpus):
     assert kinds("win10-tr_Ntfs_Operational.evtx")["disk_space"] == 10  # 142: free-space summaries
     assert kinds("eas_Security_WFP_5156_5158.evtx") == {"firewall_allow": 72, "generic": 29}
     assert kinds("plaso_System.evtx") == {
-        # service_state: 7036 x3434 + 7045 x25, as SOURCES.md counts them
-        "service_state": 3434 + 25, "generic": 1434 - 25, "driver_install": 130, "power": 9, "service_crash": 2}
+        # service_state: 7036 x3434 + 7045 x25, as SOURCES.md counts them; network and clock: DNS-Client 1014
+        # x3, Kernel-General 1 x6 + Time-Service 36 x2, Time-Service 35/37 (synchronised) x2
+        "service_state": 3434 + 25, "generic": 1434 - 25 - 13, "driver_install": 130, "power": 9, "service_crash": 2,
+        "dns_failure": 3, "clock_sync": 8, "network_up": 2}
     system = parsed(windows_corpus, "evtxrs_system.evtx").events
     pnp219 = system.filter(pl.col("event_id") == 219)
     assert pnp219.height == 3 and set(pnp219["kind"].unique()) == {"driver_failure"}

@@ -17,6 +17,7 @@ from typing import Callable
 import polars as pl
 
 from ..apple import about_apple
+from ..apple_hosts import apple_host_expr
 from ..correlate import OPERATIONS
 from ..itunes_versions import required_itunes_expr
 from ..model import CLOCKS, EVENT_SCHEMA, KINDS
@@ -70,6 +71,13 @@ DERIVED: dict[str, tuple[str, Callable[[], pl.Expr] | None, str]] = {
     "reported": (BOOL, None, "the incident was opened from what the user reported (--symptom/--at), not from a failure line"),
     "operation": (ENUM, None, "the incident's operation: restore, update, backup or icloud (in an evidence window every row "
                               "carries its incident's, whatever the row itself was part of)"),
+    "apple_host": (BOOL, lambda: apple_host_expr(pl.col("subject")),
+                   "the row's subject is an Apple host name: one that is or ends in apple.com, icloud.com, "
+                   "apple-cloudkit.com, cdn-apple.com, mzstatic.com or icloud-content.com (analyzer.apple_hosts)"),
+    "server_skew_s": (FLOAT, lambda: (pl.col("ts_utc") - detail_field("server_date").str.to_datetime(
+                          "%Y-%m-%dT%H:%M:%SZ", strict=False, time_zone="UTC")).dt.total_milliseconds() / 1000,
+                      "seconds the PC's clock is ahead of the server's on a row that carries the server's date "
+                      "(detail.server_date, a TSS response's Date header): the row's time minus that date"),
     "required_itunes": (STRING, lambda: required_itunes_expr(detail_field("payload_build")),
                         "the oldest iTunes that can restore the session's payload build (data/itunes_minimums.toml); null: unknown"),
 }

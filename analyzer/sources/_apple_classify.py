@@ -202,10 +202,23 @@ def _rules() -> dict[str, dict[str, pl.Expr | str]]:
                                  error_code=_int("tss_code"), detail=_json(text=c("tss_text"))),
         "tss_failed_submission": dict(kind="tss_error", subject=c("tss_reason")),
         "tss_no_header": dict(kind="tss_error", subject=_lit("no response header")),
-        "tss_send_failed": dict(kind="tss_error", subject=_lit("SendHttpRequest failed"), error_code=_int("http_error")),
+        # SendHttpRequest failed N: -1 no answer at all; an HTTP status (>= 100) is the server's own answer
+        "tss_send_failed": dict(kind="tss_error", error_code=_int("http_error"),
+                                subject=pl.when(_int("http_error") >= 100).then(pl.concat_str(_lit("HTTP status "), c("http_error")))
+                                .otherwise(_lit("SendHttpRequest failed")),
+                                detail=_json(http_status=pl.when(_int("http_error") >= 100).then(_int("http_error")))),
+        "tss_send_http_failed": dict(kind="tss_error", subject=_lit("failed to send http request")),
+        "tss_invalid_response": dict(kind="tss_error", subject=c("tss_bad_answer")),
+        "tss_connection_attempt": dict(kind="tss_request", subject=_lit("TSS connection attempt"),
+                                       detail=_json(attempt=_int("tss_try"), of=_int("tss_tries"))),
+        "tss_socks_proxy": dict(kind="tss_request", subject=_lit("SOCKS proxy"), detail=_json(proxy=_lit("socks"))),
+        # the server's clock: rules compare it with the row's own time (the PC's clock)
+        "tss_http_date": dict(kind="tss_request", subject=_lit("server date"),
+                              detail=_json(server_date=c("http_date").str.to_datetime("%a, %d %b %Y %H:%M:%S", strict=False)
+                                           .dt.strftime("%Y-%m-%dT%H:%M:%SZ"))),
         "tss_http_ok": dict(kind="tss_request", subject=_lit("HttpQueryInfo"), error_code=_int("http_status")),
         "tss_received": dict(kind="tss_request", subject=_lit("tss response received"), detail=_json(server_version=c("server_version"))),
-        "tss_probe": dict(kind="tss_request", subject=c("url")),
+        "tss_probe": dict(kind="tss_request", subject=c("url"), detail=_json(host=c("url").str.extract(r"^[A-Za-z]+://([^/:?#]+)", 1))),
         "tss_probe_status": dict(kind="tss_request", subject=_lit("preflight"), error_code=_int("http_status"),
                                  detail=_json(status_text=c("status_text"))),
         "tss_debug_path": dict(kind="generic", subject=_lit("tss debug object"), detail=_json(path=c("debug_path"))),

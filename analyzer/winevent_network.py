@@ -1,0 +1,89 @@
+"""What the network, clock and Wi-Fi events mean beyond their kind: the name a DNS failure was
+for, a TLS alert's number, the size of a clock error or jump, the network a Wi-Fi event names, and
+which service or device rows are software known to interfere (:mod:`analyzer.network_software`).
+
+Kept beside :mod:`analyzer.winevent` (which applies it as one stage of its query) so that the
+network meanings are read in one place, from EventData names (reference backup-and-network.md §4),
+never from message text:
+
+* DNS-Client 1014: ``subject`` = ``QueryName``;
+* Schannel 36887/36888: ``error_code`` = the TLS alert (``AlertDesc``, else the first positional
+  value; the name is the one common parsers use, unverified against a real record);
+* WLAN-AutoConfig 8001-8003/11002/11006/12013, NetworkProfile 10000/10001: ``subject`` = ``SSID``,
+  else ``ProfileName``, else ``Name``; ``error_code`` = ``ReasonCode`` where given;
+* Time-Service: ``subject`` "time service"; ``detail`` gains ``offset_s`` (34: the correction it refused, %1 seconds),
+  ``unsynced_s`` (36: ``UnsynchronizedTimeSeconds`` in real records, else %1), ``offset_ms`` and ``for_s`` (50: %1 ms for %2 s),
+  from the positional values these classic events carry;
+* Kernel-General 1 (system time changed): ``subject`` "system time", ``detail`` gains ``jump_s``
+  (``NewTime`` minus ``OldTime``, seconds to the ms).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from .network_software import retag
+
+#: EventData fields these meanings read (decoded with the others in winevent's one JSON pass).
+FIELDS = ("QueryName", "AlertDesc", "UnsynchronizedTimeSeconds", "SSID", "ProfileName", "Name", "NewTime", "OldTime", "ReasonCode", "ImagePath")
+#: Positional values read too ("1" is already read by winevent).
+POSITIONAL = ("2",)
+
+
+def _f(name: str) -> pl.Expr:
+    return pl.col(f"_f_{name}")
+
+
+def _int(expr: pl.Expr) -> pl.Expr:
+    return expr.str.strip_chars().cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+
+
+def _time(expr: pl.Expr) -> pl.Expr:
+    """An ISO time as Windows writes it (``…T18:12:24.328125Z``, 0-9 fraction digits) to the µs."""
+    bare = expr.str.strip_chars().str.strip_suffix("Z").str.replace(r"(\.[0-9]{6})[0-9]+$", "$1")
+    return bare.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+
+
+def _clock_fields() -> pl.Expr:
+    """The JSON members a clock_sync row gains (without braces), or null."""
+    eid = pl.col("event_id")
+    one, two = _int(_f("1")), _int(_f("2"))
+    unsynced = pl.coalesce(_int(_f("UnsynchronizedTimeSeconds")), one)
+    jump = ((_time(_f("NewTime")) - _time(_f("OldTime"))).dt.total_milliseconds() / 1000).round(3)
+    member = [
+        pl.when(_f("NewTime").is_not_null() & jump.is_not_null()).then(pl.format('"jump_s":{}', jump)),
+        pl.when((eid == 34) & one.is_not_null()).then(pl.format('"offset_s":{}', one)),
+        pl.when((eid == 36) & unsynced.is_not_null()).then(pl.format('"unsynced_s":{}', unsynced)),
+        pl.when((eid == 50) & one.is_not_null()).then(pl.format('"offset_ms":{}', one)),
+        pl.when((eid == 50) & two.is_not_null()).then(pl.format('"for_s":{}', two)),
+    ]
+    return pl.concat_str(member, separator=",", ignore_nulls=True)
+
+
+def _with_members(detail: pl.Expr, members: pl.Expr) -> pl.Expr:
+    """``detail`` (a JSON object) with ``members`` put first; unchanged where members is empty."""
+    body = detail.str.strip_chars().str.strip_prefix("{").str.strip_suffix("}").str.strip_chars()
+    merged = (pl.when(body.is_null() | (body == "")).then(pl.concat_str(pl.lit("{"), members, pl.lit("}")))
+              .otherwise(pl.concat_str(pl.lit("{"), members, pl.lit(","), body, pl.lit("}"))))
+    return pl.when(members.is_null() | (members == "")).then(detail).otherwise(merged)
+
+
+def stages() -> list[list[pl.Expr]]:
+    """The stages winevent runs after it has set kind, subject, error_code and detail."""
+    kind = pl.col("kind")
+    net = kind.is_in(["network_up", "network_down"])
+    subject = (pl.when(kind == "dns_failure").then(pl.coalesce(_f("QueryName"), pl.col("subject")))
+               .when(net).then(pl.coalesce(_f("SSID"), _f("ProfileName"), _f("Name"), pl.col("subject")))
+               .when((kind == "clock_sync") & _f("NewTime").is_not_null()).then(pl.lit("system time"))
+               .when(kind == "clock_sync").then(pl.lit("time service"))
+               .otherwise(pl.col("subject")))
+    alert = pl.when(pl.col("event_id").is_in([36887, 36888])).then(pl.coalesce(_f("AlertDesc"), _f("1")))
+    code = (pl.when(kind == "tls_error").then(_int(alert))
+            .when(kind == "network_down").then(_int(_f("ReasonCode")))
+            .otherwise(pl.col("error_code")))
+    detail = pl.when(kind == "clock_sync").then(_with_members(pl.col("detail"), _clock_fields())).otherwise(pl.col("detail"))
+    first = [subject.alias("subject"), code.alias("error_code"), detail.alias("detail")]
+    text = pl.concat_str([pl.col("subject").fill_null(""), _f("ImagePath").fill_null(""), pl.col("detail").fill_null("")],
+                         separator=" ")
+    new_kind, new_detail = retag(pl.col("kind"), text, pl.col("detail"))
+    return [first, [new_kind.alias("kind"), new_detail.alias("detail")]]
