@@ -196,3 +196,25 @@ def test_a_rule_knows_which_kinds_it_can_match_and_tests_no_other_row():
     # the row test itself answers False on other kinds, whatever else they carry
     frame = rows({"kind": "driver_install", "error_code": 5}, {"kind": "driver_failure", "error_code": 5})
     assert matches(two + '[detection]\ncondition = "install and not ok"\n', frame) == [True, False]
+
+
+def test_a_rule_may_carry_its_own_remedy_in_every_language(tmp_path: Path):
+    errors: list = []
+    good = parse_rule(tmp_path / "r.toml", HEAD + '[remedy]\nen = ["a", "b"]\nja = ["あ"]\n'
+                      '[detection.d]\nkind = "tls_error"\n', errors)
+    assert errors == [] and good.remedy == {"en": ["a", "b"], "ja": ["あ"]}
+    assert parse_rule(tmp_path / "bad.toml", HEAD + '[remedy]\nen = ["a"]\n[detection.d]\nkind = "tls_error"\n',
+                      errors) is None
+    assert [e.key for e in errors] == ["remedy"]
+
+
+def test_the_deciding_rules_remedy_replaces_the_causes():
+    from analyzer.report.i18n import Catalogue
+
+    en, ja = Catalogue("en"), Catalogue("ja")
+    generic = en.remedy("security_software")
+    tls = en.remedy("security_software", "icloud", ["tls_inspection_unknown_ca"])
+    assert tls != generic and "HTTPS / SSL scanning" in tls[0]
+    assert "HTTPS / SSL スキャン" in ja.remedy("security_software", "icloud", ["tls_inspection_unknown_ca"])[0]
+    # a fired rule of another cause does not lend its steps
+    assert en.remedy("usb_connection", "icloud", ["tls_inspection_unknown_ca"]) == en.remedy("usb_connection")

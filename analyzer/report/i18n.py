@@ -63,8 +63,14 @@ class Catalogue:
         """The cause's name in this language (the id itself for an undeclared one)."""
         return CAUSES.get(cause_id, {}).get(self.lang, cause_id)
 
-    def remedy(self, cause_id: str, operation: str | None = None) -> list[str]:
-        """The cause's remedy, the operation's own when remedies.toml has one (``[host_storage.backup]``)."""
+    def remedy(self, cause_id: str, operation: str | None = None, rules: list[str] = ()) -> list[str]:
+        """What to do: the remedy of the first of ``rules`` (those that fired) that is for this cause and
+        has steps of its own, else the cause's, the operation's own when remedies.toml has one
+        (``[host_storage.backup]``)."""
+        for rule_id in rules:
+            rule = rule_by_id().get(rule_id)
+            if rule is not None and rule.cause == cause_id and rule.remedy.get(self.lang):
+                return list(rule.remedy[self.lang])
         entry = _remedies().get(cause_id, {})
         own = entry.get(operation) if operation else None
         return list((own if isinstance(own, dict) else entry).get(self.lang, []))

@@ -28,7 +28,7 @@ def incident_dict(incident, cat: Catalogue) -> dict[str, Any]:
     out["alternatives"] = [{**alt, "why_not": cat.reason(alt["reason"])} for alt in incident.alternatives]
     out["missing_codes"] = list(incident.missing)
     out["missing"] = [cat.missing(code) for code in incident.missing]
-    out["remedy"] = cat.remedy(incident.cause, incident.operation)
+    out["remedy"] = cat.remedy(incident.cause, incident.operation, incident.rules)
     return out
 
 

@@ -22,7 +22,8 @@ from .modifiers import build
 
 RULES_DIR = Path(__file__).resolve().parent
 LANGS = ("en", "ja")
-_TOP_KEYS = {"cause", "title", "why", "weight", "fires_on", "discounts", "operations", "detection", "correlation"}
+_TOP_KEYS = {"cause", "title", "why", "weight", "fires_on", "discounts", "operations", "remedy", "detection",
+             "correlation"}
 _CORRELATION_KEYS = {"when", "within", "min_count"}
 _WHEN = ("before", "after", "any")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
@@ -61,6 +62,10 @@ class Rule:
     path: Path | None = None
     #: The operations whose incidents the rule can explain (all when the file does not say).
     operations: tuple[str, ...] = OPERATIONS
+    #: Steps of its own (language → steps), shown instead of the cause's remedy when the rule is
+    #: among those that decided the verdict: TLS inspection is security_software, but its fix is
+    #: not the firewall's.
+    remedy: dict[str, list[str]] = field(default_factory=dict)
 
 
 class _Errors:
@@ -225,6 +230,16 @@ def _timing(when: str, within: float | None) -> pl.Expr:
     return test
 
 
+def _remedy(data: dict, err: _Errors) -> dict[str, list[str]]:
+    remedy = data.get("remedy", {})
+    ok = isinstance(remedy, dict) and all(
+        isinstance(v, list) and v and all(isinstance(x, str) and x for x in v) for v in remedy.values())
+    if not ok or (remedy and not all(lang in remedy for lang in LANGS)):
+        err("remedy", f"a table of step lists, one per language ({', '.join(LANGS)})")
+        return {}
+    return {k: list(v) for k, v in remedy.items()}
+
+
 def _operations(data: dict, err: _Errors) -> tuple[str, ...]:
     ops = data.get("operations", list(OPERATIONS))
     ops = [ops] if isinstance(ops, str) else ops
@@ -248,6 +263,7 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
     detection, condition, kinds = _detection(data, err)
     when, within, min_count = _correlation(data, err)
     operations = _operations(data, err)
+    remedy = _remedy(data, err)
     if err.count or detection is None:
         return None
     matches = (detection & _timing(when, within)).fill_null(False)
@@ -257,7 +273,7 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
         matches = pl.when(pl.col("kind").cast(pl.String).is_in(sorted(kinds))).then(matches).otherwise(False)
     return Rule(id=path.stem, cause=cause, title=title, why=why, weight=weight, fires_on=fires_on, matches=matches,
                 min_count=min_count, derived=_derived(data["detection"]), kinds=kinds, when=when, within_s=within, condition=condition, discounts=discounts, path=path,
-                operations=operations)
+                operations=operations, remedy=remedy)
 
 
 def load_rules(directory: Path | None = None) -> tuple[list[Rule], list[RuleError]]:
