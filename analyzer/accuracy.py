@@ -6,6 +6,10 @@ the cause each must get (and a minimum confidence). ``python -m analyzer.accurac
 1 when one is not); tests/test_accuracy.py fails when any verdict drifts.
 Keeping expectations as data means a new sample is a new entry, not new code.
 
+A sample whose failure left no failure line (an iCloud error) is analysed as the user would report
+it: its entry carries ``symptom`` and ``at`` (and optionally ``window``, ``tz``), passed to
+:func:`analyzer.analyze`, and names no ``file`` (the incident is ``reported``).
+
 The samples and the expectations live in the source checkout, not in the
 installed package: the defaults are the checkout's ``samples/`` and
 ``tests/expected_verdicts.toml``, and when they are absent (an installed wheel)
@@ -40,8 +44,22 @@ class Row:
         return self.expected == self.found and (self.confidence or 0) >= self.min_confidence
 
 
+#: The keys of an expectation that are options of the run, not of the verdict.
+RUN_OPTIONS = ("symptom", "at", "window", "tz")
+REPORTED = "(reported)"
+
+
 def load_expected(path: Path) -> dict[str, list[dict]]:
     return tomllib.loads(path.read_text(encoding="utf-8"))["sample"]
+
+
+def run_options(entries: list[dict]) -> dict[str, str]:
+    """The :func:`analyzer.analyze` options a sample's expectations ask for (a reported symptom)."""
+    return {key: entry[key] for entry in entries for key in RUN_OPTIONS if key in entry}
+
+
+def _key(incident) -> tuple[str, int]:
+    return (REPORTED, 0) if incident.reported else (Path(incident.file).name, incident.attempt)
 
 
 def evaluate(samples: Path, expected_path: Path) -> list[Row]:
@@ -50,11 +68,11 @@ def evaluate(samples: Path, expected_path: Path) -> list[Row]:
     bundles = sorted({p.name for p in samples.iterdir() if p.is_dir()} | set(expected))
     for bundle in bundles:
         wanted = expected.get(bundle, [])
-        result = analyze([samples / bundle], layout="host")
-        found = {(Path(i.file).name, i.attempt): i for i in result.incidents}
+        result = analyze([samples / bundle], layout="host", **run_options(wanted))
+        found = {_key(i): i for i in result.incidents}
         listed = set()
         for item in wanted:
-            key = (item["file"], item.get("attempt", 1))
+            key = (item["file"], item.get("attempt", 1)) if "file" in item else (REPORTED, 0)
             listed.add(key)
             inc = found.get(key)
             rows.append(Row(bundle, f"{key[0]}#{key[1]}", inc.error_code if inc else None, item["cause"],

@@ -22,10 +22,12 @@ import polars as pl
 
 from . import parallel, pipeline
 from .archives import Limits, env_limits
-from .arguments import DATE_FORMS, EXECUTORS, LAYOUTS, TZ_FORMS, ArgumentError, one_of
+from .arguments import (AT_FORMS, DATE_FORMS, EXECUTORS, LAYOUTS, SYMPTOMS, TZ_FORMS, WINDOW_FORMS, ArgumentError,
+                        one_of)
 from .clock import parse_zone
 from .diagnose import Incident
 from .model import FileReport
+from .symptom import DEFAULT_WINDOW_S, Symptom, parse_at, parse_window
 from .version import __version__
 
 __all__ = ["Analysis", "ArgumentError", "analyze"]
@@ -59,7 +61,8 @@ class Analysis:
 
 def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.date | None = None, layout: str = "auto",
             jobs: int = 1, executor: str = "local", ray_address: str | None = None,
-            progress: bool | None = None) -> Analysis:
+            progress: bool | None = None, symptom: str | None = None, at: str | dt.datetime | None = None,
+            window: str | int | None = None) -> Analysis:
     """Read, correlate and diagnose the logs under ``paths``.
 
     Arguments are checked first, before any file is read; a bad one raises
@@ -70,6 +73,12 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.da
     ``ray_address`` (only with ``executor="ray"``), and the environment's zip
     limits (``ANALYZER_ZIP_MAX_BYTES``, ``ANALYZER_ZIP_MAX_RATIO``).
 
+    ``symptom`` (restore, update, backup or icloud) opens a *reported* incident on every PC, for a
+    failure that left no failure line (an iCloud error in Settings): at ``at`` (a datetime, or text
+    like ``2026-03-14 09:30``: the PC's local time unless it carries a zone), ± ``window`` (``10m``,
+    ``90s``, ``1h`` or minutes; 10 minutes by default); without ``at``, over the PC's whole evidence.
+    ``at`` and ``window`` need ``symptom``.
+
     Each PC (host) is then analysed on its own by :func:`analyzer.pipeline.analyze_host`:
     ``jobs`` > 1 runs hosts in a spawn process pool, ``executor="ray"`` as Ray tasks
     (``ray_address`` for a cluster); the result is the same whichever runs it.
@@ -77,12 +86,40 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.da
     """
     zone, limits = _checked(tz=tz, layout=layout, jobs=jobs, executor=executor, ray_address=ray_address)
     day = _checked_date(date)
+    reported = _checked_symptom(symptom, at, window)
     execute = functools.partial(parallel.run, workers=jobs, executor=executor, address=ray_address,
                                 progress=progress, label="hosts", thread_env=pipeline.THREAD_ENV)
     result = pipeline.run([Path(p) for p in paths], tz=zone, date=day, layout=layout, limits=limits,
-                          execute=execute)
+                          execute=execute, symptom=reported)
     return Analysis(files=result.files, events=result.events, incidents=result.incidents,
                     attempts=result.attempts, hosts=result.hosts)
+
+
+def _checked_symptom(symptom: str | None, at: str | dt.datetime | None,
+                     window: str | int | None) -> Symptom | None:
+    """The reported symptom, once ``symptom``, ``at`` and ``window`` are accepted."""
+    if symptom is None:
+        for name, value in (("at", at), ("window", window)):
+            if value is not None:
+                raise ArgumentError(name, value, needs=("symptom", "|".join(SYMPTOMS)))
+        return None
+    if symptom not in SYMPTOMS:
+        raise ArgumentError("symptom", symptom, one_of(SYMPTOMS))
+    when = at
+    if isinstance(at, str):
+        try:
+            when = parse_at(at)
+        except ValueError:
+            raise ArgumentError("at", at, AT_FORMS) from None
+    elif at is not None and not isinstance(at, dt.datetime):
+        raise ArgumentError("at", at, AT_FORMS)
+    seconds = DEFAULT_WINDOW_S
+    if window is not None:
+        try:
+            seconds = parse_window(window)
+        except (ValueError, TypeError):
+            raise ArgumentError("window", window, WINDOW_FORMS) from None
+    return Symptom(symptom, when, seconds)
 
 
 def _checked_date(date: str | dt.date | None) -> dt.date | None:

@@ -14,6 +14,14 @@ from collections.abc import Callable
 LAYOUTS = ("auto", "host", "fleet")
 LANGS = ("en", "ja")
 EXECUTORS = ("local", "ray")
+#: What a user can report as failed (``symptom``): analyzer.correlate.OPERATIONS.
+SYMPTOMS = ("restore", "update", "backup", "icloud")
+
+#: The forms ``at`` accepts (:func:`analyzer.symptom.parse_at`).
+AT_FORMS = ("a day and a time, like 2026-03-14 09:30 or 2026-03-14T09:30:15 (the PC's local time), or with a zone "
+            "like 2026-03-14T00:30Z or 2026-03-14 09:30+09:00")
+#: The forms ``window`` accepts (:func:`analyzer.symptom.parse_window`).
+WINDOW_FORMS = "a duration like 10m, 90s or 1h, or a number of minutes, up to 7 days"
 
 #: The form ``date`` accepts.
 DATE_FORMS = "a day written YYYY-MM-DD, like 2025-02-14"

@@ -17,7 +17,7 @@ from typing import List, NoReturn, Optional
 
 import typer
 
-from .arguments import EXECUTORS, LANGS, LAYOUTS, ArgumentError, one_of
+from .arguments import EXECUTORS, LANGS, LAYOUTS, SYMPTOMS, ArgumentError, one_of
 
 
 class ExitCode(enum.IntEnum):
@@ -53,6 +53,9 @@ def run(
     output_format: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal report, JSON document or CSV timeline on stdout."),
     tz: Optional[str] = typer.Option(None, "--tz", help="The PC's time zone for local-time logs (IANA name like Asia/Tokyo, or +09:00)."),
     date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="The day of the restore, for logs that give times of day only (a pasted restore-log tail)."),
+    symptom: Optional[str] = typer.Option(None, "--symptom", metavar=_choices(SYMPTOMS), help="What the user reports failed when no log line says so (an iCloud error in Settings): opens a reported incident on each PC."),
+    at: Optional[str] = typer.Option(None, "--at", metavar="TIME", help="When the reported failure happened: '2026-03-14 09:30' (the PC's local time; --tz or the zone learnt from its logs) or with a zone ('...Z', '...+09:00'). Without it, the whole evidence span."),
+    window: Optional[str] = typer.Option(None, "--window", metavar="DURATION", help="Evidence counted either side of --at: 10m (default), 90s, 1h, or minutes."),
     layout: str = typer.Option("auto", "--layout", metavar=_choices(LAYOUTS), help="host: each PATH is one PC; fleet: each subfolder is one PC; auto: a folder of only subfolders is a fleet."),
     lang: str = typer.Option("en", "--lang", metavar=_choices(LANGS), help="Language of the reports: verdicts, remedies and notes on the input (en, ja)."),
     fail_on_incident: bool = typer.Option(False, "--fail-on-incident", help="Exit 5 when a failed restore is found."),
@@ -70,7 +73,7 @@ def run(
     if lang not in LANGS:  # the reports' language: checked before any work, like the outputs
         _usage_error(ArgumentError("lang", lang, one_of(LANGS)).describe(_option))
     analysis = _analysis(paths, tz=tz or None, date=date, layout=layout, jobs=jobs, executor=executor,
-                         ray_address=ray_address)
+                         ray_address=ray_address, symptom=symptom, at=at, window=window)
     if redact:
         from .redact import redact as redact_analysis
 

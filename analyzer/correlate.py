@@ -30,11 +30,16 @@ TRANSITION_MATCH_S = 15
 _UTC = pl.Datetime("us", "UTC")
 ATTEMPT_SCHEMA = {"host": pl.String, "file": pl.String, "attempt": pl.Int32, "started_at": _UTC, "ended_at": _UTC,
                   "failed_at": _UTC, "error_code": pl.Int64, "outcome": pl.String, "window_start": _UTC,
-                  "window_end": _UTC, "failed_line": pl.Int64, "failed_wall": pl.Datetime("us")}
+                  "window_end": _UTC, "failed_line": pl.Int64, "failed_wall": pl.Datetime("us"),
+                  "operation": pl.String, "reported": pl.Boolean}
 _KEYS = ["host", "file", "attempt"]
 #: What became of an attempt: a failure line, a success line, or neither (the log stops first: a
 #: log cut short, a paste of its head, a restore still running).
 OUTCOMES = ("failed", "succeeded", "unfinished")
+#: What an attempt was doing. A restore log's session is an ``update`` when Apple's software says
+#: so (behavior Update) and a ``restore`` otherwise; other sources say it in the ``operation`` column.
+#: ``icloud`` only comes from what the user reports (:mod:`analyzer.symptom`).
+OPERATIONS = ("restore", "update", "backup", "icloud")
 
 
 def attempts(events: pl.DataFrame) -> pl.DataFrame:
@@ -58,16 +63,21 @@ def attempts(events: pl.DataFrame) -> pl.DataFrame:
                    pl.col("line").last().alias("failed_line"), pl.col("ts_wall").last().alias("failed_wall"),
                    pl.len().alias("_failed")))
     succeeded = results.filter(pl.col("error_code") == 0).group_by(_KEYS).agg(pl.len().alias("ok"))
-    spans = rows.group_by(_KEYS).agg(pl.col("ts_utc").min().alias("started_at"), pl.col("ts_utc").max().alias("ended_at"))
+    update = (pl.col("kind") == "session_start") & pl.col("detail").str.contains('"behavior":"Update"', literal=True)
+    spans = rows.group_by(_KEYS).agg(pl.col("ts_utc").min().alias("started_at"), pl.col("ts_utc").max().alias("ended_at"),
+                                     pl.col("operation").drop_nulls().first().alias("said"),
+                                     update.fill_null(False).any().alias("update"))
     out = (spans.join(failed, on=_KEYS, how="left", nulls_equal=True)
            .join(succeeded, on=_KEYS, how="left", nulls_equal=True))
     outcome = (pl.when(pl.col("_failed").is_not_null()).then(pl.lit("failed"))
                .when(pl.col("ok").is_not_null()).then(pl.lit("succeeded")).otherwise(pl.lit("unfinished")))
     end = pl.coalesce("failed_at", "ended_at", "started_at")
+    operation = pl.coalesce("said", pl.when(pl.col("update")).then(pl.lit("update")).otherwise(pl.lit("restore")))
     return (out.with_columns(outcome.alias("outcome"),
                              (pl.col("started_at") - pl.duration(seconds=PRE_S)).alias("window_start"),
-                             (end + pl.duration(seconds=POST_S)).alias("window_end"))
-            .drop("ok", "_failed").select(list(ATTEMPT_SCHEMA)).sort(_KEYS))
+                             (end + pl.duration(seconds=POST_S)).alias("window_end"),
+                             operation.alias("operation"), pl.lit(False).alias("reported"))
+            .drop("_failed").select(list(ATTEMPT_SCHEMA)).sort(_KEYS))
 
 
 def mark_transitions(events: pl.DataFrame) -> pl.DataFrame:
@@ -162,7 +172,8 @@ def window_rows(events: pl.DataFrame, attempt: dict) -> pl.DataFrame:
     """The rows a report shows for one attempt (a row of :func:`attempts` as a dict): its own
     restore-log rows (also those without a time of their own, last) and the PC's other rows
     inside its evidence window, in time order."""
-    own = (pl.col("file") == attempt["file"]) & (pl.col("attempt") == attempt["attempt"])
+    own = ((pl.col("file") == attempt["file"]) & (pl.col("attempt") == attempt["attempt"])
+           if attempt["file"] is not None else pl.lit(False))  # a reported incident has no log of its own
     near = pl.col("attempt").is_null() & pl.col("ts_utc").is_between(attempt["window_start"], attempt["window_end"])
     return (events.filter((pl.col("host") == attempt["host"]) & (own | near).fill_null(False))
             .sort("ts_utc", "file", "line", "record", nulls_last=True))

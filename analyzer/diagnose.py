@@ -62,6 +62,12 @@ class Incident:
     #: The other attempts of the same device that the history rules weigh (analyzer.history):
     #: {file, attempt, outcome, error_code, usb_location, relation}.
     related_attempts: list[dict[str, Any]] = field(default_factory=list)
+    #: restore, update, backup or icloud (analyzer.correlate.OPERATIONS).
+    operation: str = "restore"
+    #: Opened from what the user reported (``--symptom``/``--at``), not from a failure line; then
+    #: ``reported_time`` says where it was placed (analyzer.symptom.placement).
+    reported: bool = False
+    reported_time: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The incident as data (no language): what the JSON document builds on."""
@@ -71,13 +77,27 @@ class Incident:
             "cause": {"id": self.cause, "confidence": self.confidence}, "code_grade": self.code_grade,
             "alternatives": self.alternatives, "evidence": self.evidence, "rules": self.rules, "missing": self.missing,
             "underlying_codes": self.underlying_codes, "related_attempts": self.related_attempts,
+            "operation": self.operation, "reported": self.reported,
+            "reported_time": _placement_dict(self.reported_time) if self.reported_time else None,
         }
 
 
-@lru_cache(maxsize=1)
-def code_table() -> dict[int, dict[str, Any]]:
-    """error code → its entry of ``data/error_codes.toml`` (priors, grade, meaning per language)."""
-    data = tomllib.loads((DATA / "error_codes.toml").read_text(encoding="utf-8"))
+def _placement_dict(place: dict[str, Any]) -> dict[str, Any]:
+    return {k: (iso_utc(v) if isinstance(v, dt.datetime) else v) for k, v in place.items()}
+
+
+#: The code table of each operation: a backup's codes are MBErrorDomain's, not a restore's.
+CODE_TABLES = {"backup": "backup_error_codes.toml"}
+
+
+@lru_cache(maxsize=4)
+def code_table(operation: str = "restore") -> dict[int, dict[str, Any]]:
+    """error code → its entry of the operation's code table (``data/error_codes.toml`` for restores and
+    updates): priors, grade, meaning per language."""
+    path = DATA / CODE_TABLES.get(operation, "error_codes.toml")
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
     table: dict[int, dict[str, Any]] = {}
     for entry in data["code"]:
         codes = list(entry.get("codes", []))
@@ -185,7 +205,7 @@ def _underlying(evidence: list[dict], details: dict[int, str | None]) -> list[di
 
 def _verdict(inc: dict, fired: list[Rule], evidence: list[dict], formats: set[str],
              details: dict[int, str | None], related: list[dict]) -> Incident:
-    entry = code_table().get(inc["error_code"]) if inc["error_code"] is not None else None
+    entry = code_table(inc["operation"]).get(inc["error_code"]) if inc["error_code"] is not None else None
     scores = _Scores.of((entry or {}).get("priors", {}), fired)
     best = max(scores.total, key=lambda c: (scores.evidence[c], scores.total[c]))
     cause, confidence = best, scores.share(best)
@@ -198,7 +218,7 @@ def _verdict(inc: dict, fired: list[Rule], evidence: list[dict], formats: set[st
                     alternatives=alternatives, evidence=evidence, rules=[r.id for r in fired],
                     missing=_missing(formats) if cause == UNDETERMINED else [],
                     code_grade=(entry or {}).get("grade"), underlying_codes=_underlying(evidence, details),
-                    related_attempts=related)
+                    related_attempts=related, operation=inc["operation"], reported=bool(inc["reported"]))
 
 
 def _with_history(window: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame) -> pl.DataFrame:
@@ -206,14 +226,22 @@ def _with_history(window: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame
     keyed = (failed.with_row_index("incident").with_columns(pl.col("incident").cast(pl.UInt32))
              .join(past.drop("related"), on=["host", "file", "attempt"], how="left", nulls_equal=True)
              .select("incident", pl.col("later_success").fill_null(False), pl.col("later_success_moved").fill_null(False),
-                     pl.col("same_failure_moved").fill_null(0)))
-    return window.join(keyed, on="incident", how="left")
+                     pl.col("same_failure_moved").fill_null(0), "reported", pl.col("operation").alias("_op")))
+    # in a window, ``operation`` is the incident's: what the user or the log says was being done
+    return (window.join(keyed, on="incident", how="left")
+            .with_columns(pl.col("_op").alias("operation")).drop("_op"))
 
 
-def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None) -> tuple[list[Incident], pl.DataFrame]:
-    """Return the incidents (one per failed attempt) and the attempts table."""
+def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
+             reported: list[dict[str, Any]] | None = None) -> tuple[list[Incident], pl.DataFrame]:
+    """Return the incidents (one per failed attempt, then one per reported symptom, each a row of
+    :func:`analyzer.symptom.reported_attempt` with its ``placement``) and the attempts table."""
     table = attempts(events)
-    failed = table.filter(pl.col("outcome") == "failed").sort("host", "file", "attempt")
+    if reported:
+        extra = pl.DataFrame([{k: v for k, v in r.items() if k != "placement"} for r in reported],
+                             schema=table.schema)
+        table = pl.concat([table, extra], how="vertical")
+    failed = table.filter(pl.col("outcome") == "failed").sort("reported", "host", "file", "attempt", nulls_last=True)
     if failed.height == 0:
         return [], table
     rules = rules if rules is not None else default_rules()
@@ -230,6 +258,11 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None) -> tup
     formats = {row["host"]: set(row["format"]) for row in
                events.group_by("host").agg(pl.col("format").unique()).to_dicts()}
     related = {(r["host"], r["file"], r["attempt"]): r["related"] for r in past.to_dicts()}
-    return [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()),
-                     details.get(idx, {}), related.get((inc["host"], inc["file"], inc["attempt"]), []))
-            for idx, inc in enumerate(failed.to_dicts())], table
+    incidents = [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()),
+                          details.get(idx, {}), related.get((inc["host"], inc["file"], inc["attempt"]), []))
+                 for idx, inc in enumerate(failed.to_dicts())]
+    places = {r["host"]: r.get("placement") for r in reported or []}
+    for incident in incidents:
+        if incident.reported:
+            incident.reported_time = places.get(incident.host)
+    return incidents, table

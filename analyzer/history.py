@@ -42,7 +42,10 @@ def _profiles(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
              .join(attempts.select(*_KEYS, "failed_line"), on=_KEYS, how="left", nulls_equal=True)
              .filter(pl.col("failed_line").is_null() | (pl.col("line") <= pl.col("failed_line")))
              .sort("line").group_by(_KEYS).agg(pl.col("subject").last().alias("stage")))
-    return (attempts.select(*_KEYS, "outcome", "error_code", "started_at", "failed_line")
+    # a backup's success says nothing about a restore's failure: attempts compare within their family
+    family = pl.when(pl.col("operation") == "backup").then(pl.lit("backup")).otherwise(pl.lit("restore"))
+    return (attempts.filter(~pl.col("reported").fill_null(False))
+            .select(*_KEYS, "outcome", "error_code", "started_at", "failed_line", family.alias("family"))
             .join(device, on=_KEYS, how="left", nulls_equal=True)
             .join(stage, on=_KEYS, how="left", nulls_equal=True))
 
@@ -51,9 +54,9 @@ def _relations(profiles: pl.DataFrame) -> pl.DataFrame:
     """Every (failed attempt, other attempt of the same device on the same PC) pair, with how they relate."""
     failed = profiles.filter((pl.col("outcome") == "failed") & pl.col("ecid").is_not_null())
     others = profiles.filter(pl.col("ecid").is_not_null()).select(
-        "host", "ecid", *[pl.col(c).alias(f"o_{c}") for c in ("file", "attempt", "outcome", "error_code",
+        "host", "ecid", "family", *[pl.col(c).alias(f"o_{c}") for c in ("file", "attempt", "outcome", "error_code",
                                                                "usb_location", "stage", "started_at")])
-    pairs = failed.join(others, on=["host", "ecid"], how="inner")
+    pairs = failed.join(others, on=["host", "ecid", "family"], how="inner")
     pairs = pairs.filter(~((pl.col("o_file") == pl.col("file")) & (pl.col("o_attempt") == pl.col("attempt"))))
     # in one log the attempt numbers give the order (its clocks can disagree); across logs, time
     later = (pl.when(pl.col("o_file") == pl.col("file")).then(pl.col("o_attempt") > pl.col("attempt"))

@@ -9,7 +9,8 @@
       expand         archives.extract: a .zip's members into a private temporary folder
       parse          ingest.parse_all: every file sniffed and read by its source
       clock          clock.normalise: every event on UTC, each file's decision in its report
-      diagnose       diagnose.diagnose: attempts, and a verdict per failed attempt
+      diagnose       diagnose.diagnose: attempts, and a verdict per failed attempt (and per
+                     reported symptom, placed on the PC's clock by analyzer.symptom)
     merge            the hosts' results back in one canonical order
 
 Nothing in a host's run depends on another host (zones are learnt per host,
@@ -37,6 +38,7 @@ from .correlate import attempts as attempts_table
 from .diagnose import Incident, diagnose
 from .ingest import Located, discover, parse_all
 from .model import FileReport, Note, conform
+from .symptom import Symptom, placement, reported_attempt
 
 #: Environment variables that size polars' thread pool: an executor sets them in each worker to
 #: that worker's share of the CPUs, so N workers do not each start a thread per CPU.
@@ -60,6 +62,8 @@ class HostJob:
     limits: Limits | None = None
     #: The day of the restore, for logs that give times of day only (``--date``).
     date: dt.date | None = None
+    #: What the user reports failed, and when (``--symptom``/``--at``): one reported incident.
+    symptom: Symptom | None = None
 
 
 @dataclass
@@ -91,22 +95,23 @@ class Execute(Protocol):
 
 
 def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None,
-        execute: Execute, date: dt.date | None = None) -> Result:
+        execute: Execute, date: dt.date | None = None, symptom: Symptom | None = None) -> Result:
     """The whole pipeline over ``paths``. Arguments are taken as valid (``tz`` normalised):
     :func:`analyzer.api.analyze` checks them before calling this."""
     located, missing = discover(paths, layout=layout)
-    results = execute(plan(located, tz=tz, limits=limits, date=date), fn=analyze_host)
+    results = execute(plan(located, tz=tz, limits=limits, date=date, symptom=symptom), fn=analyze_host)
     files, events, incidents, attempts = merge(results, missing)
     return Result(files, events, incidents, attempts, hosts=sorted({loc.host for loc in located}))
 
 
-def plan(located: Iterable[Located], tz: str | None = None,
-         limits: Limits | None = None, date: dt.date | None = None) -> list[HostJob]:
+def plan(located: Iterable[Located], tz: str | None = None, limits: Limits | None = None,
+         date: dt.date | None = None, symptom: Symptom | None = None) -> list[HostJob]:
     """Group discovered files into one job per host, in order of first appearance."""
     by_host: dict[str, list[tuple[str, str]]] = {}
     for loc in located:
         by_host.setdefault(loc.host, []).append((str(loc.path), loc.display))
-    return [HostJob(host=h, files=tuple(files), tz=tz, limits=limits, date=date) for h, files in by_host.items()]
+    return [HostJob(host=h, files=tuple(files), tz=tz, limits=limits, date=date, symptom=symptom)
+            for h, files in by_host.items()]
 
 
 # -- one host ------------------------------------------------------------------------------------
@@ -116,7 +121,11 @@ def analyze_host(job: HostJob) -> HostResult:
         reports, frames = _parse(_expand(job, scratch))
     events = pl.concat(frames, how="vertical") if frames else conform(None)
     events = _in_order(normalise(events, reports, tz=job.tz, date=job.date))
-    incidents, attempts = diagnose(events)
+    reported = None
+    if job.symptom is not None:
+        place = placement(job.symptom, job.host, events, reports, job.tz)
+        reported = [{**reported_attempt(job.symptom, job.host, place), "placement": place}]
+    incidents, attempts = diagnose(events, reported=reported)
     return HostResult(host=job.host, files=reports, events=events, incidents=incidents, attempts=attempts)
 
 
@@ -207,10 +216,11 @@ def merge(results: list[HostResult], missing: list[FileReport]
         files.extend(r.files)
     frames = [r.events for r in results if r.events is not None and r.events.height]
     events = _in_order(pl.concat(frames, how="vertical") if frames else conform(None))
-    incidents = sorted((i for r in results for i in r.incidents), key=lambda i: (i.host or "", i.file or "", i.attempt or 0))
+    incidents = sorted((i for r in results for i in r.incidents),
+                       key=lambda i: (i.host or "", i.reported, i.file or "", i.attempt or 0))
     tables = [r.attempts for r in results if r.attempts is not None and r.attempts.height]
     if tables:
-        attempts = pl.concat(tables, how="vertical").sort("host", "file", "attempt", maintain_order=True)
+        attempts = pl.concat(tables, how="vertical").sort("host", "file", "attempt", nulls_last=True, maintain_order=True)
     else:
         attempts = attempts_table(conform(None))
     return files, events, incidents, attempts

@@ -8,4 +8,4 @@ Why a leaf of its own: the library (``api.Analysis``) and the JSON writer
 __version__ = "0.1.0"
 
 #: Version of the JSON document layout (bumped when a field changes meaning or goes away).
-DOCUMENT_VERSION = "1.1"
+DOCUMENT_VERSION = "1.2"

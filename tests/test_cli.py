@@ -33,12 +33,14 @@ def doc_of(*args: str) -> tuple[dict, object]:
 def test_json_document_has_the_documented_fields():
     doc, result = doc_of(SAMPLES / "restore_4013_usb_drop")
     assert result.exit_code == ExitCode.OK, result.stderr
-    assert doc["version"] == "1.1"
+    assert doc["version"] == "1.2"
     assert set(doc) >= {"version", "files", "incidents", "attempts", "summary", "hosts"}
     for f in doc["files"]:
         assert set(f) >= {"path", "format", "records", "skipped", "errors"}
     (incident,) = doc["incidents"]
-    assert set(incident) >= {"host", "error_code", "failed_at", "cause", "alternatives", "evidence", "remedy"}
+    assert set(incident) >= {"host", "error_code", "failed_at", "cause", "alternatives", "evidence", "remedy",
+                             "operation", "reported", "what"}
+    assert incident["operation"] == "restore" and incident["reported"] is False
     assert incident["error_code"] == 4013
     assert incident["cause"]["id"] in CAUSE_IDS and 0 <= incident["cause"]["confidence"] <= 1
     assert incident["failed_at"].endswith("Z")

@@ -169,8 +169,8 @@ def render_html(analysis, lang: str = "en") -> str:
         attempt = {**a, **{k: from_iso(a[k]) for k in ("started_at", "ended_at", "failed_at", "window_start",
                                                          "window_end")}}
         outcome = t["outcome"].get(a["outcome"], a["outcome"])
-        out.append(f'<section class="attempt" id="attempt-{n}"><h2>{_e(a["host"])} — {_e(a["file"])} — '
-                   f'{_e(t["attempt"])} {_e(a["attempt"])} ({_e(outcome)})</h2>')
+        out.append(f'<section class="attempt" id="attempt-{n}"><h2>{_e(a["host"])} — {_e(cat.what(a))} '
+                   f'({_e(outcome)})</h2>')
         if attempt["started_at"] is not None:
             rows = _window(analysis.events, attempt)
             out.append(f'<h3>{_e(t["timeline"])}</h3><div class="chart">{timeline_svg(rows, attempt, cited, t)}</div>')

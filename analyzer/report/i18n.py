@@ -63,15 +63,18 @@ class Catalogue:
         """The cause's name in this language (the id itself for an undeclared one)."""
         return CAUSES.get(cause_id, {}).get(self.lang, cause_id)
 
-    def remedy(self, cause_id: str) -> list[str]:
-        return list(_remedies().get(cause_id, {}).get(self.lang, []))
+    def remedy(self, cause_id: str, operation: str | None = None) -> list[str]:
+        """The cause's remedy, the operation's own when remedies.toml has one (``[host_storage.backup]``)."""
+        entry = _remedies().get(cause_id, {})
+        own = entry.get(operation) if operation else None
+        return list((own if isinstance(own, dict) else entry).get(self.lang, []))
 
     def rule_title(self, rule_id: str) -> str:
         rule = rule_by_id().get(rule_id)
         return rule.title.get(self.lang, rule.title.get("en", rule_id)) if rule else rule_id
 
-    def code_meaning(self, code: int | None) -> str | None:
-        entry = code_table().get(code) if code is not None else None
+    def code_meaning(self, code: int | None, operation: str = "restore") -> str | None:
+        entry = code_table(operation).get(code) if code is not None else None
         meaning = (entry or {}).get("meaning") or {}
         return meaning.get(self.lang) or meaning.get("en")
 
@@ -106,6 +109,30 @@ class Catalogue:
                            outcome=self.section("outcome").get(a.get("outcome"), a.get("outcome")))
                  for a in attempts]
         return self.text("common.related", items="; ".join(items))
+
+    def operation(self, operation: str | None) -> str:
+        return self.section("operation").get(operation or "restore", operation or "")
+
+    def what(self, item: dict[str, Any]) -> str:
+        """What an attempt or incident (a dict with file, attempt, operation, reported) is, in words:
+        ``iTunes.log — backup attempt 2``, or ``reported iCloud failure``."""
+        if item.get("reported"):
+            return self.text("reported.title", operation=self.operation(item.get("operation")))
+        label = f"{self.operation(item.get('operation'))} {self['common.attempt']} {item.get('attempt')}"
+        return f"{item.get('file')} — {label}"
+
+    def reported_time(self, place: dict[str, Any] | None) -> str:
+        """Where a reported incident was put on the clock (:func:`analyzer.symptom.placement`, as data)."""
+        if not place:
+            return ""
+        how = place.get("placed")
+        if how == "evidence_span":
+            if not place.get("start"):
+                return self["reported.no_evidence_time"]
+            return self.text("reported.span", start=place["start"], end=place["end"])
+        when = self.text("reported.at", at=place.get("at"), minutes=round(place.get("window_s", 0) / 60))
+        words = self.text(f"reported.{how}", zone=place.get("zone"), file=place.get("zone_from"))
+        return f"{when} ({words})"
 
     def missing(self, code: str) -> str:
         return self[f"missing.{code}"]

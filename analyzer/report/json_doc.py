@@ -21,11 +21,14 @@ from .i18n import Catalogue
 def incident_dict(incident, cat: Catalogue) -> dict[str, Any]:
     """One incident as data plus its worded fields in ``cat``'s language."""
     out = incident.as_dict()
-    out["code_meaning"] = cat.code_meaning(incident.error_code)
+    out["code_meaning"] = cat.code_meaning(incident.error_code, incident.operation)
+    out["what"] = cat.what(out)
+    if incident.reported_time:
+        out["reported_time"]["text"] = cat.reported_time(out["reported_time"])
     out["alternatives"] = [{**alt, "why_not": cat.reason(alt["reason"])} for alt in incident.alternatives]
     out["missing_codes"] = list(incident.missing)
     out["missing"] = [cat.missing(code) for code in incident.missing]
-    out["remedy"] = cat.remedy(incident.cause)
+    out["remedy"] = cat.remedy(incident.cause, incident.operation)
     return out
 
 
@@ -44,7 +47,7 @@ def attempt_dicts(analysis) -> list[dict[str, Any]]:
     return [{"host": a["host"], "file": a["file"], "attempt": a["attempt"], "outcome": a["outcome"],
              "error_code": a["error_code"], "started_at": iso_utc(a["started_at"]), "ended_at": iso_utc(a["ended_at"]),
              "failed_at": iso_utc(a["failed_at"]), "window_start": iso_utc(a["window_start"]),
-             "window_end": iso_utc(a["window_end"])}
+             "window_end": iso_utc(a["window_end"]), "operation": a["operation"], "reported": a["reported"]}
             for a in analysis.attempts.to_dicts()]
 
 

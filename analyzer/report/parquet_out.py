@@ -28,8 +28,9 @@ EVIDENCE = pl.Struct({"file": pl.String, "ts": pl.Datetime("us", "UTC"), "kind":
                       "line": pl.Int64, "record": pl.Int64, "rule": pl.String})
 ALTERNATIVE = pl.Struct({"id": pl.String, "confidence": pl.Float64, "why_not": pl.String})
 INCIDENT_SCHEMA = {
-    "host": pl.String, "file": pl.String, "attempt": pl.Int32, "error_code": pl.Int64,
-    "started_at": pl.Datetime("us", "UTC"), "failed_at": pl.Datetime("us", "UTC"),
+    "host": pl.String, "file": pl.String, "attempt": pl.Int32, "operation": pl.String, "reported": pl.Boolean,
+    "reported_at": pl.Datetime("us", "UTC"), "reported_window_s": pl.Int64, "reported_placed": pl.String,
+    "error_code": pl.Int64, "started_at": pl.Datetime("us", "UTC"), "failed_at": pl.Datetime("us", "UTC"),
     "cause": pl.String, "confidence": pl.Float64, "code_meaning": pl.String, "code_grade": pl.String,
     "rules": pl.List(pl.String), "remedy": pl.List(pl.String), "missing": pl.List(pl.String),
     "evidence": pl.List(EVIDENCE), "alternatives": pl.List(ALTERNATIVE),
@@ -49,7 +50,10 @@ def incidents_frame(analysis, lang: str = "en") -> pl.DataFrame:
         evidence = [{"file": e["file"], "ts": from_iso(e.get("ts")), "kind": e["kind"], "text": e.get("text"),
                      "line": e.get("line"), "record": e.get("record"), "rule": e.get("rule")} for e in inc.evidence]
         rows.append({
-            "host": inc.host, "file": inc.file, "attempt": inc.attempt, "error_code": inc.error_code,
+            "host": inc.host, "file": inc.file, "attempt": inc.attempt, "operation": inc.operation,
+            "reported": inc.reported, "reported_at": (inc.reported_time or {}).get("at"),
+            "reported_window_s": (inc.reported_time or {}).get("window_s"),
+            "reported_placed": (inc.reported_time or {}).get("placed"), "error_code": inc.error_code,
             "started_at": inc.started_at, "failed_at": inc.failed_at, "cause": inc.cause,
             "confidence": inc.confidence, "code_meaning": doc["code_meaning"], "code_grade": inc.code_grade,
             "rules": list(inc.rules), "remedy": doc["remedy"], "missing": doc["missing"],

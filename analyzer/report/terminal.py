@@ -113,8 +113,7 @@ def _clocks_table(analysis, cat: Catalogue) -> Table | None:
 def _timeline(analysis, attempt: dict, cited: set[tuple], cat: Catalogue) -> Table:
     rows = window_rows(analysis.events, attempt).filter(pl.col("kind").cast(pl.String).is_in(TIMELINE_KINDS))
     outcome = cat.section("outcome").get(attempt["outcome"], attempt["outcome"])
-    title = (f"{cat['terminal.timeline']}: {attempt['file']} — {cat['common.attempt']} {attempt['attempt']} "
-             f"({outcome})")
+    title = f"{cat['terminal.timeline']}: {cat.what(attempt)} ({outcome})"
     table = Table(title=title, title_justify="left", expand=False)
     table.add_column(cat["terminal.col_utc"], no_wrap=True)
     table.add_column(cat["terminal.col_kind"], no_wrap=True)
@@ -130,7 +129,8 @@ def _timeline(analysis, attempt: dict, cited: set[tuple], cat: Catalogue) -> Tab
     if rows.height > MAX_ROWS:
         table.caption = cat.text("terminal.more_rows", n=rows.height - MAX_ROWS)
     progress = analysis.events.filter((pl.col("host") == attempt["host"]) & (pl.col("file") == attempt["file"])
-                                      & (pl.col("attempt") == attempt["attempt"]) & (pl.col("kind") == "progress"))
+                                      & (pl.col("attempt") == attempt["attempt"]) & (pl.col("kind") == "progress")
+                                      ) if attempt["file"] is not None else analysis.events.head(0)
     if progress.height:
         ops = progress.get_column("subject").drop_nulls().unique(maintain_order=True).to_list()
         names = ", ".join(ops[:6]) + (", …" if len(ops) > 6 else "")
@@ -148,6 +148,8 @@ def _verdict(inc: dict, cat: Catalogue) -> Panel:
     if inc["error_code"] is not None:
         head.append(f"   {cat['common.error']} {inc['error_code']}")
     lines: list = [head]
+    if inc.get("reported_time"):
+        lines.append(Text(inc["reported_time"]["text"], style="dim"))
     if inc["code_meaning"]:
         grade = cat.text("common.grade", grade=inc["code_grade"])
         lines.append(Text(f"{cat['common.error']} {inc['error_code']}: {inc['code_meaning']} ({grade})", style="dim"))
@@ -167,7 +169,7 @@ def _verdict(inc: dict, cat: Catalogue) -> Panel:
         lines.extend(Text(f"  - {m}") for m in inc["missing"])
     lines.append(Text(f"\n{cat['terminal.remedy']}:", style="bold"))
     lines.extend(Text(f"  {i}. {step}") for i, step in enumerate(inc["remedy"], 1))
-    title = (f"{cat['terminal.verdict']} — {inc['host']} — {inc['file']} {cat['common.attempt']} {inc['attempt']}")
+    title = f"{cat['terminal.verdict']} — {inc['host']} — {inc['what']}"
     return Panel(Group(*lines), title=title, border_style=colour, expand=False)
 
 

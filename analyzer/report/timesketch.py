@@ -69,15 +69,29 @@ def to_jsonl(analysis, lang: str = "en") -> tuple[str, int]:
         if inc.failed_at is None:
             continue
         when = inc.failed_at.astimezone(dt.timezone.utc)
-        obj = {"message": cat.text("timesketch.verdict", host=inc.host, code=inc.error_code, cause=inc.cause,
-                                   confidence=f"{inc.confidence:.2f}"),
+        if inc.reported:
+            message = cat.text("timesketch.verdict_reported", host=inc.host, cause=inc.cause,
+                               what=cat.what({"operation": inc.operation, "reported": True}),
+                               confidence=f"{inc.confidence:.2f}")
+        else:
+            message = cat.text("timesketch.verdict", host=inc.host, code=inc.error_code, cause=inc.cause,
+                               operation=cat.operation(inc.operation), confidence=f"{inc.confidence:.2f}")
+        obj = {"message": message,
                "datetime": when.isoformat(timespec="microseconds").replace("+00:00", "Z"),
-               "timestamp": int(when.timestamp() * 1_000_000), "timestamp_desc": "Restore Failure Verdict",
+               "timestamp": int(when.timestamp() * 1_000_000), "timestamp_desc": _verdict_desc(inc),
                "data_type": "analyzer:verdict", "host": inc.host, "file": inc.file, "attempt": inc.attempt,
                "error_code": inc.error_code, "cause": inc.cause, "confidence": inc.confidence,
+               "operation": inc.operation, "reported": inc.reported,
                "rules": ", ".join(inc.rules), "tag": ["analyzer_verdict"]}
         lines.append(json.dumps(obj, ensure_ascii=False))
     return "".join(line + "\n" for line in lines), dropped
+
+
+def _verdict_desc(incident) -> str:
+    """Timesketch's "what this time is" for a verdict: restores (and updates) keep the name they always had."""
+    if incident.reported:
+        return "Reported Failure Verdict"
+    return "Backup Failure Verdict" if incident.operation == "backup" else "Restore Failure Verdict"
 
 
 def write_timesketch(analysis, path: Path, lang: str = "en") -> int:

@@ -17,6 +17,7 @@ from typing import Callable
 import polars as pl
 
 from ..apple import about_apple
+from ..correlate import OPERATIONS
 from ..itunes_versions import required_itunes_expr
 from ..model import CLOCKS, EVENT_SCHEMA, KINDS
 
@@ -66,10 +67,13 @@ DERIVED: dict[str, tuple[str, Callable[[], pl.Expr] | None, str]] = {
     "later_success_moved": (BOOL, None, "... and it ran on another USB location than this failed one"),
     "same_failure_moved": (INT, None, "how many other attempts of the same device failed with the same code at the same "
                                       "step on another USB location"),
+    "reported": (BOOL, None, "the incident was opened from what the user reported (--symptom/--at), not from a failure line"),
+    "operation": (ENUM, None, "the incident's operation: restore, update, backup or icloud (in an evidence window every row "
+                              "carries its incident's, whatever the row itself was part of)"),
     "required_itunes": (STRING, lambda: required_itunes_expr(detail_field("payload_build")),
                         "the oldest iTunes that can restore the session's payload build (data/itunes_minimums.toml); null: unknown"),
 }
-_DERIVED_CHOICES = {"side": ("attempt", "pc")}
+_DERIVED_CHOICES = {"side": ("attempt", "pc"), "operation": OPERATIONS}
 
 #: A detail field name: words, spaces, dashes and dots (dots step into nested objects).
 _DETAIL_NAME = re.compile(r"^[A-Za-z0-9_ -]+(?:\.[A-Za-z0-9_ -]+)*$")

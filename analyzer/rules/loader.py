@@ -15,13 +15,14 @@ from typing import Any
 import polars as pl
 
 from ..causes import CAUSE_IDS, UNDETERMINED
+from ..correlate import OPERATIONS
 from .condition import parse_condition
 from .fields import DERIVED, field_names, resolve
 from .modifiers import build
 
 RULES_DIR = Path(__file__).resolve().parent
 LANGS = ("en", "ja")
-_TOP_KEYS = {"cause", "title", "why", "weight", "fires_on", "discounts", "detection", "correlation"}
+_TOP_KEYS = {"cause", "title", "why", "weight", "fires_on", "discounts", "operations", "detection", "correlation"}
 _CORRELATION_KEYS = {"when", "within", "min_count"}
 _WHEN = ("before", "after", "any")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
@@ -58,6 +59,8 @@ class Rule:
     condition: str = ""
     discounts: dict[str, float] = field(default_factory=dict)
     path: Path | None = None
+    #: The operations whose incidents the rule can explain (all when the file does not say).
+    operations: tuple[str, ...] = OPERATIONS
 
 
 class _Errors:
@@ -222,6 +225,15 @@ def _timing(when: str, within: float | None) -> pl.Expr:
     return test
 
 
+def _operations(data: dict, err: _Errors) -> tuple[str, ...]:
+    ops = data.get("operations", list(OPERATIONS))
+    ops = [ops] if isinstance(ops, str) else ops
+    if not isinstance(ops, list) or not ops or any(o not in OPERATIONS for o in ops):
+        err("operations", f"a list of operations, each one of {', '.join(OPERATIONS)}")
+        return OPERATIONS
+    return tuple(o for o in OPERATIONS if o in ops)
+
+
 def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
     """Parse one rule file; append every problem to ``errors`` (never stop at the first)."""
     err = _Errors(path, errors)
@@ -235,13 +247,17 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
     why = _texts(data, "why", ("en",), err)
     detection, condition, kinds = _detection(data, err)
     when, within, min_count = _correlation(data, err)
+    operations = _operations(data, err)
     if err.count or detection is None:
         return None
     matches = (detection & _timing(when, within)).fill_null(False)
+    if operations != OPERATIONS:  # in a window, ``operation`` is the incident's (diagnose)
+        matches = matches & pl.col("operation").is_in(list(operations)).fill_null(False)
     if kinds is not None:  # rows of other kinds are not even tested (a window holds many of them)
         matches = pl.when(pl.col("kind").cast(pl.String).is_in(sorted(kinds))).then(matches).otherwise(False)
     return Rule(id=path.stem, cause=cause, title=title, why=why, weight=weight, fires_on=fires_on, matches=matches,
-                min_count=min_count, derived=_derived(data["detection"]), kinds=kinds, when=when, within_s=within, condition=condition, discounts=discounts, path=path)
+                min_count=min_count, derived=_derived(data["detection"]), kinds=kinds, when=when, within_s=within, condition=condition, discounts=discounts, path=path,
+                operations=operations)
 
 
 def load_rules(directory: Path | None = None) -> tuple[list[Rule], list[RuleError]]:
