@@ -60,7 +60,8 @@ def attempts(events: pl.DataFrame) -> pl.DataFrame:
                              | (pl.col("error_code").is_null() & said_failed))
               .sort("line").group_by(_KEYS)
               .agg(pl.col("ts_utc").last().alias("failed_at"), pl.col("error_code").last().alias("error_code"),
-                   pl.col("line").last().alias("failed_line"), pl.col("ts_wall").last().alias("failed_wall")))
+                   pl.col("line").last().alias("failed_line"), pl.col("ts_wall").last().alias("failed_wall"),
+                   pl.len().alias("_failed")))
     succeeded = results.filter(pl.col("error_code") == 0).group_by(_KEYS).agg(pl.len().alias("ok"))
     update = (pl.col("kind") == "session_start") & pl.col("detail").str.contains('"behavior":"Update"', literal=True)
     spans = rows.group_by(_KEYS).agg(pl.col("ts_utc").min().alias("started_at"), pl.col("ts_utc").max().alias("ended_at"),
@@ -68,7 +69,7 @@ def attempts(events: pl.DataFrame) -> pl.DataFrame:
                                      update.fill_null(False).any().alias("update"))
     out = (spans.join(failed, on=_KEYS, how="left", nulls_equal=True)
            .join(succeeded, on=_KEYS, how="left", nulls_equal=True))
-    outcome = (pl.when(pl.col("failed_line").is_not_null()).then(pl.lit("failed"))
+    outcome = (pl.when(pl.col("_failed").is_not_null()).then(pl.lit("failed"))
                .when(pl.col("ok").is_not_null()).then(pl.lit("succeeded")).otherwise(pl.lit("unfinished")))
     end = pl.coalesce("failed_at", "ended_at", "started_at")
     operation = pl.coalesce("said", pl.when(pl.col("update")).then(pl.lit("update")).otherwise(pl.lit("restore")))
@@ -76,7 +77,7 @@ def attempts(events: pl.DataFrame) -> pl.DataFrame:
                              (pl.col("started_at") - pl.duration(seconds=PRE_S)).alias("window_start"),
                              (end + pl.duration(seconds=POST_S)).alias("window_end"),
                              operation.alias("operation"), pl.lit(False).alias("reported"))
-            .select(list(ATTEMPT_SCHEMA)).sort(_KEYS))
+            .drop("_failed").select(list(ATTEMPT_SCHEMA)).sort(_KEYS))
 
 
 def mark_transitions(events: pl.DataFrame) -> pl.DataFrame:

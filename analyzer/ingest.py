@@ -29,6 +29,7 @@ from .archives import archive_host, is_archive
 from . import grammars, paste, regions
 from .model import FileReport, Note, conform
 from .sources import Input, Parsed, claimants, registry
+from .sources._backup_folder import payload_root
 from .sources._base import Excerpt
 from .textio import looks_binary
 
@@ -310,6 +311,31 @@ def _outside_report(report: FileReport, host: str, rest: list[int], text: str) -
                       unrecognised=len(rest), errors=[note], region={"outside": True})
 
 
+def _backup_payload(located: list[Located]) -> dict[int, Parsed | None]:
+    """The payload files of backup folders (hashed ``<xx>/<fileID>`` files and ``Snapshot/``, see
+    :func:`analyzer.sources._backup_folder.payload_root`): not sniffed one by one, but counted in one
+    report per folder (at the slot of its first file; the others get none)."""
+    found: dict[int, Path] = {}
+    for i, loc in enumerate(located):
+        root = payload_root(loc.path)
+        if root is not None:
+            found[i] = root
+    out: dict[int, Parsed | None] = {}
+    firsts: dict[Path, int] = {}
+    for i, root in found.items():
+        firsts.setdefault(root, i)
+        out[i] = None
+    for root, first in firsts.items():
+        loc = located[first]
+        depth = len(loc.path.resolve().relative_to(root).parts)
+        shown = str(Path(loc.display).parents[depth - 1])
+        count = sum(1 for r in found.values() if r == root)
+        note = Note(shown, "backup_payload_not_read", {"count": count, "folder": shown}, severity="info")
+        out[first] = Parsed(conform(None), FileReport(path=shown, format="backup_payload", host=loc.host,
+                                                      records=count, errors=[note]))
+    return out
+
+
 def parse_all(located: list[Located]) -> list[list[Parsed]]:
     """Every file read, in order: for each, its parts (one, or one per log region and one for the
     lines outside them). Files of a batched source (``Source.batched``: evtx) are handed to its
@@ -317,7 +343,12 @@ def parse_all(located: list[Located]) -> list[list[Parsed]]:
     are the same as file by file."""
     out: list[tuple[int, Parsed | None]] = []
     grouped: dict[str, list[tuple[int, Input, FileReport, object, str]]] = {}
+    payload = _backup_payload(located)
     for i, loc in enumerate(located):
+        if i in payload:
+            if payload[i] is not None:
+                out.append((i, payload[i]))
+            continue
         for claimed in _split(_claim(loc.path, loc.display or str(loc.path), loc.host), loc):
             if isinstance(claimed, Parsed):
                 out.append((i, claimed))

@@ -96,6 +96,7 @@ _FIELD_NAMES = (
     "DriverName", "ServiceName", "param1", "AppName", "RuleName", "Application", "VolumeName", "1", "6", "Binary",
     "InstallStatus", "AddServiceStatus", "Status", "FinalStatus", "param2", "param3",
     *winevent_network.FIELDS, *winevent_network.POSITIONAL,
+    "Process Name", "Path", "Threat Name",
 )
 
 
@@ -137,6 +138,8 @@ def _subject_expr() -> pl.Expr:
         _field("InstanceId"), _field("DeviceInstanceId"), _field("DeviceInstanceID"), _field("DeviceInstance"),
         _field("DriverName"), _field("ServiceName"), _field("param1"), _field("AppName"), _field("RuleName"),
         _field("Application"), _field("VolumeName"), _field("1"),
+        # Defender / Controlled Folder Access: the process, else the path (its "file:_" prefix off)
+        _field("Process Name"), _field("Path").str.strip_prefix("file:_"),
     ]
     return pl.coalesce(candidates)
 
@@ -157,7 +160,7 @@ def _subject_from_message(msg: pl.Expr | None = None) -> pl.Expr:
     exe = msg.str.extract(r"(?i)([A-Za-z0-9_.-]+\.exe)\b", 1)
     return pl.coalesce([
         msg.str.extract(_INSTANCE_IN_TEXT, 1),
-        pl.when(pl.col("kind") == "app_crash").then(exe).otherwise(pl.lit(None, dtype=pl.String)),
+        pl.when(pl.col("kind").is_in(["app_crash", "security_block"])).then(exe).otherwise(pl.lit(None, dtype=pl.String)),
         msg.str.extract(f"(?i)({services})", 1),
     ])
 
@@ -260,7 +263,10 @@ def _stages(fast: bool = True) -> tuple[list[pl.Expr], ...]:
           .when(pl.col("kind") == "device_disconnect").then(minor)
           .when(pl.col("kind") == "service_state").then(_scm_state_expr())
           .otherwise(pl.lit(None, dtype=pl.Int64)).alias("error_code"),
-        pl.col("data").alias("detail"),
+        # Defender writes paths as "file:_C:\\…": the prefix is no part of the path
+        pl.when(pl.col("kind") == "security_block")
+          .then(pl.col("data").str.replace_all('"Path":"file:_', '"Path":"', literal=True))
+          .otherwise(pl.col("data")).alias("detail"),
         # a generic record is about nothing in particular (see the module docstring)
         pl.when(pl.col("kind") != "generic").then(pl.col("subject")).alias("subject"),
         # "<provider> <event id>" where there is no rendered message (built once per pair: _msg)

@@ -65,6 +65,10 @@ KIND_TABLE: list[tuple[str, tuple[int, ...], str]] = [
     ("application error", (1000,), "app_crash"),
     ("application hang", (1002,), "app_crash"),
     ("windows error reporting", (1001,), "app_crash"),
+    # Defender and Controlled Folder Access
+    # (Microsoft-Windows-Windows Defender/Operational: 1116 detected, 1117 action taken, 1123 CFA
+    # blocked a write, 1124 CFA audit; reference backup-and-network.md §4.6)
+    ("windows defender", (1116, 1117, 1123, 1124), "security_block"),
 ]
 
 

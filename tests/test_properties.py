@@ -53,10 +53,13 @@ def test_no_source_raises_on_arbitrary_text(tmp_path_factory, text, encoding):
 
 
 def _verdicts(result) -> list[tuple]:
-    return sorted((i.error_code, i.cause, i.confidence, tuple(sorted(i.rules)), i.attempt) for i in result.incidents)
+    return sorted(((i.error_code is None, i.error_code or 0), i.cause, i.confidence, tuple(sorted(i.rules)), i.attempt)
+                  for i in result.incidents)
 
 
-BUNDLES = sorted(p for p in SAMPLES.iterdir() if p.is_dir())
+# a backup folder's layout is part of its format (Manifest.plist beside Status.plist, <xx>/<fileID>, Snapshot/):
+# flattening it into renamed files is not the same evidence, so those PCs are left out here
+BUNDLES = sorted(p for p in SAMPLES.iterdir() if p.is_dir() and not (p / "Backup").is_dir())
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
