@@ -52,6 +52,13 @@ class Analysis:
         return any(not f.complete for f in self.files)
 
     @functools.cached_property
+    def backups(self) -> pl.DataFrame:
+        """Each device's backup history (:func:`analyzer.backups.backup_history`), computed once."""
+        from .backups import backup_history
+
+        return backup_history(self.events, self.attempts)
+
+    @functools.cached_property
     def fleet(self) -> dict:
         """The fleet summary (:func:`analyzer.fleet.summary`), computed once however many outputs use it."""
         from .fleet import summary

@@ -100,7 +100,7 @@ def code_table(operation: str = "restore") -> dict[int, dict[str, Any]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     table: dict[int, dict[str, Any]] = {}
     for entry in data["code"]:
-        codes = list(entry.get("codes", []))
+        codes = list(entry.get("codes", [])) + ([entry["code"]] if "code" in entry else [])
         for lo, hi in entry.get("ranges", []):
             codes.extend(range(lo, hi + 1))
         for code in codes:

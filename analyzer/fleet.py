@@ -127,6 +127,10 @@ def factors(events: pl.DataFrame) -> dict[str, dict[str, set[str]]]:
     return {h: {f: set(v) for f, v in fs.items()} for h, fs in out.items()}
 
 
+#: Causes on the way between the PC and Apple's servers (clustered across PCs on their own).
+NETWORK_CAUSES = ("network_connection", "apple_server", "hosts_file_redirect", "clock_wrong", "security_software")
+
+
 def time_clusters(incidents: list, min_hosts: int = MIN_CLUSTER_HOSTS) -> list[dict[str, Any]]:
     """UTC hours and days in which failures of ``min_hosts`` or more PCs fall, most PCs first."""
     clusters = []
@@ -240,4 +244,7 @@ def summary(analysis) -> dict[str, Any]:
         "causes": _causes(analysis.incidents, verdicts),
         "shared_factors": _shared(per_host, factors(analysis.events)),
         "time_clusters": time_clusters(analysis.incidents),
+        "operations": dict(sorted(Counter(i.operation for i in analysis.incidents).items())),
+        # many PCs failing to reach Apple in the same hour points at the network they share, or at Apple
+        "network_clusters": time_clusters([i for i in analysis.incidents if i.cause in NETWORK_CAUSES]),
     }

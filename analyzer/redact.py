@@ -17,7 +17,10 @@ What is replaced, wherever it appears (structured columns and free text alike):
   ``/Users/<name>``, ``/home/<name>`` and Windows ``User Name: DOMAIN\\name``
   (the domain becomes ``DOMAIN-…``), and user account SIDs (``SID-…``);
 * host labels and the computer names the logs record (``HOST-…``, case-insensitive,
-  so ``PC7`` and ``pc7`` get one token).
+  so ``PC7`` and ``pc7`` get one token);
+* what a backup folder says about its owner: the device's name (``DEVICE-…``: "Mika's iPhone"
+  names a person) and phone number (``PHONE-…``) from its plists, and e-mail addresses
+  (``EMAIL-…``) wherever they appear (an Apple ID in a log line or a device name).
 
 Tokens are an HMAC-SHA256 of the value under a key: per run (random) unless the
 user gives one (``ANALYZER_REDACT_KEY``), so the same value gets the same token
@@ -40,7 +43,10 @@ from .notes import map_strings
 
 TOKEN_HEX = 8
 PREFIX = {"ecid": "ECID", "udid": "UDID", "serial": "SERIAL", "user": "USER", "host": "HOST", "domain": "DOMAIN",
-          "sid": "SID"}
+          "sid": "SID", "device": "DEVICE", "phone": "PHONE", "email": "EMAIL"}
+#: Detail fields of the backup sources that name the owner (kind of token for each).
+OWNER_FIELDS = {"device_name": "device", "display_name": "device", "phone_number": "phone"}
+_EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24})")
 KEY_ENV = "ANALYZER_REDACT_KEY"
 
 #: Account names that identify nobody.
@@ -168,6 +174,9 @@ class Redactor:
         for rx in _SERIAL_TEXT:
             for m in rx.finditer(text):
                 self.add("serial", m.group(1))
+        if "@" in text:
+            for m in _EMAIL.finditer(text):
+                self.add("email", m.group(1))
 
     # -- rewriting ---------------------------------------------------------------------------
     def _compiled(self) -> re.Pattern | None:
@@ -249,6 +258,15 @@ def _scrubbed_fields(obj, r: Redactor, keep: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def _collect_owner(events: pl.DataFrame, r: Redactor) -> None:
+    """The device names and phone numbers a backup folder records (``backup_info`` rows' detail)."""
+    rows = events.filter(pl.col("kind") == "backup_info").get_column("detail").drop_nulls()
+    for name, kind in OWNER_FIELDS.items():
+        for value in rows.str.json_path_match(f"$.{name}").drop_nulls().unique().to_list():
+            if len(value.strip()) >= 3:
+                r.add(kind, value)
+
+
 def redact(analysis, key: bytes | str | None = None, redactor: Redactor | None = None):
     """A redacted copy of ``analysis`` (the original is left as it was)."""
     r = redactor or Redactor(key)
@@ -266,6 +284,7 @@ def redact(analysis, key: bytes | str | None = None, redactor: Redactor | None =
                 r.add(kind, value)
         for value in events.get_column("ecid").drop_nulls().unique().to_list():
             r.add("ecid", int(value))
+        _collect_owner(events, r)
     text_columns = [c for c in events.columns if c not in CODE_COLUMNS]
     texts: list[str] = list(_strings(events, text_columns))
     for f in analysis.files:

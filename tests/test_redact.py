@@ -155,3 +155,28 @@ def test_file_outputs_inherit_the_redaction(fleet, tmp_path):
     blob = "\n".join(texts).lower()
     for s in secrets():
         assert s.lower() not in blob, s
+
+
+def test_backup_owner_identifiers_are_tokenised_in_every_output(tmp_path):
+    """A backup folder names its owner: the device's name ("Mika's iPhone"), its UDID folder, its serial."""
+    from analyzer.api import analyze
+    from analyzer.redact import redact
+    from analyzer.report.json_doc import dumps
+
+    from conftest import SAMPLES
+
+    analysis = redact(analyze([SAMPLES / "pc_x24_backup_old_snapshot_trap"]), key="k")
+    text = dumps(analysis) + analysis.events.write_csv()
+    for secret in ("Mika", "N2XC8V4BJD", "00008030-000A61C23E88402E"):
+        assert secret not in text
+    names = set(analysis.backups.get_column("device_name").drop_nulls().to_list())
+    assert len(names) == 1 and next(iter(names)).startswith("DEVICE-")
+
+
+def test_email_addresses_are_tokenised_wherever_they_appear():
+    from analyzer.redact import Redactor
+
+    r = Redactor("k")
+    r.collect_text("Signed in as mika.k+icloud@example.co.jp; retrying")
+    out = r.scrub("Signed in as mika.k+icloud@example.co.jp; retrying")
+    assert "example.co.jp" not in out and "EMAIL-" in out and out.endswith("; retrying")

@@ -145,3 +145,16 @@ def test_japanese_reports_word_the_reported_incident_in_japanese():
                                       "--lang", "ja"])
     assert "報告されたiCloudの失敗" in result.stdout
     assert "PC の現地時刻として +01:00 で解釈" in result.stdout
+
+
+def test_the_fleet_counts_incidents_per_operation_and_clusters_network_failures_across_pcs(tmp_path):
+    import shutil
+
+    fleet = tmp_path / "fleet"
+    for bundle in ("pc_aa27_icloud_tls_inspection", "pc_y25_3194_hosts_redirect", "pc_t20_backup_device_locked"):
+        shutil.copytree(SAMPLES / bundle, fleet / bundle)
+    summary = analyze([fleet], symptom="icloud", at="2026-02-17T13:42:00Z", window="30m").fleet
+    assert summary["operations"] == {"backup": 1, "icloud": 3, "restore": 1}
+    (cluster,) = [c for c in summary["network_clusters"] if c["window"] == "hour"]
+    assert cluster["hosts"] == ["pc_aa27_icloud_tls_inspection", "pc_y25_3194_hosts_redirect"]
+    assert cluster["causes"] == {"hosts_file_redirect": 1, "security_software": 1}

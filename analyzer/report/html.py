@@ -123,6 +123,24 @@ def _coverage(files: list[dict], t: dict) -> str:
     return "".join(out) + "</table>"
 
 
+def _backups(doc: dict, cat) -> str:
+    """Each device's backups, oldest first (the JSON document's ``backups``)."""
+    if not doc["backups"]:
+        return ""
+    cols = ("host", "device", "started", "outcome", "code", "encrypted", "size", "source")
+    out = [f'<h2 id="backups">{_e(cat["terminal.backups"])}</h2><table class="fleet"><tr>'
+           + "".join(f'<th>{_e(cat[f"terminal.col_backup_{c}"])}</th>' for c in cols) + "</tr>"]
+    for b in doc["backups"]:
+        device = " ".join(x for x in (b["device_name"], f"({b['udid']})" if b["udid"] else None) if x) or "?"
+        outcome = cat.section("outcome").get(b["outcome"], b["outcome"])
+        encrypted = {True: cat["common.yes"], False: cat["common.no"]}.get(b["encrypted"], "")
+        cells = (b["host"], device, b["started_at"] or "", outcome, "" if b["error_code"] is None else b["error_code"],
+                 encrypted, "" if b["size_bytes"] is None else b["size_bytes"], b["file"])
+        cls = ' class="failed"' if b["outcome"] == "failed" else ""
+        out.append(f"<tr{cls}>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
+    return "".join(out) + "</table>"
+
+
 def _fleet(doc: dict, t: dict) -> str:
     """The fleet summary as tables (only when more than one PC was analysed)."""
     fleet = doc.get("fleet") or {}
@@ -181,6 +199,7 @@ def render_html(analysis, lang: str = "en") -> str:
         if inc:
             out.append(_verdict(inc, t, cat))
         out.append("</section>")
+    out.append(_backups(doc, cat))
     out.append(_coverage(doc["files"], t))
     out.append(f'<footer>{_e(t["generated"])} {_e(doc["analyzer"])}</footer></body></html>')
     return "".join(out)

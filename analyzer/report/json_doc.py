@@ -51,6 +51,12 @@ def attempt_dicts(analysis) -> list[dict[str, Any]]:
             for a in analysis.attempts.to_dicts()]
 
 
+def backup_dicts(analysis) -> list[dict[str, Any]]:
+    """Each device's backups (:attr:`analyzer.api.Analysis.backups`), times as ISO-8601 UTC."""
+    return [{**b, "started_at": iso_utc(b["started_at"]), "ended_at": iso_utc(b["ended_at"])}
+            for b in analysis.backups.to_dicts()]
+
+
 def document(analysis, lang: str = "en") -> dict[str, Any]:
     cat = Catalogue(lang)
     attempts = attempt_dicts(analysis)
@@ -70,6 +76,7 @@ def document(analysis, lang: str = "en") -> dict[str, Any]:
         "files": [file_dict(f, cat) for f in analysis.files],
         "attempts": attempts,
         "incidents": [incident_dict(i, cat) for i in analysis.incidents],
+        "backups": backup_dicts(analysis),
         "fleet": analysis.fleet,
     }
 

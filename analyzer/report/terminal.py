@@ -173,6 +173,33 @@ def _verdict(inc: dict, cat: Catalogue) -> Panel:
     return Panel(Group(*lines), title=title, border_style=colour, expand=False)
 
 
+def _size(n: int | None) -> str:
+    if n is None:
+        return ""
+    return f"{n / 1e9:,.1f} GB" if n >= 1e9 else (f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.0f} kB")
+
+
+def _backups_table(analysis, cat: Catalogue) -> Table | None:
+    """Each device's backups, oldest first: when, how it ended, code, encryption, size."""
+    rows = analysis.backups
+    if rows.height == 0:
+        return None
+    table = Table(title=cat["terminal.backups"], title_justify="left", expand=False)
+    hosts = len(analysis.hosts) > 1
+    for col in (["host"] if hosts else []) + ["device", "started", "outcome", "code", "encrypted", "size", "source"]:
+        table.add_column(cat[f"terminal.col_backup_{col}"], overflow="fold")
+    for b in rows.to_dicts():
+        device = " ".join(x for x in (b["device_name"], f"({b['udid']})" if b["udid"] else None) if x) or "?"
+        outcome = cat.section("outcome").get(b["outcome"], b["outcome"])
+        size = _size(b["size_bytes"])
+        encrypted = {True: cat["common.yes"], False: cat["common.no"]}.get(b["encrypted"], "")
+        style = "red" if b["outcome"] == "failed" else ""
+        table.add_row(*([b["host"] or ""] if hosts else []), device, _stamp(b["started_at"]),
+                      Text(outcome, style=style), "" if b["error_code"] is None else str(b["error_code"]),
+                      encrypted, size, PurePath(b["file"]).name)
+    return table
+
+
 def _device_activity(analysis, host: str, cat: Catalogue) -> Table | None:
     """What Windows saw of Apple's device and software on one PC outside its restore attempts."""
     rows = device_activity(analysis.events, host)
@@ -209,6 +236,10 @@ def render(analysis, console: Console, lang: str = "en") -> None:
         incident = by_attempt.get((attempt["host"], attempt["file"], attempt["attempt"]))
         if incident:
             console.print(_verdict(incident_dict(incident, cat), cat))
+    backups = _backups_table(analysis, cat)
+    if backups is not None:
+        console.print()
+        console.print(backups)
     for host in analysis.hosts:
         activity = _device_activity(analysis, host, cat)
         if activity is not None:
