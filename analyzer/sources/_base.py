@@ -33,7 +33,7 @@ from typing import ClassVar
 import polars as pl
 
 from .. import paste
-from ..model import FileReport, Note
+from ..model import FileReport, Note, conform
 from ..paste import Margin
 from ..textio import HEAD_BYTES, Decoded, decode, detect_encoding
 
@@ -174,6 +174,18 @@ class Source:
     # helpers shared by sources ------------------------------------------------------
     def new_report(self, item: Input, encoding: str | None = None) -> FileReport:
         return FileReport(path=item.display, format=self.name, size=item.size, encoding=encoding)
+
+    def read_guarded(self, item: Input, read, encoding: str | None = None) -> Parsed:
+        """``read(item, report)``'s rows with a new report; whatever it raises becomes the report's
+        ``reading_unfinished`` note and no rows, since a source never raises (its notes so far stay)."""
+        report = self.new_report(item, encoding)
+        try:
+            events = read(item, report)
+        except Exception as exc:  # noqa: BLE001 - safety net: the contract is "never raise"
+            add_note(report, Note(item.display, "reading_unfinished",
+                                  {"source": self.name, "error": f"{type(exc).__name__}: {exc}"}))
+            events = conform(None)
+        return Parsed(events, report)
 
 
 def add_note(report: FileReport, note: Note) -> None:

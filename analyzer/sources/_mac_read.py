@@ -23,8 +23,8 @@ import polars as pl
 
 from .. import grammars
 from ..apple_usb import pid_mode_expr
-from ..model import Note, conform
-from ._base import Input, Parsed, Source, add_note
+from ..model import conform
+from ._base import Input, Parsed, Source
 from ._relay import apply_rules, finish, json_of, lit, read_messages, to_int, udid_ids
 from ._text import grammar_frame
 from ._unix_family import claims
@@ -77,13 +77,7 @@ class MacSource(Source):
         return claims(item, self.name)
 
     def parse(self, item: Input) -> Parsed:
-        report = self.new_report(item, item.decoded.encoding)
-        try:
-            events = self._parse(item, report)
-        except Exception as exc:  # noqa: BLE001 - safety net: the contract is "never raise"
-            add_note(report, Note(item.display, "reading_unfinished", {"source": self.name, "error": f"{type(exc).__name__}: {exc}"}))
-            events = conform(None)
-        return Parsed(events, report)
+        return self.read_guarded(item, self._parse, item.decoded.encoding)
 
     def times(self, rows: pl.DataFrame, item: Input, report) -> pl.DataFrame:  # pragma: no cover - interface
         """Add ts_wall, ts_raw and clock (and record the file's date decisions in ``report.clock``)."""

@@ -16,8 +16,8 @@ import re
 import polars as pl
 
 from .. import grammars
-from ..model import Note, conform
-from ._base import Input, Parsed, Source, add_note
+from ..model import conform
+from ._base import Input, Parsed, Source
 from ._relay import apply_rules, finish, json_of, lit, read_messages, to_int
 from ._text import grammar_frame, sniff_text
 
@@ -41,13 +41,7 @@ class AppleAsl(Source):
                                                             for ln in lines[:5])
 
     def parse(self, item: Input) -> Parsed:
-        report = self.new_report(item, item.decoded.encoding)
-        try:
-            events = self._parse(item, report)
-        except Exception as exc:  # noqa: BLE001 - safety net: the contract is "never raise"
-            add_note(report, Note(item.display, "reading_unfinished", {"source": self.name, "error": f"{type(exc).__name__}: {exc}"}))
-            events = conform(None)
-        return Parsed(events, report)
+        return self.read_guarded(item, self._parse, item.decoded.encoding)
 
     def _parse(self, item: Input, report) -> pl.DataFrame:
         grammar = grammars.load(self.name)

@@ -77,14 +77,7 @@ class AppleRestoreSource(Source):
 
     # -- parsing -------------------------------------------------------------------------------
     def parse(self, item: Input) -> Parsed:
-        report = self.new_report(item)
-        try:
-            events = self._parse(item, report)
-        except Exception as exc:  # noqa: BLE001 - safety net: the contract is "never raise"
-            add_note(report, Note(item.display, "reading_unfinished",
-                                  {"source": self.name, "error": f"{type(exc).__name__}: {exc}"}))
-            events = conform(None)
-        return Parsed(events, report)
+        return self.read_guarded(item, self._parse)
 
     def _parse(self, item: Input, report) -> pl.DataFrame:
         decoded = item.decoded

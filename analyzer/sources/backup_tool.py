@@ -64,13 +64,7 @@ class BackupTool(Source):
         return head is not None and _SNIFF.search(head) is not None
 
     def parse(self, item: Input) -> Parsed:
-        report = self.new_report(item, item.decoded.encoding)
-        try:
-            events = self._parse(item, report)
-        except Exception as exc:  # noqa: BLE001 - safety net: the contract is "never raise"
-            add_note(report, Note(item.display, "reading_unfinished", {"source": self.name, "error": f"{type(exc).__name__}: {exc}"}))
-            events = conform(None)
-        return Parsed(events, report)
+        return self.read_guarded(item, self._parse, item.decoded.encoding)
 
     def _parse(self, item: Input, report) -> pl.DataFrame:
         frame = grammar_frame(item, report, grammars.load(self.name))
