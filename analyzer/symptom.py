@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from .clock import machine_zone, parse_zone
+from .clock import machine_zone
 from .model import FileReport
 
 #: How far either side of ``--at`` the evidence counts unless ``--window`` says otherwise.
@@ -80,7 +80,7 @@ def _local_zone(host: str, reports: list[FileReport], tz: str | None) -> tuple[s
 
 
 def _instant(wall: dt.datetime, zone: str) -> dt.datetime:
-    zone = parse_zone(zone) if zone[:1] in "+-" else zone
+    """``wall`` read in ``zone``, normalised as every zone here is (``+09:30`` or an IANA name)."""
     if zone[:1] in "+-":
         sign = 1 if zone[0] == "+" else -1
         offset = dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])) * sign

@@ -31,7 +31,7 @@ from ._apple_device_session import results, session_starts, split_runs
 from ._apple_session import identities, mark_expected, overlay
 from ._apple_time import PLACEHOLDER_DAY, resolve_device
 from ._base import Input, Parsed, Source, add_note
-from ._text import decoding_note, text_lines, unrecognised_notes
+from ._text import grammar_frame
 
 SNIFF_LINES = 80
 
@@ -69,17 +69,12 @@ class AppleDeviceRestoreSource(Source):
         return device >= 2 or any(_CONSOLE.match(ln.lstrip("> ")) for ln in lines)
 
     def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse)
+        return self.read_guarded(item, self._parse, item.decoded.encoding)
 
     def _parse(self, item: Input, report) -> pl.DataFrame:
-        decoded = item.decoded
-        report.encoding = decoded.encoding
-        decoding_note(report, decoded, item.display)
-        lines = text_lines(decoded.text)
-        report.records = lines.len()
-        grammar = grammars.load(self.name)
-        frame = grammar.extract(lines)
-        unrecognised_notes(report, grammar, frame, item.display)
+        frame = grammar_frame(item, report, grammars.load(self.name))
+        if frame is None:
+            return conform(None)
         rows = frame.filter(pl.col("shape").is_not_null() & (pl.col("text").str.strip_chars() != ""))
         if rows.height == 0:
             return conform(None)
