@@ -419,3 +419,25 @@ def test_a_pasted_tail_is_an_incident_with_its_code_and_no_placeholder_date():
     assert [i.error_code for i in incidents] == [4042]
     # the placeholder day must never reach a report: unplaced (no time) or placed by another clue
     assert all(t is None or t.year != 1900 for i in incidents for t in (i.started_at, i.failed_at))
+
+
+# -- read a chunk of lines at a time ----------------------------------------------------------------
+def _restore_samples() -> list[Path]:
+    return sorted(p for p in SAMPLES.rglob("*") if p.is_file() and SOURCE.sniff(Input(path=p, display=str(p))))
+
+
+def test_reading_in_chunks_gives_the_rows_of_one_read(monkeypatch):
+    """Big logs go through the grammar a chunk of lines at a time: chunks of 7 lines (so every
+    attempt, header block and failure description straddles a boundary) must give the same rows,
+    counts and notes as one read of the whole file."""
+    import analyzer.sources.apple_restore as module
+    samples = _restore_samples()
+    assert len(samples) >= 10
+    whole = {p: parse_file(p) for p in samples}
+    monkeypatch.setattr(module, "CHUNK_LINES", 7)
+    for path in samples:
+        chunked = parse_file(path)
+        assert chunked.events.equals(whole[path].events), path
+        assert (chunked.report.records, chunked.report.unrecognised) == (whole[path].report.records,
+                                                                        whole[path].report.unrecognised), path
+        assert [n.code for n in chunked.report.errors] == [n.code for n in whole[path].report.errors], path

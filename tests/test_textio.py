@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 
 import pytest
+from hypothesis import given, strategies as st
 
 from analyzer.sources._text import text_lines
 from analyzer.textio import decode, detect_encoding, looks_binary
@@ -80,3 +81,18 @@ def test_east_asian_windows_code_pages_are_told_apart(text, encoding):
     assert detect_encoding(raw) == encoding
     decoded = decode(raw)
     assert decoded.text == text and decoded.replaced == 0
+
+
+@given(st.lists(st.text(alphabet="ab\r\n\u2028\x0c", max_size=12), max_size=12), st.integers(1, 9))
+def test_text_lines_in_pieces_agree_with_one_split(parts, piece):
+    """Splitting a few characters at a time (as big files are) gives the lines an editor shows."""
+    from analyzer.sources import _text
+    text = "".join(parts)
+    expected = text.replace("\r\n", "\n").replace("\r", "\n")
+    expected = (expected[:-1] if expected.endswith("\n") else expected).split("\n") if text else []
+    saved = _text.SPLIT_CHARS
+    try:
+        _text.SPLIT_CHARS = piece
+        assert _text.text_lines(text).to_list() == expected
+    finally:
+        _text.SPLIT_CHARS = saved

@@ -131,14 +131,23 @@ def _first(rows: list[dict], key: str) -> Any:
     return next((r[key] for r in rows if r.get(key) is not None), None)
 
 
+def _groups(frame: pl.DataFrame, key: str) -> list[list[dict]]:
+    """The rows of ``frame`` (in line order) as dicts, grouped by ``key`` in order of first
+    appearance. One conversion for the whole frame: a frame per group costs far more on a bench
+    log of thousands of attempts."""
+    groups: dict[Any, list[dict]] = {}
+    for rec in frame.sort("line").to_dicts():
+        groups.setdefault(rec[key], []).append(rec)
+    return list(groups.values())
+
+
 def session_starts(rows: pl.DataFrame) -> dict[int, tuple[str, str | None, str]]:
     """line → (kind, detail, subject) for the first header line of every attempt."""
     head = rows.filter(c("rule").is_in(HEADER)).select(
         "line", "attempt", "rule", "provider", "itunes_version", "amd_version", "built_on", "current_build",
         "payload_build", "behavior", "variant", "boot_image", "restore_uuid", "state_machine")
     out: dict[int, tuple[str, str | None, str]] = {}
-    for (attempt,), group in head.partition_by("attempt", as_dict=True, maintain_order=True).items():
-        recs = group.sort("line").to_dicts()
+    for recs in _groups(head, "attempt"):
         payload = _first(recs, "payload_build")
         behavior = _first(recs, "behavior")
         boot = _first(recs, "boot_image")
@@ -193,8 +202,7 @@ def results(rows: pl.DataFrame) -> dict[int, tuple[int | None, str | None, str]]
         .then(pl.lit("restore_succeeded")).otherwise(c("rule")).alias("_part"))
     parts = parts.filter(c("_part").is_in(RESULT_PARTS)).select("line", "attempt", "_part", "error_code", "detail")
     out: dict[int, tuple[int | None, str | None, str]] = {}
-    for (attempt,), group in parts.partition_by("attempt", as_dict=True, maintain_order=True).items():
-        recs = group.sort("line").to_dicts()
+    for recs in _groups(parts, "attempt"):
         by = lambda name: [r for r in recs if r["_part"] == name]  # noqa: E731
         agent = [r["error_code"] for r in by("agent_error") if r["error_code"] is not None]
         underlying = _underlying(by("depth_code"))
@@ -223,8 +231,7 @@ def identities(rows: pl.DataFrame) -> dict[int, dict[str, Any]]:
     wanted = ("ecid_value", "serial", "chip_id", "board_id", "identity_key", "identity_value", "board_config", "product_type")
     ids = flagged.filter(c("_id")).select("line", "_blk", "rule", *(n for n in wanted if n in rows.columns))
     out: dict[int, dict[str, Any]] = {}
-    for (_,), group in ids.partition_by("_blk", as_dict=True, maintain_order=True).items():
-        recs = group.sort("line").to_dicts()
+    for recs in _groups(ids, "_blk"):
         extra = {r["identity_key"].lower().replace(" ", "_"): r.get("identity_value") for r in recs if r.get("identity_key")}
         extra.update(board_config=_first(recs, "board_config"), product_type=_first(recs, "product_type"))
         out[recs[0]["line"]] = {"ecid_value": _first(recs, "ecid_value"), "serial": _first(recs, "serial"),

@@ -74,7 +74,8 @@ class Input:
 
     @functools.cached_property
     def _read(self) -> tuple[Decoded, list[int]]:
-        decoded = decode(self.raw)
+        # the bytes are not kept once decoded (a big log would be held twice): ``raw`` reads them again if asked
+        decoded = decode(self.__dict__["raw"] if "raw" in self.__dict__ else self.path.read_bytes())
         if self.margin is None:
             return decoded, []
         text, lacking = paste.strip(decoded.text, self.margin)

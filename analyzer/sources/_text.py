@@ -18,8 +18,14 @@ EXPLAIN_MAX_LINES = 20
 EXPLAIN_MAX_CHARS = 400
 
 
+#: Text is split into lines this many characters at a time: polars splits a few megabytes far
+#: faster than one huge string (whose intermediate list costs several times the text), so the
+#: peak stays near the size of the lines themselves.
+SPLIT_CHARS = 4 << 20
+
+
 def text_lines(text: str) -> pl.Series:
-    """Lines without terminators as a polars Series (split in Rust).
+    """Lines without terminators as a polars Series (split in Rust, a few MB at a time).
 
     CRLF, LF and lone CR each end a line, also mixed in one file, and nothing else
     does (unlike ``str.splitlines``, which also splits on form feeds and U+2028),
@@ -31,7 +37,16 @@ def text_lines(text: str) -> pl.Series:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.endswith("\n"):
         text = text[:-1]
-    return pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
+    parts: list[pl.Series] = []
+    start, size = 0, len(text)
+    while True:
+        cut = text.find("\n", min(start + SPLIT_CHARS, size)) if start + SPLIT_CHARS < size else -1
+        piece = text[start:cut] if cut >= 0 else text[start:]
+        parts.append(pl.Series("text", [piece], dtype=pl.String).str.split("\n").explode())
+        if cut < 0:
+            break
+        start = cut + 1
+    return parts[0] if len(parts) == 1 else pl.concat(parts, rechunk=True)
 
 
 def sniff_text(item) -> str | None:

@@ -37,6 +37,8 @@ from ._base import Input, Parsed, Source, add_note, add_summary_note
 
 #: Notes listed for unrecognised lines (the rest are only counted).
 MAX_LINE_NOTES = 5
+#: Lines read through the grammar at a time (bounds the wide intermediate frame).
+CHUNK_LINES = 100_000
 #: Sniffing looks at this many non-blank lines at the start of the file.
 SNIFF_LINES = 60
 
@@ -52,6 +54,14 @@ _APPLE_WORDS = re.compile(r"MobileRestore|Restore Device|Recovery Mode Device|EC
 
 _PROCESS = {"iTunes.exe": "iTunes", "iTunes": "iTunes", "AMPDevicesAgent": "AMPDevicesAgent"}
 _HOST_SHAPES = ("dated", "dated_proc", "bracket", "device", "flash", "continued")
+#: What the whole-file steps (clocks, attempts, transitions, summaries) and the events read of a
+#: classified line; the grammar's other fields have been turned into these by the classifier.
+_KEEP = frozenset({
+    "line", "shape", "rule", "kind", "_message", "date", "time", "btime", "gtime", "ftime", "proc", "flash_gap",
+    "device_obj", "operation", "from_state", "to_state", "phase_result", "outcome", "error_code", "detail", "subject",
+    "itunes_version", "amd_version", "built_on", "current_build", "payload_build", "behavior", "variant",
+    "boot_image", "restore_uuid", "state_machine", "ecid_value", "serial", "chip_id", "board_id", "identity_key",
+    "identity_value", "board_config", "product_type", "device_mode", "udid", "usb_vid", "usb_pid", "expected"})
 #: 3uTools writes its own notes with one more space after the time than the lines it re-emits.
 _TOOL_NOTE_GAP = "  "
 
@@ -85,13 +95,9 @@ class AppleRestoreSource(Source):
         decoding_note(report, decoded, item.display)
         lines = text_lines(decoded.text)
         report.records = lines.len()
-        grammar = grammars.load(self.name)
-        frame = grammar.extract(lines)
-        self._note_unrecognised(frame, grammar, item, report)
-        rows = frame.filter(pl.col("shape").is_not_null() & (pl.col("text").str.strip_chars() != ""))
+        rows = self._line_rows(lines, item, report)
         if rows.height == 0:
             return conform(None)
-        rows = classify(rows)
         rows = resolve(rows, self._fraction_unit(rows, item, report), report.clock)
         if report.clock.get("other_offsets_seen"):
             add_note(report, Note(item.display, "bracket_offsets_disagree",
@@ -105,24 +111,55 @@ class AppleRestoreSource(Source):
         rows = split_attempts(rows)
         rows = mark_expected(rows)
         rows = self._summaries(rows)
-        shape = pl.col("shape")
         return conform(rows.select(
             "line", "ts_wall", "ts_raw", "clock", pl.lit(self.name).alias("format"), "kind", "attempt", "error_code",
             "expected", "device_mode", pl.col("ecid_value").alias("ecid"), "udid", "serial", "chip_id", "board_id",
-            "usb_vid", "usb_pid", "provider", "subject", "detail",
-            pl.when(shape.is_in(_HOST_SHAPES)).then(pl.col("message")).otherwise(pl.col("text")).alias("message")))
+            "usb_vid", "usb_pid", "provider", "subject", "detail", pl.col("_message").alias("message")))
+
+    def _line_rows(self, lines: pl.Series, item: Input, report) -> pl.DataFrame:
+        """Every recognised line classified, a chunk of lines at a time (what depends on one line
+        only), so the grammar's wide intermediate frame never holds the whole file. Each chunk
+        keeps only the columns it fills; the file's rows are then put together."""
+        grammar = grammars.load(self.name)
+        parts: list[pl.DataFrame] = []
+        schema: dict[str, pl.DataType] = {}
+        report.unrecognised = 0
+        for offset in range(0, max(lines.len(), 1), CHUNK_LINES):
+            frame = grammar.extract(lines.slice(offset, CHUNK_LINES))
+            if offset:
+                frame = frame.with_columns(pl.col("line") + offset)
+            self._note_unrecognised(frame, grammar, item, report)
+            rows = frame.filter(pl.col("shape").is_not_null() & (pl.col("text").str.strip_chars() != ""))
+            del frame
+            if rows.height == 0:
+                continue
+            rows = classify(rows)
+            shape = pl.col("shape")
+            rows = rows.with_columns(pl.when(shape.is_in(_HOST_SHAPES)).then(pl.col("message"))
+                                     .otherwise(pl.col("text")).alias("_message")).drop("text")
+            schema.update(rows.schema)
+            parts.append(rows.select([c for c in rows.columns if c in _KEEP and rows.get_column(c).null_count() < rows.height]))
+        if report.unrecognised > MAX_LINE_NOTES:
+            add_summary_note(report, Note(item.display, "more_lines_unrecognised",
+                                          {"count": report.unrecognised - MAX_LINE_NOTES}, severity="warning"))
+        if not parts:
+            return pl.DataFrame()
+        rows = parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
+        missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items()
+                   if name in _KEEP and name not in rows.columns]
+        return rows.with_columns(missing) if missing else rows
 
     @staticmethod
     def _note_unrecognised(frame: pl.DataFrame, grammar, item: Input, report) -> None:
+        """Count one chunk's unrecognised lines; the first few of the file get a located note."""
         bad = frame.filter(pl.col("shape").is_null() & (pl.col("text").str.strip_chars() != ""))
-        report.unrecognised = bad.height
-        for line, text in bad.head(MAX_LINE_NOTES).select("line", "text").iter_rows():
+        before = report.unrecognised
+        report.unrecognised += bad.height
+        room = max(MAX_LINE_NOTES - before, 0)
+        for line, text in bad.head(room).select("line", "text").iter_rows():
             add_note(report, Note(item.display, "line_shape_unknown",
                                   {"format": grammar.name, "detail": grammar.explain_failure(text[:500])},
                                   line=line, excerpt=text[:120], severity="warning"))
-        if bad.height > MAX_LINE_NOTES:
-            add_summary_note(report, Note(item.display, "more_lines_unrecognised", {"count": bad.height - MAX_LINE_NOTES},
-                                          severity="warning"))
 
     @staticmethod
     def _fraction_unit(rows: pl.DataFrame, item: Input, report) -> int:
