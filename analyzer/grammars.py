@@ -27,6 +27,7 @@ raise :class:`GrammarConventionError` naming the grammar and the rule):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 from lark.grammar import NonTerminal, Terminal
 
+from . import grammar_cache
 from .notes import part
 
 
@@ -101,8 +103,12 @@ class LineGrammar:
     name: str
     shapes: list[Shape]
     markers: list[Marker]
-    lark: Lark = field(repr=False)
     named: frozenset[str] = field(repr=False, default=frozenset())
+
+    @property
+    def lark(self) -> Lark:
+        """The reference parser, built on first use (the fast path never needs it)."""
+        return _lark_parser(self.name)
 
     # -- reference parse ---------------------------------------------------------------
     def parse_reference(self, line: str) -> tuple[str, str | None, dict[str, str]]:
@@ -201,24 +207,33 @@ class LineGrammar:
         """
         base = pl.DataFrame({"text": lines.cast(pl.String)}).with_row_index("line", offset=1)
         base = base.with_columns(pl.col("line").cast(pl.Int64))
-        groups = base.get_column("text").str.extract_groups(self._shape_regex).struct.unnest()
-        shape_expr = pl.lit(None, dtype=pl.String)
-        for i in reversed(range(len(self.shapes))):
-            shape_expr = pl.when(pl.col(f"_s{i}").is_not_null()).then(pl.lit(self.shapes[i].name)).otherwise(shape_expr)
-        field_names: dict[str, list[str]] = {}
+        out = base.join(self._shape_fields(base), on="line", how="left")
+        names = [f for s in self.shapes for f in (*s.fields, *(("message",) if s.has_message else ()))]
+        missing = [pl.lit(None, dtype=pl.String).alias(f) for f in dict.fromkeys([*names, "message"]) if f not in out.columns]
+        return self._extract_markers(out.with_columns(missing) if missing else out)
+
+    def _shape_fields(self, base: pl.DataFrame) -> pl.DataFrame:
+        """``line``, ``shape`` and the shape's fields of every line some shape matches. Shapes are
+        tried in grammar order, each on the lines no earlier shape took (the first alternative
+        that matches wins, as in the grammar); captures are extracted only for a shape's own lines."""
+        parts: list[pl.DataFrame] = []
+        rest = base
         for i, shape in enumerate(self.shapes):
-            for f in shape.fields:
-                field_names.setdefault(f, []).append(f"s{i}_{f}")
-            if shape.has_message:
-                field_names.setdefault("message", []).append(f"s{i}_message")
-        cols = [shape_expr.alias("shape")]
-        for f, sources in field_names.items():
-            present = [c for c in sources if c in groups.columns]
-            cols.append(pl.coalesce([pl.col(c) for c in present]).alias(f) if present else pl.lit(None, dtype=pl.String).alias(f))
-        out = pl.concat([base, groups.select(cols)], how="horizontal")
-        if "message" not in out.columns:
-            out = out.with_columns(pl.lit(None, dtype=pl.String).alias("message"))
-        return self._extract_markers(out)
+            if rest.height == 0:
+                break
+            rx = self.shape_res[i].pattern
+            mine = rest.filter(pl.col("text").str.contains(rx))
+            if mine.height == 0:
+                continue
+            rest = rest.filter(~pl.col("text").str.contains(rx))
+            fields = [*shape.fields, *(("message",) if shape.has_message else ())]
+            got = mine.get_column("text").str.extract_groups(rx).struct.unnest() if fields else None
+            cols = [pl.lit(shape.name).alias("shape")]
+            cols += [got.get_column(f"s{i}_{f}").alias(f) for f in fields] if got is not None else []
+            parts.append(mine.select("line").with_columns(cols))
+        if not parts:
+            return pl.DataFrame(schema={"line": pl.Int64, "shape": pl.String})
+        return pl.concat(parts, how="diagonal_relaxed")
 
     def extract_messages(self, messages: pl.Series, shape: str) -> pl.DataFrame:
         """This grammar's message markers over texts that are already messages.
@@ -240,43 +255,35 @@ class LineGrammar:
     def _extract_markers(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Assign each message its highest-priority matching marker, with that marker's fields.
 
-        One Aho-Corasick pass finds which anchor literals each message contains;
-        each marker's regex then runs only on the rows holding its literal, and
-        each row keeps the match of the marker with the best priority. Markers
-        without a literal (fallbacks) run last, on the rows still unmatched.
+        Markers are tried in priority order, each on the rows no better marker has claimed. One
+        Aho-Corasick pass first finds which anchor literals occur at all (markers whose literal
+        does not are skipped), and a marker's regex runs only on the unclaimed rows holding its
+        literal; markers without a literal (fallbacks) run on what is left. A row is claimed by the first marker that matches it in
+        full, which is the best-priority match: the same answer as trying every marker on every
+        row, for a fraction of the regex work (most lines of a big log are claimed early).
         """
         msg = frame.select("line", "message").filter(pl.col("message").is_not_null())
-        rank = {m.name: i for i, m in enumerate(self.markers)}
-        anchored = [m for m in self.markers if m.literal]
+        literals = sorted({m.literal for m in self.markers if m.literal})
+        present = set()
+        if literals and msg.height:
+            present = set(msg.get_column("message").str.extract_many(literals, overlapping=True)
+                          .explode().drop_nulls().unique().to_list())
         parts: list[pl.DataFrame] = []
-        if anchored and msg.height:
-            literals = sorted({m.literal for m in anchored})
-            hits = (msg.with_columns(pl.col("message").str.extract_many(literals, overlapping=True).alias("_lit"))
-                    .filter(pl.col("_lit").list.len() > 0)
-                    .explode("_lit").unique(["line", "_lit"]))
-            by_literal = {key[0]: part for key, part in hits.partition_by("_lit", as_dict=True).items()} if hits.height else {}
-            for marker in anchored:
-                cand = by_literal.get(marker.literal)
-                if cand is None:
-                    continue
-                got = self._match(marker, cand)
-                if got.height:
-                    parts.append(got.with_columns(pl.lit(rank[marker.name], dtype=pl.Int32).alias("_rank")))
-        if parts:
-            best = (pl.concat(parts, how="diagonal_relaxed").sort("line", "_rank")
-                    .unique("line", keep="first", maintain_order=True))
-            parts = [best]
-        remaining = msg.join(parts[0].select("line"), on="line", how="anti") if parts else msg
         for marker in self.markers:
-            if marker.literal or remaining.height == 0:
+            if msg.height == 0:
+                break
+            if marker.literal and marker.literal not in present:
                 continue
-            got = self._match(marker, remaining)
+            cand = msg.filter(pl.col("message").str.contains(marker.literal, literal=True)) if marker.literal else msg
+            if cand.height == 0:
+                continue
+            got = self._match(marker, cand)
             if got.height:
-                parts.append(got.with_columns(pl.lit(rank[marker.name], dtype=pl.Int32).alias("_rank")))
-                remaining = remaining.join(got.select("line"), on="line", how="anti")
+                parts.append(got)
+                msg = msg.filter(~pl.col("line").is_in(got.get_column("line").implode()))
         all_fields = sorted({f for m in self.markers for f in m.fields} - set(frame.columns))
         if parts:
-            found = pl.concat(parts, how="diagonal_relaxed").drop("_rank")
+            found = pl.concat(parts, how="diagonal_relaxed")
         else:
             found = pl.DataFrame(schema={"line": pl.Int64, "marker": pl.String})
         for f in all_fields:
@@ -393,13 +400,28 @@ class _Compiler:
 
 @functools.lru_cache(maxsize=None)
 def load(name: str) -> LineGrammar:
-    """Load and compile ``grammar/<name>.lark`` (cached per process)."""
+    """Load ``grammar/<name>.lark`` with its compiled fast path (cached per process, and on disk
+    between runs: :mod:`analyzer.grammar_cache`). The Lark parser is built when first needed."""
     path = grammar_path(name)
-    text = path.read_text(encoding="utf-8")
-    parser = Lark(text, parser="earley", lexer="dynamic", keep_all_tokens=True, start="line",
-                  import_paths=[str(path.parent)])
-    named = _named_terminals(text)
-    shapes, markers = _Compiler(name, parser, named).compile()
-    for item in [*shapes, *markers]:
-        re.compile(item.regex)
-    return LineGrammar(name, shapes, markers, parser, frozenset(named))
+
+    def build() -> dict:
+        text = path.read_text(encoding="utf-8")
+        named = _named_terminals(text)
+        shapes, markers = _Compiler(name, _lark_parser(name), named).compile()
+        for item in [*shapes, *markers]:
+            re.compile(item.regex)
+        return {"shapes": [dataclasses.asdict(s) for s in shapes], "markers": [dataclasses.asdict(m) for m in markers],
+                "named": sorted(named)}
+
+    data = grammar_cache.load(name, path.parent, build)
+    shapes = [Shape(s["name"], s["regex"], tuple(s["fields"]), s["has_message"]) for s in data["shapes"]]
+    markers = [Marker(m["name"], m["priority"], m["regex"], m["literal"], tuple(m["fields"])) for m in data["markers"]]
+    return LineGrammar(name, shapes, markers, frozenset(data["named"]))
+
+
+@functools.lru_cache(maxsize=None)
+def _lark_parser(name: str) -> Lark:
+    """Lark's Earley parser for ``grammar/<name>.lark`` (the reference parse)."""
+    path = grammar_path(name)
+    return Lark(path.read_text(encoding="utf-8"), parser="earley", lexer="dynamic", keep_all_tokens=True,
+                start="line", import_paths=[str(path.parent)])
