@@ -64,8 +64,23 @@ def attach(rows: pl.DataFrame, small: pl.DataFrame, on: str = "line") -> pl.Data
     """Left-join ``small`` onto ``rows`` by ``on`` without copying the wide frame through a join.
 
     The extracted frame carries every grammar field as a column; joining it whole is what made the
-    first version slow. Here only the key column is joined and the results are added as columns.
+    first version slow. Here only the new columns are built: when ``rows`` is in ``on`` order (a
+    log's rows are in line order) each of ``small``'s values is put at its row found by binary
+    search, so the cost is the new columns, not a hash join over every line; otherwise a join of
+    the key column alone.
     """
+    keys = rows.get_column(on)
+    values = [s for s in small.get_columns() if s.name != on]
+    if small.height == 0:
+        return rows.with_columns([pl.lit(None, dtype=s.dtype).alias(s.name) for s in values])
+    wanted = small.get_column(on)
+    if keys.is_sorted() and wanted.is_unique().all():
+        at = keys.search_sorted(wanted, side="left")
+        found = (at < keys.len()) & (keys.gather(at.clip(0, max(keys.len() - 1, 0))) == wanted)
+        at = at.filter(found)
+        placed = [pl.Series(s.name, [None], dtype=s.dtype).extend_constant(None, keys.len() - 1)
+                  .scatter(at, s.filter(found)) if keys.len() else s.clear() for s in values]
+        return rows.with_columns(placed)
     got = rows.select(on).join(small, on=on, how="left", maintain_order="left")
     return rows.with_columns(got.drop(on).get_columns())
 

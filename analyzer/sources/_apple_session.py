@@ -59,7 +59,7 @@ def split_attempts(rows: pl.DataFrame) -> pl.DataFrame:
         (c("kind").is_in(BODY_KINDS) | c("rule").is_in(RESULT_PARTS)).alias("_body"),
         (c("rule").is_in(OPENERS) | (c("shape").is_in(["dated", "dated_proc"]) & prev_shape.is_in(["bracket", "device"])))
         .alias("_opener"))
-    sig = rows.filter(c("_body") | c("_opener")).select("line", "_body", "_opener")
+    sig = rows.lazy().filter(c("_body") | c("_opener")).select("line", "_body", "_opener").collect()
     sig = sig.with_columns((c("_opener") & c("_body").shift(1).fill_null(False)).cum_sum().alias("_n"))
     rows = attach(rows, sig.select("line", "_n"))
     attempt = (c("_n").forward_fill().fill_null(0) + 1).cast(pl.Int32)
@@ -90,7 +90,7 @@ def _transition_events(rows: pl.DataFrame) -> pl.DataFrame:
 def mark_expected(rows: pl.DataFrame) -> pl.DataFrame:
     """Fill ``expected`` on connect/disconnect rows (see module docstring)."""
     rows = _transition_events(rows)
-    events = rows.filter(c("_ev").is_not_null()).select("line", "attempt", "_ev")
+    events = rows.lazy().filter(c("_ev").is_not_null()).select("line", "attempt", "_ev").collect()
     # repeated body rows have the effect of the first one: keep only the first of each run so the
     # loop stays short on logs with millions of progress lines
     body = c("_ev").is_in(["body", "restore_body"])
@@ -143,9 +143,9 @@ def _groups(frame: pl.DataFrame, key: str) -> list[list[dict]]:
 
 def session_starts(rows: pl.DataFrame) -> dict[int, tuple[str, str | None, str]]:
     """line → (kind, detail, subject) for the first header line of every attempt."""
-    head = rows.filter(c("rule").is_in(HEADER)).select(
+    head = rows.lazy().filter(c("rule").is_in(HEADER)).select(
         "line", "attempt", "rule", "provider", "itunes_version", "amd_version", "built_on", "current_build",
-        "payload_build", "behavior", "variant", "boot_image", "restore_uuid", "state_machine")
+        "payload_build", "behavior", "variant", "boot_image", "restore_uuid", "state_machine").collect()
     out: dict[int, tuple[str, str | None, str]] = {}
     for recs in _groups(head, "attempt"):
         payload = _first(recs, "payload_build")
@@ -197,10 +197,10 @@ def results(rows: pl.DataFrame) -> dict[int, tuple[int | None, str | None, str]]
 
     The row sits on ``Restore completed`` (else the user-facing error line, else the last outcome line
     that is not part of the failure description), so every ``Depth:`` line keeps its own row."""
-    parts = rows.with_columns(
+    parts = rows.lazy().with_columns(
         pl.when((c("rule") == "device_outcome") & (c("outcome") == "Restore succeeded"))
         .then(pl.lit("restore_succeeded")).otherwise(c("rule")).alias("_part"))
-    parts = parts.filter(c("_part").is_in(RESULT_PARTS)).select("line", "attempt", "_part", "error_code", "detail")
+    parts = parts.filter(c("_part").is_in(RESULT_PARTS)).select("line", "attempt", "_part", "error_code", "detail").collect()
     out: dict[int, tuple[int | None, str | None, str]] = {}
     for recs in _groups(parts, "attempt"):
         by = lambda name: [r for r in recs if r["_part"] == name]  # noqa: E731

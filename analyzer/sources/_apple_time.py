@@ -71,7 +71,7 @@ def detect_offset(rows: pl.DataFrame) -> tuple[int, dict[str, Any], int | None]:
     ``rows`` has columns shape, hdr_us (header time of day, µs) and br_us (bracket time of day, µs),
     in line order. Returns (hours, report.clock dict, line of the bracket line used or None).
     """
-    seq = rows.filter(c("shape").is_in(["dated", "dated_proc", "bracket"]))
+    seq = rows.lazy().filter(c("shape").is_in(["dated", "dated_proc", "bracket"])).select("line", "shape", "hdr_us", "br_us").collect()
     seq = seq.with_columns(c("hdr_us").forward_fill().alias("_last_hdr"),
                            c("shape").shift(1).alias("_prev"))
     bounds = seq.filter((c("shape") == "bracket") & c("_last_hdr").is_not_null() & c("_prev").is_in(["dated", "dated_proc"]))
@@ -151,7 +151,7 @@ def _bracket_dates(rows: pl.DataFrame, hours: int) -> tuple[pl.DataFrame, bool]:
     True when the brackets had no header to take their date from."""
     dated = c("shape").is_in(["dated", "dated_proc"])
     bracket = c("shape") == "bracket"
-    seq = rows.filter(dated | bracket).select("line", "shape", "_hdr_dt", "br_us")
+    seq = rows.lazy().filter(dated | bracket).select("line", "shape", "_hdr_dt", "br_us").collect()
     seq = seq.with_columns((c("_hdr_dt") + pl.duration(hours=hours)).alias("_anchor"))
     seq = seq.with_columns(c("_anchor").is_not_null().cum_sum().alias("_block"))
     seq = seq.with_columns(
@@ -192,15 +192,15 @@ def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: in
         clock = {**clock, "bracket_minus_header_hours": hours, "how": "given"} if clock else {}
     report_clock.update(clock)
     rows, no_header = _bracket_dates(rows, hours)
-    has = {name: rows.filter(c("shape") == name).height > 0 for name in ("bracket", "device", "flash")}
+    has = rows.select(**{name: (c("shape") == name).any() for name in ("bracket", "device", "flash")}).row(0, named=True)
     if clock or has["bracket"]:
         report_clock["bracket_fraction"] = "milliseconds" if frac_unit_us == 1000 else "1/10000 s"
     # device GMT lines: nearest date to the host time around them (in the bracket clock, UTC on Windows)
     near = c("_host_in_bracket_clock").forward_fill().backward_fill()
     rows = rows.with_columns(near.alias("_near"))
     device = c("shape") == "device"
-    loose = rows.filter(device & c("_near").is_null()).select("line", on_placeholder_day(c("_dev_us")).alias("_loose"))
-    flash = rows.filter(c("shape") == "flash").select("line", on_placeholder_day(c("_flash_us")).alias("_flash"))
+    loose = rows.lazy().filter(device & c("_near").is_null()).select("line", on_placeholder_day(c("_dev_us")).alias("_loose")).collect()
+    flash = rows.lazy().filter(c("shape") == "flash").select("line", on_placeholder_day(c("_flash_us")).alias("_flash")).collect()
     rows = attach(rows, loose.join(flash, on="line", how="full", coalesce=True))
     rows = rows.with_columns(
         pl.when(device).then(pl.coalesce(nearest_day(c("_dev_us"), c("_near")), c("_loose")))
@@ -241,8 +241,8 @@ def resolve_device(rows: pl.DataFrame, report_clock: dict) -> pl.DataFrame:
     gmt = shape.is_in(["device", "syslog"])
     rows = rows.with_columns(c("_dated").forward_fill().backward_fill().alias("_near"))
     has_dates = rows.get_column("_dated").null_count() < rows.height
-    gmt_rows = rows.filter(gmt).select("line", on_placeholder_day(c("_tod")).alias("_gmt"))
-    logged = rows.filter(shape == "logged").select("line", on_placeholder_day(c("_tod")).alias("_logged"))
+    gmt_rows = rows.lazy().filter(gmt).select("line", on_placeholder_day(c("_tod")).alias("_gmt")).collect()
+    logged = rows.lazy().filter(shape == "logged").select("line", on_placeholder_day(c("_tod")).alias("_logged")).collect()
     rows = attach(rows, gmt_rows.join(logged, on="line", how="full", coalesce=True))
     placed_gmt = nearest_day(c("_tod"), c("_near")) if has_dates else c("_gmt")
     rows = rows.with_columns(

@@ -62,6 +62,8 @@ _KEEP = frozenset({
     "itunes_version", "amd_version", "built_on", "current_build", "payload_build", "behavior", "variant",
     "boot_image", "restore_uuid", "state_machine", "ecid_value", "serial", "chip_id", "board_id", "identity_key",
     "identity_value", "board_config", "product_type", "device_mode", "udid", "usb_vid", "usb_pid", "expected"})
+#: Columns whose values repeat from line to line, held as categoricals while the chunks are put together.
+_REPEATED = ("shape", "rule", "kind", "device_obj", "device_mode", "subject", "detail", "operation", "marker")
 #: 3uTools writes its own notes with one more space after the time than the lines it re-emits.
 _TOOL_NOTE_GAP = "  "
 
@@ -138,16 +140,19 @@ class AppleRestoreSource(Source):
             rows = rows.with_columns(pl.when(shape.is_in(_HOST_SHAPES)).then(pl.col("message"))
                                      .otherwise(pl.col("text")).alias("_message")).drop("text")
             schema.update(rows.schema)
+            # repeated texts (device object, JSON of a progress line, subject) once per chunk, not once a line
+            rows = rows.with_columns([pl.col(n).cast(pl.Categorical) for n in _REPEATED if n in rows.columns])
             parts.append(rows.select([c for c in rows.columns if c in _KEEP and rows.get_column(c).null_count() < rows.height]))
         if report.unrecognised > MAX_LINE_NOTES:
             add_summary_note(report, Note(item.display, "more_lines_unrecognised",
                                           {"count": report.unrecognised - MAX_LINE_NOTES}, severity="warning"))
         if not parts:
             return pl.DataFrame()
-        rows = parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
+        rows = parts[0] if len(parts) == 1 else _stack(parts)
         missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items()
                    if name in _KEEP and name not in rows.columns]
-        return rows.with_columns(missing) if missing else rows
+        back = [pl.col(n).cast(schema[n]) for n in _REPEATED if n in rows.columns]
+        return rows.with_columns(missing + back)
 
     @staticmethod
     def _note_unrecognised(frame: pl.DataFrame, grammar, item: Input, report) -> None:
@@ -206,6 +211,22 @@ class AppleRestoreSource(Source):
     def _summaries(rows: pl.DataFrame) -> pl.DataFrame:
         """Overlay the per-attempt session_start/result rows and the per-block identity rows."""
         return overlay(rows, session_starts(rows), results(rows), identities(rows))
+
+
+def _stack(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The chunks' rows as one frame of contiguous columns, built a column at a time with each
+    column's chunk pieces let go as soon as it is copied: the file is held about once, never
+    twice (a rechunk of the whole frame, which later steps would trigger, costs a second copy)."""
+    names = list(dict.fromkeys(name for part in parts for name in part.columns))
+    out: list[pl.Series] = []
+    for name in names:
+        dtype = next(part.schema[name] for part in parts if name in part.columns)
+        pieces = [part.get_column(name) if name in part.columns
+                  else pl.repeat(None, part.height, dtype=dtype, eager=True).alias(name) for part in parts]
+        parts = [part.drop(name, strict=False) for part in parts]
+        out.append(pl.concat(pieces, rechunk=True))
+        del pieces
+    return pl.DataFrame(out)
 
 
 SOURCE = AppleRestoreSource()

@@ -1,0 +1,161 @@
+"""Scale: wall time and peak memory of the whole ``analyze`` process as the input grows.
+
+    python benchmarks/bench_scale.py [--base-lines 100000] [--cases restore,sessions,line,evtx,fleet] [--quick]
+
+Every input is generated in a temporary folder (the .evtx case copies the real corpus files
+from ../shared/corpus/windows, read-only, and is skipped without them). Each case runs the
+CLI as a subprocess, ``analyze INPUT --format json``, start-up included, and prints its wall
+time and peak RSS (the child's ``ru_maxrss``, its own children included), whether it gave a
+JSON document, and how the figures grow:
+
+* ``restore``: one restore log at 1x, 2x, 4x and 8x ``--base-lines`` (several attempts, progress,
+  USB noise): time and RSS ratios against 1x; linear time means the 8x ratio is near 8;
+* ``sessions``: a repair bench's log of 10,000 short restores (``--sessions``);
+* ``line``: a restore log whose one line is ``--line-mb`` MB long;
+* ``evtx``: the intact corpus .evtx files copied until ``--evtx-mb`` MB;
+* ``fleet``: ``--hosts`` PCs, one folder each.
+
+The target of issue 13 is a peak RSS under 500 MB for each (at full size: a 1 GB restore log,
+10,000 attempts, a 200 MB line, 2 GB of .evtx, 2,000 PCs); ``--quick`` runs small sizes to see
+the shape of the curve in a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from bench_fleet import plan_fleet, write_fleet  # noqa: E402
+from bench_restore import generate  # noqa: E402
+from bench_versions import sessions_log  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "windows"
+#: Runs the CLI in this child and writes its peak RSS (KiB, its children included) last on stderr.
+CHILD = ("import resource, runpy, sys\n"
+         "sys.argv = ['analyze'] + sys.argv[1:]\n"
+         "try:\n    runpy.run_module('analyzer', run_name='__main__')\n"
+         "finally:\n"
+         "    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+         "    sys.stderr.write('\\nMAXRSS %d\\n' % max(me.ru_maxrss, kids.ru_maxrss))\n")
+
+
+def run(target: Path) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS MB, what came out) of ``analyze target --format json``."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHILD, str(target), "--format", "json"], cwd=ROOT,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    rss = next((int(ln.split()[1]) for ln in reversed(done.stderr.splitlines()) if ln.startswith("MAXRSS")), 0)
+    try:
+        doc = json.loads(done.stdout)
+        said = f"exit {done.returncode}, {doc['summary'].get('attempts', 0)} attempts, {len(doc['incidents'])} incidents"
+    except (ValueError, KeyError):
+        said = f"exit {done.returncode}, no JSON"
+    return wall, rss // 1024, said
+
+
+def _mb(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 1e6
+
+
+def show(name: str, target: Path, base: tuple[float, int] | None = None) -> tuple[float, int]:
+    wall, rss, said = run(target)
+    growth = f"   x{wall / base[0]:5.2f} time, x{rss / base[1]:4.2f} RSS" if base else ""
+    print(f"{name:28s} {_mb(target):8.1f} MB  {wall:7.2f} s  peak {rss:6d} MB  ({said}){growth}", flush=True)
+    return wall, rss
+
+
+def restore_curve(tmp: Path, base_lines: int) -> None:
+    """The first 1x, 2x, 4x, 8x ``base_lines`` lines of one generated log (the last attempt of each
+    is cut short, as in a log copied mid-restore), so the sizes grow exactly."""
+    whole = tmp / "whole.log"
+    generate(whole, base_lines * 8)
+    with whole.open(encoding="utf-8") as fh:
+        lines = [next(fh) for _ in range(base_lines * 8)]
+    whole.unlink()
+    first = None
+    for factor in (1, 2, 4, 8):
+        log = tmp / f"restore-{factor}x" / "iPhone Restore.log"
+        log.parent.mkdir()
+        log.write_text("".join(lines[:base_lines * factor]), encoding="utf-8")
+        got = show(f"restore log {factor}x", log, first)
+        first = first or got
+        shutil.rmtree(log.parent)
+
+
+def long_line(tmp: Path, megabytes: int) -> None:
+    log = tmp / "long-line" / "iTunes_restore.log"
+    log.parent.mkdir()
+    generate(log, 2000)
+    text = log.read_text(encoding="utf-8").splitlines()
+    blob = "x" * (megabytes * 1_000_000)
+    text.insert(1000, f"[12:00:00.0000] AMDeviceIoControl: payload {blob}")
+    log.write_text("\n".join(text) + "\n", encoding="utf-8")
+    show(f"one {megabytes} MB line", log)
+
+
+def evtx_set(tmp: Path, megabytes: int) -> None:
+    intact = [p for p in sorted(CORPUS.glob("*.evtx")) if "broken" not in p.name]
+    if not intact:
+        print(f"evtx: skipped ({CORPUS} not found)")
+        return
+    folder = tmp / "evtx"
+    folder.mkdir()
+    n = 0
+    while _mb(folder) < megabytes:
+        for p in intact:
+            n += 1
+            shutil.copyfile(p, folder / f"{n}-{p.name}")
+    show(f"evtx set ({n} files)", folder)
+    shutil.rmtree(folder)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", default="restore,sessions,line,evtx,fleet")
+    ap.add_argument("--base-lines", type=int, default=100_000)
+    ap.add_argument("--sessions", type=int, default=10_000)
+    ap.add_argument("--line-mb", type=int, default=200)
+    ap.add_argument("--evtx-mb", type=int, default=500)
+    ap.add_argument("--hosts", type=int, default=2000)
+    ap.add_argument("--quick", action="store_true", help="small sizes: 20k base lines, 1,000 sessions, 20 MB line, "
+                                                         "100 MB evtx, 100 PCs")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.base_lines, args.sessions, args.line_mb, args.evtx_mb, args.hosts = 20_000, 1000, 20, 100, 100
+    cases = set(args.cases.split(","))
+    tmp = Path(tempfile.mkdtemp(prefix="analyzer-bench-scale-"))
+    try:
+        print(f"{'case':28s} {'input':>11s}  {'wall':>9s}  {'peak RSS':>14s}")
+        if "restore" in cases:
+            restore_curve(tmp, args.base_lines)
+        if "sessions" in cases:
+            log = tmp / "bench" / "iPhone Restore.log"
+            log.parent.mkdir()
+            sessions_log(log, args.sessions)
+            show(f"{args.sessions} sessions", log)
+        if "line" in cases:
+            long_line(tmp, args.line_mb)
+        if "evtx" in cases:
+            evtx_set(tmp, args.evtx_mb)
+        if "fleet" in cases:
+            fleet = write_fleet(tmp / "fleet-root", plan_fleet(args.hosts))
+            show(f"fleet of {args.hosts} PCs", fleet)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
