@@ -10,7 +10,9 @@ TSS, transitions with timers, progress, USB noise, end blocks) in a temporary di
   by Python's ``re`` (literal prefilter included), extracting the same fields into tuples — no
   clocks, no classification;
 
-and prints MB/s, lines/s and the ratio, then the cold start of ``analyze --help`` and
+and prints MB/s, lines/s and the ratio; then, side by side, the whole ``analyze FILE --format json``
+process (start-up included) against a naive per-line ``re`` script extracting time, pid/tid,
+message, error code, progress and ECID, each a fresh subprocess, best of ``--runs``; then the cold start of ``analyze --help`` and
 ``analyze samples/`` (``python -m analyzer`` when the console script is missing; "n/a" if neither runs).
 
 Run: ``python benchmarks/bench_restore.py [--lines N]``.
@@ -30,7 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _whole_process import NAIVE_RESTORE, compare  # noqa: E402
 from analyzer import grammars  # noqa: E402
 from analyzer.ingest import parse_file  # noqa: E402
 from analyzer.textio import decode  # noqa: E402
@@ -148,6 +152,9 @@ def cold_start(args: list[str]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--end-to-end-lines", type=int, default=400_000,
+                    help="size of the whole-process comparison (issue 13 measures 400k lines)")
+    ap.add_argument("--runs", type=int, default=3)
     opts = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_restore_") as tmp:
         path = Path(tmp) / "iTunes_restore.log"
@@ -169,6 +176,13 @@ def main() -> None:
               f"({rep.events:,} events, {rep.unrecognised} unrecognised, attempts {parsed.events['attempt'].max()})")
         print(f"baseline : {tb:6.2f} s  {size_mb / tb:7.1f} MB/s  {n / tb:11,.0f} lines/s  ({nb:,} rows)")
         print(f"ratio analyzer/baseline throughput: {tb / ta:.2f} (target >= 0.5)")
+        whole = Path(tmp) / "whole" / "iTunes_restore.log"
+        whole.parent.mkdir()
+        with path.open(encoding="utf-8") as fh:
+            whole.write_text("".join(line for _, line in zip(range(opts.end_to_end_lines), fh)), encoding="utf-8")
+        te, tn = compare(whole, NAIVE_RESTORE, opts.runs)
+        print(f"end to end, {opts.end_to_end_lines:,} lines, whole process, best of {opts.runs}: "
+              f"analyze --format json {te:.2f} s, naive re loop {tn:.2f} s, ratio {tn / te:.2f} (target >= 0.8)")
     print("cold start analyze --help :", cold_start(["--help"]))
     print("cold start analyze samples/:", cold_start(["samples/"]))
 
