@@ -85,6 +85,12 @@ class Input:
     def decoded(self) -> Decoded:
         return self._read[0]
 
+    def forget_text(self) -> None:
+        """Let go of the decoded text once a source holds it as lines: a big log is then not held
+        twice while it is parsed. Asking for it again reads and decodes the file again."""
+        self.__dict__.pop("_read", None)
+        self.__dict__.pop("raw", None)
+
     @property
     def lacking_margin(self) -> list[int]:
         """Line numbers (1-based) of the non-blank lines that did not carry the margin."""

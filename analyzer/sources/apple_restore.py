@@ -96,8 +96,11 @@ class AppleRestoreSource(Source):
         report.encoding = decoded.encoding
         decoding_note(report, decoded, item.display)
         lines = text_lines(decoded.text)
+        del decoded
+        item.forget_text()
         report.records = lines.len()
         rows = self._line_rows(lines, item, report)
+        del lines
         if rows.height == 0:
             return conform(None)
         rows = resolve(rows, self._fraction_unit(rows, item, report), report.clock)
