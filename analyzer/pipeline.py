@@ -202,9 +202,13 @@ def _archive_report(display: str, host: str, size: int, notes: list[Note], fatal
 
 
 def _in_order(events: pl.DataFrame) -> pl.DataFrame:
+    """The events in EVENT_ORDER. The order is found on the key columns alone, and a frame that is
+    already in it (one log, or a PC whose files do not overlap in time) is returned as it is:
+    reordering gathers every column, a second copy of the PC's events."""
     if not events.height:
         return events
-    return events.sort(EVENT_ORDER, nulls_last=True, maintain_order=True)
+    order = events.select(pl.arg_sort_by(EVENT_ORDER, nulls_last=True, maintain_order=True)).to_series()
+    return events if order.is_sorted() else events[order]
 
 
 # -- all hosts -----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from ._base import Input, Parsed, Source, add_note, add_summary_note
 #: Notes listed for unrecognised lines (the rest are only counted).
 MAX_LINE_NOTES = 5
 #: Lines read through the grammar at a time (bounds the wide intermediate frame).
-CHUNK_LINES = 100_000
+CHUNK_LINES = 50_000
 #: Sniffing looks at this many non-blank lines at the start of the file.
 SNIFF_LINES = 60
 
@@ -62,8 +62,13 @@ _KEEP = frozenset({
     "itunes_version", "amd_version", "built_on", "current_build", "payload_build", "behavior", "variant",
     "boot_image", "restore_uuid", "state_machine", "ecid_value", "serial", "chip_id", "board_id", "identity_key",
     "identity_value", "board_config", "product_type", "device_mode", "udid", "usb_vid", "usb_pid", "expected"})
-#: Columns whose values repeat from line to line, held as categoricals while the chunks are put together.
-_REPEATED = ("shape", "rule", "kind", "device_obj", "device_mode", "subject", "detail", "operation", "marker")
+#: Text columns the whole-file steps read as text (times, a device object's name, an operation
+#: number): every other text column is held as a categorical, 4 bytes a row whether filled or not
+#: (a text column costs 16 bytes a row even where it is empty, and most of a log's columns are);
+#: the events frame turns them back into text (model.conform).
+_AS_TEXT = frozenset({"_message", "date", "time", "btime", "gtime", "ftime", "proc", "flash_gap"})
+#: Categoricals the whole-file steps take apart as text.
+_CAST_BACK = ("device_obj", "operation")
 #: 3uTools writes its own notes with one more space after the time than the lines it re-emits.
 _TOOL_NOTE_GAP = "  "
 
@@ -144,7 +149,8 @@ class AppleRestoreSource(Source):
                                      .otherwise(pl.col("text")).alias("_message")).drop("text")
             schema.update(rows.schema)
             # repeated texts (device object, JSON of a progress line, subject) once per chunk, not once a line
-            rows = rows.with_columns([pl.col(n).cast(pl.Categorical) for n in _REPEATED if n in rows.columns])
+            rows = rows.with_columns([pl.col(n).cast(pl.Categorical) for n, t in rows.schema.items()
+                                      if t == pl.String and n not in _AS_TEXT])
             parts.append(rows.select([c for c in rows.columns if c in _KEEP and rows.get_column(c).null_count() < rows.height]))
         if report.unrecognised > MAX_LINE_NOTES:
             add_summary_note(report, Note(item.display, "more_lines_unrecognised",
@@ -154,7 +160,7 @@ class AppleRestoreSource(Source):
         rows = parts[0] if len(parts) == 1 else _stack(parts)
         missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items()
                    if name in _KEEP and name not in rows.columns]
-        back = [pl.col(n).cast(schema[n]) for n in _REPEATED if n in rows.columns]
+        back = [pl.col(n).cast(pl.String) for n in _CAST_BACK if n in rows.columns]
         return rows.with_columns(missing + back)
 
     @staticmethod
