@@ -85,6 +85,15 @@ class Input:
     def decoded(self) -> Decoded:
         return self._read[0]
 
+    @property
+    def source_encoding(self) -> str:
+        """The encoding the file is read in (from its head, as :func:`~analyzer.textio.decode` decides
+        for the whole file), without reading the whole file."""
+        if "_read" in self.__dict__:
+            return self._read[0].encoding
+        with self.path.open("rb") as fh:
+            return detect_encoding(fh.read(HEAD_BYTES + 4))
+
     def forget_text(self) -> None:
         """Let go of the decoded text once a source holds it as lines: a big log is then not held
         twice while it is parsed. Asking for it again reads and decodes the file again."""
@@ -125,6 +134,10 @@ class Excerpt(Input):
     @functools.cached_property
     def _read(self) -> tuple[Decoded, list[int]]:
         return Decoded(text=self.text, encoding=self.encoding, replaced=0), []
+
+    @property
+    def source_encoding(self) -> str:
+        return self.encoding
 
     @property
     def size(self) -> int:

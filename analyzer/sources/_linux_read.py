@@ -43,7 +43,7 @@ class LinuxSource(Source):
         return claims(item, self.name)
 
     def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.decoded.encoding)
+        return self.read_guarded(item, self._parse, item.source_encoding)
 
     def _parse(self, item: Input, report) -> pl.DataFrame:
         frame = grammar_frame(item, report, grammars.load(self.name))

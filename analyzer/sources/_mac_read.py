@@ -77,7 +77,7 @@ class MacSource(Source):
         return claims(item, self.name)
 
     def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.decoded.encoding)
+        return self.read_guarded(item, self._parse, item.source_encoding)
 
     def times(self, rows: pl.DataFrame, item: Input, report) -> pl.DataFrame:  # pragma: no cover - interface
         """Add ts_wall, ts_raw and clock (and record the file's date decisions in ``report.clock``)."""

@@ -49,6 +49,33 @@ def text_lines(text: str) -> pl.Series:
     return parts[0] if len(parts) == 1 else pl.concat(parts, rechunk=True)
 
 
+def read_text_lines(item, report: FileReport) -> pl.Series:
+    """The lines of ``item`` for a line source, with the encoding, undecodable bytes and cut long
+    lines noted in ``report``. A plain file is read a piece at a time (:mod:`analyzer.lines`: never
+    held whole, lines over ``MAX_LINE_CHARS`` cut and located); a pasted log (a margin taken off)
+    or a region of a file is read from its text, which is held already."""
+    from ..lines import MAX_LINE_CHARS, read_lines
+    from ._base import Excerpt
+    if item.margin is not None or isinstance(item, Excerpt):
+        decoded = item.decoded
+        report.encoding = decoded.encoding
+        decoding_note(report, decoded, item.display)
+        return text_lines(decoded.text)
+    got = read_lines(item.path)
+    report.encoding = got.encoding
+    if got.replaced:
+        add_note(report, Note(item.display, "undecodable_bytes", {"count": got.replaced, "encoding": got.encoding},
+                              line=got.first_replaced, severity="warning"))
+    for line, length in got.long:
+        add_note(report, Note(item.display, "line_too_long", {"length": length, "kept": MAX_LINE_CHARS},
+                              line=line, severity="warning"))
+    if got.long_count > len(got.long):
+        add_summary_note(report, Note(item.display, "more_lines_too_long", {"count": got.long_count,
+                                                                            "kept": MAX_LINE_CHARS}, severity="warning"))
+    report.skipped += got.long_count
+    return got.lines
+
+
 def sniff_text(item) -> str | None:
     """The decoded head of ``item`` for a line-oriented text sniffer, or None when it cannot be
     one: NUL characters in its first 4 KiB (binary, or UTF-16 read wrongly). (An unreadable
@@ -99,10 +126,8 @@ def grammar_frame(item, report: FileReport, grammar: grammars.LineGrammar) -> pl
     decoding and unrecognised-line notes, and returns the extracted frame (None
     for a file with no lines).
     """
-    decoded = item.decoded
-    lines = text_lines(decoded.text)
+    lines = read_text_lines(item, report)
     report.records = len(lines)
-    decoding_note(report, decoded, item.display)
     if len(lines) == 0:
         return None
     frame = grammar.extract(lines)

@@ -41,7 +41,7 @@ class AppleAsl(Source):
                                                             for ln in lines[:5])
 
     def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.decoded.encoding)
+        return self.read_guarded(item, self._parse, item.source_encoding)
 
     def _parse(self, item: Input, report) -> pl.DataFrame:
         grammar = grammars.load(self.name)

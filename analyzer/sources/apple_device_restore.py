@@ -69,7 +69,7 @@ class AppleDeviceRestoreSource(Source):
         return device >= 2 or any(_CONSOLE.match(ln.lstrip("> ")) for ln in lines)
 
     def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.decoded.encoding)
+        return self.read_guarded(item, self._parse, item.source_encoding)
 
     def _parse(self, item: Input, report) -> pl.DataFrame:
         frame = grammar_frame(item, report, grammars.load(self.name))

@@ -30,7 +30,7 @@ import polars as pl
 from .. import grammars
 from ..model import Note, conform
 from ._apple_classify import classify
-from ._text import decoding_note, text_lines
+from ._text import read_text_lines
 from ._apple_session import identities, mark_expected, overlay, results, session_starts, split_attempts
 from ._apple_time import PLACEHOLDER_DAY, RESIDUAL_WARN_US, resolve
 from ._base import Input, Parsed, Source, add_note, add_summary_note
@@ -97,11 +97,7 @@ class AppleRestoreSource(Source):
         return self.read_guarded(item, self._parse)
 
     def _parse(self, item: Input, report) -> pl.DataFrame:
-        decoded = item.decoded
-        report.encoding = decoded.encoding
-        decoding_note(report, decoded, item.display)
-        lines = text_lines(decoded.text)
-        del decoded
+        lines = read_text_lines(item, report)
         item.forget_text()
         report.records = lines.len()
         rows = self._line_rows(lines, item, report)

@@ -64,7 +64,7 @@ class BackupTool(Source):
         return head is not None and _SNIFF.search(head) is not None
 
     def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.decoded.encoding)
+        return self.read_guarded(item, self._parse, item.source_encoding)
 
     def _parse(self, item: Input, report) -> pl.DataFrame:
         frame = grammar_frame(item, report, grammars.load(self.name))

@@ -105,7 +105,7 @@ class HostsFile(Source):
         return shaped >= _SHAPED_SHARE * lines
 
     def parse(self, item: Input) -> Parsed:
-        report = self.new_report(item, item.decoded.encoding)
+        report = self.new_report(item, item.source_encoding)
         mtime = _mtime(item)
         report.clock = {"clock": "none"}
         frame = grammar_frame(item, report, grammars.load(FORMAT))

@@ -81,7 +81,7 @@ class WindowsFirewall(Source):
         return matching >= 2 and matching >= len(records) - 1
 
     def parse(self, item: Input) -> Parsed:
-        report = self.new_report(item, item.decoded.encoding)
+        report = self.new_report(item, item.source_encoding)
         report.clock = {"clock": "local"}
         display = item.display
         frame = grammar_frame(item, report, grammars.load(FORMAT))

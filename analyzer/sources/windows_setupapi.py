@@ -101,7 +101,7 @@ class WindowsSetupapi(Source):
         return bool(_SNIFF_TITLE.search(head) or _SNIFF_EXIT.search(head) or _SNIFF_BOOT.search(head))
 
     def parse(self, item: Input) -> Parsed:
-        report = self.new_report(item, item.decoded.encoding)
+        report = self.new_report(item, item.source_encoding)
         report.clock = {"clock": "local"}
         display = item.display
         frame = grammar_frame(item, report, grammars.load(FORMAT))

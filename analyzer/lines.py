@@ -1,0 +1,158 @@
+"""A text file's lines read a piece at a time: the file is never held whole, as bytes or as text.
+
+Why: a repair bench's restore log can be a gigabyte, and one line of it can be hundreds of
+megabytes (a binary blob dumped into a log, a file that lost its line ends). Reading it whole
+costs the file twice (bytes, then text) before a single line is looked at. Here the bytes are
+read 4 MiB at a time, decoded incrementally in the encoding the head shows (textio's rules), and
+split into lines as polars Series, so the peak is the lines themselves.
+
+A line longer than ``MAX_LINE_CHARS`` keeps its first ``MAX_LINE_CHARS`` characters; the rest is
+counted, never silently dropped: the caller gets each such line's number and length for a
+located note. Line numbering is an editor's (``_text.text_lines``): CRLF, LF and lone CR end a
+line, and a final terminator adds no empty line. Undecodable bytes become U+FFFD and are counted,
+with the line of the first.
+"""
+
+from __future__ import annotations
+
+import codecs
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from .textio import HEAD_BYTES, detect_encoding
+
+#: Bytes read and decoded at a time.
+PIECE_BYTES = 4 << 20
+#: Characters kept of one line; a log line is a few hundred.
+MAX_LINE_CHARS = 1 << 20
+#: Long lines listed by number (the rest are counted).
+MAX_LISTED = 20
+
+_count = threading.local()
+
+
+def _replace_and_count(exc: UnicodeDecodeError) -> tuple[str, int]:
+    _count.n = getattr(_count, "n", 0) + 1
+    return "\ufffd", exc.end
+
+
+codecs.register_error("analyzer-count", _replace_and_count)
+
+
+@dataclass
+class Lines:
+    """A file's lines, and what reading them found."""
+
+    lines: pl.Series
+    encoding: str
+    replaced: int = 0                                         # undecodable sequences, as U+FFFD
+    first_replaced: int | None = None                         # the line of the first
+    long: list[tuple[int, int]] = field(default_factory=list)  # (line, characters) of cut lines
+    long_count: int = 0
+
+
+class _Splitter:
+    """Turns decoded pieces into lines, carrying the unfinished last line between pieces."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.parts: list[pl.Series] = []
+        self.pending = ""          # the unfinished line (at most cap characters kept)
+        self.pending_len = 0       # its true length
+        self.count = 0             # lines finished so far
+        self.long: list[tuple[int, int]] = []
+        self.long_count = 0
+        self.first_replaced: int | None = None
+        self.carry_cr = False
+
+    def feed(self, text: str, final: bool = False) -> None:
+        if self.carry_cr:
+            text, self.carry_cr = "\r" + text, False
+        if not final and text.endswith("\r"):
+            text, self.carry_cr = text[:-1], True  # a CRLF may be cut between two pieces
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        cut = text.rfind("\n")
+        if cut >= 0:
+            head, tail = text[:cut], text[cut + 1:]
+            first_end = head.find("\n")
+            self._extend_pending(head if first_end < 0 else head[:first_end])
+            self._emit_pending()
+            if first_end >= 0:
+                self._emit(head[first_end + 1:])
+            text = tail
+        self._extend_pending(text)
+        if final and self.pending_len:
+            self._emit_pending()
+
+    def _extend_pending(self, text: str) -> None:
+        room = self.cap - len(self.pending)
+        if room > 0:
+            self.pending += text[:room]
+        self.pending_len += len(text)
+
+    def _emit_pending(self) -> None:
+        line = self.count + 1
+        if self.pending_len > self.cap:
+            self._note_long(line, self.pending_len)
+        self._mark_replaced(self.pending, line)
+        self.parts.append(pl.Series("text", [self.pending], dtype=pl.String))
+        self.count += 1
+        self.pending, self.pending_len = "", 0
+
+    def _emit(self, block: str) -> None:
+        """Whole lines (no trailing terminator): split in Rust, long ones cut and listed."""
+        series = pl.Series("text", [block], dtype=pl.String).str.split("\n").explode()
+        first = self.count + 1
+        lengths = series.str.len_chars()
+        if int(lengths.max() or 0) > self.cap:
+            over = (lengths > self.cap).arg_true()
+            for i in over.to_list():
+                self._note_long(first + i, int(lengths[i]))
+            series = series.str.slice(0, self.cap)
+        if self.first_replaced is None and "\ufffd" in block:
+            at = series.str.contains("\ufffd", literal=True).arg_true()
+            if at.len():
+                self.first_replaced = first + int(at[0])
+        self.parts.append(series)
+        self.count += series.len()
+
+    def _note_long(self, line: int, length: int) -> None:
+        self.long_count += 1
+        if len(self.long) < MAX_LISTED:
+            self.long.append((line, length))
+
+    def _mark_replaced(self, text: str, line: int) -> None:
+        if self.first_replaced is None and "\ufffd" in text:
+            self.first_replaced = line
+
+
+def read_lines(path: Path, cap: int = MAX_LINE_CHARS, piece: int = PIECE_BYTES) -> Lines:
+    """Every line of the file at ``path``, read a piece at a time (see the module docstring)."""
+    with path.open("rb") as fh:
+        head = fh.read(HEAD_BYTES + 4)  # past the sample, so a character cut at its end is seen as cut
+        encoding = detect_encoding(head)
+        decoder = codecs.getincrementaldecoder(encoding)(errors="analyzer-count")
+        splitter = _Splitter(cap)
+        _count.n = 0
+        chunk, started = head, False
+        while True:
+            final = not chunk
+            text = decoder.decode(chunk, final=final)
+            if not started and text:
+                text, started = text[1:] if text.startswith("\ufeff") else text, True
+            if text or final:
+                splitter.feed(text, final=final)
+            if final:
+                break
+            chunk = fh.read(piece)
+        replaced = _count.n
+    if splitter.parts:
+        lines = pl.concat(splitter.parts, rechunk=True) if len(splitter.parts) > 1 else splitter.parts[0]
+    else:
+        lines = pl.Series("text", [], dtype=pl.String)
+    return Lines(lines.alias("text"), encoding, replaced, splitter.first_replaced if replaced else None,
+                 splitter.long, splitter.long_count)
