@@ -232,6 +232,27 @@ def _with_history(window: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame
             .with_columns(pl.col("_op").alias("operation")).drop("_op"))
 
 
+#: Kinds the verdict reads besides the rules' own: the failing result lines and the failure description.
+_CITED_KINDS = frozenset({"result", "failure_detail"})
+
+
+def _window_kinds(rules: tuple[Rule, ...]) -> frozenset[str] | None:
+    """The event kinds an evidence window needs: those some rule can match (a rule's ``kinds``) and
+    those the verdict cites; None when a rule can match rows of any kind."""
+    kinds = set(_CITED_KINDS)
+    for rule in rules:
+        if rule.kinds is None:
+            return None
+        kinds |= rule.kinds
+    return frozenset(kinds)
+
+
+def _of_kinds(events: pl.DataFrame, kinds: frozenset[str] | None) -> pl.DataFrame:
+    """Only the rows of ``kinds`` (all rows for None). A bench log's attempt holds hundreds of
+    thousands of progress lines no rule reads: the window is built without copying them."""
+    return events if kinds is None else events.filter(pl.col("kind").cast(pl.String).is_in(sorted(kinds)))
+
+
 def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
              reported: list[dict[str, Any]] | None = None) -> tuple[list[Incident], pl.DataFrame]:
     """Return the incidents (one per failed attempt, then one per reported symptom, each a row of
@@ -245,7 +266,7 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     if failed.height == 0:
         return [], table
     rules = rules if rules is not None else default_rules()
-    window = evidence_window(mark_transitions(events), failed)
+    window = evidence_window(_of_kinds(mark_transitions(events), _window_kinds(rules)), failed)
     past = history(events, table)
     window = _with_history(window, failed, past)
     hits = rule_hits(window, rules)
