@@ -37,24 +37,25 @@ def cache_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def _fingerprint(grammar_dir: Path) -> str:
+def _fingerprint(grammar_dir: Path, compiler: Path | None = None) -> str:
     """What a compiled grammar depends on: every grammar file (imports included), the compiler's
     own source and Lark's version."""
     import lark
 
-    from . import grammars
     digest = hashlib.sha256(f"{LAYOUT}|{lark.__version__}|".encode())
-    digest.update(Path(grammars.__file__).read_bytes())
+    if compiler is not None:
+        digest.update(compiler.read_bytes())
     for path in sorted(grammar_dir.glob("*.lark")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:24]
 
 
-def load(name: str, grammar_dir: Path, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def load(name: str, grammar_dir: Path, build: Callable[[], dict[str, Any]], compiler: Path | None = None) -> dict[str, Any]:
     """The compiled form of grammar ``name``: from the cache when present and whole, else ``build()``
-    (stored for the next run when the cache folder is writable)."""
+    (stored for the next run when the cache folder is writable). ``compiler`` is the source file of
+    the code that builds it (its edits change the key too)."""
     try:
-        path = cache_dir() / f"grammar-{name}-{_fingerprint(grammar_dir)}.json"
+        path = cache_dir() / f"grammar-{name}-{_fingerprint(grammar_dir, compiler)}.json"
     except OSError:
         return build()
     try:

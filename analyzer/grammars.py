@@ -413,7 +413,7 @@ def load(name: str) -> LineGrammar:
         return {"shapes": [dataclasses.asdict(s) for s in shapes], "markers": [dataclasses.asdict(m) for m in markers],
                 "named": sorted(named)}
 
-    data = grammar_cache.load(name, path.parent, build)
+    data = grammar_cache.load(name, path.parent, build, Path(__file__))
     shapes = [Shape(s["name"], s["regex"], tuple(s["fields"]), s["has_message"]) for s in data["shapes"]]
     markers = [Marker(m["name"], m["priority"], m["regex"], m["literal"], tuple(m["fields"])) for m in data["markers"]]
     return LineGrammar(name, shapes, markers, frozenset(data["named"]))

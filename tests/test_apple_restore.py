@@ -430,7 +430,7 @@ def test_reading_in_chunks_gives_the_rows_of_one_read(monkeypatch):
     """Big logs go through the grammar a chunk of lines at a time: chunks of 7 lines (so every
     attempt, header block and failure description straddles a boundary) must give the same rows,
     counts and notes as one read of the whole file."""
-    import analyzer.sources.apple_restore as module
+    import analyzer.sources._apple_lines as module
     samples = _restore_samples()
     assert len(samples) >= 10
     whole = {p: parse_file(p) for p in samples}

@@ -29,7 +29,7 @@ import polars as pl
 
 from .. import grammars
 from ..model import Note, conform
-from ._apple_classify import classify
+from ._apple_lines import HOST_SHAPES as _HOST_SHAPES, line_rows
 from ._text import read_text_lines
 from ._apple_session import identities, mark_expected, overlay, results, session_starts, split_attempts
 from ._apple_time import PLACEHOLDER_DAY, RESIDUAL_WARN_US, resolve
@@ -37,8 +37,6 @@ from ._base import Input, Parsed, Source, add_note, add_summary_note
 
 #: Notes listed for unrecognised lines (the rest are only counted).
 MAX_LINE_NOTES = 5
-#: Lines read through the grammar at a time (bounds the wide intermediate frame).
-CHUNK_LINES = 50_000
 #: Sniffing looks at this many non-blank lines at the start of the file.
 SNIFF_LINES = 60
 
@@ -53,22 +51,6 @@ _APPLE_WORDS = re.compile(r"MobileRestore|Restore Device|Recovery Mode Device|EC
                           r"Restore completed|AMPDevicesAgent|restore library built|Restore Phase|checkpoint id|mode device")
 
 _PROCESS = {"iTunes.exe": "iTunes", "iTunes": "iTunes", "AMPDevicesAgent": "AMPDevicesAgent"}
-_HOST_SHAPES = ("dated", "dated_proc", "bracket", "device", "flash", "continued")
-#: What the whole-file steps (clocks, attempts, transitions, summaries) and the events read of a
-#: classified line; the grammar's other fields have been turned into these by the classifier.
-_KEEP = frozenset({
-    "line", "shape", "rule", "kind", "_message", "date", "time", "btime", "gtime", "ftime", "proc", "flash_gap",
-    "device_obj", "operation", "from_state", "to_state", "phase_result", "outcome", "error_code", "detail", "subject",
-    "itunes_version", "amd_version", "built_on", "current_build", "payload_build", "behavior", "variant",
-    "boot_image", "restore_uuid", "state_machine", "ecid_value", "serial", "chip_id", "board_id", "identity_key",
-    "identity_value", "board_config", "product_type", "device_mode", "udid", "usb_vid", "usb_pid", "expected"})
-#: Text columns the whole-file steps read as text (times, a device object's name, an operation
-#: number): every other text column is held as a categorical, 4 bytes a row whether filled or not
-#: (a text column costs 16 bytes a row even where it is empty, and most of a log's columns are);
-#: the events frame turns them back into text (model.conform).
-_AS_TEXT = frozenset({"_message", "date", "time", "btime", "gtime", "ftime", "proc", "flash_gap"})
-#: Categoricals the whole-file steps take apart as text.
-_CAST_BACK = ("device_obj", "operation")
 #: 3uTools writes its own notes with one more space after the time than the lines it re-emits.
 _TOOL_NOTE_GAP = "  "
 
@@ -123,53 +105,18 @@ class AppleRestoreSource(Source):
             "usb_vid", "usb_pid", "provider", "subject", "detail", pl.col("_message").alias("message")))
 
     def _line_rows(self, lines: pl.Series, item: Input, report) -> pl.DataFrame:
-        """Every recognised line classified, a chunk of lines at a time (what depends on one line
-        only), so the grammar's wide intermediate frame never holds the whole file. Each chunk
-        keeps only the columns it fills; the file's rows are then put together."""
+        """Every recognised line classified (:mod:`._apple_lines`), the unrecognised ones counted and
+        the first few located."""
         grammar = grammars.load(self.name)
-        parts: list[pl.DataFrame] = []
-        schema: dict[str, pl.DataType] = {}
-        report.unrecognised = 0
-        for offset in range(0, max(lines.len(), 1), CHUNK_LINES):
-            frame = grammar.extract(lines.slice(offset, CHUNK_LINES))
-            if offset:
-                frame = frame.with_columns(pl.col("line") + offset)
-            self._note_unrecognised(frame, grammar, item, report)
-            rows = frame.filter(pl.col("shape").is_not_null() & (pl.col("text").str.strip_chars() != ""))
-            del frame
-            if rows.height == 0:
-                continue
-            rows = classify(rows)
-            shape = pl.col("shape")
-            rows = rows.with_columns(pl.when(shape.is_in(_HOST_SHAPES)).then(pl.col("message"))
-                                     .otherwise(pl.col("text")).alias("_message")).drop("text")
-            schema.update(rows.schema)
-            # repeated texts (device object, JSON of a progress line, subject) once per chunk, not once a line
-            rows = rows.with_columns([pl.col(n).cast(pl.Categorical) for n, t in rows.schema.items()
-                                      if t == pl.String and n not in _AS_TEXT])
-            parts.append(rows.select([c for c in rows.columns if c in _KEEP and rows.get_column(c).null_count() < rows.height]))
-        if report.unrecognised > MAX_LINE_NOTES:
-            add_summary_note(report, Note(item.display, "more_lines_unrecognised",
-                                          {"count": report.unrecognised - MAX_LINE_NOTES}, severity="warning"))
-        if not parts:
-            return pl.DataFrame()
-        rows = parts[0] if len(parts) == 1 else _stack(parts)
-        missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items()
-                   if name in _KEEP and name not in rows.columns]
-        back = [pl.col(n).cast(pl.String) for n in _CAST_BACK if n in rows.columns]
-        return rows.with_columns(missing + back)
-
-    @staticmethod
-    def _note_unrecognised(frame: pl.DataFrame, grammar, item: Input, report) -> None:
-        """Count one chunk's unrecognised lines; the first few of the file get a located note."""
-        bad = frame.filter(pl.col("shape").is_null() & (pl.col("text").str.strip_chars() != ""))
-        before = report.unrecognised
-        report.unrecognised += bad.height
-        room = max(MAX_LINE_NOTES - before, 0)
-        for line, text in bad.head(room).select("line", "text").iter_rows():
+        rows, bad, report.unrecognised = line_rows(lines, grammar, MAX_LINE_NOTES)
+        for line, text in bad.iter_rows():
             add_note(report, Note(item.display, "line_shape_unknown",
                                   {"format": grammar.name, "detail": grammar.explain_failure(text[:500])},
                                   line=line, excerpt=text[:120], severity="warning"))
+        if report.unrecognised > MAX_LINE_NOTES:
+            add_summary_note(report, Note(item.display, "more_lines_unrecognised",
+                                          {"count": report.unrecognised - MAX_LINE_NOTES}, severity="warning"))
+        return rows
 
     @staticmethod
     def _fraction_unit(rows: pl.DataFrame, item: Input, report) -> int:
@@ -216,22 +163,6 @@ class AppleRestoreSource(Source):
     def _summaries(rows: pl.DataFrame) -> pl.DataFrame:
         """Overlay the per-attempt session_start/result rows and the per-block identity rows."""
         return overlay(rows, session_starts(rows), results(rows), identities(rows))
-
-
-def _stack(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    """The chunks' rows as one frame of contiguous columns, built a column at a time with each
-    column's chunk pieces let go as soon as it is copied: the file is held about once, never
-    twice (a rechunk of the whole frame, which later steps would trigger, costs a second copy)."""
-    names = list(dict.fromkeys(name for part in parts for name in part.columns))
-    out: list[pl.Series] = []
-    for name in names:
-        dtype = next(part.schema[name] for part in parts if name in part.columns)
-        pieces = [part.get_column(name) if name in part.columns
-                  else pl.repeat(None, part.height, dtype=dtype, eager=True).alias(name) for part in parts]
-        parts = [part.drop(name, strict=False) for part in parts]
-        out.append(pl.concat(pieces, rechunk=True))
-        del pieces
-    return pl.DataFrame(out)
 
 
 SOURCE = AppleRestoreSource()
