@@ -1,0 +1,272 @@
+"""Bad and hostile input never crashes the run (issue 13): each hostile thing gets a located note,
+everything beside it is still analysed, and the run says PARTIAL, never an internal error or a hang.
+
+Every test builds one PC folder in tmp_path: the 4013 restore-log sample plus one hostile thing, and
+checks the exit code, the note (code and path, and line or record where there is one) and that the
+sample's failure is still diagnosed. Where the input is read in full after all (a name that is not
+UTF-8, a Manifest.db with triggers), the run is not partial and the test says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import analyzer.pipeline
+from analyzer import walk
+from analyzer.cli import ExitCode, app
+
+from conftest import SAMPLES
+
+SAMPLE = SAMPLES / "restore_4013_usb_drop" / "iTunes_restore.log"
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def no_hang():
+    """A safety net, not a timing test: a regression that blocks (a FIFO opened) fails instead of
+    stopping the suite for ever."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def stuck(*_):
+        raise AssertionError("the run blocked (a FIFO or device opened?)")
+
+    old = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(300)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+def _pc(tmp_path: Path) -> Path:
+    pc = tmp_path / "pc"
+    pc.mkdir()
+    shutil.copy(SAMPLE, pc / "iTunes_restore.log")
+    return pc
+
+
+def _run(*paths: Path) -> tuple[int, dict]:
+    result = runner.invoke(app, [*map(str, paths), "--format", "json"])
+    assert "Traceback" not in (result.stderr or ""), result.stderr
+    return result.exit_code, json.loads(result.stdout)
+
+
+def _notes(doc: dict, name: str) -> list[dict]:
+    """The notes of every file report whose path ends with ``name``."""
+    return [n for f in doc["files"] if f["path"].endswith(name) for n in f["errors"]]
+
+
+def _status(doc: dict, name: str) -> str:
+    (status,) = [f["status"] for f in doc["files"] if f["path"].endswith(name)]
+    return status
+
+
+def _diagnosed(doc: dict) -> bool:
+    """The sample's own failure is still there, with its cause."""
+    return any(i["error_code"] == 4013 and i["file"].endswith("iTunes_restore.log") and i["cause"]["id"] == "usb_connection"
+               for i in doc["incidents"])
+
+
+# -- links -------------------------------------------------------------------------------------------
+def test_a_symlink_loop_is_noted_not_followed(tmp_path):
+    pc = _pc(tmp_path)
+    os.symlink("loop_b", pc / "loop_a")
+    os.symlink("loop_a", pc / "loop_b")
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [(n["code"], n["file"], n["params"]["target"]) for n in _notes(doc, "loop_a")] == [
+        ("link_loop", f"{pc}/loop_a", "loop_b")]
+    assert _status(doc, "loop_b") == "unreadable"
+
+
+def test_a_folder_link_back_to_its_parent_is_not_followed(tmp_path):
+    pc = _pc(tmp_path)
+    (pc / "sub").mkdir()
+    os.symlink("..", pc / "sub" / "up")
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [(n["code"], n["params"]["target"], n["severity"]) for n in _notes(doc, "sub/up")] == [
+        ("link_not_followed", "..", "warning")]
+    assert len(doc["incidents"]) == 1  # the log was read once, not again through the cycle
+
+
+def test_a_dangling_link_is_noted_as_missing(tmp_path):
+    pc = _pc(tmp_path)
+    os.symlink("does-not-exist.log", pc / "dangling.log")
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [n["code"] for n in _notes(doc, "dangling.log")] == ["link_dangling"]
+    assert _status(doc, "dangling.log") == "missing"
+
+
+def test_a_link_out_of_the_evidence_is_not_read_and_one_inside_is_read_once(tmp_path):
+    pc = _pc(tmp_path)
+    outside = tmp_path / "examiner"
+    outside.mkdir()
+    shutil.copy(SAMPLE, outside / "restore.log")  # would give a second 4013 if it were read
+    os.symlink(outside / "restore.log", pc / "hosts")
+    os.symlink("iTunes_restore.log", pc / "a_copy.log")
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL
+    assert [(n["code"], n["params"]["target"]) for n in _notes(doc, "/hosts")] == [
+        ("link_not_followed", str(outside / "restore.log"))]
+    assert [i["error_code"] for i in doc["incidents"]] == [4013]  # the inside link: the same file, read once
+
+
+def test_a_bind_mount_of_the_folder_inside_itself_is_walked_once(tmp_path):
+    pc = _pc(tmp_path)
+    inner = pc / "sub" / "mnt"
+    inner.mkdir(parents=True)
+    mount = shutil.which("mount")
+    if mount is None or subprocess.run([mount, "--bind", str(pc), str(inner)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount here (needs Linux and the right to mount)")
+    try:
+        code, doc = _run(pc)
+    finally:
+        subprocess.run([shutil.which("umount") or "umount", str(inner)], check=True)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc) and len(doc["incidents"]) == 1
+    assert [(n["code"], n["params"]["first"]) for n in _notes(doc, "sub/mnt")] == [("folder_repeated", str(pc))]
+
+
+# -- files that are not regular ----------------------------------------------------------------------
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_is_never_opened(tmp_path):
+    pc = _pc(tmp_path)
+    os.mkfifo(pc / "pipe.log")
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    (note,) = _notes(doc, "pipe.log")
+    assert note["code"] == "not_regular_file" and note["params"]["kind"]["code"] == "file_kind_fifo"
+    assert note["message"] == "named pipe (FIFO), not a regular file: never opened"
+    code, doc = _run(pc / "pipe.log", pc / "iTunes_restore.log")  # given on the command line
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [n["code"] for n in _notes(doc, "pipe.log")] == ["not_regular_file"]
+
+
+def test_a_device_node_is_never_opened(tmp_path):
+    pc = _pc(tmp_path)
+    try:
+        os.mknod(pc / "null.log", stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    except (AttributeError, PermissionError, OSError) as exc:
+        pytest.skip(f"cannot make a device node here: {exc}")
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [n["params"]["kind"]["code"] for n in _notes(doc, "null.log")] == ["file_kind_char_device"]
+
+
+# -- unreadable files and folders --------------------------------------------------------------------
+def _chmod_stops_reading(path: Path) -> bool:
+    try:
+        with open(path, "rb"):
+            return False
+    except PermissionError:
+        return True
+
+
+def test_an_unreadable_file_is_noted(tmp_path):
+    pc = _pc(tmp_path)
+    secret = pc / "secret.log"
+    shutil.copy(SAMPLE, secret)
+    secret.chmod(0)
+    try:
+        if not _chmod_stops_reading(secret):
+            pytest.skip("chmod 000 does not stop this user reading (running as root?)")
+        code, doc = _run(pc)
+    finally:
+        secret.chmod(0o600)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [(n["code"], n["params"]["reason"]) for n in _notes(doc, "secret.log")] == [("cannot_read", "Permission denied")]
+
+
+def test_an_unreadable_folder_is_noted(tmp_path):
+    pc = _pc(tmp_path)
+    locked = pc / "locked"
+    locked.mkdir()
+    shutil.copy(SAMPLE, locked / "other.log")
+    locked.chmod(0)
+    try:
+        try:
+            os.listdir(locked)
+            pytest.skip("chmod 000 does not stop this user listing (running as root?)")
+        except PermissionError:
+            pass
+        code, doc = _run(pc)
+    finally:
+        locked.chmod(0o700)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [n["code"] for n in _notes(doc, "/locked")] == ["folder_unreadable"]
+
+
+def test_a_folder_the_system_refuses_to_list_is_noted(tmp_path, monkeypatch):
+    """The same as chmod 000 on a folder, as root too; before, os.walk dropped such a folder silently."""
+    pc = _pc(tmp_path)
+    (pc / "locked").mkdir()
+    shutil.copy(SAMPLE, pc / "locked" / "other.log")
+    real = os.scandir
+
+    def refuse(path="."):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [(n["code"], n["file"], n["params"]["reason"]) for n in _notes(doc, "/locked")] == [
+        ("folder_unreadable", f"{pc}/locked", "Permission denied")]
+    assert len(doc["incidents"]) == 1
+
+
+# -- names -------------------------------------------------------------------------------------------
+def test_a_name_that_is_not_utf8_is_shown_escaped_and_the_json_stays_valid(tmp_path):
+    pc = _pc(tmp_path)
+    try:
+        weird = Path(os.fsdecode(bytes(pc) + b"/\xff\xfe.log"))
+        shutil.copy(SAMPLE, weird)
+    except (OSError, UnicodeError) as exc:
+        pytest.skip(f"this file system does not take a name that is not UTF-8: {exc}")
+    result = runner.invoke(app, [str(pc), "--format", "json"])
+    doc = json.loads(result.stdout.encode("utf-8"))  # valid JSON, valid UTF-8
+    shown = f"{pc}/\\xff\\xfe.log"
+    assert [(n["code"], n["severity"]) for n in _notes(doc, shown)] == [("name_escaped", "info")]
+    assert sorted(i["file"] for i in doc["incidents"]) == [shown, f"{pc}/iTunes_restore.log"]
+    assert result.exit_code == ExitCode.OK  # both logs read in full: the name is only shown escaped
+
+
+# -- files that change while read --------------------------------------------------------------------
+def test_a_file_that_vanishes_after_the_walk_is_noted(tmp_path, monkeypatch):
+    pc = _pc(tmp_path)
+    shutil.copy(SAMPLE, pc / "gone.log")
+    real = analyzer.pipeline.discover
+
+    def vanish(*args, **kwargs):
+        out = real(*args, **kwargs)
+        (pc / "gone.log").unlink()
+        return out
+
+    monkeypatch.setattr(analyzer.pipeline, "discover", vanish)
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [n["code"] for n in _notes(doc, "gone.log")] == ["cannot_read"]
+    assert _status(doc, "gone.log") == "unreadable"
+
+
+# -- invariants --------------------------------------------------------------------------------------
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=40))
+def test_a_shown_path_is_printable_utf8_for_any_bytes(raw):
+    text = walk.shown("/evidence/" + os.fsdecode(raw) if os.name != "nt" else raw.decode("latin-1"))
+    assert text.encode("utf-8").decode("utf-8") == text
+    assert text.isprintable()
