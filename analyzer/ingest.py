@@ -139,7 +139,7 @@ def _claim(path: Path, display: str, host: str) -> Parsed | tuple[Input, FileRep
         return Parsed(conform(None), replace(walk.not_regular(display, st.st_mode), host=host))
     size = st.st_size
     report = FileReport(path=display, format=None, size=size, host=host)
-    if walk.shown(path) != str(path):  # bytes that are not UTF-8, or control characters, in its name
+    if display == walk.shown(path) != str(path):  # shown escaped: bytes not UTF-8, or control characters
         report.errors.append(Note(display, "name_escaped", severity="info"))
     if size == 0:
         report.errors.append(Note(display, "empty_file", severity="warning"))

@@ -154,20 +154,18 @@ def listing(folder: Path, root: Path) -> Listing:
     real_root = os.path.realpath(root)
     for entry in found:
         path = folder / entry.name
-        try:
-            mode = entry.stat(follow_symlinks=False).st_mode
+        try:  # the entry's type as the listing gave it (no system call where the file system tells)
+            if entry.is_symlink():
+                judged = _link(path, real_root)
+                (out.files.append if isinstance(judged, Path) else out.refused.append)(judged)
+            elif entry.is_dir(follow_symlinks=False):
+                out.folders.append(path)
+            elif entry.is_file(follow_symlinks=False):
+                out.files.append(path)
+            else:
+                out.refused.append(not_regular(shown(path), entry.stat(follow_symlinks=False).st_mode))
         except OSError as exc:  # vanished since the listing, or not ours to stat
             out.refused.append(unreadable(path, exc))
-            continue
-        if stat.S_ISLNK(mode):
-            judged = _link(path, real_root)
-            (out.files.append if isinstance(judged, Path) else out.refused.append)(judged)
-        elif stat.S_ISDIR(mode):
-            out.folders.append(path)
-        elif stat.S_ISREG(mode):
-            out.files.append(path)
-        else:
-            out.refused.append(not_regular(shown(path), mode))
     return out
 
 

@@ -22,9 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import analyzer.ingest
 import analyzer.pipeline
 from analyzer import walk
 from analyzer.cli import ExitCode, app
+from analyzer.sources import _base
 
 from conftest import SAMPLES
 
@@ -166,6 +168,27 @@ def test_a_device_node_is_never_opened(tmp_path):
     assert [n["params"]["kind"]["code"] for n in _notes(doc, "null.log")] == ["file_kind_char_device"]
 
 
+def test_a_file_swapped_for_a_fifo_after_the_walk_is_refused(tmp_path, monkeypatch):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    pc = _pc(tmp_path)
+    (pc / "swap.log").write_text("soon a pipe\n")
+    real = analyzer.pipeline.discover
+
+    def swap(*args, **kwargs):
+        out = real(*args, **kwargs)
+        (pc / "swap.log").unlink()
+        os.mkfifo(pc / "swap.log")
+        return out
+
+    monkeypatch.setattr(analyzer.pipeline, "discover", swap)
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [n["code"] for n in _notes(doc, "swap.log")] == ["not_regular_file"]
+    with pytest.raises(OSError):  # and should one get past that check, it is never opened to block
+        _base.open_regular(pc / "swap.log")
+
+
 # -- unreadable files and folders --------------------------------------------------------------------
 def _chmod_stops_reading(path: Path) -> bool:
     try:
@@ -186,6 +209,23 @@ def test_an_unreadable_file_is_noted(tmp_path):
         code, doc = _run(pc)
     finally:
         secret.chmod(0o600)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [(n["code"], n["params"]["reason"]) for n in _notes(doc, "secret.log")] == [("cannot_read", "Permission denied")]
+
+
+def test_a_file_refused_by_the_system_is_noted(tmp_path, monkeypatch):
+    """The same as chmod 000, as root too: the open is refused."""
+    pc = _pc(tmp_path)
+    shutil.copy(SAMPLE, pc / "secret.log")
+    real = _base.open_regular
+
+    def refuse(path):
+        if Path(path).name == "secret.log":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(_base, "open_regular", refuse)
+    code, doc = _run(pc)
     assert code == ExitCode.PARTIAL and _diagnosed(doc)
     assert [(n["code"], n["params"]["reason"]) for n in _notes(doc, "secret.log")] == [("cannot_read", "Permission denied")]
 
@@ -261,6 +301,93 @@ def test_a_file_that_vanishes_after_the_walk_is_noted(tmp_path, monkeypatch):
     assert code == ExitCode.PARTIAL and _diagnosed(doc)
     assert [n["code"] for n in _notes(doc, "gone.log")] == ["cannot_read"]
     assert _status(doc, "gone.log") == "unreadable"
+
+
+def test_a_file_that_vanishes_between_sniffing_and_reading_is_noted(tmp_path, monkeypatch):
+    pc = _pc(tmp_path)
+    shutil.copy(SAMPLE, pc / "gone.log")
+    real = analyzer.ingest._claim
+
+    def vanish(path, display, host):
+        out = real(path, display, host)
+        if path.name == "gone.log":
+            path.unlink()
+        return out
+
+    monkeypatch.setattr(analyzer.ingest, "_claim", vanish)
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    (note,) = _notes(doc, "gone.log")
+    assert note["code"] == "reading_unfinished" and "FileNotFoundError" in note["params"]["error"]
+
+
+WRITTEN = b"[00:03:50.000] a line written while the file was read\n" * 50
+
+
+class _Changing:
+    """A file handle whose file is appended to (or cut) by someone else while it is read."""
+
+    def __init__(self, fh, path: Path, how: str):
+        self.fh, self.path, self.how = fh, path, how
+
+    def fileno(self):
+        return self.fh.fileno()
+
+    def read(self, n: int = -1) -> bytes:
+        if n != _base.HEAD_BYTES:  # the whole-file read, not the sniffer's head
+            if self.how == "grow":
+                with open(self.path, "ab") as w:
+                    w.write(WRITTEN)
+            else:
+                os.truncate(self.path, 1000)
+        return self.fh.read(n)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.fh.close()
+
+
+@pytest.mark.parametrize("how", ["grow", "shrink"])
+def test_a_file_that_changes_while_read_is_noted_and_read_as_opened(tmp_path, monkeypatch, how):
+    pc = _pc(tmp_path)
+    shutil.copy(SAMPLE, pc / "live.log")
+    size = SAMPLE.stat().st_size
+    real = _base.open_regular
+    monkeypatch.setattr(_base, "open_regular",
+                        lambda p: _Changing(real(p), Path(p), how) if Path(p).name == "live.log" else real(p))
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    (note,) = [n for n in _notes(doc, "live.log") if n["code"] == "file_changed_while_read"]
+    assert note["params"]["before"] == size
+    assert note["params"]["after"] == (size + len(WRITTEN) if how == "grow" else 1000)
+
+
+# -- long lines --------------------------------------------------------------------------------------
+def test_one_very_long_line_without_a_newline_is_noted(tmp_path):
+    """A few MB stand for the 50 MB of the issue: the same path, a smaller file."""
+    pc = _pc(tmp_path)
+    (pc / "long.log").write_bytes(b"2025-02-15 00:00:00 " + b"A" * (4 << 20))
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    (note,) = _notes(doc, "long.log")
+    assert (note["code"], note["line"]) == ("unrecognised_text", 1) and len(note["excerpt"]) <= 80
+
+
+def test_a_very_long_line_inside_a_log_is_located_and_the_rest_read(tmp_path):
+    pc = tmp_path / "pc"
+    pc.mkdir()
+    lines = SAMPLE.read_bytes().split(b"\n")
+    lines.insert(10, b"x" * (4 << 20))
+    (pc / "iTunes_restore.log").write_bytes(b"\n".join(lines))
+    code, doc = _run(pc)
+    assert _diagnosed(doc)
+    (report,) = doc["files"]
+    assert report["records"] == len(lines) - 1 and report["unrecognised"] == 1  # the sample ends in a newline
+    (note,) = [n for n in report["errors"] if n["line"] == 11]
+    assert note["code"] == "line_shape_unknown" and len(note["excerpt"]) <= 120
+    assert code == ExitCode.OK  # an unrecognised line of a recognised log is counted, not a partial read
 
 
 # -- invariants --------------------------------------------------------------------------------------
