@@ -13,8 +13,11 @@ import json
 import os
 import shutil
 import signal
+import socket
+import sqlite3
 import stat
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -26,11 +29,14 @@ import analyzer.ingest
 import analyzer.pipeline
 from analyzer import walk
 from analyzer.cli import ExitCode, app
-from analyzer.sources import _base
+from analyzer.sources import _backup_db, _base
+from analyzer.sources.windows_event_xml import blank, doctype_spans
 
 from conftest import SAMPLES
 
 SAMPLE = SAMPLES / "restore_4013_usb_drop" / "iTunes_restore.log"
+BACKUP = SAMPLES / "pc_v22_backup_success" / "Backup"
+UDID = "00008110-001C39A24E41801E"
 runner = CliRunner()
 
 
@@ -285,6 +291,17 @@ def test_a_name_that_is_not_utf8_is_shown_escaped_and_the_json_stays_valid(tmp_p
     assert result.exit_code == ExitCode.OK  # both logs read in full: the name is only shown escaped
 
 
+def test_a_name_that_looks_like_markup_is_printed_as_written(tmp_path):
+    """Before, ``pc/[/x].log`` in the terminal report was a closing tag: MarkupError, exit 1."""
+    pc = tmp_path / "pc"
+    (pc / "[").mkdir(parents=True)
+    shutil.copy(SAMPLE, pc / "[" / "x].log")
+    (pc / "[bold]notes.txt").write_text("a line [/bold] of [red]text[/red]\n")
+    result = runner.invoke(app, [str(pc)])
+    assert result.exit_code == ExitCode.PARTIAL, result.stderr
+    assert "[/x].log" in result.stdout and "[bold]notes.txt" in result.stdout
+
+
 # -- files that change while read --------------------------------------------------------------------
 def test_a_file_that_vanishes_after_the_walk_is_noted(tmp_path, monkeypatch):
     pc = _pc(tmp_path)
@@ -390,6 +407,142 @@ def test_a_very_long_line_inside_a_log_is_located_and_the_rest_read(tmp_path):
     assert code == ExitCode.OK  # an unrecognised line of a recognised log is counted, not a partial read
 
 
+# -- XML ---------------------------------------------------------------------------------------------
+EVENT = ('<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System>'
+         '<Provider Name="Service Control Manager"/><EventID Qualifiers="16384">7036</EventID><Level>4</Level>'
+         '<TimeCreated SystemTime="2025-02-15T00:01:0{n}.000Z"/><EventRecordID>{n}</EventRecordID>'
+         '<Channel>System</Channel><Computer>PC-7</Computer></System><EventData>'
+         '<Data Name="param1">Apple Mobile Device Service</Data><Data Name="param2">{state}</Data>{extra}'
+         '</EventData></Event>\n')
+LAUGHS = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(2, 10))
+
+
+def _export(doctype: str, used: str, extra: str = "") -> str:
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + doctype + "\n<Events>\n"
+            + EVENT.format(n=1, state="running", extra="") + EVENT.format(n=2, state=used, extra=extra) + "</Events>\n")
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("analyzer tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+
+
+@pytest.mark.parametrize("doctype, entities", [
+    (f'<!DOCTYPE Events [<!ENTITY lol1 "lol">{LAUGHS}]>', 9),                      # billion laughs
+    ('<!DOCTYPE Events [<!ENTITY e SYSTEM "file:///etc/passwd">\n'
+     '<!ENTITY h SYSTEM "http://192.0.2.1/x"> <!ENTITY % p SYSTEM "http://192.0.2.1/p"> %p;]>', 3),  # external
+], ids=["billion_laughs", "external_entities"])
+def test_an_xml_export_with_a_doctype_is_refused_the_declaration_and_read_otherwise(tmp_path, no_network, doctype,
+                                                                                      entities):
+    pc = _pc(tmp_path)
+    used = "&lol9;" if "lol" in doctype else "&e;&h;"
+    (pc / "System.xml").write_text(_export(doctype, used), encoding="utf-8")
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    notes = _notes(doc, "System.xml")
+    assert [(n["code"], n.get("line")) for n in notes][:1] == [("xml_doctype_refused", 2)]
+    assert notes[0]["params"] == {"entities": entities}
+    (malformed,) = [n for n in notes if n["code"] == "xml_event_malformed"]
+    assert malformed["line"] == 5 + doctype.count("\n")  # the event that uses an entity: skipped, located
+    (report,) = [f for f in doc["files"] if f["path"].endswith("System.xml")]
+    assert (report["format"], report["records"], report["skipped"]) == ("windows_event_xml", 1, 1)
+    assert "root:" not in json.dumps(doc)
+
+
+def test_a_plist_with_entity_declarations_is_not_expanded(tmp_path):
+    """plistlib refuses entity declarations itself (its own check, on every Python analyzer runs on)."""
+    pc = _pc(tmp_path)
+    plist = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+             f'<!DOCTYPE plist [<!ENTITY lol1 "lol">{LAUGHS}<!ENTITY e SYSTEM "file:///etc/passwd">]>\n'
+             '<plist version="1.0"><dict><key>SnapshotState</key><string>&lol9;&e;</string>'
+             '<key>IsFullBackup</key><false/></dict></plist>\n')
+    (pc / "Status.plist").write_text(plist, encoding="utf-8")
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [(n["code"], n.get("line")) for n in _notes(doc, "Status.plist")] == [("unrecognised_text", 1)]
+
+
+def test_deeply_nested_event_data_is_kept_flat_below_a_depth(tmp_path):
+    pc = _pc(tmp_path)
+    deep = "<ComplexData Name='x'>" + "<a>" * 5000 + "deep" + "</a>" * 5000 + "</ComplexData>"
+    (pc / "System.xml").write_text(_export("", "stopped", deep), encoding="utf-8")
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    (note,) = _notes(doc, "System.xml")
+    assert (note["code"], note["line"], note["params"]) == ("xml_event_nesting_cut", 5, {"depth": 32})
+    (report,) = [f for f in doc["files"] if f["path"].endswith("System.xml")]
+    assert (report["records"], report["events"]) == (2, 2)
+
+
+def test_deep_json_given_as_a_file_is_only_unrecognised(tmp_path):
+    """No source reads JSON files; one nested 100,000 deep is text no format claims, not a RecursionError."""
+    pc = _pc(tmp_path)
+    (pc / "export.json").write_text("[" * 100_000 + "]" * 100_000)
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert [n["code"] for n in _notes(doc, "export.json")] == ["unrecognised_text"]
+
+
+# -- SQLite ------------------------------------------------------------------------------------------
+def _with_db(tmp_path: Path, script: str) -> tuple[Path, Path]:
+    pc = _pc(tmp_path)
+    shutil.copytree(BACKUP, pc / "Backup")
+    db = pc / "Backup" / UDID / "Manifest.db"
+    db.unlink()
+    conn = sqlite3.connect(db)
+    conn.executescript(script)
+    conn.commit()
+    conn.close()
+    return pc, db
+
+
+FILES = "CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB);"
+
+
+def test_a_manifest_db_whose_files_view_never_ends_is_capped(tmp_path, monkeypatch):
+    monkeypatch.setattr(_backup_db, "MAX_ROWS", 1000)  # the same bound, reached sooner
+    pc, _ = _with_db(tmp_path, "CREATE VIEW Files AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) "
+                               "SELECT printf('%040x', x) AS fileID, 'HomeDomain' AS domain, 'f' AS relativePath, "
+                               "1 AS flags, NULL AS file FROM n;")
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    notes = {n["code"]: n for n in _notes(doc, "Manifest.db")}
+    assert notes["backup_db_capped"]["params"] == {"rows": 1000} and notes["backup_db_capped"]["severity"] == "error"
+    assert notes["backup_db_schema_unexpected"]["params"] == {"objects": "view Files"}
+
+
+@pytest.mark.parametrize("damage", ["header", "page"])
+def test_a_damaged_manifest_db_is_noted(tmp_path, damage):
+    pc, db = _with_db(tmp_path, FILES + "INSERT INTO Files VALUES ('" + "a" * 40 + "', 'HomeDomain', 'f', 1, NULL);")
+    data = bytearray(db.read_bytes())
+    where = slice(16, 100) if damage == "header" else slice(100, 4096)  # after the magic; the schema page
+    data[where] = b"\xa5" * (where.stop - where.start)
+    db.write_bytes(bytes(data))
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    (note,) = [n for n in _notes(doc, "Manifest.db") if n["code"] == "backup_db_unreadable"]
+    assert note["record"] == 1 and "DatabaseError" in note["params"]["error"]
+
+
+def test_a_manifest_db_with_triggers_and_a_huge_blob_is_read_without_running_them(tmp_path):
+    big = "x" * (3 << 20)
+    pc, db = _with_db(tmp_path, FILES + "CREATE TABLE seen (n INTEGER); "
+                                        "CREATE TRIGGER t AFTER UPDATE ON Files BEGIN INSERT INTO seen VALUES (1); END; "
+                                        f"INSERT INTO Files VALUES ('{big}', 'HomeDomain', 'f', 1, zeroblob(3000000));")
+    before = db.read_bytes()
+    code, doc = _run(pc)
+    assert _diagnosed(doc) and db.read_bytes() == before
+    notes = {n["code"]: n for n in _notes(doc, "Manifest.db")}
+    assert notes["backup_db_schema_unexpected"]["params"] == {"objects": "trigger t"}
+    assert notes["backup_db_invalid_ids"]["params"] == {"count": 1}  # the 3 MB "file ID" is never a path
+    assert code == ExitCode.OK  # every row was read; what is odd is said (warnings), nothing was skipped
+
+
 # -- invariants --------------------------------------------------------------------------------------
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=40))
@@ -397,3 +550,13 @@ def test_a_shown_path_is_printable_utf8_for_any_bytes(raw):
     text = walk.shown("/evidence/" + os.fsdecode(raw) if os.name != "nt" else raw.decode("latin-1"))
     assert text.encode("utf-8").decode("utf-8") == text
     assert text.isprintable()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["<!DOCTYPE", "<!ENTITY", "[", "]", ">", "'", '"', "<!--", "-->", "\n", "x", "<Event>"]),
+                max_size=30).map("".join))
+def test_every_doctype_is_blanked_and_lines_keep_their_numbers(text):
+    blanked = blank(text, doctype_spans(text))
+    assert "<!DOCTYPE" not in blanked
+    assert len(blanked) == len(text) and [i for i, c in enumerate(blanked) if c == "\n"] == [
+        i for i, c in enumerate(text) if c == "\n"]
