@@ -20,13 +20,14 @@ Layout (which PC a file belongs to):
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
 from .archives import archive_host, is_archive
-from . import grammars, paste, regions
+from . import grammars, paste, regions, walk
 from .model import FileReport, Note, conform
 from .sources import Input, Parsed, claimants, registry
 from .sources._backup_folder import payload_root
@@ -46,64 +47,72 @@ class Located:
     host: str
 
 
-def _walk(root: Path) -> list[Path]:
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        for name in sorted(filenames):
-            out.append(Path(dirpath) / name)
-    return out
+def _walk(top: Path, host: str, refused: list[FileReport]) -> list[tuple[Path, str]]:
+    """Every file under ``top`` with its host; the entries not read (:mod:`analyzer.walk`: links not
+    followed, FIFOs and devices, unreadable folders) join ``refused`` as that host's reports."""
+    files, reports = walk.walk(top)
+    for report in reports:
+        report.host = host
+    refused.extend(reports)
+    return [(f, host) for f in files]
 
 
 def _host_name(path: Path) -> str:
-    resolved = path.resolve()
-    return resolved.name or str(resolved)
+    """The PC a folder stands for: its own name (after links), shown printable."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a loop above it: the name as given
+        resolved = path.absolute()
+    return walk.shown(resolved.name or str(resolved))
 
 
 def _is_log(path: Path) -> bool:
     """True when some source recognises the file (a README or notes beside a fleet's PCs are not logs)."""
     try:
-        return bool(path.stat().st_size) and bool(claimants(Input(path=path, display=str(path))))
+        st = path.stat()
+        return stat.S_ISREG(st.st_mode) and bool(st.st_size) and bool(claimants(Input(path=path, display=str(path))))
     except OSError:
         return False
 
 
 def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], list[FileReport]]:
-    """Expand the given paths into files with hosts; missing paths become reports."""
+    """Expand the given paths into files with hosts. What is not read — a path that is not there,
+    a link not followed, a FIFO or device, a folder that cannot be listed — becomes a report
+    (:mod:`analyzer.walk` says why each), so the run goes on and the report says what was left."""
     found: list[Located] = []
-    missing: list[FileReport] = []
-    seen: set[Path] = set()
+    refused: list[FileReport] = []
+    seen: set[str] = set()
     for given in paths:
-        if not given.exists():
-            missing.append(FileReport(path=str(given), format=None, not_read="missing",
-                                      errors=[Note(str(given), "not_found")]))
+        kind = walk.given(given)
+        if isinstance(kind, FileReport):
+            refused.append(kind)
             continue
-        if given.is_file():
+        if kind == "file":
             # a .zip given is one PC, named after the archive (analyzer.archives reads it)
             entries = [(given, archive_host(given) if is_archive(given) else _host_name(given.parent))]
         else:
-            children = sorted(given.iterdir())
-            subdirs = [c for c in children if c.is_dir()]
-            own_files = [c for c in children if c.is_file()]
-            archives = [c for c in own_files if is_archive(c)]
-            loose = [c for c in own_files if not is_archive(c)]
-            fleet = layout == "fleet" or (layout == "auto" and len(subdirs) + len(archives) >= 2
+            top = walk.listing(given, given)
+            archives = [f for f in top.files if is_archive(f)]
+            loose = [f for f in top.files if not is_archive(f)]
+            fleet = layout == "fleet" or (layout == "auto" and len(top.folders) + len(archives) >= 2
                                           and not any(_is_log(f) for f in loose))
-            entries = []
             if fleet:
-                for f in own_files:
-                    entries.append((f, archive_host(f) if is_archive(f) else _host_name(given)))
-                for sub in subdirs:
-                    entries.extend((f, sub.name) for f in _walk(sub))
+                host = _host_name(given)
+                entries = [(f, walk.shown(archive_host(f)) if is_archive(f) else host) for f in top.files]
+                for report in top.refused:
+                    report.host = host
+                refused.extend(top.refused)
+                for sub in top.folders:
+                    entries.extend(_walk(sub, walk.shown(sub.name), refused))
             else:
-                entries = [(f, _host_name(given)) for f in _walk(given)]
+                entries = _walk(given, _host_name(given), refused)
         for path, host in entries:
-            key = path.resolve()
+            key = os.path.realpath(path)  # a file reached twice (through a link) is read once
             if key in seen:
                 continue
             seen.add(key)
-            found.append(Located(path, str(path), host))
-    return found, missing
+            found.append(Located(path, walk.shown(path), host))
+    return found, refused
 
 
 def parse_file(path: Path, display: str | None = None, host: str = "") -> Parsed:
@@ -122,11 +131,16 @@ def _claim(path: Path, display: str, host: str) -> Parsed | tuple[Input, FileRep
     read (unreadable, empty, unrecognised, too large), else (input, report, source)."""
     item = Input(path=path, display=display)
     try:
-        size = path.stat().st_size
-    except OSError as exc:
+        st = path.stat()
+    except OSError as exc:  # gone since the walk, or not ours to read
         note = Note(display, "cannot_read", {"reason": exc.strerror or str(exc)})
-        return Parsed(conform(None), FileReport(display, None, not_read="unreadable", errors=[note]))
+        return Parsed(conform(None), FileReport(display, None, host=host, not_read="unreadable", errors=[note]))
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or device put in its place: opening it could block forever
+        return Parsed(conform(None), replace(walk.not_regular(display, st.st_mode), host=host))
+    size = st.st_size
     report = FileReport(path=display, format=None, size=size, host=host)
+    if display == walk.shown(path) != str(path):  # shown escaped: bytes not UTF-8, or control characters
+        report.errors.append(Note(display, "name_escaped", severity="info"))
     if size == 0:
         report.errors.append(Note(display, "empty_file", severity="warning"))
         report.not_read = "empty"

@@ -20,9 +20,11 @@ NARROW = 120
 
 def stdout_console() -> Console:
     """The terminal's width (and colour) on a terminal; elsewhere COLUMNS if set, else
-    PIPE_WIDTH, and no colour."""
-    probe = Console()
+    PIPE_WIDTH, and no colour. Markup is off: file names and log text are printed as written (a
+    file named ``[/x].log`` or a log line holding ``[bold]`` is text, never a style or a MarkupError);
+    the report styles with ``Text`` objects."""
+    probe = Console(markup=False)
     if probe.is_terminal:
         return probe
     columns = os.environ.get("COLUMNS", "")
-    return Console(width=int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH)
+    return Console(markup=False, width=int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH)

@@ -170,7 +170,7 @@ def _verdict(inc: dict, cat: Catalogue) -> Panel:
     lines.append(Text(f"\n{cat['terminal.remedy']}:", style="bold"))
     lines.extend(Text(f"  {i}. {step}") for i, step in enumerate(inc["remedy"], 1))
     title = f"{cat['terminal.verdict']} — {inc['host']} — {inc['what']}"
-    return Panel(Group(*lines), title=title, border_style=colour, expand=False)
+    return Panel(Group(*lines), title=Text(title), border_style=colour, expand=False)  # Text: a path is no markup
 
 
 def _size(n: int | None) -> str:

@@ -14,7 +14,8 @@ Why it is careful:
   is checked;
 * a ``DatabaseError`` does not mean "encrypted" (a missing table raises one too): encryption is
   what Manifest.plist says, and a database without the header is reported as such;
-* a hostile file (another schema, millions of rows, ``../../x`` as a file ID or path) is reported,
+* a hostile file (another schema, a ``Files`` view or triggers, millions of rows, endless rows from a
+  recursive view, ``../../x`` as a file ID or path, a damaged page) is reported,
   never followed: a file ID is used only when it is 40 hex digits, a path is never joined into a
   file name, rows are streamed and counted up to :data:`MAX_ROWS`, the query is stopped after
   :data:`MAX_STEPS` virtual-machine steps, and at most :data:`MAX_SAMPLES` missing files are named.
@@ -53,6 +54,7 @@ class DbScan:
     invalid_ids: int = 0               # rows whose fileID is not 40 hex digits (never used as a path)
     odd_paths: int = 0                 # rows whose relativePath climbs out (``..``) or is absolute
     mobilebackup: str | None = None    # fileID of com.apple.MobileBackup.plist, when listed
+    unexpected: list[str] = field(default_factory=list)  # views and triggers, which Apple's never has
 
 
 def has_header(path: Path) -> bool:
@@ -119,8 +121,17 @@ def scan(db: Path, root: Path) -> DbScan:
         conn.close()
 
 
+def _unexpected(conn: sqlite3.Connection) -> list[str]:
+    """The views and triggers of the schema, at most MAX_SAMPLES named: Apple's Manifest.db has
+    neither, so a ``Files`` view, or a trigger (never fired: the database is opened read-only),
+    says the index is not what a backup wrote, whatever its rows say."""
+    rows = conn.execute("SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') ORDER BY rowid LIMIT ?",
+                        (MAX_SAMPLES,))
+    return [f"{kind} {str(name)[:60]}" for kind, name in rows]
+
+
 def _read(conn: sqlite3.Connection, root: Path) -> DbScan:
-    out = DbScan("read")
+    out = DbScan("read", unexpected=_unexpected(conn))
     present = present_payload(root)
     cursor = conn.execute("SELECT fileID, domain, relativePath FROM Files WHERE flags = 1")
     for file_id, domain, rel in cursor:

@@ -25,10 +25,13 @@ Contract, checked by tests/test_registry.py and tests/test_properties.py:
 
 from __future__ import annotations
 
+import errno
 import functools
-from dataclasses import dataclass, replace
+import os
+import stat
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 import polars as pl
 
@@ -55,14 +58,22 @@ class Input:
     path: Path
     display: str  # the path as shown in reports (as given on the command line)
     margin: Margin | None = None
+    #: (size when opened, size after) when the file changed while :attr:`raw` read it, else None.
+    changed: tuple[int, int] | None = field(default=None, compare=False, repr=False)
 
     @functools.cached_property
     def raw(self) -> bytes:
-        return self.path.read_bytes()
+        with open_regular(self.path) as fh:
+            before = os.fstat(fh.fileno())
+            data = fh.read(before.st_size)  # the size when opened: a file still written to cannot keep the read going
+            after = os.fstat(fh.fileno())
+        if len(data) != before.st_size or after.st_size != before.st_size or after.st_mtime_ns != before.st_mtime_ns:
+            self.changed = (before.st_size, max(after.st_size, len(data)))
+        return data
 
     @functools.cached_property
     def head(self) -> bytes:
-        with self.path.open("rb") as fh:
+        with open_regular(self.path) as fh:
             return fh.read(HEAD_BYTES)
 
     @functools.cached_property
@@ -107,7 +118,24 @@ class Input:
 
     @property
     def size(self) -> int:
-        return self.path.stat().st_size
+        try:
+            return self.path.stat().st_size
+        except OSError:  # gone since it was read: what was read
+            return len(self.__dict__.get("raw", b""))
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading when it is a regular file; OSError for anything else, before a
+    byte is read. The walk opens no FIFO or device (:mod:`analyzer.walk`), but one put in a file's
+    place since would block the run for ever: opened without blocking, it is refused."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 @dataclass
@@ -193,7 +221,9 @@ class Source:
 
     # helpers shared by sources ------------------------------------------------------
     def new_report(self, item: Input, encoding: str | None = None) -> FileReport:
-        return FileReport(path=item.display, format=self.name, size=item.size, encoding=encoding)
+        report = FileReport(path=item.display, format=self.name, size=item.size, encoding=encoding)
+        note_changed(report, item)
+        return report
 
     def read_guarded(self, item: Input, read, encoding: str | None = None) -> Parsed:
         """``read(item, report)``'s rows with a new report; whatever it raises becomes the report's
@@ -205,7 +235,16 @@ class Source:
             add_note(report, Note(item.display, "reading_unfinished",
                                   {"source": self.name, "error": f"{type(exc).__name__}: {exc}"}))
             events = conform(None)
+        note_changed(report, item)
         return Parsed(events, report)
+
+
+def note_changed(report: FileReport, item: Input) -> None:
+    """The note for a file that changed while it was read (once per report): what was read is the
+    file as it was when opened, cut at that size, so its end may be missing or mixed."""
+    if item.changed and not any(n.code == "file_changed_while_read" for n in report.errors):
+        before, after = item.changed
+        report.errors.append(Note(item.display, "file_changed_while_read", {"before": before, "after": after}))
 
 
 def add_note(report: FileReport, note: Note) -> None:

@@ -66,8 +66,12 @@ class BackupManifestDb(Source):
         if scan.state in ("wrong_schema", "unreadable", "not_sqlite"):
             report.skipped = 1
             add_note(report, Note(d, "backup_db_unreadable", {"error": scan.error or scan.state}, record=1))
-        if scan.state == "capped":
-            add_note(report, Note(d, "backup_db_capped", {"rows": scan.rows}, severity="warning"))
+        if scan.state == "capped":  # rows past the bound were not read: the count is partial
+            report.skipped = 1
+            add_note(report, Note(d, "backup_db_capped", {"rows": scan.rows}, record=1))
+        if scan.unexpected:
+            add_note(report, Note(d, "backup_db_schema_unexpected", {"objects": ", ".join(scan.unexpected)},
+                                  severity="warning", record=1))
         if scan.invalid_ids:
             add_note(report, Note(d, "backup_db_invalid_ids", {"count": scan.invalid_ids}, severity="warning"))
         if scan.odd_paths:

@@ -34,7 +34,7 @@ from ..model import Note
 from ._base import Input, Parsed, Source, add_note, add_omitted_note
 from ._text import open_report, sniff_text, text_lines
 from ._windows_text import ascii_int, level_of, resolve_dates
-from .windows_event_xml import record_of
+from .windows_event_xml import MAX_DEPTH, record_of
 
 #: Label word (as written) -> field. Event Viewer's labels in English, Japanese, Chinese
 #: (simplified, traditional) and Korean, and wevtutil's (see the grammar).
@@ -178,7 +178,11 @@ def _xml_fields(rec: dict, report) -> dict:
     try:
         if not rec["xml_closed"]:
             raise ET.ParseError("no </Event>: the XML stops before its end")
-        return record_of(ET.fromstring(text[start:text.rindex("</Event>") + len("</Event>")]))
+        xml = record_of(ET.fromstring(text[start:text.rindex("</Event>") + len("</Event>")]))
+        if xml.pop("_cut"):
+            add_note(report, Note(report.path, "xml_event_nesting_cut", {"depth": MAX_DEPTH}, line=rec["xml_line"],
+                                  severity="error"))
+        return xml
     except (ET.ParseError, ValueError) as exc:
         detail = str(exc).split(":", 1)[0] if rec["xml_closed"] else "no </Event>"
         add_note(report, Note(report.path, "details_xml_unreadable", {"detail": detail}, line=rec["xml_line"],
