@@ -19,6 +19,7 @@ import codecs
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -52,6 +53,7 @@ class Lines:
     first_replaced: int | None = None                         # the line of the first
     long: list[tuple[int, int]] = field(default_factory=list)  # (line, characters) of cut lines
     long_count: int = 0
+    read: int = 0                                              # bytes read
 
 
 class _Splitter:
@@ -133,26 +135,45 @@ class _Splitter:
 def read_lines(path: Path, cap: int = MAX_LINE_CHARS, piece: int = PIECE_BYTES) -> Lines:
     """Every line of the file at ``path``, read a piece at a time (see the module docstring)."""
     with path.open("rb") as fh:
-        head = fh.read(HEAD_BYTES + 4)  # past the sample, so a character cut at its end is seen as cut
-        encoding = detect_encoding(head)
-        decoder = codecs.getincrementaldecoder(encoding)(errors="analyzer-count")
-        splitter = _Splitter(cap)
-        _count.n = 0
-        chunk, started = head, False
-        while True:
-            final = not chunk
-            text = decoder.decode(chunk, final=final)
-            if not started and text:
-                text, started = text[1:] if text.startswith("\ufeff") else text, True
-            if text or final:
-                splitter.feed(text, final=final)
-            if final:
-                break
-            chunk = fh.read(piece)
-        replaced = _count.n
+        return read_stream(fh, None, cap, piece)
+
+
+def read_stream(fh: BinaryIO, limit: int | None, cap: int = MAX_LINE_CHARS, piece: int = PIECE_BYTES) -> Lines:
+    """The lines of an open binary file, at most ``limit`` bytes of it (the size it had when opened:
+    a file still being written cannot keep the read going)."""
+    left = limit if limit is not None else -1
+    done = 0
+
+    def take(n: int) -> bytes:
+        nonlocal left, done
+        if left == 0:
+            return b""
+        data = fh.read(n if left < 0 else min(n, left))
+        done += len(data)
+        if left > 0:
+            left -= len(data)
+        return data
+
+    head = take(HEAD_BYTES + 4)  # past the sample, so a character cut at its end is seen as cut
+    encoding = detect_encoding(head)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="analyzer-count")
+    splitter = _Splitter(cap)
+    _count.n = 0
+    chunk, started = head, False
+    while True:
+        final = not chunk
+        text = decoder.decode(chunk, final=final)
+        if not started and text:
+            text, started = text[1:] if text.startswith("\ufeff") else text, True
+        if text or final:
+            splitter.feed(text, final=final)
+        if final:
+            break
+        chunk = take(piece)
+    replaced = _count.n
     if splitter.parts:
         lines = pl.concat(splitter.parts, rechunk=True) if len(splitter.parts) > 1 else splitter.parts[0]
     else:
         lines = pl.Series("text", [], dtype=pl.String)
     return Lines(lines.alias("text"), encoding, replaced, splitter.first_replaced if replaced else None,
-                 splitter.long, splitter.long_count)
+                 splitter.long, splitter.long_count, done)

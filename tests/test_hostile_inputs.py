@@ -402,9 +402,11 @@ def test_a_very_long_line_inside_a_log_is_located_and_the_rest_read(tmp_path):
     assert _diagnosed(doc)
     (report,) = doc["files"]
     assert report["records"] == len(lines) - 1 and report["unrecognised"] == 1  # the sample ends in a newline
-    (note,) = [n for n in report["errors"] if n["line"] == 11]
-    assert note["code"] == "line_shape_unknown" and len(note["excerpt"]) <= 120
-    assert code == ExitCode.OK  # an unrecognised line of a recognised log is counted, not a partial read
+    unknown, cut = sorted((n for n in report["errors"] if n["line"] == 11), key=lambda n: n["code"])
+    assert cut["code"] == "line_too_long" and cut["params"]["length"] == 4 << 20
+    assert unknown["code"] == "line_shape_unknown" and len(unknown["excerpt"]) <= 120
+    # the line's head (1 Mi characters) was read and its tail counted as skipped: a partial read
+    assert report["skipped"] == 1 and code == ExitCode.PARTIAL
 
 
 # -- XML ---------------------------------------------------------------------------------------------

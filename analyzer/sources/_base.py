@@ -63,13 +63,19 @@ class Input:
 
     @functools.cached_property
     def raw(self) -> bytes:
+        return self._read_bytes()
+
+    def _read_bytes(self) -> bytes:
         with open_regular(self.path) as fh:
             before = os.fstat(fh.fileno())
             data = fh.read(before.st_size)  # the size when opened: a file still written to cannot keep the read going
-            after = os.fstat(fh.fileno())
-        if len(data) != before.st_size or after.st_size != before.st_size or after.st_mtime_ns != before.st_mtime_ns:
-            self.changed = (before.st_size, max(after.st_size, len(data)))
+            self.check_unchanged(before, os.fstat(fh.fileno()), len(data))
         return data
+
+    def check_unchanged(self, before: os.stat_result, after: os.stat_result, read: int) -> None:
+        """Record in :attr:`changed` a file that grew, shrank or was rewritten while it was read."""
+        if read != before.st_size or after.st_size != before.st_size or after.st_mtime_ns != before.st_mtime_ns:
+            self.changed = (before.st_size, max(after.st_size, read))
 
     @functools.cached_property
     def head(self) -> bytes:
@@ -86,7 +92,7 @@ class Input:
     @functools.cached_property
     def _read(self) -> tuple[Decoded, list[int]]:
         # the bytes are not kept once decoded (a big log would be held twice): ``raw`` reads them again if asked
-        decoded = decode(self.__dict__["raw"] if "raw" in self.__dict__ else self.path.read_bytes())
+        decoded = decode(self.__dict__["raw"] if "raw" in self.__dict__ else self._read_bytes())
         if self.margin is None:
             return decoded, []
         text, lacking = paste.strip(decoded.text, self.margin)
@@ -102,7 +108,7 @@ class Input:
         for the whole file), without reading the whole file."""
         if "_read" in self.__dict__:
             return self._read[0].encoding
-        with self.path.open("rb") as fh:
+        with open_regular(self.path) as fh:
             return detect_encoding(fh.read(HEAD_BYTES + 4))
 
     def forget_text(self) -> None:

@@ -6,6 +6,8 @@ One place so that line numbers, and what counts as unrecognised, mean the same i
 
 from __future__ import annotations
 
+import os
+
 import polars as pl
 
 from .. import grammars
@@ -54,14 +56,17 @@ def read_text_lines(item, report: FileReport) -> pl.Series:
     lines noted in ``report``. A plain file is read a piece at a time (:mod:`analyzer.lines`: never
     held whole, lines over ``MAX_LINE_CHARS`` cut and located); a pasted log (a margin taken off)
     or a region of a file is read from its text, which is held already."""
-    from ..lines import MAX_LINE_CHARS, read_lines
-    from ._base import Excerpt
-    if item.margin is not None or isinstance(item, Excerpt):
+    from ..lines import MAX_LINE_CHARS, read_stream
+    from ._base import Excerpt, open_regular
+    if item.margin is not None or isinstance(item, Excerpt) or "_read" in item.__dict__:
         decoded = item.decoded
         report.encoding = decoded.encoding
         decoding_note(report, decoded, item.display)
         return text_lines(decoded.text)
-    got = read_lines(item.path)
+    with open_regular(item.path) as fh:
+        before = os.fstat(fh.fileno())
+        got = read_stream(fh, before.st_size)
+        item.check_unchanged(before, os.fstat(fh.fileno()), got.read)
     report.encoding = got.encoding
     if got.replaced:
         add_note(report, Note(item.display, "undecodable_bytes", {"count": got.replaced, "encoding": got.encoding},
