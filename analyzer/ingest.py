@@ -271,14 +271,20 @@ def _split(claimed: Parsed | tuple, loc: Located) -> list:
     if report.size > regions.MAX_BYTES or (whole is None and report.status != "unrecognised"):
         return [claimed]
     item = claimed[0] if whole else Input(path=loc.path, display=report.path)
-    if whole and registry()[whole].binary or looks_binary(item.head):
+    try:
+        if whole and registry()[whole].binary or looks_binary(item.head):
+            return [claimed]
+    except OSError:  # gone or swapped since it was claimed: the claim's own report stands
         return [claimed]
     if whole and not grammars.grammar_path(whole).exists():
         return [claimed]  # a structured export (XML) holds no pasted logs of other formats
     read = _read_whole(claimed, loc)
     if read is not None and read.report.unrecognised < regions.MIN_LINES:
         return [read]  # the claimant placed every line: nothing else can be in the file
-    decoded = item.decoded
+    try:
+        decoded = item.decoded
+    except OSError:
+        return [read or claimed]
     found = regions.find(decoded.text, _line_sources(), claimant=whole)
     excerpts = [Excerpt(path=loc.path, display=report.path, text=regions.excerpt(decoded.text, r),
                         encoding=decoded.encoding, first_line=r.first) for r in found]

@@ -562,3 +562,23 @@ def test_every_doctype_is_blanked_and_lines_keep_their_numbers(text):
     assert "<!DOCTYPE" not in blanked
     assert len(blanked) == len(text) and [i for i, c in enumerate(blanked) if c == "\n"] == [
         i for i, c in enumerate(text) if c == "\n"]
+
+
+def test_a_file_that_vanishes_between_its_claim_and_the_region_search_is_its_claim(tmp_path, monkeypatch):
+    """An unrecognised file is opened again to look for pasted logs in it; gone by then, the claim's
+    report stands (unrecognised) and the rest of the PC is analysed."""
+    pc = _pc(tmp_path)
+    notes = pc / "notes.txt"
+    notes.write_text("nothing a source reads\nsecond line\n", encoding="utf-8")
+    real = analyzer.ingest._claim
+
+    def claim_then_vanish(path, display, host):
+        got = real(path, display, host)
+        if Path(path).name == "notes.txt":
+            notes.unlink()
+        return got
+
+    monkeypatch.setattr(analyzer.ingest, "_claim", claim_then_vanish)
+    code, doc = _run(pc)
+    assert code == ExitCode.PARTIAL and _diagnosed(doc)
+    assert _status(doc, "notes.txt") == "unrecognised"
