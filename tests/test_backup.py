@@ -11,6 +11,7 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -210,3 +211,18 @@ def test_the_committed_samples_are_what_the_generator_writes(tmp_path: Path, mon
         else:
             assert (tmp_path / rel).read_bytes() == (SAMPLES / rel).read_bytes(), rel
     assert os.sep  # (paths compared relative to each root)
+
+
+def test_a_manifest_db_that_is_a_link_is_not_followed(tmp_path: Path):
+    """A Manifest.db link may point out of the evidence (at the examiner's own files): the folder
+    says so and the database behind it is never opened."""
+    pc = tmp_path / "pc"
+    shutil.copytree(SUCCESS, pc)
+    folder = pc / "Backup" / UDID
+    outside = tmp_path / "outside.db"
+    (folder / "Manifest.db").rename(outside)
+    (folder / "Manifest.db").symlink_to(outside)
+    result = analyze([pc], layout="host")
+    damage = result.events.filter(pl.col("kind") == "backup_damage")
+    assert "manifest_db_link" in " ".join(damage["detail"].to_list())
+    assert not any("Manifest.db" in f.path and f.events for f in result.files)

@@ -136,6 +136,8 @@ def _named_state(path: Path, role: str, out: Folder) -> str:
 
 
 def _db_state(path: Path) -> str:
+    if path.is_symlink():  # a link may point out of the evidence (the walk does not follow it either)
+        return "link"
     try:
         size = path.stat().st_size
     except OSError:

@@ -122,7 +122,8 @@ def _damage_text(item: dict[str, Any]) -> str:
              "status_missing": "no Status.plist in the backup folder", "status_empty": "Status.plist is 0 bytes",
              "status_unreadable": "Status.plist cannot be read as a property list",
              "manifest_db_missing": "no Manifest.db in an unencrypted backup",
-             "manifest_db_empty": "Manifest.db is 0 bytes", "manifest_db_not_sqlite": "Manifest.db is not an SQLite database",
+             "manifest_db_empty": "Manifest.db is 0 bytes",
+             "manifest_db_link": "Manifest.db is a link (not followed: it may point out of the evidence)", "manifest_db_not_sqlite": "Manifest.db is not an SQLite database",
              "manifest_db_unreadable": f"Manifest.db cannot be read ({item.get('reason')})",
              "files_missing": f"{item.get('missing')} of {item.get('listed')} files listed in Manifest.db are not in the folder"}
     return texts.get(what, what)
