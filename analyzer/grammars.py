@@ -36,14 +36,11 @@ from pathlib import Path
 import polars as pl
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
-from lark.grammar import NonTerminal, Terminal
 
 from . import grammar_cache
+from .grammar_compiler import (GrammarConventionError, Marker, Shape, _Compiler,  # noqa: F401 - re-exported
+                               _named_terminals)
 from .notes import part
-
-
-class GrammarConventionError(ValueError):
-    """A grammar file breaks the conventions the fast-path compiler relies on."""
 
 
 def grammar_dir() -> Path:
@@ -57,43 +54,6 @@ def grammar_dir() -> Path:
 
 def grammar_path(name: str) -> Path:
     return grammar_dir() / f"{name}.lark"
-
-
-_TERMINAL_DEF = re.compile(r"^\s*([A-Z][A-Z0-9_]*)(?:\.-?\d+)?\s*:", re.MULTILINE)
-_IMPORT = re.compile(r"^\s*%import\s+\S+?\.([A-Z][A-Z0-9_]*)\b|^\s*%import\s+\S+\s+\(([^)]*)\)", re.MULTILINE)
-
-
-def _named_terminals(text: str) -> set[str]:
-    names = set(_TERMINAL_DEF.findall(text))
-    for single, group in _IMPORT.findall(text):
-        if single:
-            names.add(single)
-        for name in group.split(","):
-            name = name.strip()
-            if name and name.isupper():
-                names.add(name)
-    return names
-
-
-@dataclass(frozen=True)
-class Shape:
-    """One way a line can look (e.g. dated header line, bracket line)."""
-
-    name: str
-    regex: str
-    fields: tuple[str, ...]
-    has_message: bool
-
-
-@dataclass(frozen=True)
-class Marker:
-    """One message the format knows (e.g. ``operation N progress M``)."""
-
-    name: str
-    priority: int
-    regex: str
-    literal: str | None
-    fields: tuple[str, ...]
 
 
 @dataclass
@@ -303,99 +263,6 @@ class LineGrammar:
         got = cand.get_column("message").str.extract_groups("^(?:(?P<_m>)" + marker.regex + ")$").struct.unnest()
         got = pl.concat([cand.select("line"), got], how="horizontal").filter(pl.col("_m").is_not_null())
         return got.drop("_m").rename({f"f_{f}": f for f in marker.fields}).with_columns(pl.lit(marker.name).alias("marker"))
-
-
-class _Compiler:
-    def __init__(self, name: str, parser: Lark, named: set[str]):
-        self.name = name
-        self.rules: dict[str, list] = {}
-        for rule in parser.rules:
-            self.rules.setdefault(rule.origin.name, []).append(rule)
-        self.patterns = {t.name: t.pattern for t in parser.terminals}
-        self.named = named
-
-    def fail(self, rule: str, why: str) -> GrammarConventionError:
-        return GrammarConventionError(f"grammar/{self.name}.lark, rule '{rule}': {why}")
-
-    def sequence(self, expansion, owner: str, fields: list[str], prefix: str, stop_at_message: bool = False) -> tuple[str, bool, list[str]]:
-        """Regex for a flat expansion; returns (regex, ends_with_message, literals)."""
-        parts: list[str] = []
-        literals: list[str] = []
-        has_message = False
-        for sym in expansion:
-            if has_message:
-                raise self.fail(owner, "'message' must be the last symbol of a line shape")
-            if isinstance(sym, Terminal):
-                pattern = self.patterns[sym.name]
-                rx = pattern.to_regexp()
-                if sym.name in self.named:
-                    fname = sym.name.lower()
-                    if fname in fields:
-                        raise self.fail(owner, f"terminal {sym.name} appears twice; give each occurrence its own name")
-                    fields.append(fname)
-                    parts.append(f"(?P<{prefix}{fname}>{rx})")
-                else:
-                    parts.append(f"(?:{rx})")
-                    if pattern.type == "str" and not pattern.flags:
-                        literals.append(pattern.value)
-            elif isinstance(sym, NonTerminal):
-                if sym.name == "message" and stop_at_message:
-                    parts.append(f"(?P<{prefix}message>.*)")
-                    has_message = True
-                    continue
-                alts = self.rules.get(sym.name)
-                if not alts:
-                    raise self.fail(owner, f"unknown rule {sym.name}")
-                if len(alts) == 1:
-                    rx, _, lits = self.sequence(alts[0].expansion, owner, fields, prefix)
-                    literals.extend(lits)
-                    parts.append(rx)
-                else:
-                    sub = []
-                    for alt in alts:
-                        rx, _, _ = self.sequence(alt.expansion, owner, fields, prefix)
-                        sub.append(rx)
-                    parts.append("(?:" + "|".join(sub) + ")")
-        return "".join(parts), has_message, literals
-
-    def compile(self) -> tuple[list[Shape], list[Marker]]:
-        if "line" not in self.rules:
-            raise self.fail("line", "a line grammar needs a rule named 'line'")
-        shapes: list[Shape] = []
-        for i, alt in enumerate(self.rules["line"]):
-            if not alt.alias:
-                raise self.fail("line", f"alternative {i + 1} needs an alias (-> shape_name)")
-            fields: list[str] = []
-            rx, has_msg, _ = self.sequence(alt.expansion, f"line -> {alt.alias}", fields, f"s{i}_", stop_at_message=True)
-            shapes.append(Shape(alt.alias, rx, tuple(fields), has_msg))
-        markers: list[Marker] = []
-        for alt in self.rules.get("message", []):
-            if len(alt.expansion) != 1 or not isinstance(alt.expansion[0], NonTerminal):
-                raise self.fail("message", "each alternative must be a single marker rule")
-            mname = alt.expansion[0].name
-            mrules = self.rules[mname]
-            priority = max((r.options.priority or 0) for r in mrules)
-            fields: list[str] = []
-            if len(mrules) == 1:
-                rx, _, lits = self.sequence(mrules[0].expansion, mname, fields, "f_")
-            else:
-                subs, lits = [], None
-                for r in mrules:
-                    sub_fields: list[str] = []
-                    srx, _, slits = self.sequence(r.expansion, mname, sub_fields, "f_")
-                    subs.append(srx)
-                    lits = slits if lits is None else [x for x in lits if x in slits]
-                    for f in sub_fields:
-                        if f not in fields:
-                            fields.append(f)
-                rx = "(?:" + "|".join(subs) + ")"
-                if len(set(fields)) != len(fields) or any(rx.count(f"(?P<f_{f}>") > 1 for f in fields):
-                    raise self.fail(mname, "alternatives of a marker may not repeat a field name")
-                lits = lits or []
-            literal = max(lits, key=len) if lits else None
-            markers.append(Marker(mname, priority, rx, literal.strip() or None if literal else None, tuple(fields)))
-        markers.sort(key=lambda m: -m.priority)
-        return shapes, markers
 
 
 @functools.lru_cache(maxsize=None)
