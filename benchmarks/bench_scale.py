@@ -15,6 +15,10 @@ JSON document, and how the figures grow:
 * ``evtx``: the intact corpus .evtx files copied until ``--evtx-mb`` MB;
 * ``fleet``: ``--hosts`` PCs, one folder each.
 
+Inputs are built in child processes and this process stays small: Linux keeps a process's RSS
+high-water mark across exec, so whatever the parent held when it started ``analyze`` would be
+counted as analyze's own.
+
 The target of issue 13 is a peak RSS under 500 MB for each (at full size: a 1 GB restore log,
 10,000 attempts, a 200 MB line, 2 GB of .evtx, 2,000 PCs); ``--quick`` runs small sizes to see
 the shape of the curve in a minute.
@@ -33,11 +37,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-
-from bench_fleet import plan_fleet, write_fleet  # noqa: E402
-from bench_restore import generate  # noqa: E402
-from bench_versions import sessions_log  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "windows"
 #: Runs the CLI in this child and writes its peak RSS (KiB, its children included) last on stderr.
@@ -76,32 +75,46 @@ def show(name: str, target: Path, base: tuple[float, int] | None = None) -> tupl
     return wall, rss
 
 
+def _make(code: str, *args: object) -> None:
+    """Build an input in a child process: what this process holds at fork time would count in the
+    peak RSS of the analyze run that follows (Linux keeps a process's high-water mark across exec)."""
+    subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); " + code,
+                    str(HERE), *map(str, args)], check=True)
+
+
 def restore_curve(tmp: Path, base_lines: int) -> None:
     """The first 1x, 2x, 4x, 8x ``base_lines`` lines of one generated log (the last attempt of each
     is cut short, as in a log copied mid-restore), so the sizes grow exactly."""
     whole = tmp / "whole.log"
-    generate(whole, base_lines * 8)
-    with whole.open(encoding="utf-8") as fh:
-        lines = [next(fh) for _ in range(base_lines * 8)]
-    whole.unlink()
+    _make("from pathlib import Path; from bench_restore import generate; generate(Path(sys.argv[2]), int(sys.argv[3]))",
+          whole, base_lines * 8)
     first = None
     for factor in (1, 2, 4, 8):
         log = tmp / f"restore-{factor}x" / "iPhone Restore.log"
         log.parent.mkdir()
-        log.write_text("".join(lines[:base_lines * factor]), encoding="utf-8")
+        with whole.open("rb") as src, log.open("wb") as dst:
+            for _, line in zip(range(base_lines * factor), src):
+                dst.write(line)
         got = show(f"restore log {factor}x", log, first)
         first = first or got
         shutil.rmtree(log.parent)
+    whole.unlink()
 
 
 def long_line(tmp: Path, megabytes: int) -> None:
     log = tmp / "long-line" / "iTunes_restore.log"
     log.parent.mkdir()
-    generate(log, 2000)
-    text = log.read_text(encoding="utf-8").splitlines()
-    blob = "x" * (megabytes * 1_000_000)
-    text.insert(1000, f"[12:00:00.0000] AMDeviceIoControl: payload {blob}")
-    log.write_text("\n".join(text) + "\n", encoding="utf-8")
+    _make("from pathlib import Path; from bench_restore import generate; generate(Path(sys.argv[2]), 2000)", log)
+    with log.open("rb") as fh:
+        lines = fh.readlines()
+    with log.open("wb") as fh:
+        fh.writelines(lines[:1000])
+        fh.write(b"[12:00:00.0000] AMDeviceIoControl: payload ")
+        for _ in range(megabytes):
+            fh.write(b"x" * 1_000_000)
+        fh.write(b"\n")
+        fh.writelines(lines[1000:])
+    del lines
     show(f"one {megabytes} MB line", log)
 
 
@@ -143,14 +156,17 @@ def main(argv: list[str] | None = None) -> int:
         if "sessions" in cases:
             log = tmp / "bench" / "iPhone Restore.log"
             log.parent.mkdir()
-            sessions_log(log, args.sessions)
+            _make("from pathlib import Path; from bench_versions import sessions_log; "
+                  "sessions_log(Path(sys.argv[2]), int(sys.argv[3]))", log, args.sessions)
             show(f"{args.sessions} sessions", log)
         if "line" in cases:
             long_line(tmp, args.line_mb)
         if "evtx" in cases:
             evtx_set(tmp, args.evtx_mb)
         if "fleet" in cases:
-            fleet = write_fleet(tmp / "fleet-root", plan_fleet(args.hosts))
+            fleet = tmp / "fleet-root" / "fleet"
+            _make("from pathlib import Path; from bench_fleet import plan_fleet, write_fleet; "
+                  "write_fleet(Path(sys.argv[2]), plan_fleet(int(sys.argv[3])))", tmp / "fleet-root", args.hosts)
             show(f"fleet of {args.hosts} PCs", fleet)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
