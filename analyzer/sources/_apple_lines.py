@@ -47,8 +47,9 @@ def line_rows(lines: pl.Series, grammar: grammars.LineGrammar, sample: int) -> t
     how many lines were unrecognised)."""
     offsets = list(range(0, max(lines.len(), 1), CHUNK_LINES))
     work = lambda offset: _chunk(lines.slice(offset, CHUNK_LINES), offset, grammar, sample)  # noqa: E731
-    if len(offsets) > 1 and WORKERS > 1 and (os.cpu_count() or 1) > 1:
-        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="restore-lines") as pool:
+    workers = min(WORKERS, _cores())
+    if len(offsets) > 1 and workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="restore-lines") as pool:
             done = list(pool.map(work, offsets))
     else:
         done = [work(offset) for offset in offsets]
@@ -66,6 +67,15 @@ def line_rows(lines: pl.Series, grammar: grammars.LineGrammar, sample: int) -> t
                if name in KEEP and name not in rows.columns]
     back = [pl.col(n).cast(pl.String) for n in _CAST_BACK if n in rows.columns]
     return rows.with_columns(missing + back), bad, unrecognised
+
+
+def _cores() -> int:
+    """The CPUs this process may use: a fleet worker is given its share in POLARS_MAX_THREADS
+    (analyzer.parallel), and two chunks at once there would only fight the other workers."""
+    try:
+        return max(1, int(os.environ.get("POLARS_MAX_THREADS", "")))
+    except ValueError:
+        return os.cpu_count() or 1
 
 
 def _chunk(lines: pl.Series, offset: int, grammar: grammars.LineGrammar, sample: int
