@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -37,23 +38,27 @@ def cache_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def _fingerprint(grammar_dir: Path, compiler: Path | None = None) -> str:
+def _fingerprint(grammar_dir: Path, compiler: tuple[Path, ...] = ()) -> str:
     """What a compiled grammar depends on: every grammar file (imports included), the compiler's
     own source and Lark's version."""
-    import lark
-
-    digest = hashlib.sha256(f"{LAYOUT}|{lark.__version__}|".encode())
-    if compiler is not None:
-        digest.update(compiler.read_bytes())
+    # Lark's installed copy (where and how big its entry module is) stands for its version: reading
+    # that costs nothing, importing Lark on every run would
+    spec = importlib.util.find_spec("lark")
+    origin = Path(spec.origin) if spec and spec.origin else None
+    stamp = f"{origin}:{origin.stat().st_size}:{origin.stat().st_mtime_ns}" if origin else "none"
+    digest = hashlib.sha256(f"{LAYOUT}|{stamp}|".encode())
+    for source in compiler:
+        digest.update(source.read_bytes())
     for path in sorted(grammar_dir.glob("*.lark")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:24]
 
 
-def load(name: str, grammar_dir: Path, build: Callable[[], dict[str, Any]], compiler: Path | None = None) -> dict[str, Any]:
+def load(name: str, grammar_dir: Path, build: Callable[[], dict[str, Any]],
+         compiler: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The compiled form of grammar ``name``: from the cache when present and whole, else ``build()``
-    (stored for the next run when the cache folder is writable). ``compiler`` is the source file of
-    the code that builds it (its edits change the key too)."""
+    (stored for the next run when the cache folder is writable). ``compiler`` are the source files
+    of the code that builds it (their edits change the key too)."""
     try:
         path = cache_dir() / f"grammar-{name}-{_fingerprint(grammar_dir, compiler)}.json"
     except OSError:

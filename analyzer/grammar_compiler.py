@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lark import Lark
-from lark.grammar import NonTerminal, Terminal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Lark is imported only when a grammar is compiled (a cache miss)
+    from lark import Lark
 
 
 class GrammarConventionError(ValueError):
@@ -69,6 +71,8 @@ class _Compiler:
 
     def sequence(self, expansion, owner: str, fields: list[str], prefix: str, stop_at_message: bool = False) -> tuple[str, bool, list[str]]:
         """Regex for a flat expansion; returns (regex, ends_with_message, literals)."""
+        from lark.grammar import NonTerminal, Terminal
+
         parts: list[str] = []
         literals: list[str] = []
         has_message = False
@@ -109,6 +113,8 @@ class _Compiler:
         return "".join(parts), has_message, literals
 
     def compile(self) -> tuple[list[Shape], list[Marker]]:
+        from lark.grammar import NonTerminal
+
         if "line" not in self.rules:
             raise self.fail("line", "a line grammar needs a rule named 'line'")
         shapes: list[Shape] = []

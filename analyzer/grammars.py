@@ -34,13 +34,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from lark import Lark, Token, Tree
-from lark.exceptions import LarkError
+from typing import TYPE_CHECKING
 
-from . import grammar_cache
+from . import grammar_cache, grammar_compiler
 from .grammar_compiler import (GrammarConventionError, Marker, Shape, _Compiler,  # noqa: F401 - re-exported
                                _named_terminals)
 from .notes import part
+
+if TYPE_CHECKING:  # Lark is imported when a line must be explained or a grammar compiled, not on every run
+    from lark import Lark, Token, Tree
 
 
 def grammar_dir() -> Path:
@@ -76,6 +78,8 @@ class LineGrammar:
 
         Raises ``lark.exceptions.LarkError`` when the line matches no shape.
         """
+        from lark import Token, Tree
+
         tree = self.lark.parse(line)
         shape_tree = tree.children[0] if tree.data == "start" else tree
         shape = str(shape_tree.data)
@@ -105,6 +109,7 @@ class LineGrammar:
         """Where Lark gave up on ``line`` and which tokens it expected there, as the ``detail``
         part of a ``line_shape_unknown`` note (:func:`analyzer.notes.part`); the token names are
         Lark's own, shown as written."""
+        from lark.exceptions import LarkError
         try:
             self.lark.parse(line)
         except LarkError as exc:
@@ -280,7 +285,7 @@ def load(name: str) -> LineGrammar:
         return {"shapes": [dataclasses.asdict(s) for s in shapes], "markers": [dataclasses.asdict(m) for m in markers],
                 "named": sorted(named)}
 
-    data = grammar_cache.load(name, path.parent, build, Path(__file__))
+    data = grammar_cache.load(name, path.parent, build, (Path(__file__), Path(grammar_compiler.__file__)))
     shapes = [Shape(s["name"], s["regex"], tuple(s["fields"]), s["has_message"]) for s in data["shapes"]]
     markers = [Marker(m["name"], m["priority"], m["regex"], m["literal"], tuple(m["fields"])) for m in data["markers"]]
     return LineGrammar(name, shapes, markers, frozenset(data["named"]))
@@ -289,6 +294,7 @@ def load(name: str) -> LineGrammar:
 @functools.lru_cache(maxsize=None)
 def _lark_parser(name: str) -> Lark:
     """Lark's Earley parser for ``grammar/<name>.lark`` (the reference parse)."""
+    from lark import Lark
     path = grammar_path(name)
     return Lark(path.read_text(encoding="utf-8"), parser="earley", lexer="dynamic", keep_all_tokens=True,
                 start="line", import_paths=[str(path.parent)])
