@@ -32,6 +32,7 @@ from .sources import Input, Parsed, claimants, registry
 from .sources._backup_folder import payload_root
 from .sources._base import Excerpt
 from .textio import looks_binary
+from .triage import beside_roots, is_system_root, pc_files
 
 #: Text files above this size are reported, not read (evtx is streamed by the Rust parser and exempt).
 MAX_TEXT_BYTES = 1 << 30
@@ -57,7 +58,35 @@ def _walk(root: Path) -> list[Path]:
 
 def _host_name(path: Path) -> str:
     resolved = path.resolve()
+    if is_system_root(resolved):
+        import socket
+
+        return socket.gethostname() or str(resolved)
     return resolved.name or str(resolved)
+
+
+def _one_pc(folder: Path) -> list[Path] | None:
+    """The files of the one PC ``folder`` holds (:mod:`analyzer.triage`): the table's places, and the
+    log files lying beside a triage copy's drive folders; None when it holds no PC, or when beside the
+    copy there is another PC (an archive, a folder with a log in it), which the fleet layout splits."""
+    tree = pc_files(folder)
+    if tree is None:
+        return None
+    loose = []
+    for entry in beside_roots(folder):
+        if entry.is_dir() or is_archive(entry):
+            if entry.is_file() or any(_is_log(f) for f in _walk(entry)[:200]):
+                return None
+        elif _is_log(entry):
+            loose.append(entry)
+    return tree + loose
+
+
+def _pc_or_walk(folder: Path) -> list[Path]:
+    """A whole PC (a mounted disk, a triage copy: :mod:`analyzer.triage`) gives the files in the
+    location table's places; any other folder every file under it."""
+    found = _one_pc(folder)
+    return found if found is not None else _walk(folder)
 
 
 def _is_log(path: Path) -> bool:
@@ -81,6 +110,8 @@ def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], li
         if given.is_file():
             # a .zip given is one PC, named after the archive (analyzer.archives reads it)
             entries = [(given, archive_host(given) if is_archive(given) else _host_name(given.parent))]
+        elif layout != "fleet" and (tree := _one_pc(given)) is not None:
+            entries = [(f, _host_name(given)) for f in tree]  # a whole PC: the table's places under it
         else:
             children = sorted(given.iterdir())
             subdirs = [c for c in children if c.is_dir()]
@@ -94,7 +125,7 @@ def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], li
                 for f in own_files:
                     entries.append((f, archive_host(f) if is_archive(f) else _host_name(given)))
                 for sub in subdirs:
-                    entries.extend((f, sub.name) for f in _walk(sub))
+                    entries.extend((f, sub.name) for f in _pc_or_walk(sub))
             else:
                 entries = [(f, _host_name(given)) for f in _walk(given)]
         for path, host in entries:
