@@ -149,3 +149,21 @@ def test_beside_a_triage_copy_loose_logs_join_it_and_another_pc_makes_a_fleet(tm
     # two PCs: the fleet layout (the console log beside them listed as before), the copy still read as one
     assert {(loc.host, loc.path.name) for loc in located} == {
         ("C", "iPhone Restore.log"), ("C", "pfirewall.log"), ("pc2", "restore.log"), ("case", "KAPE_ConsoleLog.txt")}
+
+
+def test_this_pc_reads_the_machines_own_places_in_place(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    tree = placed("pc_y25_3194_hosts_redirect", tmp_path / "thispc")
+    before = sorted(p.stat().st_mtime_ns for p in tree.rglob("*"))
+    monkeypatch.setattr("analyzer.triage.this_pc_root", lambda: tree)
+    result = CliRunner().invoke(app, ["--this-pc", "--format", "json"])
+    doc = json.loads(result.stdout)
+    assert sorted(Path(f["path"]).name for f in doc["files"]) == ["hosts", "iPhone Restore.log"]
+    assert [i["cause"]["id"] for i in doc["incidents"]] == [v[2] for v in verdicts([SAMPLES / "pc_y25_3194_hosts_redirect"])]
+    assert sorted(p.stat().st_mtime_ns for p in tree.rglob("*")) == before
+    assert CliRunner().invoke(app, []).exit_code == 2  # neither PATH nor --this-pc
