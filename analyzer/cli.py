@@ -49,7 +49,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_mar
 
 @app.command(epilog=EPILOG)
 def run(
-    paths: List[Path] = typer.Argument(..., help="Log files or folders (searched recursively).", show_default=False),
+    paths: Optional[List[Path]] = typer.Argument(None, help="Log files or folders (searched recursively). A mounted disk or triage copy (Windows/, Users/, C/, C%3A/) is one PC: the places analyzer knows are read.", show_default=False),
     output_format: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal report, JSON document or CSV timeline on stdout."),
     tz: Optional[str] = typer.Option(None, "--tz", help="The PC's time zone for local-time logs (IANA name like Asia/Tokyo, or +09:00)."),
     date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="The day of the restore, for logs that give times of day only (a pasted restore-log tail)."),
@@ -67,8 +67,11 @@ def run(
     timesketch_path: Optional[Path] = typer.Option(None, "--timesketch", metavar="PATH", help="Also write a Timesketch-importable JSONL timeline."),
     html_path: Optional[Path] = typer.Option(None, "--html", metavar="PATH", help="Also write one self-contained offline HTML report (timelines, verdicts, coverage)."),
     redact: bool = typer.Option(False, "--redact", help="Replace ECIDs, UDIDs, serials, user and host names by stable tokens in every output (key: $ANALYZER_REDACT_KEY, else random per run)."),
+    this_pc: bool = typer.Option(False, "--this-pc", help="Also analyse this machine: the places analyzer knows on its system drive, read in place (nothing copied). `analyze collect` gathers them into a zip."),
 ) -> None:
-    """Read restore logs and Windows evidence, and say why an iPhone/iPad restore failed."""
+    """Read restore logs and Windows evidence, and say why an iPhone/iPad restore failed.
+    `analyze collect --help`: gather the evidence of a PC into one zip."""
+    paths = _inputs(paths or [], this_pc)
     outputs = _checked_outputs(paths, csv=csv_path, parquet=parquet_dir, timesketch=timesketch_path, html=html_path)
     if lang not in LANGS:  # the reports' language: checked before any work, like the outputs
         _usage_error(ArgumentError("lang", lang, one_of(LANGS)).describe(_option))
@@ -81,6 +84,17 @@ def run(
     _write_files(analysis, outputs, lang)
     _print_report(analysis, output_format, lang)
     raise typer.Exit(_exit_code(analysis, fail_on_incident, lang))
+
+
+def _inputs(paths: list[Path], this_pc: bool) -> list[Path]:
+    """The PATHs, and this machine's root with ``--this-pc``; neither is a usage error."""
+    if this_pc:
+        from .triage import this_pc_root
+
+        paths = [this_pc_root(), *paths]
+    if not paths:
+        _usage_error("missing PATH: give log files or folders, or --this-pc")
+    return paths
 
 
 def _say(message: str, *, soft_wrap: bool = True) -> None:
@@ -173,6 +187,10 @@ def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
 
 def main() -> None:
     try:
+        if sys.argv[1:2] == ["collect"]:  # `analyze collect ...` (a folder named collect: `analyze ./collect`)
+            from .collect_cli import main as collect_main
+
+            collect_main(sys.argv[2:])
         app()
     except BrokenPipeError:  # `analyze ... | head` is fine
         sys.stderr.close()

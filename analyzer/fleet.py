@@ -27,6 +27,7 @@ from typing import Any
 import polars as pl
 
 from .apple import about_apple
+from .coverage import coverage
 from .model import iso_utc
 from .winevent_kinds import security_product_in
 
@@ -247,4 +248,6 @@ def summary(analysis) -> dict[str, Any]:
         "operations": dict(sorted(Counter(i.operation for i in analysis.incidents).items())),
         # many PCs failing to reach Apple in the same hour points at the network they share, or at Apple
         "network_clusters": time_clusters([i for i in analysis.incidents if i.cause in NETWORK_CAUSES]),
+        # per PC, the kinds of evidence read and lacking (analyzer.coverage): which PCs to ask again
+        "evidence": [{"host": host, **row} for host, row in coverage(analysis.files).items()],
     }

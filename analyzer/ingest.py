@@ -1,118 +1,29 @@
-"""Finding the input files, deciding which PC each belongs to, and handing each to its source.
+"""Handing each input file to its source, and what the reports say about each.
 
 Nothing is skipped silently: every file that is walked ends up with a
 :class:`~analyzer.model.FileReport`, recognised or not, with the reason.
-Input files are opened read-only and never modified.
-
-Layout (which PC a file belongs to):
-
-* ``host``: every path given is one PC, named after the folder (or, for a
-  file, its parent folder);
-* ``fleet``: every first-level subfolder of a given folder is one PC;
-* ``auto`` (default): a folder with two or more subfolders (or zips) and no
-  log file of its own is a fleet (a README beside the PCs does not count),
-  anything else is one PC. A ``.zip`` given, or at the
-  first level of a fleet folder, is one PC named after the archive (fleet
-  folders may mix subfolders and archives). The report names the hosts,
-  so a wrong split is visible; ``--layout`` overrides it.
+Input files are opened read-only and never modified. Which files there are and which PC each
+belongs to is :mod:`analyzer.discover`.
 """
 
 from __future__ import annotations
 
-import os
 import stat
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
-from .archives import archive_host, is_archive
 from . import grammars, paste, regions, walk
 from .model import FileReport, Note, conform
 from .sources import Input, Parsed, claimants, registry
 from .sources._backup_folder import payload_root
 from .sources._base import Excerpt
 from .textio import looks_binary
+from .discover import Located, discover  # noqa: F401 - discover is part of this module's interface
 
 #: Text files above this size are reported, not read (evtx is streamed by the Rust parser and exempt).
 MAX_TEXT_BYTES = 1 << 30
-
-
-@dataclass(frozen=True)
-class Located:
-    """A file to read, with the PC it belongs to and how to show its path."""
-
-    path: Path
-    display: str
-    host: str
-
-
-def _walk(top: Path, host: str, refused: list[FileReport]) -> list[tuple[Path, str]]:
-    """Every file under ``top`` with its host; the entries not read (:mod:`analyzer.walk`: links not
-    followed, FIFOs and devices, unreadable folders) join ``refused`` as that host's reports."""
-    files, reports = walk.walk(top)
-    for report in reports:
-        report.host = host
-    refused.extend(reports)
-    return [(f, host) for f in files]
-
-
-def _host_name(path: Path) -> str:
-    """The PC a folder stands for: its own name (after links), shown printable."""
-    try:
-        resolved = path.resolve()
-    except (OSError, RuntimeError):  # a loop above it: the name as given
-        resolved = path.absolute()
-    return walk.shown(resolved.name or str(resolved))
-
-
-def _is_log(path: Path) -> bool:
-    """True when some source recognises the file (a README or notes beside a fleet's PCs are not logs)."""
-    try:
-        st = path.stat()
-        return stat.S_ISREG(st.st_mode) and bool(st.st_size) and bool(claimants(Input(path=path, display=str(path))))
-    except OSError:
-        return False
-
-
-def discover(paths: list[Path], layout: str = "auto") -> tuple[list[Located], list[FileReport]]:
-    """Expand the given paths into files with hosts. What is not read — a path that is not there,
-    a link not followed, a FIFO or device, a folder that cannot be listed — becomes a report
-    (:mod:`analyzer.walk` says why each), so the run goes on and the report says what was left."""
-    found: list[Located] = []
-    refused: list[FileReport] = []
-    seen: set[str] = set()
-    for given in paths:
-        kind = walk.given(given)
-        if isinstance(kind, FileReport):
-            refused.append(kind)
-            continue
-        if kind == "file":
-            # a .zip given is one PC, named after the archive (analyzer.archives reads it)
-            entries = [(given, archive_host(given) if is_archive(given) else _host_name(given.parent))]
-        else:
-            top = walk.listing(given, given)
-            archives = [f for f in top.files if is_archive(f)]
-            loose = [f for f in top.files if not is_archive(f)]
-            fleet = layout == "fleet" or (layout == "auto" and len(top.folders) + len(archives) >= 2
-                                          and not any(_is_log(f) for f in loose))
-            if fleet:
-                host = _host_name(given)
-                entries = [(f, walk.shown(archive_host(f)) if is_archive(f) else host) for f in top.files]
-                for report in top.refused:
-                    report.host = host
-                refused.extend(top.refused)
-                for sub in top.folders:
-                    entries.extend(_walk(sub, walk.shown(sub.name), refused))
-            else:
-                entries = _walk(given, _host_name(given), refused)
-        for path, host in entries:
-            key = os.path.realpath(path)  # a file reached twice (through a link) is read once
-            if key in seen:
-                continue
-            seen.add(key)
-            found.append(Located(path, walk.shown(path), host))
-    return found, refused
 
 
 def parse_file(path: Path, display: str | None = None, host: str = "") -> Parsed:

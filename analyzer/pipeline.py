@@ -2,7 +2,7 @@
 
 ::
 
-    discover         ingest.discover: paths → files, each with the PC (host) it belongs to;
+    discover         discover.discover: paths → files, each with the PC (host) it belongs to;
                      a path that does not exist becomes a file report
     plan             one HostJob per host, in order of first appearance
     per host, run by the executor it is given (analyzer.parallel), in any order, anywhere:
@@ -36,9 +36,11 @@ from .archives import Limits, env_limits, extract, is_archive, private_dir, remo
 from .clock import normalise
 from .correlate import attempts as attempts_table
 from .diagnose import Incident, diagnose
-from .ingest import Located, discover, parse_all
+from .discover import Located, discover
+from .ingest import parse_all
 from .model import FileReport, Note, conform
 from .symptom import Symptom, placement, reported_attempt
+from .triage import pc_files
 
 #: Environment variables that size polars' thread pool: an executor sets them in each worker to
 #: that worker's share of the CPUs, so N workers do not each start a thread per CPU.
@@ -158,11 +160,22 @@ def _expand(job: HostJob, scratch: _Scratch) -> list[Located | FileReport]:
         if not is_archive(path):
             slots.append(Located(path, display, job.host))
             continue
-        out = extract(path, scratch.folder(str(index)), display, job.limits or env_limits())
+        dest = scratch.folder(str(index))
+        out = extract(path, dest, display, job.limits or env_limits())
         if out.fatal or out.notes or not out.members:
             slots.append(_archive_report(display, job.host, _size(path), out.notes, out.fatal, len(out.members)))
-        slots.extend(Located(m.path, m.display, job.host) for m in out.members)
+        slots.extend(Located(m.path, m.display, job.host) for m in _pc_members(out.members, dest))
     return slots
+
+
+def _pc_members(members: list, dest: Path) -> list:
+    """An archive that holds a whole PC (an ``analyze collect`` bundle, a zipped triage copy) is read
+    like that PC's folder: the location table's places only (:mod:`analyzer.triage`), not its manifest."""
+    keep = pc_files(dest) if members else None
+    if keep is None:
+        return members
+    wanted = {p.resolve() for p in keep}
+    return [m for m in members if Path(m.path).resolve() in wanted]
 
 
 def _parse(slots: list[Located | FileReport]) -> tuple[list[FileReport], list[pl.DataFrame]]:

@@ -24,6 +24,7 @@ Why it is careful:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -39,6 +40,26 @@ MOBILEBACKUP_DOMAIN = "HomeDomain"
 MOBILEBACKUP_PATH = "Library/Preferences/com.apple.MobileBackup.plist"
 MOBILEBACKUP_ID = hashlib.sha1(f"{MOBILEBACKUP_DOMAIN}-{MOBILEBACKUP_PATH}".encode()).hexdigest()
 _FILE_ID = re.compile(r"^[0-9a-f]{40}$")
+#: Written by ``analyze collect`` beside the metadata files of a backup whose content it does not take:
+#: the folder's listing (names, sizes, folders), so that what is missing or left over is still known.
+LISTING = ".analyzer-listing.json"
+LISTING_FORMAT = "analyzer-backup-listing"
+MAX_LISTING_BYTES = 256 << 20
+
+
+def listing(root: Path) -> list[dict] | None:
+    """The listing of a collected copy of a backup folder (``{"name", "size"}`` or ``{"name", "dir"}``
+    entries, ``/``-separated), when ``root`` is one; None otherwise or when it cannot be read."""
+    path = root / LISTING
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_LISTING_BYTES:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != LISTING_FORMAT:
+            return None
+        return [e for e in data["entries"][:MAX_ROWS] if isinstance(e, dict) and isinstance(e.get("name"), str)]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 @dataclass
@@ -73,6 +94,13 @@ def present_payload(root: Path, limit: int = MAX_ROWS) -> set[str]:
     """The payload file names present under ``root/<xx>/`` (one directory listing per ``xx``, not a
     stat per row), at most ``limit`` of them."""
     found: set[str] = set()
+    listed = listing(root)
+    if listed is not None:  # a collected copy: the payload was listed, not taken
+        for entry in listed:
+            head, _, name = entry["name"].partition("/")
+            if len(head) == 2 and name.startswith(head) and "/" not in name and not entry.get("dir"):
+                found.add(name)
+        return set(list(found)[:limit])
     try:
         subdirs = [e for e in os.scandir(root) if len(e.name) == 2 and e.is_dir(follow_symlinks=False)]
     except OSError:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _backup_plist as bp
-from ._backup_db import DbScan, has_header, scan
+from ._backup_db import DbScan, has_header, listing, scan
 
 #: Names the format gives inside a backup folder (§1.2).
 MANIFEST_PLIST, MANIFEST_DB, STATUS_PLIST, INFO_PLIST, SNAPSHOT = (
@@ -116,9 +116,13 @@ def _folder(root_text: str, _key: tuple) -> Folder | None:
     out.manifest_plist = _named_state(root / MANIFEST_PLIST, "manifest", out)
     out.status_plist = _named_state(root / STATUS_PLIST, "status", out)
     out.db = _db_state(root / MANIFEST_DB)
-    snap = root / SNAPSHOT
-    out.snapshot_files = _count_files(snap)[0] if snap.is_dir() and not snap.is_symlink() else None
-    out.size_bytes = _count_files(root)[1]
+    listed = listing(root)
+    if listed is not None:  # a copy made by analyze collect: the folder as its listing says
+        out.snapshot_files, out.size_bytes = _listed_counts(listed)
+    else:
+        snap = root / SNAPSHOT
+        out.snapshot_files = _count_files(snap)[0] if snap.is_dir() and not snap.is_symlink() else None
+        out.size_bytes = _count_files(root)[1]
     out.in_archive = _from_archive(root)
     return out
 
@@ -162,6 +166,17 @@ def _count_files(top: Path) -> tuple[int, int | None]:
                 continue
         seen += len(dirnames)
     return files, size
+
+
+def _listed_counts(listed: list[dict]) -> tuple[int | None, int | None]:
+    """(files under Snapshot/ or None without that folder, total bytes) from a collected listing."""
+    snapshot = any(e.get("dir") and e["name"] == SNAPSHOT for e in listed) or None
+    files = [e for e in listed if not e.get("dir")]
+    in_snapshot = sum(1 for e in files if e["name"].startswith(SNAPSHOT + "/"))
+    if in_snapshot:
+        snapshot = True
+    size = sum(int(e.get("size") or 0) for e in files) if len(listed) <= MAX_WALK else None
+    return (in_snapshot if snapshot else None), size
 
 
 def _from_archive(root: Path) -> bool:
