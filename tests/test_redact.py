@@ -180,3 +180,23 @@ def test_email_addresses_are_tokenised_wherever_they_appear():
     r.collect_text("Signed in as mika.k+icloud@example.co.jp; retrying")
     out = r.scrub("Signed in as mika.k+icloud@example.co.jp; retrying")
     assert "example.co.jp" not in out and "EMAIL-" in out and out.endswith("; retrying")
+
+
+def test_every_identifier_of_the_samples_is_gone_from_their_redacted_outputs():
+    """All bundled sample PCs at once: each ECID (hex and decimal), UDID, serial and computer name their
+    events name, and each PC's folder name, is absent from the redacted JSON, terminal report and CSV
+    (file paths appear as dict keys too: a clock's skew per file)."""
+    from conftest import SAMPLES
+
+    analysis = analyze([SAMPLES])
+    events = analysis.events
+    secrets = set(analysis.hosts)
+    for column in ("udid", "serial", "computer"):
+        secrets |= {v for v in events.get_column(column).drop_nulls().unique().to_list() if len(v) >= 4}
+    for ecid in events.get_column("ecid").drop_nulls().unique().to_list():
+        secrets |= {f"{ecid:x}", str(ecid)}
+    assert len(secrets) > 150
+    assert any("skew_s" in f.clock for f in analysis.files)
+    red = redact(analysis, key="k")
+    text = (all_text(red) + red.events.write_csv()).lower()
+    assert [s for s in sorted(secrets) if s.lower() in text] == []
