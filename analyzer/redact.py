@@ -147,6 +147,8 @@ class Redactor:
                 self._regex = None
         elif low not in self.literals and _spelt_in_text(kind, text):
             self.literals[low] = self.token(kind, text)
+            if low.upper() != text.upper():  # "İ".lower() is "i" + a combining dot: keep it as written too
+                self.literals[text] = self.literals[low]
             self._regex = None
 
     def _add_ecid(self, number: int, from_text: bool) -> None:
@@ -193,7 +195,7 @@ class Redactor:
     def _replacement(self, m: re.Match) -> str:
         found = m.groupdict()
         if found.get("lit"):
-            return self.literals[found["lit"].lower()]
+            return self.literals.get(found["lit"].lower()) or self._literal_token(found["lit"])
         if found.get("ecid"):
             number = int(found["ehex"], 16)
             if found["chip"]:  # the ECID inside a UDID: the whole UDID is one identifier
@@ -201,6 +203,12 @@ class Redactor:
                 return self.literals.get(norm.lower()) or self.token("udid", norm)
             return self.ecid_tokens[number]
         return self.digits[rp.digits_of(found["dig"])]
+
+    def _literal_token(self, spelt: str) -> str:
+        """The token of a literal matched case-insensitively whose ``lower()`` is not its key: Unicode
+        case folding lets ``re`` match letters ``lower()`` keeps apart (the long s, the Kelvin sign)."""
+        return next((token for low, token in self.literals.items()
+                     if re.fullmatch(re.escape(low), spelt, re.IGNORECASE)), spelt)
 
     def scrub(self, text: Any) -> Any:
         if not isinstance(text, str) or not text:
