@@ -5,22 +5,38 @@ frame, file reports, attempts, incidents, host list), applied once before any
 renderer runs, so the terminal report, the JSON document and every file output
 inherit it without knowing about it.
 
-What is replaced, wherever it appears (structured columns and free text alike):
+Two passes. *Collect*: the columns that hold one identifier each (host, computer,
+udid, serial, ecid, a backup's device name) and everything the texts reveal by
+context (:mod:`analyzer.redact_patterns`: every event text column, every file
+report's path, clock and notes, every incident field). *Rewrite*: every text of
+every part is scrubbed of every spelling of every collected value, so a value
+found once, in any input and any shape, is gone from all outputs, stderr
+included (its notes are the file reports').
 
-* ECIDs (``ECID-xxxxxxxx``) in every spelling: ``0x`` hex, bare hex, the
-  16-digit form of USB instance paths, decimal; the ``ecid`` column keeps its
-  integer type and holds the token's number (``0x`` + the token's hex digits);
-* UDIDs (``UDID-…``): 40 hex digits or ``<chip>-<ecid>``;
-* serial numbers (``SERIAL-…``): the ``serial`` column, ``Serial Number:``
-  lines, ``srnm:[…]`` in USB instance paths;
+What is replaced (structured columns and free text alike):
+
+* ECIDs (``ECID-xxxxxxxx``) in every spelling: ``0x`` hex, bare hex, any zero
+  padding (the 16 digits of ``ECID:`` in a recovery-mode instance path), decimal,
+  any case; the ``ecid`` column keeps its integer type and holds the token's number;
+* UDIDs (``UDID-…``): 40 hex digits (old style) or ``<chip>-<ecid>``, also without
+  the dash as a USB device instance path writes it (``USB\\VID_05AC&PID_12A8\\00008101000A…``,
+  ``\\\\?\\USB#VID_05AC&PID_12A8#…#{…}``); an ECID after any 8-digit chip id is one;
+* serial numbers (``SERIAL-…``): the ``serial`` column, ``Serial Number:``, ``iSerialNumber``,
+  ``SerialNumber=``, ``srnm:[…]``, a USB instance path's serial segment;
+  IMEI (``IMEI-…``), MEID (``MEID-…``) and ICCID (``ICCID-…``) beside their names;
 * user names (``USER-…``) in ``C:\\Users\\<name>``, ``Documents and Settings``,
-  ``/Users/<name>``, ``/home/<name>`` and Windows ``User Name: DOMAIN\\name``
-  (the domain becomes ``DOMAIN-…``), and user account SIDs (``SID-…``);
-* host labels and the computer names the logs record (``HOST-…``, case-insensitive,
-  so ``PC7`` and ``pc7`` get one token);
-* what a backup folder says about its owner: the device's name (``DEVICE-…``: "Mika's iPhone"
-  names a person) and phone number (``PHONE-…``) from its plists, and e-mail addresses
-  (``EMAIL-…``) wherever they appear (an Apple ID in a log line or a device name).
+  ``/Users/<name>``, ``/home/<name>`` (in file names and the reports' paths too),
+  ``USERNAME=``, ``Account Name:``, Windows ``User Name: DOMAIN\\name`` (the domain
+  becomes ``DOMAIN-…``), and user account SIDs (``SID-…``);
+* host labels (a PC's folder may be named after its user) and the computer names
+  the logs record (``HOST-…``, case-insensitive, so ``PC7`` and ``pc7`` get one
+  token): an event's ``Computer``, ``Computer:``, ``COMPUTERNAME=``;
+* what names the owner: the device's name (``DEVICE-…``: "Mika's iPhone" names a
+  person), phone numbers (``PHONE-…``, with or without separators) and e-mail
+  addresses (``EMAIL-…``), also inside a device name.
+
+A value too short to be told from ordinary words (a host folder called ``1``) is
+tokenised in its own column but not replaced in free text.
 
 Tokens are an HMAC-SHA256 of the value under a key: per run (random) unless the
 user gives one (``ANALYZER_REDACT_KEY``), so the same value gets the same token
@@ -34,51 +50,27 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import polars as pl
 
+from . import redact_patterns as rp
 from .notes import map_strings
 
 TOKEN_HEX = 8
 PREFIX = {"ecid": "ECID", "udid": "UDID", "serial": "SERIAL", "user": "USER", "host": "HOST", "domain": "DOMAIN",
-          "sid": "SID", "device": "DEVICE", "phone": "PHONE", "email": "EMAIL"}
+          "sid": "SID", "device": "DEVICE", "phone": "PHONE", "email": "EMAIL", "imei": "IMEI", "meid": "MEID",
+          "iccid": "ICCID"}
 #: Detail fields of the backup sources that name the owner (kind of token for each).
 OWNER_FIELDS = {"device_name": "device", "display_name": "device", "phone_number": "phone"}
-_EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24})")
 KEY_ENV = "ANALYZER_REDACT_KEY"
-
-#: Account names that identify nobody.
-NOT_PERSONAL = {"public", "default", "default user", "all users", "shared", "guest", "defaultapppool", "system",
-                "local service", "network service", "administrator", "admin", "root", "localsystem"}
-NOT_DOMAINS = {"nt authority", "nt service", "window manager", "font driver host", "builtin", "iis apppool"}
-
-_SEP = r"(?:\\{1,2}|/)"
-_USER_PATH = [
-    # C:\Users\<name>\…, C:\Documents and Settings\<name>\…, C:\DOCUME~1\<name>\…, also with doubled backslashes
-    re.compile(r"(?i)(?:[a-z]:)?" + _SEP + r"(?:users|documents and settings|docume~1)" + _SEP
-               + r"([^\\/:*?\"<>|\r\n\t]{1,64}?)(?=" + _SEP + ")"),
-    re.compile(r"(?i)(?:[a-z]:)" + _SEP + r"(?:users|documents and settings|docume~1)" + _SEP
-               + r"([^\\/:*?\"<>|\s,;'()\[\]]{1,64})"),
-    re.compile(r"(?<![A-Za-z0-9_.-])/(?:Users|home)/([^/\s:*?\"<>|,;'()\[\]]{1,64})"),
-]
-_ACCOUNT = re.compile(r"(?i)\buser(?: ?name)?\"?\s*[:=]\s*\"?([^\\\s:\"]{1,64})\\{1,2}([^\\\s,;\"]{1,64})")
-#: Windows account SIDs of real users (S-1-5-21-…); well-known SIDs (S-1-5-18 …) stay.
-_SID = re.compile(r"(?<![0-9A-Za-z-])(S-1-5-21(?:-[0-9]+){3,4})(?![0-9A-Za-z-])")
-_ECID_TEXT = [
-    re.compile(r"(?i)\becid(?: is)?\s*[:=#]?\s*(0x[0-9a-f]{4,20}|[0-9a-f]{4,20})(?![0-9a-z])"),
-    re.compile(r"(?i)\bdevice ([0-9a-f]{16}) \(udid"),
-]
-_UDID_TEXT = [
-    re.compile(r"(?<![0-9A-Za-z])([0-9a-fA-F]{40})(?![0-9A-Za-z])"),
-    re.compile(r"(?<![0-9A-Za-z])([0-9a-fA-F]{8}-[0-9a-fA-F]{16})(?![0-9A-Za-z])"),
-    re.compile(r"(?i)\budid\s*[:=]\s*([0-9a-f-]{16,48})"),
-]
-_SERIAL_TEXT = [
-    re.compile(r"(?i)\bserial(?: number)?(?: is|\s*[:=])\s*\[?([A-Z0-9]{8,20})\]?"),
-    re.compile(r"(?i)srnm:\[([^\]\s]{4,32})\]"),
-]
+#: Kinds whose values are written with separators between digits; matched by their digits.
+DIGIT_KINDS = ("imei", "phone", "iccid")
+#: An ECID read from text must be at least this large (real ones are 0x1000000000 and up): "ECID face"
+#: is not one. A value in the ``ecid`` column is tokenised whatever it is; spelt out in text only from here.
+MIN_TEXT_ECID = 0x10000000
+MIN_SPELT_ECID = 0x100000
 
 #: String event columns that hold codes, not free text; every other String column is scanned and rewritten.
 CODE_COLUMNS = ("format", "ts_raw", "usb_vid", "usb_pid", "device_mode", "chip_id", "board_id", "channel")
@@ -95,22 +87,24 @@ def new_key(given: str | bytes | None = None) -> bytes:
     return given.encode("utf-8") if isinstance(given, str) else given
 
 
-def _ecid_from_text(text: str) -> int | None:
-    t = text.lower()
-    try:
-        if t.startswith("0x"):
-            return int(t, 16)
-        if re.search(r"[a-f]", t) or len(t) == 16:
-            return int(t, 16)
-        return int(t, 10)
-    except ValueError:
-        return None
+def _normal(kind: str, value: str | int) -> str:
+    """The one spelling a value's token is made from, so every spelling of it gets the same token."""
+    if kind == "ecid":
+        return f"{value:X}" if isinstance(value, int) else str(value).strip().upper()
+    text = str(value).strip()
+    if kind == "udid":
+        return rp.udid_norm(text) or text.upper()
+    if kind in DIGIT_KINDS:
+        return rp.digits_of(text) or text
+    return text.upper() if kind in ("serial", "meid") else text.lower()
 
 
-def _ecid_spellings(value: int) -> set[str]:
-    hx = f"{value:X}"
-    out = {hx, f"0x{hx}", f"{value:016X}", f"0x{value:016X}", str(value)}
-    return {s for s in out if len(s.removeprefix("0x")) >= 6}
+def _spelt_in_text(kind: str, text: str) -> bool:
+    """Whether a value is distinctive enough to be replaced in free text: a host folder called "1" or
+    "pc" is tokenised in its own column, but every "1" in a log line is not its name."""
+    if text.isdigit() and len(text) < 6:
+        return False
+    return len(text) >= (2 if kind == "user" else 3)
 
 
 class Redactor:
@@ -119,14 +113,15 @@ class Redactor:
     def __init__(self, key: bytes | str | None = None):
         self.key = new_key(key)
         self.literals: dict[str, str] = {}     # lower-cased spelling -> token
-        self.ecids: dict[int, int] = {}        # value -> token number
+        self.ecids: dict[int, int] = {}        # value -> token number (the ecid column)
+        self.ecid_tokens: dict[int, str] = {}  # value -> token, for the values spelt out in text
+        self.digits: dict[str, str] = {}       # digits of an IMEI/phone number spelling -> token
         self._regex: re.Pattern | None = None
         self._cache: dict[str, str] = {}
 
     # -- tokens -------------------------------------------------------------------------------
     def token(self, kind: str, value: str | int) -> str:
-        norm = str(value).strip()
-        norm = norm.upper() if kind in ("ecid", "udid", "serial") else norm.lower()
+        norm = _normal(kind, value)
         digest = hmac.new(self.key, f"{kind}\x00{norm}".encode(), hashlib.sha256).hexdigest()[:TOKEN_HEX]
         return f"{PREFIX[kind]}-{digest}"
 
@@ -134,58 +129,86 @@ class Redactor:
         if value is None or value == "":
             return
         if kind == "ecid":
-            number = value if isinstance(value, int) else _ecid_from_text(str(value))
-            if number is None:
-                return
-            token = self.token("ecid", f"{number:X}")
-            self.ecids[number] = int(token.split("-", 1)[1], 16)
-            for spelling in _ecid_spellings(number):
-                self.literals.setdefault(spelling.lower(), token)
-            if not isinstance(value, int) and len(str(value)) >= 4:
-                self.literals.setdefault(str(value).lower(), token)
-            self._regex = None
+            for number in ([value] if isinstance(value, int) else rp.ecid_values(str(value))):
+                self._add_ecid(int(number), from_text=not isinstance(value, int))
             return
         text = str(value).strip()
-        if not text or (kind == "user" and text.lower() in NOT_PERSONAL) or (kind == "domain" and text.lower() in NOT_DOMAINS):
+        low = text.lower()
+        if (not text or low in rp.PLACEHOLDERS or (kind == "user" and low in rp.NOT_PERSONAL)
+                or (kind == "domain" and low in rp.NOT_DOMAINS)):
             return
-        if text.lower() not in self.literals:
-            self.literals[text.lower()] = self.token(kind, text)
+        norm = rp.udid_norm(text) if kind in ("udid", "serial") else None
+        if norm:
+            self._add_udid(text, norm)
+        elif kind in DIGIT_KINDS:
+            token = self.token(kind, text)
+            for digits in rp.digit_variants(kind, text):
+                self.digits.setdefault(digits, token)
+                self._regex = None
+        elif low not in self.literals and _spelt_in_text(kind, text):
+            self.literals[low] = self.token(kind, text)
+            if low.upper() != text.upper():  # "İ".lower() is "i" + a combining dot: keep it as written too
+                self.literals[text] = self.literals[low]
             self._regex = None
+
+    def _add_ecid(self, number: int, from_text: bool) -> None:
+        if number < 0 or number >= 1 << 64 or (from_text and number < MIN_TEXT_ECID) or number in self.ecids:
+            return
+        token = self.token("ecid", number)
+        self.ecids[number] = int(token.split("-", 1)[1], 16)
+        if number >= MIN_SPELT_ECID:
+            self.ecid_tokens[number] = token
+            for spelling in rp.ecid_literals(number):
+                self.literals.setdefault(spelling, token)
+            self._regex = None
+
+    def _add_udid(self, text: str, norm: str) -> None:
+        token = self.literals.get(norm.lower()) or self.token("udid", norm)
+        for spelling in (norm, norm.replace("-", ""), text):
+            self.literals.setdefault(spelling.lower(), token)
+        ecid = rp.udid_ecid(norm)
+        if ecid is not None:
+            self._add_ecid(ecid, from_text=True)
+        self._regex = None
 
     def collect_text(self, text: str | None) -> None:
         """Find identifiers in free text by their context (paths, 'ECID:', 'Serial Number:' …)."""
-        if not text:
-            return
-        for rx in _USER_PATH:
-            for m in rx.finditer(text):
-                self.add("user", m.group(1))
-        for m in _ACCOUNT.finditer(text):
-            if m.group(1).lower() not in NOT_DOMAINS:
-                self.add("domain", m.group(1))
-                self.add("user", m.group(2))
-        for m in _SID.finditer(text):
-            self.add("sid", m.group(1))
-        for rx in _ECID_TEXT:
-            for m in rx.finditer(text):
-                self.add("ecid", m.group(1))
-        for rx in _UDID_TEXT:
-            for m in rx.finditer(text):
-                self.add("udid", m.group(1))
-        for rx in _SERIAL_TEXT:
-            for m in rx.finditer(text):
-                self.add("serial", m.group(1))
-        if "@" in text:
-            for m in _EMAIL.finditer(text):
-                self.add("email", m.group(1))
+        if text:
+            for kind, value in rp.find(text):
+                self.add(kind, value)
 
     # -- rewriting ---------------------------------------------------------------------------
     def _compiled(self) -> re.Pattern | None:
-        if self._regex is None and self.literals:
-            alternatives = sorted(self.literals, key=lambda s: (-len(s), s))
-            body = "|".join(re.escape(a) for a in alternatives)
-            self._regex = re.compile(f"(?<![0-9A-Za-z])(?:{body})(?![0-9A-Za-z])", re.IGNORECASE)
+        if self._regex is None and (self.literals or self.ecid_tokens or self.digits):
+            parts = []
+            if self.literals:
+                parts.append("(?P<lit>" + rp.trie_pattern(list(self.literals)) + ")")
+            if self.ecid_tokens:
+                parts.append("(?P<ecid>" + rp.ecid_family([f"{n:x}" for n in self.ecid_tokens]) + ")")
+            if self.digits:
+                ordered = sorted(self.digits, key=lambda s: (-len(s), s))
+                parts.append("(?P<dig>" + "|".join(rp.digits_pattern(d) for d in ordered) + ")")
+            self._regex = re.compile(f"(?<![0-9A-Za-z])(?:{'|'.join(parts)})(?![0-9A-Za-z])", re.IGNORECASE)
             self._cache = {}
         return self._regex
+
+    def _replacement(self, m: re.Match) -> str:
+        found = m.groupdict()
+        if found.get("lit"):
+            return self.literals.get(found["lit"].lower()) or self._literal_token(found["lit"])
+        if found.get("ecid"):
+            number = int(found["ehex"], 16)
+            if found["chip"]:  # the ECID inside a UDID: the whole UDID is one identifier
+                norm = f"{found['chip'][:8].upper()}-{number:016X}"
+                return self.literals.get(norm.lower()) or self.token("udid", norm)
+            return self.ecid_tokens[number]
+        return self.digits[rp.digits_of(found["dig"])]
+
+    def _literal_token(self, spelt: str) -> str:
+        """The token of a literal matched case-insensitively whose ``lower()`` is not its key: Unicode
+        case folding lets ``re`` match letters ``lower()`` keeps apart (the long s, the Kelvin sign)."""
+        return next((token for low, token in self.literals.items()
+                     if re.fullmatch(re.escape(low), spelt, re.IGNORECASE)), spelt)
 
     def scrub(self, text: Any) -> Any:
         if not isinstance(text, str) or not text:
@@ -195,7 +218,7 @@ class Redactor:
             return text
         hit = self._cache.get(text)
         if hit is None:
-            hit = rx.sub(lambda m: self.literals[m.group(0).lower()], text)
+            hit = rx.sub(self._replacement, text)
             if len(self._cache) < 200_000:
                 self._cache[text] = hit
         return hit
@@ -203,6 +226,9 @@ class Redactor:
     def exact(self, kind: str, value: Any) -> Any:
         if not isinstance(value, str) or not value:
             return value
+        norm = rp.udid_norm(value) if kind in ("udid", "serial") else None
+        if norm:
+            return self.literals.get(norm.lower()) or self.token("udid", norm)
         return self.literals.get(value.strip().lower()) or self.token(kind, value)
 
 
@@ -212,8 +238,20 @@ def _strings(frame: pl.DataFrame, columns: Iterable[str]) -> Iterable[str]:
             yield from frame.get_column(col).drop_nulls().unique().to_list()
 
 
-def _note_texts(note) -> list[str]:
-    return [note.file, note.message, note.excerpt or ""]
+def _texts(value: Any) -> Iterator[str]:
+    """Every string inside a value: str, list, tuple, dict (keys too) and dataclass fields (notes)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple, set)):
+        for v in value:
+            yield from _texts(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _texts(k)
+            yield from _texts(v)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _texts(getattr(value, f.name))
 
 
 def _redact_frame(frame: pl.DataFrame, r: Redactor, text_cols: Iterable[str], exact: dict[str, str]) -> pl.DataFrame:
@@ -235,6 +273,10 @@ def _redact_frame(frame: pl.DataFrame, r: Redactor, text_cols: Iterable[str], ex
     return frame.select(exprs)
 
 
+#: A dict key that is a field name, never rewritten (``local_zone_method``, ``skew_s``).
+_CODE_KEY = re.compile(r"[a-z][a-z0-9_]*")
+
+
 def _scrub_obj(value: Any, r: Redactor) -> Any:
     if isinstance(value, str):
         return r.scrub(value)
@@ -242,8 +284,9 @@ def _scrub_obj(value: Any, r: Redactor) -> Any:
         return [_scrub_obj(v, r) for v in value]
     if isinstance(value, tuple):
         return tuple(_scrub_obj(v, r) for v in value)
-    if isinstance(value, dict):
-        return {k: _scrub_obj(v, r) for k, v in value.items()}
+    if isinstance(value, dict):  # keys too (a clock's skew_s is keyed by file path), but not code-like ones
+        return {(k if not isinstance(k, str) or _CODE_KEY.fullmatch(k) else r.scrub(k)): _scrub_obj(v, r)
+                for k, v in value.items()}
     return value
 
 
@@ -263,42 +306,38 @@ def _collect_owner(events: pl.DataFrame, r: Redactor) -> None:
     rows = events.filter(pl.col("kind") == "backup_info").get_column("detail").drop_nulls()
     for name, kind in OWNER_FIELDS.items():
         for value in rows.str.json_path_match(f"$.{name}").drop_nulls().unique().to_list():
-            if len(value.strip()) >= 3:
+            for found_kind, found in (rp.device_name(value) if kind == "device" else [(kind, value)]):
+                r.add(found_kind, found)
+
+
+def _collect(analysis, r: Redactor, text_columns: list[str]) -> None:
+    """Every identifier the analysis holds: the columns that name one, then what any text reveals."""
+    events = analysis.events
+    for host in [*analysis.hosts, *(f.host for f in analysis.files), *(i.host for i in analysis.incidents)]:
+        r.add("host", host)
+    if events.height:
+        for name, kind in EXACT_COLUMNS.items():
+            for value in events.get_column(name).drop_nulls().unique().to_list():
                 r.add(kind, value)
+        for value in events.get_column("ecid").drop_nulls().unique().to_list():
+            r.add("ecid", int(value))
+        _collect_owner(events, r)
+    texts: list[str] = list(_strings(events, text_columns))
+    for item in [*analysis.files, *analysis.incidents]:
+        texts.extend(_texts(item))
+    if analysis.attempts is not None and analysis.attempts.height:
+        texts.extend(_strings(analysis.attempts, ("file",)))
+    for text in dict.fromkeys(texts):
+        r.collect_text(text)
 
 
 def redact(analysis, key: bytes | str | None = None, redactor: Redactor | None = None):
     """A redacted copy of ``analysis`` (the original is left as it was)."""
     r = redactor or Redactor(key)
     events = analysis.events
-    # 1. collect: structured identifiers, then everything that free text reveals
-    for host in analysis.hosts:
-        r.add("host", host)
-    for f in analysis.files:
-        r.add("host", f.host)
-    for inc in analysis.incidents:
-        r.add("host", inc.host)
-    if events.height:
-        for name, kind in (("host", "host"), ("computer", "host"), ("udid", "udid"), ("serial", "serial")):
-            for value in events.get_column(name).drop_nulls().unique().to_list():
-                r.add(kind, value)
-        for value in events.get_column("ecid").drop_nulls().unique().to_list():
-            r.add("ecid", int(value))
-        _collect_owner(events, r)
     text_columns = [c for c in events.columns if c not in CODE_COLUMNS]
-    texts: list[str] = list(_strings(events, text_columns))
-    for f in analysis.files:
-        texts.append(f.path)
-        for n in f.errors:
-            texts.extend(_note_texts(n))
-    for inc in analysis.incidents:
-        texts.append(inc.file)
-        texts.extend(e.get("text", "") for e in inc.evidence)
-        texts.extend(e.get("file", "") for e in inc.evidence)
-    for text in texts:
-        r.collect_text(text)
-
-    # 2. rewrite (every text field, so fields added later are covered too; ids and enums are kept)
+    _collect(analysis, r, text_columns)
+    # rewrite every text field, so fields added later are covered too; ids and enums are kept
     files = []
     for f in analysis.files:
         errors = [dataclasses.replace(n, file=r.scrub(n.file), params=map_strings(n.params, r.scrub),

@@ -180,3 +180,47 @@ def test_email_addresses_are_tokenised_wherever_they_appear():
     r.collect_text("Signed in as mika.k+icloud@example.co.jp; retrying")
     out = r.scrub("Signed in as mika.k+icloud@example.co.jp; retrying")
     assert "example.co.jp" not in out and "EMAIL-" in out and out.endswith("; retrying")
+
+
+def test_every_identifier_of_the_samples_is_gone_from_their_redacted_outputs():
+    """All bundled sample PCs at once: each ECID (hex and decimal), UDID, serial and computer name their
+    events name, and each PC's folder name, is absent from the redacted JSON, terminal report and CSV
+    (file paths appear as dict keys too: a clock's skew per file)."""
+    from conftest import SAMPLES
+
+    analysis = analyze([SAMPLES])
+    events = analysis.events
+    secrets = set(analysis.hosts)
+    for column in ("udid", "serial", "computer"):
+        secrets |= {v for v in events.get_column(column).drop_nulls().unique().to_list() if len(v) >= 4}
+    for ecid in events.get_column("ecid").drop_nulls().unique().to_list():
+        secrets |= {f"{ecid:x}", str(ecid)}
+    assert len(secrets) > 150
+    assert any("skew_s" in f.clock for f in analysis.files)
+    red = redact(analysis, key="k")
+    text = (all_text(red) + red.events.write_csv()).lower()
+    assert [s for s in sorted(secrets) if s.lower() in text] == []
+
+
+def test_what_is_not_an_identifier_is_left_in_the_text():
+    """Placeholders, a host folder too short to tell from a word and "ECID face" are not identifiers; a
+    longer name that starts with a known one is not cut (the trie tries the longest first)."""
+    r = Redactor("k")
+    for kind, value in (("host", "1"), ("host", "pc7"), ("host", "pc7.corp.example.com"), ("udid", "N/A")):
+        r.add(kind, value)
+    text = ("irecv_event_cb: device 0004a61e2d9c802e (udid: N/A) connected; ECID face; status 1; "
+            "pc7 pc7.corp.example.com pc70")
+    r.collect_text(text)
+    out = r.scrub(text)
+    assert "(udid: N/A)" in out and "ECID face" in out and "status 1;" in out and out.endswith(" pc70")
+    assert out.count(r.token("host", "pc7")) == 1 and r.token("host", "pc7.corp.example.com") in out
+    assert r.exact("host", "1") == r.token("host", "1")  # its own column still gets a token
+
+
+def test_unicode_case_folding_never_breaks_the_rewrite():
+    """re's case-insensitive match pairs letters that str.lower() keeps apart (ſ and s, İ and i)."""
+    r = Redactor("k")
+    r.add("host", "SOS-PC")
+    r.add("host", "İstanbul-PC")
+    out = r.scrub("ſos-pc and İSTANBUL-PC")
+    assert out == f"{r.token('host', 'SOS-PC')} and {r.token('host', 'İstanbul-PC')}"
