@@ -66,7 +66,7 @@ def run(
     parquet_dir: Optional[Path] = typer.Option(None, "--parquet", metavar="DIR", help="Also write DIR/events.parquet and DIR/incidents.parquet (DIR is created; its parent must exist)."),
     timesketch_path: Optional[Path] = typer.Option(None, "--timesketch", metavar="PATH", help="Also write a Timesketch-importable JSONL timeline."),
     html_path: Optional[Path] = typer.Option(None, "--html", metavar="PATH", help="Also write one self-contained offline HTML report (timelines, verdicts, coverage)."),
-    redact: bool = typer.Option(False, "--redact", help="Replace ECIDs, UDIDs, serials, user and host names by stable tokens in every output (key: $ANALYZER_REDACT_KEY, else random per run)."),
+    redact: bool = typer.Option(False, "--redact", help="Replace device and personal identifiers (ECIDs, UDIDs, serials, IMEI/MEID, user and computer names, device names, e-mails, phone numbers) by stable tokens in every output (key: $ANALYZER_REDACT_KEY, else random per run)."),
     this_pc: bool = typer.Option(False, "--this-pc", help="Also analyse this machine: the places analyzer knows on its system drive, read in place (nothing copied). `analyze collect` gathers them into a zip."),
 ) -> None:
     """Read restore logs and Windows evidence, and say why an iPhone/iPad restore failed.
