@@ -258,7 +258,10 @@ def overlay(rows: pl.DataFrame, starts: dict[int, tuple[str, str | None, str]],
         return rows
     schema = {"line": pl.Int64, "kind": pl.String, "subject": pl.String, "error_code": pl.Int64, "detail": pl.String,
               "ecid_value": pl.UInt64, "serial": pl.String, "chip_id": pl.String, "board_id": pl.String}
-    over = pl.DataFrame([{"line": k, **v} for k, v in recs.items()], schema=schema)
+    over = pl.DataFrame([{"line": k, **v} for k, v in recs.items()], schema=schema).sort("line")
+    lines = rows.get_column("line")
+    if lines.is_sorted():
+        return _overlay_in_place(rows, over, lines.search_sorted(over.get_column("line")))
     # overwrite kind/detail/error_code wholesale on these lines (a result's code may legitimately be null)
     rows = attach(rows, over.rename({n: f"{n}_o" for n in schema if n != "line"}))
     hit = c("kind_o").is_not_null()
@@ -266,3 +269,20 @@ def overlay(rows: pl.DataFrame, starts: dict[int, tuple[str, str | None, str]],
         [pl.when(hit).then(c(f"{n}_o")).otherwise(c(n)).alias(n) for n in ("kind", "error_code", "detail")]
         + [pl.coalesce(c(f"{n}_o"), c(n)).alias(n) for n in ("subject", "ecid_value", "serial", "chip_id", "board_id")]
     ).drop([f"{n}_o" for n in schema if n != "line"])
+
+
+def _overlay_in_place(rows: pl.DataFrame, over: pl.DataFrame, at: pl.Series) -> pl.DataFrame:
+    """:func:`overlay` for rows in line order: the values are written at their rows (found by binary
+    search) into copies of the columns in their own types, so a column held as a categorical stays
+    one instead of becoming a text column of every line."""
+    def put(name: str, only_given: bool) -> pl.Series:
+        values = over.get_column(name)
+        where = at
+        if only_given:
+            given = values.is_not_null()
+            values, where = values.filter(given), at.filter(given)
+        column = rows.get_column(name)
+        return column.clone().scatter(where, values.cast(column.dtype)) if where.len() else column
+    # kind/detail/error_code wholesale on these lines (a result's code may legitimately be null)
+    return rows.with_columns([put(n, False) for n in ("kind", "error_code", "detail")]
+                             + [put(n, True) for n in ("subject", "ecid_value", "serial", "chip_id", "board_id")])
