@@ -302,6 +302,16 @@ def _report(host: _Host) -> None:
             each.clock.update(decision)
 
 
+def _per_file(events: pl.DataFrame) -> dict:
+    """The events of each (file, format), in order of appearance. A PC of one log is that frame
+    itself: splitting copies every row, and a bench log has millions."""
+    keys = events.select(pl.col("file").n_unique(), pl.col("format").n_unique()).row(0)
+    if keys == (1, 1):
+        first = events.row(0, named=True)
+        return {_key(first["file"], first["format"]): events}
+    return {_key(path, fmt): frame for (path, fmt), frame in events.group_by(["file", "format"], maintain_order=True)}
+
+
 def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = None,
               date: dt.date | None = None) -> pl.DataFrame:
     """Fill ``ts_utc`` for every event and record each file's clock decision in its report.
@@ -312,7 +322,7 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
     """
     if events.height == 0:
         return events
-    frames = {_key(path, fmt): frame for (path, fmt), frame in events.group_by(["file", "format"], maintain_order=True)}
+    frames = _per_file(events)
     host = _Host(frames, reports)
     pending, undated = [], []
     for path, frame in frames.items():

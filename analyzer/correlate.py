@@ -50,9 +50,10 @@ def attempts(events: pl.DataFrame) -> pl.DataFrame:
     failure is placed by its line (``failed_line``) and, when the log has times of day, its wall
     time (``failed_wall``).
     """
-    rows = events.filter(pl.col("attempt").is_not_null())
-    if rows.height == 0:
+    if events.select(pl.col("attempt").is_not_null().any()).item() is not True:
         return pl.DataFrame(schema=ATTEMPT_SCHEMA)
+    # lazily: only the columns used are filtered (an eager filter would copy every column of every row)
+    rows = events.lazy().filter(pl.col("attempt").is_not_null())
     results = rows.filter(pl.col("kind") == "result")
     # a failure line with no code (idevicerestore's "Device failed to enter restore mode.") still fails
     said_failed = pl.col("detail").str.contains('"outcome":"failed"', literal=True).fill_null(False)
@@ -77,7 +78,7 @@ def attempts(events: pl.DataFrame) -> pl.DataFrame:
                              (pl.col("started_at") - pl.duration(seconds=PRE_S)).alias("window_start"),
                              (end + pl.duration(seconds=POST_S)).alias("window_end"),
                              operation.alias("operation"), pl.lit(False).alias("reported"))
-            .drop("_failed").select(list(ATTEMPT_SCHEMA)).sort(_KEYS))
+            .drop("_failed").select(list(ATTEMPT_SCHEMA)).sort(_KEYS).collect())
 
 
 def mark_transitions(events: pl.DataFrame) -> pl.DataFrame:

@@ -30,18 +30,20 @@ SCHEMA = {"host": pl.String, "file": pl.String, "attempt": pl.Int32, "later_succ
 
 def _profiles(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
     """Per attempt: its device (ECID), USB location, the step it failed at, outcome, code, order."""
-    own = events.filter(pl.col("attempt").is_not_null())
-    # the few rows that say something here first, then the grouping (a bench log has millions of rows)
+    # lazily, so that only the columns used are filtered: a bench log has millions of rows, and an
+    # eager filter would copy every column of them first
+    own = events.lazy().filter(pl.col("attempt").is_not_null())
+    # the few rows that say something here first, then the grouping
     device = (own.filter(pl.col("ecid").is_not_null() | (pl.col("kind") == "device_identity"))
               .group_by(_KEYS).agg(
                   pl.col("ecid").drop_nulls().first().alias("ecid"),
                   pl.col("detail").filter(pl.col("kind") == "device_identity")
-                  .str.json_path_match("$.usb_location").drop_nulls().first().alias("usb_location")))
+                  .str.json_path_match("$.usb_location").drop_nulls().first().alias("usb_location"))).collect()
     stage = (own.filter(pl.col("kind").cast(pl.String).is_in(_STAGE_KINDS) & pl.col("subject").is_not_null())
              .select(*_KEYS, "line", "subject")
-             .join(attempts.select(*_KEYS, "failed_line"), on=_KEYS, how="left", nulls_equal=True)
+             .join(attempts.lazy().select(*_KEYS, "failed_line"), on=_KEYS, how="left", nulls_equal=True)
              .filter(pl.col("failed_line").is_null() | (pl.col("line") <= pl.col("failed_line")))
-             .sort("line").group_by(_KEYS).agg(pl.col("subject").last().alias("stage")))
+             .sort("line").group_by(_KEYS).agg(pl.col("subject").last().alias("stage"))).collect()
     # a backup's success says nothing about a restore's failure: attempts compare within their family
     family = pl.when(pl.col("operation") == "backup").then(pl.lit("backup")).otherwise(pl.lit("restore"))
     return (attempts.filter(~pl.col("reported").fill_null(False))
