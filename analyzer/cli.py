@@ -84,7 +84,8 @@ def run(
 
 
 def _say(message: str, *, soft_wrap: bool = True) -> None:
-    """One message on stderr, printed as written (no markup, no highlighting)."""
+    """One message on stderr, printed as written (no markup, no highlighting), on one line
+    however long (a script greps notes line by line; a terminal wraps them itself)."""
     from rich.console import Console
 
     Console(stderr=True).print(message, highlight=False, markup=False, soft_wrap=soft_wrap)
@@ -162,9 +163,9 @@ def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
         if not f.complete:
             first = f.errors[0] if f.errors else None
             reason = f"{cat.note_location(first)}: {cat.note(first)}" if first else cat["cli.not_fully_read"]
-            _say(f"analyze: note: {reason}", soft_wrap=False)
+            _say(f"analyze: note: {reason}")
     if not analysis.recognised:
-        _say(f"analyze: {cat['cli.no_input']}", soft_wrap=False)
+        _say(f"analyze: {cat['cli.no_input']}")
         return ExitCode.NO_INPUT
     if fail_on_incident and analysis.incidents:
         return ExitCode.INCIDENT

@@ -34,15 +34,26 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def _refuse_inside(option: str, path: Path, inputs: list[Path]) -> None:
+    """Refuse an output that is an input folder or lies inside one."""
+    for given in inputs:
+        if given.is_dir() and (_same(path, given) or _inside(path, given)):
+            raise OutputError(f"{option} {path}: is inside the input folder {given}; "
+                              "refusing to write into the evidence")
+
+
 def check_file(option: str, path: Path, inputs: Iterable[Path]) -> None:
     """Fail early (before analysis) when ``path`` cannot be written or would replace an input.
 
-    An existing file under an input folder counts as an input (the folder walk read it).
+    Nothing is written into an input folder either: a new file there changes the evidence,
+    and the next run over that folder would read the report as input.
     """
+    inputs = list(inputs)
     for given in inputs:
         exists = path.exists() or path.is_symlink()
         if _same(path, given) or (given.is_dir() and exists and _inside(path, given)):
             raise OutputError(f"{option} {path}: is one of the input files; refusing to overwrite evidence")
+    _refuse_inside(option, path, inputs)
     if path.is_dir():
         raise OutputError(f"{option} {path}: is a directory; give a file name")
     if not path.parent.is_dir():
@@ -53,6 +64,8 @@ def check_file(option: str, path: Path, inputs: Iterable[Path]) -> None:
 
 def check_dir(option: str, path: Path, names: Iterable[str], inputs: Iterable[Path]) -> None:
     """As :func:`check_file` for a folder that will hold ``names`` (created if missing, parent must exist)."""
+    inputs = list(inputs)
+    _refuse_inside(option, path, inputs)
     if path.exists() and not path.is_dir():
         raise OutputError(f"{option} {path}: exists and is not a directory")
     if not path.exists():
