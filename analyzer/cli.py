@@ -173,14 +173,19 @@ def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
 
 
 def main() -> None:
+    from . import stopping
+
+    stopping.install()  # SIGTERM/SIGHUP unwind like Ctrl-C, so temporaries are removed on the way out
     try:
         app()
     except BrokenPipeError:  # `analyze ... | head` is fine
         sys.stderr.close()
         sys.exit(ExitCode.OK)
     except KeyboardInterrupt:
-        sys.exit(130)
-    except SystemExit:
+        sys.exit(stopping.exit_code(130))
+    except SystemExit:  # click turns an interrupt into "Aborted!" and status 1: say which stop it was
+        if stopping.received:
+            sys.exit(stopping.exit_code(130))
         raise
     except Exception as exc:  # noqa: BLE001 - last resort: one line, no locals
         sys.stderr.write(f"analyze: internal error: {type(exc).__name__}: {exc}\n")

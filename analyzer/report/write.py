@@ -10,9 +10,10 @@ forensic tool must never overwrite the evidence it was given.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
+
+from .. import leftovers
 
 
 class OutputError(Exception):
@@ -85,9 +86,14 @@ def _umask() -> int:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
+
+    The temporary is locked while written, and those of a killed run (SIGKILL, power loss)
+    beside ``path`` are removed first (:mod:`analyzer.leftovers`); any other way out of this
+    function removes its own."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    leftovers.sweep_tmp(path)
+    fd, tmp = leftovers.held_tmp(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
