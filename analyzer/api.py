@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 
 import functools
+import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +71,7 @@ class Analysis:
 def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.date | None = None, layout: str = "auto",
             jobs: int = 1, executor: str = "local", ray_address: str | None = None,
             progress: bool | None = None, symptom: str | None = None, at: str | dt.datetime | None = None,
-            window: str | int | None = None) -> Analysis:
+            window: str | int | None = None, host_timeout: float | None = None) -> Analysis:
     """Read, correlate and diagnose the logs under ``paths``.
 
     Arguments are checked first, before any file is read; a bad one raises
@@ -90,12 +92,19 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.da
     ``jobs`` > 1 runs hosts in a spawn process pool, ``executor="ray"`` as Ray tasks
     (``ray_address`` for a cluster); the result is the same whichever runs it.
     A missing Ray raises :class:`~analyzer.parallel.ExecutorUnavailable`.
+
+    A PC whose analysis dies (an exception, MemoryError, its pool or Ray worker killed) or runs
+    longer than ``host_timeout`` seconds (default: ``$ANALYZER_HOST_TIMEOUT``, else no limit) is
+    reported as that PC's failure: its files are listed as not read, with the reason, and the
+    other PCs' results are kept (:mod:`analyzer.faults`).
     """
     zone, limits = _checked(tz=tz, layout=layout, jobs=jobs, executor=executor, ray_address=ray_address)
     day = _checked_date(date)
     reported = _checked_symptom(symptom, at, window)
+    limit = _checked_host_timeout(host_timeout)
     execute = functools.partial(parallel.run, workers=jobs, executor=executor, address=ray_address,
-                                progress=progress, label="hosts", thread_env=pipeline.THREAD_ENV)
+                                progress=progress, label="hosts", thread_env=pipeline.THREAD_ENV,
+                                time_limit=limit)
     result = pipeline.run([Path(p) for p in paths], tz=zone, date=day, layout=layout, limits=limits,
                           execute=execute, symptom=reported)
     return Analysis(files=result.files, events=result.events, incidents=result.incidents,
@@ -138,6 +147,26 @@ def _checked_date(date: str | dt.date | None) -> dt.date | None:
     except ValueError:
         pass
     raise ArgumentError("date", date, DATE_FORMS)
+
+
+HOST_TIMEOUT_ENV = "ANALYZER_HOST_TIMEOUT"
+
+
+def _checked_host_timeout(value: float | None) -> float | None:
+    """The per-PC time limit in seconds (None: none): ``value``, else the environment's."""
+    name = "host_timeout"
+    if value is None:
+        text = os.environ.get(HOST_TIMEOUT_ENV, "").strip()
+        if not text:
+            return None
+        name, value = HOST_TIMEOUT_ENV, text
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0:
+        raise ArgumentError(name, value, "a number of seconds above 0")
+    return seconds
 
 
 def _checked(*, tz: str | None, layout: str, jobs: int, executor: str,

@@ -28,13 +28,12 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
 import stat
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import leftovers
 from .arguments import ArgumentError
 from .model import Note
 from .notes import part
@@ -256,12 +255,15 @@ def extract(archive: Path, dest: Path, display: str | None = None, limits: Limit
 
 
 def private_dir(prefix: str = "analyzer-zip-") -> Path:
-    """A fresh temporary folder only this user can read (mkdtemp creates it with mode 0700)."""
-    return Path(tempfile.mkdtemp(prefix=prefix))
+    """A fresh temporary folder only this user can read (mkdtemp creates it with mode 0700),
+    locked while in use; first, folders of this naming left by killed runs are removed
+    (:mod:`analyzer.leftovers`: an unpacked bundle is evidence that must not pile up)."""
+    leftovers.sweep_dirs(prefix)
+    return leftovers.held_dir(prefix)
 
 
 def remove_dir(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+    leftovers.release_dir(path)
 
 
 def env_limits() -> Limits:

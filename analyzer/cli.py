@@ -98,7 +98,8 @@ def _inputs(paths: list[Path], this_pc: bool) -> list[Path]:
 
 
 def _say(message: str, *, soft_wrap: bool = True) -> None:
-    """One message on stderr, printed as written (no markup, no highlighting)."""
+    """One message on stderr, printed as written (no markup, no highlighting), on one line
+    however long (a script greps notes line by line; a terminal wraps them itself)."""
     from rich.console import Console
 
     Console(stderr=True).print(message, highlight=False, markup=False, soft_wrap=soft_wrap)
@@ -176,9 +177,9 @@ def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
         if not f.complete:
             first = f.errors[0] if f.errors else None
             reason = f"{cat.note_location(first)}: {cat.note(first)}" if first else cat["cli.not_fully_read"]
-            _say(f"analyze: note: {reason}", soft_wrap=False)
+            _say(f"analyze: note: {reason}")
     if not analysis.recognised:
-        _say(f"analyze: {cat['cli.no_input']}", soft_wrap=False)
+        _say(f"analyze: {cat['cli.no_input']}")
         return ExitCode.NO_INPUT
     if fail_on_incident and analysis.incidents:
         return ExitCode.INCIDENT
@@ -186,6 +187,9 @@ def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
 
 
 def main() -> None:
+    from . import stopping
+
+    stopping.install()  # SIGTERM/SIGHUP unwind like Ctrl-C, so temporaries are removed on the way out
     try:
         if sys.argv[1:2] == ["collect"]:  # `analyze collect ...` (a folder named collect: `analyze ./collect`)
             from .collect_cli import main as collect_main
@@ -196,8 +200,10 @@ def main() -> None:
         sys.stderr.close()
         sys.exit(ExitCode.OK)
     except KeyboardInterrupt:
-        sys.exit(130)
-    except SystemExit:
+        sys.exit(stopping.exit_code(130))
+    except SystemExit:  # click turns an interrupt into "Aborted!" and status 1: say which stop it was
+        if stopping.received:
+            sys.exit(stopping.exit_code(130))
         raise
     except Exception as exc:  # noqa: BLE001 - last resort: one line, no locals
         sys.stderr.write(f"analyze: internal error: {type(exc).__name__}: {exc}\n")

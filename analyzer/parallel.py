@@ -22,6 +22,7 @@ A progress bar goes to stderr only when stderr is a terminal.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .arguments import EXECUTORS
+from .faults import Failed, describe, guarded
 
 
 class ExecutorUnavailable(RuntimeError):
@@ -80,21 +82,100 @@ def _spawnable_main() -> Iterator[None]:
         main.__file__ = name
 
 
+class _Round:
+    """How a pool round ended: ``broken`` says why the pool broke (None if it did not); then
+    ``in_flight`` are the jobs submitted and not finished, ``unsent`` those never submitted."""
+
+    def __init__(self) -> None:
+        self.broken: str | None = None
+        self.in_flight: list[int] = []
+        self.unsent: list[int] = []
+
+
 def _run_pool(jobs: list, fn: Callable, workers: int, thread_env: tuple[str, ...],
-              tick: Callable[[], None]) -> Iterator[tuple[int, Any]]:
+              tick: Callable[[], None], isolate: bool = False) -> Iterator[tuple[int, Any]]:
+    """The jobs in a spawn pool. Without ``isolate`` a worker that dies ends the run
+    (BrokenProcessPool). With it, a broken pool costs only the job that broke it: the jobs that
+    were in flight are each run alone in a one-worker pool (the one whose pool breaks again is
+    the culprit and gets :class:`analyzer.faults.Failed`), and the jobs not yet started go on in
+    a fresh pool of ``workers``."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    todo: list[int] = list(range(len(jobs)))
+    suspects: list[int] = []
+    while todo or suspects:
+        if suspects:
+            batch = [suspects.pop(0)]
+        else:
+            batch, todo = todo, []
+        state = _Round()
+        for index, result in _pool_round(jobs, batch, fn, min(workers, len(batch)), thread_env, state):
+            yield index, result
+            tick()
+        if state.broken is None:
+            continue
+        if not isolate:
+            raise BrokenProcessPool(state.broken)
+        if len(batch) == 1:
+            yield batch[0], Failed(state.broken)
+            tick()
+        else:
+            suspects.extend(state.in_flight)
+            todo = state.unsent + todo
+
+
+def _pool_round(jobs: list, batch: list[int], fn: Callable, workers: int, thread_env: tuple[str, ...],
+                state: _Round) -> Iterator[tuple[int, Any]]:
+    """(job index, result) for the jobs of ``batch`` as they finish, at most ``2 × workers`` in
+    flight; a broken pool ends the round with ``state`` saying what was lost. If the run itself
+    is stopped (Ctrl-C, SIGTERM), the workers are stopped too, so that they clean up now."""
+    import collections
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     threads = max(1, (os.cpu_count() or 1) // workers)
     ctx = multiprocessing.get_context("spawn")
     limit = max(1, workers * IN_FLIGHT_PER_WORKER)
+    queue, pending, procs = collections.deque(batch), {}, {}
     with _spawnable_main(), ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
                                                 initargs=(threads, thread_env)) as pool:
-        finished = _bounded(jobs, limit, lambda job: pool.submit(fn, job),
-                            lambda pending: wait(pending, return_when=FIRST_COMPLETED)[0])
-        for index, fut in finished:
-            yield index, fut.result()
-            tick()
+        try:
+            while queue or pending:
+                while queue and len(pending) < limit:
+                    fut = pool.submit(fn, jobs[queue[0]])  # (a broken pool raises here: the job stays queued)
+                    pending[fut] = queue.popleft()
+                    procs.update(getattr(pool, "_processes", None) or {})
+                for fut in wait(pending, return_when=FIRST_COMPLETED)[0]:
+                    fut.result()  # raises BrokenProcessPool before the job leaves pending
+                    yield pending.pop(fut), fut.result()
+        except BrokenProcessPool:
+            for fut in [f for f in pending if f.done() and not f.cancelled() and f.exception() is None]:
+                yield pending.pop(fut), fut.result()
+            state.broken = _death(procs.values())
+            state.in_flight, state.unsent = sorted(pending.values()), list(queue)
+        except BaseException:
+            for proc in list(procs.values()):
+                with contextlib.suppress(Exception):
+                    proc.terminate()  # SIGTERM: each worker's job unwinds and removes its temporaries
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _death(procs) -> str:
+    """Why a pool broke, from its workers' exit statuses: one line for a note."""
+    import signal
+
+    procs = list(procs)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(timeout=1)  # a dead worker not yet reaped has no exit status yet
+    codes = sorted({p.exitcode for p in procs if p.exitcode not in (None, 0)})
+    how = []
+    for code in codes:
+        name = signal.Signals(-code).name if code < 0 and -code in signal.valid_signals() else None
+        how.append(f"killed by {name}" if name else f"exit status {code}")
+    return "its worker process ended abruptly" + (f" ({', '.join(how)})" if how else "")
 
 
 def _bounded(jobs: list, limit: int, submit: Callable[[Any], Any],
@@ -121,7 +202,7 @@ def _bounded(jobs: list, limit: int, submit: Callable[[Any], Any],
 
 
 def _run_ray(jobs: list, fn: Callable, workers: int, address: str | None, thread_env: tuple[str, ...],
-             tick: Callable[[], None]) -> Iterator[tuple[int, Any]]:
+             tick: Callable[[], None], isolate: bool = False) -> Iterator[tuple[int, Any]]:
     try:
         import ray
     except ImportError as exc:  # pragma: no cover - depends on the extra
@@ -144,11 +225,21 @@ def _run_ray(jobs: list, fn: Callable, workers: int, address: str | None, thread
     try:
         if workers <= 1:
             workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        remote = ray.remote(num_cpus=1, max_retries=1)(fn)
+        # (Ray takes functions, not partials: a partial's function is sent with its arguments)
+        base = fn.func if isinstance(fn, functools.partial) else fn
+        args, kwargs = (fn.args, fn.keywords) if isinstance(fn, functools.partial) else ((), {})
+        remote = ray.remote(num_cpus=1, max_retries=1)(base)
         limit = max(1, workers * IN_FLIGHT_PER_WORKER)
-        finished = _bounded(jobs, limit, remote.remote, lambda pending: ray.wait(list(pending), num_returns=1)[0])
+        finished = _bounded(jobs, limit, lambda job: remote.remote(*args, job, **kwargs),
+                            lambda pending: ray.wait(list(pending), num_returns=1)[0])
         for index, ref in finished:
-            yield index, ray.get(ref)
+            try:
+                result = ray.get(ref)
+            except Exception as exc:  # noqa: BLE001 - a task whose worker died (Ray raises it here)
+                if not isolate:
+                    raise
+                result = Failed(describe(exc))
+            yield index, result
             tick()
     finally:
         if started:
@@ -157,12 +248,18 @@ def _run_ray(jobs: list, fn: Callable, workers: int, address: str | None, thread
 
 def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str = "local",
         address: str | None = None, progress: bool | None = None, label: str = "jobs",
-        thread_env: tuple[str, ...] = ()) -> list:
+        thread_env: tuple[str, ...] = (), on_failure: Callable[[Any, str], Any] | None = None,
+        time_limit: float | None = None) -> list:
     """Run ``fn`` over every job; results come back in job order whatever the completion order.
 
     ``fn`` and the jobs must be picklable for the pool and Ray (``fn`` a module-level function).
     ``label`` names the jobs on the progress bar; ``thread_env`` names environment variables
     that size ``fn``'s thread pools, set in each worker to its share of the CPUs.
+
+    With ``on_failure``, a job that fails (raises, outlasts ``time_limit`` seconds, or whose pool
+    worker or Ray worker dies) has ``on_failure(job, reason)`` as its result and the other jobs'
+    results are kept (:mod:`analyzer.faults`); without it, the first failure ends the run. In
+    this process (``workers`` 1) a native crash still ends the run: nothing survives it here.
     """
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}: use {' or '.join(EXECUTORS)}")
@@ -174,17 +271,19 @@ def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str
         if bar is not None:
             bar.advance(task)
 
+    isolate = on_failure is not None
+    task = functools.partial(guarded, fn, time_limit=time_limit) if isolate else fn
     if executor == "ray":
-        stream = _run_ray(jobs, fn, workers, address, thread_env, tick)
+        stream = _run_ray(jobs, task, workers, address, thread_env, tick, isolate)
     elif workers > 1 and len(jobs) > 1:
-        stream = _run_pool(jobs, fn, min(workers, len(jobs)), thread_env, tick)
+        stream = _run_pool(jobs, task, min(workers, len(jobs)), thread_env, tick, isolate)
     else:
-        stream = _run_serial(jobs, fn, tick)
+        stream = _run_serial(jobs, task, tick)
     if bar is not None:
         bar.start()
     try:
         for index, result in stream:
-            results[index] = result
+            results[index] = on_failure(jobs[index], result.reason) if isinstance(result, Failed) else result
     finally:
         if bar is not None:
             bar.stop()

@@ -24,6 +24,8 @@ asks for it (:attr:`analyzer.api.Analysis.fleet`).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from typing import NamedTuple, Protocol
 
 import polars as pl
 
+from . import stopping
 from .archives import Limits, env_limits, extract, is_archive, private_dir, remove_dir
 from .clock import normalise
 from .correlate import attempts as attempts_table
@@ -93,7 +96,8 @@ class Execute(Protocol):
     """An executor: runs ``fn`` over every job and returns the results in job order
     (:func:`analyzer.parallel.run` with its settings bound)."""
 
-    def __call__(self, jobs: list[HostJob], *, fn: Callable[[HostJob], HostResult]) -> list[HostResult]: ...
+    def __call__(self, jobs: list[HostJob], *, fn: Callable[[HostJob], HostResult],
+                 on_failure: Callable[[HostJob, str], HostResult]) -> list[HostResult]: ...
 
 
 def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None,
@@ -101,7 +105,8 @@ def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None
     """The whole pipeline over ``paths``. Arguments are taken as valid (``tz`` normalised):
     :func:`analyzer.api.analyze` checks them before calling this."""
     located, missing = discover(paths, layout=layout)
-    results = execute(plan(located, tz=tz, limits=limits, date=date, symptom=symptom), fn=analyze_host)
+    results = execute(plan(located, tz=tz, limits=limits, date=date, symptom=symptom), fn=analyze_host,
+                      on_failure=host_failed)
     files, events, incidents, attempts = merge(results, missing)
     return Result(files, events, incidents, attempts, hosts=sorted({loc.host for loc in located}))
 
@@ -117,9 +122,40 @@ def plan(located: Iterable[Located], tz: str | None = None, limits: Limits | Non
 
 
 # -- one host ------------------------------------------------------------------------------------
+#: Tests only: ``host:exit`` ends the process analysing ``host`` on the spot (as a native abort
+#: does), ``host:memory`` raises MemoryError there, ``host:hang`` never finishes (a time limit's
+#: case). Read where the host is analysed, so a pool worker or Ray task honours it too.
+TEST_FAULT_ENV = "ANALYZER_TEST_FAULT"
+
+
+def _test_fault(host: str) -> None:
+    target, _, kind = os.environ.get(TEST_FAULT_ENV, "").rpartition(":")
+    if not target or target != host:
+        return
+    if kind == "exit":
+        os._exit(134)
+    if kind == "memory":
+        raise MemoryError("test fault")
+    if kind == "hang":
+        while True:
+            time.sleep(0.05)
+
+
+def host_failed(job: HostJob, reason: str) -> HostResult:
+    """A PC whose analysis died (:mod:`analyzer.faults`): each of its files reported as not read,
+    with the reason, so the run is partial and the other PCs' results stand."""
+    files = [FileReport(path=display, format=None, size=_size(Path(path)), host=job.host, skipped=1,
+                        not_read="parser_failed", errors=[Note(display, "host_failed", {"host": job.host, "reason": reason})])
+             for path, display in job.files]
+    return HostResult(host=job.host, files=files, events=conform(None), attempts=None)
+
+
 def analyze_host(job: HostJob) -> HostResult:
     """Read, correlate and diagnose one PC. Pure: the result depends only on ``job`` and the files."""
-    with _Scratch() as scratch:
+    _test_fault(job.host)
+    # stopped (SIGTERM/SIGHUP) while it runs, in this process or a pool worker: unwind, so that
+    # the unpacked archives are removed
+    with stopping.during(), _Scratch() as scratch:
         reports, frames = _parse(_expand(job, scratch))
     events = pl.concat(frames, how="vertical") if frames else conform(None)
     events = _in_order(normalise(events, reports, tz=job.tz, date=job.date))

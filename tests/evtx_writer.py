@@ -280,6 +280,36 @@ def amds_crash_application_log() -> list[Record]:
     ]
 
 
-if __name__ == "__main__":  # regenerate the sample: python tests/evtx_writer.py
+def _scm_states(host: str, start: datetime, first_id: int, n: int) -> list[Record]:
+    """Service Control Manager 7036 records: Apple Mobile Device Service and others changing state."""
+    from datetime import timedelta
+    services = ["Apple Mobile Device Service", "Windows Update", "Bonjour Service", "Windows Modules Installer"]
+    return [Record(provider="Service Control Manager", event_id=7036, qualifiers=16384, level=4, task=0,
+                   time=start + timedelta(seconds=37 * i + 3), record_id=first_id + i, channel="System",
+                   computer=host, guid="{555908d1-a6d7-4695-8e1e-26931d2012f4}",
+                   data={"param1": services[i % len(services)], "param2": ("running", "stopped")[i // 4 % 2]})
+            for i in range(n)]
+
+
+def damaged_samples() -> dict[str, bytes]:
+    """samples/win_evtx_damaged: a System log whose copy was cut short (its header promises 2
+    chunks and records up to 5130; the file ends inside the first chunk, after record 5120) and
+    one whose record 5103 has size 0 (a crash while writing); both carved back by the reader."""
+    host = "WS-LAB-0623.corp.example"
+    cut = bytearray(evtx_bytes(_scm_states(host, datetime(2025, 6, 23, 9, 14, 2, 118000), 5101, 30)))
+    struct.pack_into("<QQQ", cut, 8, 0, 1, 5131)  # first/last chunk, next record id
+    struct.pack_into("<H", cut, 42, 2)  # chunk count
+    struct.pack_into("<I", cut, 124, zlib.crc32(bytes(cut[0:120])))
+    starts = [i for i in range(4096 + 512, len(cut) - 4) if cut[i:i + 4] == b"**\x00\x00"]
+    zero = bytearray(evtx_bytes(_scm_states(host, datetime(2025, 6, 23, 11, 40, 51, 907000), 5101, 9)))
+    zero_at = [i for i in range(4096 + 512, len(zero) - 4) if zero[i:i + 4] == b"**\x00\x00"][2]
+    struct.pack_into("<I", zero, zero_at + 4, 0)
+    return {"System_cut.evtx": bytes(cut[:starts[20] + 100]), "System_zero_size_record.evtx": bytes(zero)}
+
+
+if __name__ == "__main__":  # regenerate the samples: python tests/evtx_writer.py
     here = Path(__file__).resolve().parent.parent
     write_evtx(here / "samples" / "win_amds_crash" / "Application.evtx", amds_crash_application_log())
+    for name, data in damaged_samples().items():
+        (here / "samples" / "win_evtx_damaged").mkdir(exist_ok=True)
+        (here / "samples" / "win_evtx_damaged" / name).write_bytes(data)

@@ -10,9 +10,10 @@ forensic tool must never overwrite the evidence it was given.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Iterable
+
+from .. import leftovers
 
 
 class OutputError(Exception):
@@ -34,15 +35,26 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def _refuse_inside(option: str, path: Path, inputs: list[Path]) -> None:
+    """Refuse an output that is an input folder or lies inside one."""
+    for given in inputs:
+        if given.is_dir() and (_same(path, given) or _inside(path, given)):
+            raise OutputError(f"{option} {path}: is inside the input folder {given}; "
+                              "refusing to write into the evidence")
+
+
 def check_file(option: str, path: Path, inputs: Iterable[Path]) -> None:
     """Fail early (before analysis) when ``path`` cannot be written or would replace an input.
 
-    An existing file under an input folder counts as an input (the folder walk read it).
+    Nothing is written into an input folder either: a new file there changes the evidence,
+    and the next run over that folder would read the report as input.
     """
+    inputs = list(inputs)
     for given in inputs:
         exists = path.exists() or path.is_symlink()
         if _same(path, given) or (given.is_dir() and exists and _inside(path, given)):
             raise OutputError(f"{option} {path}: is one of the input files; refusing to overwrite evidence")
+    _refuse_inside(option, path, inputs)
     if path.is_dir():
         raise OutputError(f"{option} {path}: is a directory; give a file name")
     if not path.parent.is_dir():
@@ -53,6 +65,8 @@ def check_file(option: str, path: Path, inputs: Iterable[Path]) -> None:
 
 def check_dir(option: str, path: Path, names: Iterable[str], inputs: Iterable[Path]) -> None:
     """As :func:`check_file` for a folder that will hold ``names`` (created if missing, parent must exist)."""
+    inputs = list(inputs)
+    _refuse_inside(option, path, inputs)
     if path.exists() and not path.is_dir():
         raise OutputError(f"{option} {path}: exists and is not a directory")
     if not path.exists():
@@ -72,9 +86,14 @@ def _umask() -> int:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
+
+    The temporary is locked while written, and those of a killed run (SIGKILL, power loss)
+    beside ``path`` are removed first (:mod:`analyzer.leftovers`); any other way out of this
+    function removes its own."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    leftovers.sweep_tmp(path)
+    fd, tmp = leftovers.held_tmp(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

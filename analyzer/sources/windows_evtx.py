@@ -37,6 +37,7 @@ from ._base import Input, Parsed, Source, add_note
 from ._evtx_flatten import flatten_json_records, slow_raw_frame
 from ._evtx_pipeline import plan_batches, run_batches
 from ._evtx_reader import damage_notes, describe, header_columns, read_records, record_text
+from ._evtx_salvage import mark_recovered, salvage
 
 # (the tests read flatten_json_records, read_records and slow_raw_frame from here, and replace
 # flatten_json_records here to make a batch fail)
@@ -98,10 +99,11 @@ class WindowsEvtx(Source):
             add_note(report, Note(item.display, "evtx_unreadable", {"error": describe(exc)}))
             report.skipped = 1
             return Parsed(conform(None), report)
-        texts = list(map(record_text, records))
         for note in damage_notes(item.display, records, errors):
             add_note(report, note)
         report.skipped = len(errors)
+        records = salvage(item, report, records, errors)
+        texts = list(map(record_text, records))
         report.records = len(texts)
         if not texts:
             if not errors:
@@ -118,6 +120,7 @@ class WindowsEvtx(Source):
             add_note(report, Note(item.display, "evtx_fast_reader_failed", {"error": describe(exc)}, severity="warning"))
             ids, times = header_columns([records])
             events = winevent.normalise(slow_raw_frame(texts, ids(), times()), format=self.name)
+        events = mark_recovered(events, report)
         report.events = events.height
         return Parsed(events, report)
 
@@ -140,7 +143,7 @@ class WindowsEvtx(Source):
             return
         offset = 0
         for i, item, report, t, _ in batch:
-            part = events.slice(offset, len(t))
+            part = mark_recovered(events.slice(offset, len(t)), report)
             offset += len(t)
             report.events = part.height
             out[i] = Parsed(part, report)
