@@ -58,7 +58,20 @@ def detect_encoding(raw: bytes) -> str:
         # A multi-byte character cut at the sample's end is still UTF-8.
         if exc.start >= len(sample) - 3 and len(raw) > len(sample):
             return "utf-8"
+    if _mostly_utf8(sample):
+        return "utf-8"
     return _east_asian(sample) or "cp1252"
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """UTF-8 with a few bad bytes (a crash mid-write, a pasted fragment) rather than a legacy code
+    page: its well-formed multi-byte characters outnumber its bad sequences two to one. Text in a
+    legacy code page almost never forms a valid multi-byte UTF-8 sequence, so one bad byte no longer
+    re-encodes a whole UTF-8 file (and garbles its Japanese user names)."""
+    text = sample.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - sample.decode("utf-8", errors="ignore").count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
+    return good >= 2 * max(bad, 1)
 
 
 def _kana(ch: str) -> bool:
@@ -128,7 +141,8 @@ def looks_binary(raw: bytes) -> bool:
         return False
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_guess(sample):
         return False
-    if b"\x00" in sample:
-        return True
+    nuls = sample.count(0)
+    if nuls > max(8, len(sample) // 200):
+        return True  # a stray NUL or two (a crash while writing, a damaged copy) does not make text binary
     control = sum(1 for b in sample if b < 9 or 13 < b < 32)
     return control > 0.1 * len(sample)

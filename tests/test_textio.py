@@ -96,3 +96,18 @@ def test_text_lines_in_pieces_agree_with_one_split(parts, piece):
         assert _text.text_lines(text).to_list() == expected
     finally:
         _text.SPLIT_CHARS = saved
+
+
+def test_a_stray_nul_does_not_make_a_log_binary():
+    log = b"".join(b"[10:00:%02d.0000] line %d of a restore log\r\n" % (i, i) for i in range(60))
+    assert not looks_binary(log[:400] + b"\x00" + log[400:])
+    assert looks_binary(b"ElfFile\x00" + b"\x00" * 120 + b"\x80" * 20)  # an evtx header stays binary
+
+
+def test_one_bad_byte_keeps_a_utf8_file_utf8():
+    text = "C:\\Users\\田中太郎\\AppData\n".encode() * 3 + b"bad \xff\xfe byte\n"
+    assert detect_encoding(text) == "utf-8"
+    assert decode(text).replaced == 2 and "田中太郎" in decode(text).text
+    # text in a legacy code page has no well-formed UTF-8 multi-byte characters: still read as one
+    assert detect_encoding("café crème brûlée\n".encode("cp1252") * 3) == "cp1252"
+    assert detect_encoding("ログ ファイル\n".encode("cp932") * 5) == "cp932"
