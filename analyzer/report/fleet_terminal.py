@@ -63,7 +63,7 @@ def _hosts_table(analysis, data: dict, console: Console, cat: Catalogue) -> Tabl
     table.add_column(cat["fleet.col_host"], overflow="fold", min_width=10, max_width=16 if narrow else 34)
     table.add_column(cat["fleet.col_verdict"], overflow="fold", min_width=14)
     table.add_column(cat["fleet.col_codes"], overflow="fold", min_width=5, max_width=9 if narrow else 24)
-    table.add_column(cat["fleet.col_last"], min_width=10, max_width=10 if narrow else None)
+    table.add_column(cat["fleet.col_last"], overflow="fold", min_width=10, max_width=10 if narrow else None)
     table.add_column(cat["fleet.col_missing"], overflow="fold", min_width=8)
     missing = _missing(analysis, cat)
     for h in data["hosts"][:MAX_HOST_ROWS]:
@@ -119,7 +119,7 @@ def summary_text(data: dict, cat: Catalogue) -> str:
                       fine=verdicts.get("ok", 0) + verdicts.get("no_outcome", 0), nothing=nothing)]
     named = [c for c in data["causes"] if c["cause"] != "undetermined" and c["verdict_hosts"]]
     if named:
-        lead = ", ".join(cat.text("fleet.sum_cause_item", cause=cat.cause(c["cause"]), n=c["verdict_hosts"])
+        lead = cat["fleet.sum_list_sep"].join(cat.text("fleet.sum_cause_item", cause=cat.cause(c["cause"]), n=c["verdict_hosts"])
                          for c in sorted(named, key=lambda c: -c["verdict_hosts"])[:3])
         parts.append(cat.text("fleet.sum_causes", causes=lead))
     if verdicts.get("undetermined"):
@@ -135,7 +135,7 @@ def summary_text(data: dict, cat: Catalogue) -> str:
                               start=hours[0]["start"].replace("T", " ").rstrip("Z")[:16]))
     if nothing:
         parts.append(cat["fleet.sum_nothing"])
-    return " ".join(parts)
+    return " ".join(parts).replace("。 ", "。")  # no space after an ideographic full stop
 
 
 def render_fleet(analysis, console: Console, cat: Catalogue, data: dict | None = None, details: bool = False) -> None:

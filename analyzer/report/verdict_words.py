@@ -17,6 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..rules import rule_by_id
 from .i18n import Catalogue
 from .safe import shown
 
@@ -79,14 +80,20 @@ def event_words(row: dict, cat: Catalogue) -> str | None:
 
 
 def reasons(inc: dict, cat: Catalogue) -> list[str]:
-    """The 2–4 lines that decide the verdict: each fired rule's title with the rows it cited (first
-    source and how many more), then the failure line itself with the code the user saw."""
+    """The 2–4 lines that decide the verdict: each rule that fired for the verdict's cause, heaviest
+    first, with the rows it cited (first source and how many more), then the failure line itself
+    with the code the user saw. A rule that fired for another cause is not why (it is in --details
+    and the JSON)."""
     by_rule: dict[str, list[dict]] = {}
     for e in inc["evidence"]:
         if e.get("rule"):
             by_rule.setdefault(e["rule"], []).append(e)
+    cause, rules = inc["cause"]["id"], rule_by_id()
+    own = [r for r in by_rule if cause == "undetermined" or getattr(rules.get(r), "cause", cause) == cause]
+    own.sort(key=lambda r: -getattr(rules.get(r), "weight", 0.0))
     out = []
-    for rule, rows in list(by_rule.items())[:MAX_REASONS - 1]:
+    for rule in own[:MAX_REASONS - 1]:
+        rows = by_rule[rule]
         more = f" {cat.text('words.more_rows', n=len(rows) - 1)}" if len(rows) > 1 else ""
         out.append(f"{cat.rule_title(rule)} — {where(rows[0])}{more}")
     result = next((e for e in inc["evidence"] if e["kind"] == "result"), None)
