@@ -71,12 +71,14 @@ class Analysis:
 def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.date | None = None, layout: str = "auto",
             jobs: int = 1, executor: str = "local", ray_address: str | None = None,
             progress: bool | None = None, symptom: str | None = None, at: str | dt.datetime | None = None,
-            window: str | int | None = None, host_timeout: float | None = None) -> Analysis:
+            window: str | int | None = None, host_timeout: float | None = None,
+            tz_force: bool = False) -> Analysis:
     """Read, correlate and diagnose the logs under ``paths``.
 
     Arguments are checked first, before any file is read; a bad one raises
     :class:`~analyzer.arguments.ArgumentError` (a ValueError) naming it and what
-    it accepts: ``tz`` (IANA name, UTC or an offset like ``+09:30``/``-0530``), ``date``
+    it accepts: ``tz`` (IANA name, UTC or an offset like ``+09:30``/``-0530``; a file whose own clock
+    proves another offset keeps it, with a note, unless ``tz_force``), ``date``
     (``YYYY-MM-DD``: the day of a log that gives times of day only),
     ``layout``, ``executor`` (local or ray), ``jobs`` (1 or more),
     ``ray_address`` (only with ``executor="ray"``), and the environment's zip
@@ -106,7 +108,7 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.da
                                 progress=progress, label="hosts", thread_env=pipeline.THREAD_ENV,
                                 time_limit=limit)
     result = pipeline.run([Path(p) for p in paths], tz=zone, date=day, layout=layout, limits=limits,
-                          execute=execute, symptom=reported)
+                          execute=execute, symptom=reported, tz_force=tz_force)
     return Analysis(files=result.files, events=result.events, incidents=result.incidents,
                     attempts=result.attempts, hosts=result.hosts)
 

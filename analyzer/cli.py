@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import List, NoReturn, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from .arguments import EXECUTORS, LANGS, LAYOUTS, SYMPTOMS, ArgumentError, one_of
 
@@ -47,11 +48,29 @@ EPILOG = ("Exit codes: 0 ok; 1 internal error; 2 usage; 3 partial input (report 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
-@app.command(epilog=EPILOG)
+def _show_version(value: bool) -> None:
+    """``--version``: the version and nothing else (eager: no PATH needed)."""
+    if value:
+        from .version import __version__
+
+        sys.stdout.write(f"analyze {__version__}\n")
+        raise typer.Exit(ExitCode.OK)
+
+
+class _Command(TyperCommand):
+    """The command as a person reads it: ``analyze [OPTIONS] PATH...`` (typer would print
+    ``{paths}...`` and the annotation ``<list[Path]>``)."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        return ["[OPTIONS]", "PATH..."]
+
+
+@app.command(epilog=EPILOG, cls=_Command)
 def run(
-    paths: Optional[List[Path]] = typer.Argument(None, help="Log files or folders (searched recursively). A mounted disk or triage copy (Windows/, Users/, C/, C%3A/) is one PC: the places analyzer knows are read.", show_default=False),
+    paths: Optional[List[Path]] = typer.Argument(None, metavar="PATH", hidden=True, show_default=False),
     output_format: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal report, JSON document or CSV timeline on stdout."),
-    tz: Optional[str] = typer.Option(None, "--tz", help="The PC's time zone for local-time logs (IANA name like Asia/Tokyo, or +09:00)."),
+    tz: Optional[str] = typer.Option(None, "--tz", metavar="ZONE", help="The PC's time zone for local-time logs (IANA name like Asia/Tokyo, or +09:00)."),
+    tz_force: bool = typer.Option(False, "--tz-force", help="Use --tz even for a log whose own clock proves another offset (normally that offset is used and the disagreement reported)."),
     date: Optional[str] = typer.Option(None, "--date", metavar="YYYY-MM-DD", help="The day of the restore, for logs that give times of day only (a pasted restore-log tail)."),
     symptom: Optional[str] = typer.Option(None, "--symptom", metavar=_choices(SYMPTOMS), help="What the user reports failed when no log line says so (an iCloud error in Settings): opens a reported incident on each PC."),
     at: Optional[str] = typer.Option(None, "--at", metavar="TIME", help="When the reported failure happened: '2026-03-14 09:30' (the PC's local time; --tz or the zone learnt from its logs) or with a zone ('...Z', '...+09:00'). Without it, the whole evidence span."),
@@ -61,28 +80,35 @@ def run(
     fail_on_incident: bool = typer.Option(False, "--fail-on-incident", help="Exit 5 when a failed restore is found."),
     jobs: int = typer.Option(1, "--jobs", "-j", metavar="<N>", help="Analyse this many PCs at once (spawn process pool; 1 or more)."),
     executor: str = typer.Option("local", "--executor", metavar=_choices(EXECUTORS), help="local: this machine; ray: Ray tasks (pip install 'analyzer[ray]')."),
-    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (default: start a local Ray)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDR", help="Ray cluster address (default: start a local Ray)."),
     csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="Also write the timeline as CSV (UTF-8 with BOM, formula cells neutralised). Outputs: an input file is never overwritten; an output that cannot be written exits 2 before analysis."),
     parquet_dir: Optional[Path] = typer.Option(None, "--parquet", metavar="DIR", help="Also write DIR/events.parquet and DIR/incidents.parquet (DIR is created; its parent must exist)."),
     timesketch_path: Optional[Path] = typer.Option(None, "--timesketch", metavar="PATH", help="Also write a Timesketch-importable JSONL timeline."),
     html_path: Optional[Path] = typer.Option(None, "--html", metavar="PATH", help="Also write one self-contained offline HTML report (timelines, verdicts, coverage)."),
+    details: bool = typer.Option(False, "--details", help="Terminal report: after the verdicts, every PC's files, clocks, timelines and device activity."),
+    host: Optional[List[str]] = typer.Option(None, "--host", metavar="NAME", help="Terminal report of a fleet: the full report of this PC (repeatable)."),
+    version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
     redact: bool = typer.Option(False, "--redact", help="Replace device and personal identifiers (ECIDs, UDIDs, serials, IMEI/MEID, user and computer names, device names, e-mails, phone numbers) by stable tokens in every output (key: $ANALYZER_REDACT_KEY, else random per run)."),
     this_pc: bool = typer.Option(False, "--this-pc", help="Also analyse this machine: the places analyzer knows on its system drive, read in place (nothing copied). `analyze collect` gathers them into a zip."),
 ) -> None:
     """Read restore logs and Windows evidence, and say why an iPhone/iPad restore failed.
-    `analyze collect --help`: gather the evidence of a PC into one zip."""
+
+    PATH: log files or folders (searched recursively), zips, a folder of PCs (one subfolder each), or a
+    mounted disk or triage copy (Windows/, Users/, C/, C%3A/), read as one PC. `analyze collect --help`:
+    gather the evidence of a PC into one zip.
+    """
     paths = _inputs(paths or [], this_pc)
     outputs = _checked_outputs(paths, csv=csv_path, parquet=parquet_dir, timesketch=timesketch_path, html=html_path)
     if lang not in LANGS:  # the reports' language: checked before any work, like the outputs
         _usage_error(ArgumentError("lang", lang, one_of(LANGS)).describe(_option))
-    analysis = _analysis(paths, tz=tz or None, date=date, layout=layout, jobs=jobs, executor=executor,
+    analysis = _analysis(paths, tz=tz or None, tz_force=tz_force, date=date, layout=layout, jobs=jobs, executor=executor,
                          ray_address=ray_address, symptom=symptom, at=at, window=window)
     if redact:
         from .redact import redact as redact_analysis
 
         analysis = redact_analysis(analysis)
     _write_files(analysis, outputs, lang)
-    _print_report(analysis, output_format, lang)
+    _print_report(analysis, output_format, lang, details=details, hosts=host or [])
     raise typer.Exit(_exit_code(analysis, fail_on_incident, lang))
 
 
@@ -102,7 +128,9 @@ def _say(message: str, *, soft_wrap: bool = True) -> None:
     however long (a script greps notes line by line; a terminal wraps them itself)."""
     from rich.console import Console
 
-    Console(stderr=True).print(message, highlight=False, markup=False, soft_wrap=soft_wrap)
+    from .report.safe import shown  # a control character from the input is shown, never sent
+
+    Console(stderr=True).print(shown(message), highlight=False, markup=False, soft_wrap=soft_wrap)
 
 
 def _usage_error(message: str) -> NoReturn:
@@ -151,7 +179,8 @@ def _write_files(analysis, outputs, lang: str) -> None:
         _usage_error(str(exc))
 
 
-def _print_report(analysis, output_format: OutputFormat, lang: str) -> None:
+def _print_report(analysis, output_format: OutputFormat, lang: str, details: bool = False,
+                  hosts: list[str] = ()) -> None:
     """The report on stdout: the JSON document, the CSV timeline or the terminal report."""
     if output_format is OutputFormat.json:
         from .report.json_doc import dumps
@@ -165,7 +194,7 @@ def _print_report(analysis, output_format: OutputFormat, lang: str) -> None:
         from .report.console import stdout_console
         from .report.terminal import render
 
-        render(analysis, stdout_console(), lang=lang)
+        render(analysis, stdout_console(), lang=lang, details=details, hosts=list(hosts))
 
 
 def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
@@ -174,6 +203,8 @@ def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
 
     cat = Catalogue(lang)
     for f in analysis.files:
+        for note in (n for n in f.errors if n.code in ("tz_disagrees", "tz_forced")):  # a --tz not taken as given
+            _say(f"analyze: note: {cat.note_location(note)}: {cat.note(note)}", soft_wrap=False)
         if not f.complete:
             first = f.errors[0] if f.errors else None
             reason = f"{cat.note_location(first)}: {cat.note(first)}" if first else cat["cli.not_fully_read"]

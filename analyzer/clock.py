@@ -162,11 +162,41 @@ def _undated(tz: str | None, day: dt.date | None) -> _Decision:
     return _Decision(tz or "UTC", tz or "UTC", "date_option", {"date": day.isoformat()}, day=day, undated=True)
 
 
+def _offset_at(zone: str, frame: pl.DataFrame) -> dt.timedelta | None:
+    """``zone``'s UTC offset at the file's first local time (a named zone's offset depends on the date)."""
+    if zone == "UTC":
+        return dt.timedelta(0)
+    fixed = _fixed_offset(zone)
+    if fixed is not None:
+        return fixed
+    walls = frame.filter(pl.col("clock") == "local").get_column("ts_wall").drop_nulls()
+    return ZoneInfo(zone).utcoffset(walls[0]) if len(walls) else None
+
+
+def _checked_tz(report: FileReport, frame: pl.DataFrame, tz: str, proof: _Decision, force: bool) -> _Decision:
+    """``--tz`` against the zone the file proves (its restore-log header against its UTC brackets, or
+    its local times beside UTC times of the same events): when they agree, ``--tz``; when they
+    disagree, the proven zone, with a note naming both and ``--tz-force``, or with ``force`` ``--tz``
+    and a note that it overrode the proof. A wrong ``--tz`` would otherwise shift a whole log by hours
+    and tie it to evidence from another part of the day."""
+    given, proven = _offset_at(tz, frame), _offset_at(proof.zone, frame)
+    if given is None or proven is None or given == proven:
+        return _Decision(tz, tz if proof.bracket_zone != "UTC" else "UTC", "tz_option")
+    params = {"given": tz, "given_offset": format_offset(given), "proven": format_offset(proven)}
+    if force:
+        report.errors.append(Note(report.path, "tz_forced", params, severity="warning"))
+        return _Decision(tz, tz if proof.bracket_zone != "UTC" else "UTC", "tz_option")
+    report.errors.append(Note(report.path, "tz_disagrees", params, severity="warning"))
+    return _Decision(proof.zone, proof.bracket_zone, proof.method, {**proof.params, "tz_refused": tz})
+
+
 def _own_decision(report: FileReport | None, frame: pl.DataFrame, tz: str | None,
-                  day: dt.date | None = None) -> _Decision | None:
+                  day: dt.date | None = None, tz_force: bool = False) -> _Decision | None:
     """What the file says about its own clock (or --tz); None when it must be learnt from others.
     A UTC offset written in the file's own time stamps (``report.clock["utc_offset"]``, e.g. the
-    unified log's ``-0800``) wins over ``--tz``: it is what the clock that wrote them said."""
+    unified log's ``-0800``) wins over ``--tz``: it is what the clock that wrote them said. An offset
+    the file proves otherwise (header vs brackets, measured) wins over a ``--tz`` that disagrees,
+    unless ``tz_force`` (:func:`_checked_tz`)."""
     if report is not None and report.clock.get("date_unknown"):
         return _undated(tz, day)
     offset = report.clock.get("utc_offset") if report else None
@@ -174,12 +204,12 @@ def _own_decision(report: FileReport | None, frame: pl.DataFrame, tz: str | None
         return _Decision(offset, offset, "written_offset")
     hours = report.clock.get("bracket_minus_header_hours") if report else None
     if hours not in (None, 0):
-        zone = _offset_zone(-float(hours))
-        return _Decision(tz or zone, "UTC", "tz_option" if tz else "restore_header")
+        proof = _Decision(_offset_zone(-float(hours)), "UTC", "restore_header")
+        return _checked_tz(report, frame, tz, proof, tz_force) if tz else proof
     measured = report.clock.get("measured_zone") if report else None
     if measured:  # local times beside UTC times of the same events (e.g. Event Viewer details)
-        params = {} if tz else {"measured_pairs": report.clock.get("measured_pairs")}
-        return _Decision(tz or measured, tz or measured, "tz_option" if tz else "measured", params)
+        proof = _Decision(measured, measured, "measured", {"measured_pairs": report.clock.get("measured_pairs")})
+        return _checked_tz(report, frame, tz, proof, tz_force) if tz else proof
     if tz:
         return _Decision(tz, tz, "tz_option")
     if not _clocks(frame) & {"local", "bracket"}:
@@ -313,7 +343,7 @@ def _per_file(events: pl.DataFrame) -> dict:
 
 
 def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = None,
-              date: dt.date | None = None) -> pl.DataFrame:
+              date: dt.date | None = None, tz_force: bool = False) -> pl.DataFrame:
     """Fill ``ts_utc`` for every event and record each file's clock decision in its report.
 
     Order of trust for a local clock: ``--tz``; the file's own header-vs-bracket offset or
@@ -330,7 +360,7 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
         if report is not None and report.clock.get("date_unknown") and date is None:
             undated.append(path)  # placed after the dated logs: they are what it is placed against
             continue
-        own = _own_decision(report, frame, tz, date)
+        own = _own_decision(report, frame, tz, date, tz_force)
         if own is None:
             pending.append(path)
         else:

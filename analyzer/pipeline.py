@@ -64,6 +64,8 @@ class HostJob:
     host: str
     files: tuple[tuple[str, str], ...]
     tz: str | None = None
+    #: Use ``tz`` even for a file whose own clock proves another offset (``--tz-force``).
+    tz_force: bool = False
     limits: Limits | None = None
     #: The day of the restore, for logs that give times of day only (``--date``).
     date: dt.date | None = None
@@ -101,23 +103,24 @@ class Execute(Protocol):
 
 
 def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None,
-        execute: Execute, date: dt.date | None = None, symptom: Symptom | None = None) -> Result:
+        execute: Execute, date: dt.date | None = None, symptom: Symptom | None = None,
+        tz_force: bool = False) -> Result:
     """The whole pipeline over ``paths``. Arguments are taken as valid (``tz`` normalised):
     :func:`analyzer.api.analyze` checks them before calling this."""
     located, missing = discover(paths, layout=layout)
-    results = execute(plan(located, tz=tz, limits=limits, date=date, symptom=symptom), fn=analyze_host,
-                      on_failure=host_failed)
+    jobs = plan(located, tz=tz, limits=limits, date=date, symptom=symptom, tz_force=tz_force)
+    results = execute(jobs, fn=analyze_host, on_failure=host_failed)
     files, events, incidents, attempts = merge(results, missing)
     return Result(files, events, incidents, attempts, hosts=sorted({loc.host for loc in located}))
 
 
 def plan(located: Iterable[Located], tz: str | None = None, limits: Limits | None = None,
-         date: dt.date | None = None, symptom: Symptom | None = None) -> list[HostJob]:
+         date: dt.date | None = None, symptom: Symptom | None = None, tz_force: bool = False) -> list[HostJob]:
     """Group discovered files into one job per host, in order of first appearance."""
     by_host: dict[str, list[tuple[str, str]]] = {}
     for loc in located:
         by_host.setdefault(loc.host, []).append((str(loc.path), loc.display))
-    return [HostJob(host=h, files=tuple(files), tz=tz, limits=limits, date=date, symptom=symptom)
+    return [HostJob(host=h, files=tuple(files), tz=tz, tz_force=tz_force, limits=limits, date=date, symptom=symptom)
             for h, files in by_host.items()]
 
 
@@ -158,7 +161,7 @@ def analyze_host(job: HostJob) -> HostResult:
     with stopping.during(), _Scratch() as scratch:
         reports, frames = _parse(_expand(job, scratch))
     events = pl.concat(frames, how="vertical") if frames else conform(None)
-    events = _in_order(normalise(events, reports, tz=job.tz, date=job.date))
+    events = _in_order(normalise(events, reports, tz=job.tz, date=job.date, tz_force=job.tz_force))
     reported = None
     if job.symptom is not None:
         place = placement(job.symptom, job.host, events, reports, job.tz)

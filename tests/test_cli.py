@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from analyzer.cli import ExitCode, app
 from analyzer.report.console import PIPE_WIDTH, stdout_console
+from analyzer.report.i18n import Catalogue
 from analyzer.diagnose import REASONS
 from analyzer.rules import CAUSE_IDS
 
@@ -87,12 +88,15 @@ def test_fail_on_incident_is_opt_in():
     assert run(SAMPLES / "restore_4013_usb_drop", "--fail-on-incident").exit_code == ExitCode.INCIDENT
 
 
-def test_terminal_report_shows_timeline_and_verdict_without_ansi_when_piped():
-    result = run(SAMPLES / "restore_4013_usb_drop")
-    out = result.stdout
+def test_terminal_report_shows_the_verdict_first_and_the_timeline_with_details_without_ansi_when_piped():
+    out = run(SAMPLES / "restore_4013_usb_drop").stdout
     assert "\x1b[" not in out
-    assert "Timeline" in out and "Verdict" in out and "usb_connection" in out
-    assert "UNEXPECTED" in out
+    assert out.index("Verdict") < out.index("Files read")
+    assert "Most likely cause: USB connection (cable, port or hub) — fairly sure (0.75)" in out
+    assert "usb_connection" not in out and "Timeline:" not in out and "--details" in out
+    detailed = run(SAMPLES / "restore_4013_usb_drop", "--details").stdout
+    assert detailed.index("Verdict") < detailed.index("Files read") < detailed.index("Timeline")
+    assert "UNEXPECTED" in detailed
 
 
 def test_piped_report_is_wide_and_names_files_inside_the_pcs_folder():
@@ -109,16 +113,20 @@ def test_piped_report_is_wide_and_names_files_inside_the_pcs_folder():
         assert cells[2:6] == [f["format"], str(f["records"]), str(f["events"]), str(f["skipped"])]
 
 
-def test_an_80_column_report_keeps_every_table_whole_and_every_verdict_id_uncut():
-    out = runner.invoke(app, [str(SAMPLES)], env={"COLUMNS": "80"}).stdout
+def test_an_80_column_report_keeps_every_table_whole_and_names_every_verdict_in_words():
+    out = runner.invoke(app, [str(SAMPLES), "--details"], env={"COLUMNS": "80"}).stdout
     lines = out.splitlines()
     assert max(map(len, lines)) == 80
     table_rows = [line for line in lines if line and line[0] in "┏┃┡│└"]
     assert table_rows and all(line.rstrip()[-1] in "┓┃┩│┘" for line in table_rows)  # no table cut at the edge
     doc, _ = doc_of(SAMPLES)
-    fleet = out[:out.index("Causes")]
-    for incident in doc["incidents"]:
-        assert f"│ {incident['cause']['id']} " in fleet  # a stable id is never folded or cut
+    table = out[out.rindex("Fleet:"):out.rindex("Causes")].splitlines()
+    verdicts = " ".join(line.split("│")[2].strip() for line in table if line.startswith("│"))
+    words = Catalogue("en")
+    for host in doc["fleet"]["hosts"]:
+        if host["verdict"] not in ("undetermined", "ok", "no_outcome", "no_restore_log", "no_input"):
+            # the cause in words, wrapped between words, never its bare id
+            assert words.cause(host["verdict"]) in verdicts and host["verdict"] not in verdicts
     counts = next(f for f in doc["files"] if f["records"] and f["format"])
     assert f"{counts['records']} / {counts['events']} / {counts['skipped']} / {counts['unrecognised']}" in out
 
@@ -158,17 +166,17 @@ def test_windows_corpus_lists_every_file_and_shows_the_iphone_on_the_timeline(wi
     assert listed["evtxrs_broken_bad_chunk_magic.evtx"]["skipped"] == 2 + 82
     assert listed["evtxrs_broken_bad_chunk_magic.evtx"]["records"] == 270 + 81
 
-    out = runner.invoke(app, [str(windows_corpus)], env={"COLUMNS": "200"}).stdout
+    out = runner.invoke(app, [str(windows_corpus), "--details"], env={"COLUMNS": "200"}).stdout
     section = out[out.index("Apple device activity"):]
     for stamp, kind in [("2023-01-14 18:18:52.410", "device_connect"), ("2023-01-14 19:23:00.736", "device_disconnect"),
                         ("2023-01-15 19:29:49.410", "device_connect"), ("2023-01-15 20:01:14.956", "device_disconnect")]:
         row = next(line for line in section.splitlines() if stamp in line)
         assert kind in row
-    assert section.count("surprise removal") == 4
+    assert section.count("removed without warning") == 4
 
 
 def test_terminal_report_states_each_files_clock_and_skew():
-    out = runner.invoke(app, [str(SAMPLES / "pc_c3_recovery_driver_jst")], env={"COLUMNS": "220"}).stdout
+    out = runner.invoke(app, [str(SAMPLES / "pc_c3_recovery_driver_jst"), "--details"], env={"COLUMNS": "220"}).stdout
     section = out[out.index("Clocks"):]
     setup = next(line for line in section.splitlines() if "setupapi.dev.log" in line)
     assert "+09:00" in setup and "aligned 5 events" in setup and "System_wevtutil.xml -1.151" in setup

@@ -44,7 +44,9 @@ def browser_page(tmp_path_factory):
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=chromium, args=ARGS, headless=True,
             viewport={"width": 1280, "height": 900}, service_workers="block")
 
-        def open_file(path: Path, screenshot: Path) -> dict:
+        def open_file(path: Path, screenshot: Path, full_page: bool = True) -> dict:
+            """A long page (the samples fleet) is shot at the viewport: a full-page shot of it takes
+            longer than playwright's 30 s on a busy machine."""
             page = context.new_page()
             seen = {"requests": [], "console": [], "errors": [], "dialogs": []}
             page.on("request", lambda r: seen["requests"].append(r.url))
@@ -54,7 +56,7 @@ def browser_page(tmp_path_factory):
             page.goto(path.as_uri(), wait_until="load")
             page.wait_for_timeout(200)
             seen["page"] = page
-            page.screenshot(path=str(screenshot), full_page=True)
+            page.screenshot(path=str(screenshot), full_page=full_page)
             return seen
 
         yield open_file
@@ -127,7 +129,7 @@ def test_samples_report_from_the_cli_renders_with_its_charts(browser_page, tmp_p
     result = CliRunner().invoke(app, [str(SAMPLES), "--html", str(html), "--format", "json"])
     assert result.exit_code in (0, 3), result.stderr
     doc = json.loads(result.stdout)
-    seen = browser_page(html, tmp_path / "samples.png")
+    seen = browser_page(html, tmp_path / "samples.png", full_page=False)
     check_offline_and_clean(seen, html.as_uri())
     facts = chart_facts(seen["page"])
     # an attempt whose log gives no date has no chart, and says so instead
@@ -137,3 +139,56 @@ def test_samples_report_from_the_cli_renders_with_its_charts(browser_page, tmp_p
     assert undated >= 4 and facts["text"].count("No timeline for this attempt") == undated
     for incident in doc["incidents"]:
         assert incident["cause"]["id"] in facts["text"]
+
+
+def _page_facts(page) -> dict:
+    return page.evaluate("""() => ({
+        width: document.documentElement.scrollWidth,
+        drops: document.querySelectorAll('svg.timeline polygon.m.drop').length,
+        fleetHeaders: [...document.querySelectorAll('table.fleet th')].map(th => th.textContent),
+        marks: [...document.querySelectorAll('td.v-failed .mark, td.v-undetermined .mark')].length,
+        font: getComputedStyle(document.body).fontFamily})""")
+
+
+def test_samples_fleet_page_fits_1280_px_with_human_headers_and_marked_verdicts(browser_page, tmp_path: Path):
+    from analyzer.api import analyze
+
+    analysis = analyze([SAMPLES])
+    html = tmp_path / "fleet.html"
+    html.write_text(render_html(analysis), encoding="utf-8")
+    seen = browser_page(html, tmp_path / "fleet.png", full_page=False)
+    check_offline_and_clean(seen, html.as_uri())
+    facts = _page_facts(seen["page"])
+    assert facts["width"] <= 1280  # the viewport: nothing scrolls sideways
+    assert "Verdict" in facts["fleetHeaders"] and not [h for h in facts["fleetHeaders"] if "_" in h]
+    failing = [h for h in analysis.fleet["hosts"] if h["verdict"] not in ("ok", "no_outcome", "no_restore_log",
+                                                                          "no_input")]
+    assert facts["marks"] == len(failing) > 0
+    assert "Meiryo" in facts["font"] and "Hiragino" in facts["font"] and "Noto Sans CJK JP" in facts["font"]
+
+
+def test_every_samples_timeline_draws_the_drops_its_verdict_counts(browser_page, tmp_path: Path):
+    from analyzer.api import analyze
+
+    a1 = SAMPLES / "pc_a1_usb_surprise_removal"
+    html = tmp_path / "a1.html"
+    html.write_text(render_html(analyze([a1])), encoding="utf-8")
+    seen = browser_page(html, tmp_path / "a1.png")
+    assert _page_facts(seen["page"])["drops"] == 1  # the verdict counts one drop, seen from both sides
+
+
+def test_japanese_text_renders_in_a_cjk_font_when_one_is_installed(browser_page, tmp_path: Path):
+    import subprocess
+
+    from analyzer.api import analyze
+
+    fonts = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True).stdout \
+        if shutil.which("fc-list") else ""
+    if not fonts.strip():
+        pytest.skip("no Japanese font installed on this machine (fc-list :lang=ja is empty)")
+    html = tmp_path / "ja.html"
+    html.write_text(render_html(analyze([SAMPLES / "restore_4013_usb_drop"]), lang="ja"), encoding="utf-8")
+    seen = browser_page(html, tmp_path / "ja.png")
+    installed = [f.strip() for line in fonts.splitlines() for f in line.split(",")]
+    stack = _page_facts(seen["page"])["font"]
+    assert any(f in stack for f in installed), (installed, stack)  # the stack names a font this machine has

@@ -118,7 +118,7 @@ def _coverage_notes(page: str) -> list[str]:
 def _run(inputs: list[Path], lang: str, tmp_path: Path) -> dict[str, list[str]]:
     """The note texts of every surface for one language, located and quoted parts stripped."""
     page = tmp_path / f"report-{lang}.html"
-    shown = runner.invoke(app, [*map(str, inputs), "--layout", "host", "--lang", lang, "--html", str(page)],
+    shown = runner.invoke(app, [*map(str, inputs), "--layout", "host", "--lang", lang, "--html", str(page), "--details"],
                           env={"COLUMNS": "400"})
     as_json = runner.invoke(app, [*map(str, inputs), "--layout", "host", "--lang", lang, "--format", "json"],
                             env={"COLUMNS": "400"})  # stderr lines are not wrapped either

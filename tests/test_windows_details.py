@@ -89,8 +89,12 @@ def test_the_measured_zone_puts_the_local_event_on_utc_and_is_lent_to_the_pcs_ot
     setup = next(f for f in result.files if f.path.endswith("setupapi.dev.log"))
     assert (setup.clock["local_zone"], setup.clock["local_zone_method"], setup.clock["learnt_method"]) == (
         "+01:00", "learnt", "measured")
-    # --tz still wins
+    # a --tz that disagrees with the measured zone is reported and the measured zone kept, unless forced
     result = analyze([TICKET], layout="host", tz="UTC")
+    assert (result.files[0].clock["local_zone"], result.files[0].clock["local_zone_method"]) == ("+01:00", "measured")
+    assert [n.params for n in result.files[0].errors if n.code == "tz_disagrees"] == [
+        {"given": "UTC", "given_offset": "+00:00", "proven": "+01:00"}]
+    result = analyze([TICKET], layout="host", tz="UTC", tz_force=True)
     assert (result.files[0].clock["local_zone"], result.files[0].clock["local_zone_method"]) == ("UTC", "tz_option")
 
 

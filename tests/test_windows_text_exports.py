@@ -553,6 +553,6 @@ def test_date_order_decision_is_worded_in_the_run_language():
         assert clock["date_order_how"]["code"] == "value_above_12"
         assert clock["date_order_how_text"] == text
         assert "date_order_how_text" not in files["System_wevtutil.txt"]["clock"]  # UTC dates: nothing to decide
-    out = CliRunner().invoke(app, [str(EN), "--tz", "UTC"], env={"COLUMNS": "400"}).stdout
+    out = CliRunner().invoke(app, [str(EN), "--tz", "UTC", "--details"], env={"COLUMNS": "400"}).stdout
     row = next(line for line in out[out.index("Clocks"):].splitlines() if line.startswith("│ System_eventviewer.txt"))
     assert "--tz; month before day: 3/13/2025 12:10:03 AM (line 2) reads only that way" in row

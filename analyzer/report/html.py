@@ -22,9 +22,12 @@ from ..correlate import window_rows
 from ..model import from_iso
 from .html_assets import CSS, LANE_OF
 from .html_svg import esc as _e, legend, timeline_svg
-from .fleet_rows import fleet_tables
+from ..fleet import FAILURE_FREE
+from .fleet_terminal import summary_text
 from .i18n import Catalogue
 from .json_doc import document
+from .marks import as_counted, counted_keys, paired_events
+from .verdict_words import band
 from .write import atomic_write
 
 MAX_TABLE_ROWS = 400
@@ -42,11 +45,12 @@ def _where(item: dict) -> str:
     return f'{item["file"]} #{item.get("record")}' if item.get("record") is not None else item["file"]
 
 
-def _window(events, attempt: dict) -> list[dict]:
+def _window(events, attempt: dict, counted: set[tuple] = frozenset()) -> list[dict]:
     """The attempt's rows of the evidence window (:func:`analyzer.correlate.window_rows`) that
-    can be drawn: those with a time, of a kind that has a lane (progress feeds the phase band)."""
+    can be drawn: those with a time, of a kind that has a lane (progress feeds the phase band),
+    removals marked as the verdict counted them (:mod:`analyzer.report.marks`)."""
     rows = window_rows(events, attempt).to_dicts()
-    return [{**r, "kind": str(r["kind"])} for r in rows
+    return [as_counted({**r, "kind": str(r["kind"])}, counted) for r in rows
             if r["ts_utc"] is not None and (str(r["kind"]) in LANE_OF or str(r["kind"]) == "progress")]
 
 
@@ -107,7 +111,10 @@ def _verdict(inc: dict, t: dict, cat: Catalogue) -> str:
 def _coverage(files: list[dict], t: dict) -> str:
     c = t["cols"]
     cols = ("host", "file", "format", "status", "size", "encoding", "records", "events", "skipped", "unrecognised", "notes")
-    out = [f'<h2 id="coverage">{_e(t["coverage"])}</h2><table class="coverage"><tr>'
+    # fixed widths (percent of the page), so long paths and notes wrap instead of widening the page
+    widths = (10, 22, 10, 7, 6, 6, 5, 5, 5, 6, 18)
+    out = [f'<h2 id="coverage">{_e(t["coverage"])}</h2><table class="coverage"><colgroup>'
+           + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup><tr>"
            + "".join(f"<th>{_e(c[k])}</th>" for k in cols) + "</tr>"]
     for f in files:
         status = f["status"]
@@ -141,18 +148,60 @@ def _backups(doc: dict, cat) -> str:
     return "".join(out) + "</table>"
 
 
-def _fleet(doc: dict, t: dict) -> str:
-    """The fleet summary as tables (only when more than one PC was analysed)."""
+#: A verdict's mark beside its words: failure, undetermined, no failure, nothing to read.
+MARKS = {"failed": "✖", "undetermined": "?", "ok": "✔", "none": "–"}
+
+
+def _verdict_cell(h: dict, cat: Catalogue) -> str:
+    """A PC's verdict in words, coloured and marked by what it is (the id stays in the JSON)."""
+    verdict = h["verdict"]
+    if verdict in FAILURE_FREE:
+        kind, words = ("ok" if verdict == "ok" else "none"), cat[f"words.verdict_{verdict}"]
+    elif verdict == "undetermined":
+        kind, words = "undetermined", cat["words.verdict_undetermined"]
+    else:
+        kind, words = "failed", cat.cause(verdict)
+        if h["confidence"] is not None:
+            words += f" — {band(h['confidence'], cat)} ({h['confidence']:.2f})"
+    return f'<td class="v-{kind}"><span class="mark">{MARKS[kind]}</span> {_e(words)}</td>'
+
+
+def _fleet(doc: dict, t: dict, cat: Catalogue) -> str:
+    """The fleet summary as tables with human headers (only when more than one PC was analysed)."""
     fleet = doc.get("fleet") or {}
     if fleet.get("host_count", 0) < 2:
         return ""
-    out = [f'<h2 id="fleet">{_e(t["fleet"])}: {_e(fleet["host_count"])} PCs, {_e(fleet["failing_hosts"])} '
-           f'{_e(t["fleet_failing"])}</h2>']
-    for name, rows in fleet_tables(fleet).items():
-        cols = list(rows[0])
-        out.append(f'<h3>{_e(t["fleet_tables"].get(name, name))}</h3><table class="fleet"><tr>'
-                   + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr>")
-        out.extend("<tr>" + "".join(f"<td>{_e(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows)
+    c = t["fleet_cols"]
+    out = [f'<h2 id="fleet">{_e(cat.text("fleet.fleet", hosts=fleet["host_count"], failing=fleet["failing_hosts"]))}</h2>',
+           f'<p class="meta">{_e(summary_text(fleet, cat))}</p>',
+           f'<h3>{_e(t["fleet_tables"]["hosts"])}</h3><table class="fleet"><tr>'
+           + "".join(f"<th>{_e(c[k])}</th>" for k in ("host", "verdict", "codes", "failed", "last", "computers"))
+           + "</tr>"]
+    for h in fleet["hosts"]:
+        out.append(f'<tr><td>{_e(h["host"])}</td>{_verdict_cell(h, cat)}'
+                   f'<td>{_e(", ".join(str(x) for x in h["error_codes"]))}</td><td class="n">{h["failed"]}/{h["attempts"]}</td>'
+                   f'<td class="t">{_e((h["last_failure"] or "").replace("T", " ")[:16])}</td>'
+                   f'<td>{_e(", ".join(h["computers"]))}</td></tr>')
+    out.append("</table>")
+    if fleet["causes"]:
+        out.append(f'<h3>{_e(t["fleet_tables"]["causes"])}</h3><table class="fleet"><tr><th>{_e(c["cause"])}</th>'
+                   f'<th>{_e(c["pcs"])}</th><th>{_e(c["incidents"])}</th><th>{_e(c["hosts"])}</th></tr>')
+        out.extend(f'<tr><td>{_e(cat.cause(x["cause"]))}</td><td class="n">{x["host_count"]}</td>'
+                   f'<td class="n">{x["incidents"]}</td><td>{_e(", ".join(x["hosts"]))}</td></tr>' for x in fleet["causes"])
+        out.append("</table>")
+    if fleet["shared_factors"]:
+        out.append(f'<h3>{_e(t["fleet_tables"]["shared_factors"])}</h3><table class="fleet"><tr><th>{_e(c["factor"])}'
+                   f'</th><th>{_e(c["value"])}</th><th>{_e(c["failing_pcs"])}</th><th>{_e(c["other_pcs"])}</th></tr>')
+        out.extend(f'<tr><td>{_e(cat.section("fleet.factor").get(x["factor"], x["factor"]))}</td><td>{_e(x["value"])}</td>'
+                   f'<td class="n">{x["failing_hosts"]}/{x["of_failing"]}</td><td class="n">{x["other_hosts"]}/{x["of_other"]}'
+                   f'</td></tr>' for x in fleet["shared_factors"])
+        out.append("</table>")
+    if fleet["time_clusters"]:
+        out.append(f'<h3>{_e(t["fleet_tables"]["time_clusters"])}</h3><table class="fleet"><tr><th>{_e(c["window"])}'
+                   f'</th><th>{_e(c["from"])}</th><th>{_e(c["pcs"])}</th><th>{_e(c["causes"])}</th></tr>')
+        out.extend(f'<tr><td>{_e(cat["fleet.window_" + x["window"]])}</td><td class="t">{_e(x["start"].replace("T", " ")[:16])}'
+                   f'</td><td class="n">{x["host_count"]}</td><td>{_e(", ".join(f"{cat.cause(k)} {v}" for k, v in x["causes"].items()))}'
+                   f'</td></tr>' for x in fleet["time_clusters"])
         out.append("</table>")
     return "".join(out)
 
@@ -166,6 +215,7 @@ def render_html(analysis, lang: str = "en") -> str:
     s = doc["summary"]
     cited = {(e["file"], e.get("line"), e.get("record")) for i in doc["incidents"] for e in i["evidence"]}
     incidents = {(i["host"], i["file"], i["attempt"]): i for i in doc["incidents"]}
+    events, counted = paired_events(analysis.events), counted_keys(doc["incidents"])
     out = [f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8">'
            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -178,7 +228,7 @@ def render_html(analysis, lang: str = "en") -> str:
     out.append("</div>")
     if s["partial"]:
         out.append(f'<p class="warn"><a href="#coverage">{_e(t["partial"])}</a></p>')
-    out.append(_fleet(doc, t))
+    out.append(_fleet(doc, t, cat))
     if not doc["attempts"]:
         out.append(f"<p>{_e(t['no_attempts'])}</p>")
     elif not doc["incidents"]:
@@ -190,7 +240,7 @@ def render_html(analysis, lang: str = "en") -> str:
         out.append(f'<section class="attempt" id="attempt-{n}"><h2>{_e(a["host"])} — {_e(cat.what(a))} '
                    f'({_e(outcome)})</h2>')
         if attempt["started_at"] is not None:
-            rows = _window(analysis.events, attempt)
+            rows = _window(events, attempt, counted)
             out.append(f'<h3>{_e(t["timeline"])}</h3><div class="chart">{timeline_svg(rows, attempt, cited, t)}</div>')
             out.append(legend(t) + _rows_table(rows, cited, t))
         else:

@@ -25,8 +25,9 @@ CSS = """
 :root{--fg:#1d232b;--muted:#5b6573;--line:#d5dae1;--bg:#fff;--panel:#f6f8fa;--bad:#c62828;--warn:#e65100;
 --ok:#2e7d32;--accent:#1f5fa8}
 *{box-sizing:border-box}
-body{margin:0;padding:24px 32px;font:14px/1.45 system-ui,-apple-system,"Segoe UI","Hiragino Sans","Yu Gothic UI",
-"Meiryo","Noto Sans CJK JP",sans-serif;color:var(--fg);background:var(--bg)}
+body{margin:0;padding:24px 32px;font:14px/1.45 system-ui,-apple-system,"Segoe UI","Meiryo","Yu Gothic UI","Yu Gothic",
+"YuGothic","Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans CJK JP","Noto Sans JP","Source Han Sans JP",sans-serif;
+color:var(--fg);background:var(--bg);max-width:100%;overflow-wrap:anywhere}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 8px;border-bottom:2px solid var(--line);
 padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}
 .meta{color:var(--muted);margin:0 0 12px}.summary{display:flex;gap:12px;flex-wrap:wrap;margin:10px 0}
@@ -35,9 +36,12 @@ padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}
 .warn{background:#fff4e5;border:1px solid #f0b36b;border-radius:6px;padding:8px 12px}
 table{border-collapse:collapse;margin:6px 0 12px;width:100%}
 th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
-th{background:var(--panel);font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:var(--panel);font-weight:600;overflow-wrap:normal}td.n{text-align:right;font-variant-numeric:tabular-nums}
 td.t{white-space:nowrap;font-variant-numeric:tabular-nums}td.msg{font-family:ui-monospace,Consolas,
-"MS Gothic",monospace;font-size:12px;overflow-wrap:anywhere;min-width:16em}th{white-space:nowrap}
+"MS Gothic","Osaka-Mono","Noto Sans Mono CJK JP",monospace;font-size:12px;overflow-wrap:anywhere;min-width:12em}
+table.coverage{table-layout:fixed}table.coverage td,table.coverage th{overflow-wrap:anywhere}
+td.v-failed{color:var(--bad);font-weight:600}td.v-undetermined{color:var(--warn);font-weight:600}
+td.v-ok{color:var(--ok)}td.v-none{color:var(--muted)}.mark{display:inline-block;width:1.2em;text-align:center}
 tr.cited td{background:#fff8e1}tr.failed td{background:#fdecea}
 .chart{border:1px solid var(--line);border-radius:6px;background:#fff;padding:4px;overflow-x:auto}
 .chart svg{display:block;width:100%;min-width:760px;height:auto}

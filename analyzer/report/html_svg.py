@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
+from .safe import shown
 from .html_assets import BAD_KINDS, LANE_OF, LANES, PHASE_KINDS
 
 WIDTH, GUTTER, RIGHT = 1100, 150, 24
@@ -22,8 +23,9 @@ STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 2
 
 
 def esc(text) -> str:
-    """HTML/XML-escape any value (None becomes empty): the one way log text reaches the page."""
-    return escape("" if text is None else str(text), quote=True)
+    """HTML/XML-escape any value (None becomes empty), control characters and bidi overrides shown
+    as their escapes (:func:`analyzer.report.safe.shown`): the one way log text reaches the page."""
+    return escape(shown(text), quote=True)
 
 
 def _style(row: dict) -> str:
@@ -33,24 +35,26 @@ def _style(row: dict) -> str:
         return "fail" if (row.get("error_code") or 0) != 0 else "done"
     if kind in ("device_connect", "device_disconnect") and row.get("expected") is True:
         return "transition"
-    if kind == "device_disconnect":
-        return "drop"
+    if kind == "device_disconnect" and row.get("expected") is False:
+        return "drop"  # only what the diagnosis calls unexpected; a removal nothing paired stays neutral
     return "bad" if kind in BAD_KINDS else "ok"
 
 
-def marker(style: str, x: float, y: float, cited: bool) -> str:
+def marker(style: str, x: float, y: float, cited: bool, cls: str = "m") -> str:
+    """One marker; ``cls`` is ``m`` on the chart and ``key`` in the legend (so counting the chart's
+    ``m drop`` markers counts drops, not the legend's sample)."""
     extra = ' stroke="#111" stroke-width="2"' if cited else ""
     if style == "transition":
-        return (f'<polygon class="m transition" points="{x:.1f},{y - 6:.1f} {x + 6:.1f},{y:.1f} {x:.1f},{y + 6:.1f} '
+        return (f'<polygon class="{cls} transition" points="{x:.1f},{y - 6:.1f} {x + 6:.1f},{y:.1f} {x:.1f},{y + 6:.1f} '
                 f'{x - 6:.1f},{y:.1f}" fill="#fff" stroke="#78909c" stroke-width="{2 if cited else 1.5}"/>')
     if style == "drop":
-        return (f'<polygon class="m drop" points="{x - 7:.1f},{y - 6:.1f} {x + 7:.1f},{y - 6:.1f} {x:.1f},{y + 7:.1f}" '
+        return (f'<polygon class="{cls} drop" points="{x - 7:.1f},{y - 6:.1f} {x + 7:.1f},{y - 6:.1f} {x:.1f},{y + 7:.1f}" '
                 f'fill="#e65100"{extra}/>')
     if style == "fail":
-        return (f'<path class="m fail" d="M{x - 6:.1f},{y - 6:.1f}L{x + 6:.1f},{y + 6:.1f}M{x + 6:.1f},{y - 6:.1f}'
+        return (f'<path class="{cls} fail" d="M{x - 6:.1f},{y - 6:.1f}L{x + 6:.1f},{y + 6:.1f}M{x + 6:.1f},{y - 6:.1f}'
                 f'L{x - 6:.1f},{y + 6:.1f}" stroke="#c62828" stroke-width="3.5"/>')
     fill = {"bad": "#c62828", "done": "#2e7d32"}.get(style, "#5472d3")
-    return f'<circle class="m {style}" cx="{x:.1f}" cy="{y:.1f}" r="{5.5 if style == "bad" else 4.5}" fill="{fill}"{extra}/>'
+    return f'<circle class="{cls} {style}" cx="{x:.1f}" cy="{y:.1f}" r="{5.5 if style == "bad" else 4.5}" fill="{fill}"{extra}/>'
 
 
 def _ticks(t0: dt.datetime, span: float) -> list[dt.datetime]:
@@ -228,8 +232,8 @@ def timeline_svg(rows: list[dict], attempt: dict, cited: set[tuple], t: dict) ->
 def legend(t: dict) -> str:
     items = [("ok", t["legend_ok"]), ("bad", t["legend_bad"]), ("transition", t["legend_transition"]),
              ("drop", t["legend_drop"]), ("fail", t["failure"])]
-    parts = [f'<span><svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">{marker(s, 8, 8, False)}'
+    parts = [f'<span><svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">{marker(s, 8, 8, False, "key")}'
              f'</svg> {esc(label)}</span>' for s, label in items]
-    parts.append(f'<span><svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">{marker("ok", 8, 8, True)}'
+    parts.append(f'<span><svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">{marker("ok", 8, 8, True, "key")}'
                  f'</svg> {esc(t["cited"])}</span>')
     return '<div class="legend">' + "".join(parts) + "</div>"

@@ -26,6 +26,10 @@ from .console import NARROW, PIPE_WIDTH, stdout_console
 from .fleet_terminal import render_fleet
 from .i18n import Catalogue
 from .json_doc import incident_dict
+from .marks import as_counted, counted_keys, paired_events
+from .nothing_read import no_incident
+from .safe import shown
+from .verdict_words import event_words, verdict_panel
 
 TIMELINE_KINDS = list(kinds_where(timeline=True))
 MAX_ROWS = 60
@@ -51,27 +55,27 @@ def _folders(paths: list[str]) -> tuple[str, list[str]]:
     return root, [os.path.relpath(p, root) if root else p for p in paths]
 
 
-def _where(row: dict) -> str:
-    name = PurePath(row["file"]).name  # the full path is in the title and the files table
-    return f"{name}:{row['line']}" if row.get("line") is not None else f"{name} #{row.get('record')}"
+def _where(row: dict) -> Text:
+    name = shown(PurePath(row["file"]).name)  # the full path is in the title and the files table
+    return Text(f"{name}:{row['line']}" if row.get("line") is not None else f"{name} #{row.get('record')}")
 
 
 def _stamp(ts) -> str:
     return ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if ts else "?"
 
 
-def _files_table(analysis, cat: Catalogue, width: int = PIPE_WIDTH) -> Table:
+def _files_table(files: list, cat: Catalogue, width: int = PIPE_WIDTH) -> Table:
     by_host: dict[str, list] = {}
-    for f in analysis.files:
+    for f in files:
         by_host.setdefault(f.host or "", []).append(f)
     roots, names = {}, {}
-    for host, files in by_host.items():
-        roots[host], rel = _folders([f.path for f in files])
-        names.update({id(f): r for f, r in zip(files, rel)})
+    for host, of_host in by_host.items():
+        roots[host], rel = _folders([f.path for f in of_host])
+        names.update({id(f): r for f, r in zip(of_host, rel)})
     title = cat["terminal.files"]
     if len(roots) == 1 and next(iter(roots.values())):
         title += f": {next(iter(roots.values()))}"
-    table = Table(title=title, title_justify="left", show_lines=False, expand=False)
+    table = Table(title=Text(shown(title)), title_justify="left", show_lines=False, expand=False)
     narrow = width < NARROW
     counts = ["counts"] if narrow else ["read", "events", "skipped", "unrecognised"]
     columns = (["host"] if len(by_host) > 1 else []) + ["file", "format", *counts, "notes"]
@@ -79,24 +83,26 @@ def _files_table(analysis, cat: Catalogue, width: int = PIPE_WIDTH) -> Table:
         numeric = col in counts
         table.add_column(cat[f"terminal.col_{col}"], justify="right" if numeric else "left", no_wrap=numeric,
                          overflow="fold", min_width=12 if col in ("host", "file", "notes") else None)
-    for f in analysis.files:
+    for f in files:
         notes = "; ".join(_short(cat.note(n)) for n in f.errors[:2])
         if len(f.errors) > 2:
             notes += " " + cat.text("terminal.more_notes", n=len(f.errors) - 2)
         numbers = [str(f.records), str(f.events), str(f.skipped), str(f.unrecognised)]
-        cells = [names[id(f)], f.format or Text(cat["terminal.not_recognised"], style="yellow"),
-                 *([" / ".join(numbers)] if narrow else numbers), notes]
-        table.add_row(*([f.host or ""] if len(by_host) > 1 else []), *cells)
+        cells = [Text(shown(names[id(f)])), f.format or Text(cat["terminal.not_recognised"], style="yellow"),
+                 *([" / ".join(numbers)] if narrow else numbers), Text(shown(notes))]
+        table.add_row(*([Text(shown(f.host or ""))] if len(by_host) > 1 else []), *cells)
     return table
 
 
-def _clocks_table(analysis, cat: Catalogue) -> Table | None:
-    """How each local-time file was put on UTC, and how far its events sit from other sources'."""
-    rows = [f for f in analysis.files if f.clock.get("local_zone_method")]
+def _clocks_table(files: list, cat: Catalogue) -> Table | None:
+    """How each local-time file was put on UTC, and how far its events sit from other sources'
+    (with its PC when the files are of more than one)."""
+    rows = [f for f in files if f.clock.get("local_zone_method")]
     if not rows:
         return None
+    hosts = len({f.host for f in files}) > 1
     table = Table(title=cat["terminal.clocks"], title_justify="left", expand=False)
-    for col in ("file", "clocks", "zone", "how", "skew"):
+    for col in (["host"] if hosts else []) + ["file", "clocks", "zone", "how", "skew"]:
         table.add_column(cat[f"terminal.col_{col}"], overflow="fold")
     for f in rows:
         c = f.clock
@@ -106,26 +112,29 @@ def _clocks_table(analysis, cat: Catalogue) -> Table | None:
         skew = ", ".join(f"{PurePath(k).name} {v:+.3f}" for k, v in sorted(c.get("skew_s", {}).items()))
         style = "yellow" if c.get("local_zone_method") == "assumed" else ""
         how = "; ".join(part for part in (cat.clock_how(c), cat.date_order_how(c)) if part)
-        table.add_row(PurePath(f.path).name, "/".join(c.get("clocks", [])), zone, Text(how, style=style), skew)
+        table.add_row(*([Text(shown(f.host or ""))] if hosts else []), Text(shown(PurePath(f.path).name)),
+                      "/".join(c.get("clocks", [])), Text(shown(zone)), Text(shown(how), style=style), Text(shown(skew)))
     return table
 
 
-def _timeline(analysis, attempt: dict, cited: set[tuple], cat: Catalogue) -> Table:
-    rows = window_rows(analysis.events, attempt).filter(pl.col("kind").cast(pl.String).is_in(TIMELINE_KINDS))
+def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[tuple], cat: Catalogue) -> Table:
+    """One attempt's rows, removals marked as the verdict counted them (:mod:`analyzer.report.marks`)."""
+    rows = window_rows(events, attempt).filter(pl.col("kind").cast(pl.String).is_in(TIMELINE_KINDS))
     outcome = cat.section("outcome").get(attempt["outcome"], attempt["outcome"])
     title = f"{cat['terminal.timeline']}: {cat.what(attempt)} ({outcome})"
-    table = Table(title=title, title_justify="left", expand=False)
+    table = Table(title=Text(shown(title)), title_justify="left", expand=False)
     table.add_column(cat["terminal.col_utc"], no_wrap=True)
     table.add_column(cat["terminal.col_kind"], no_wrap=True)
     table.add_column(cat["terminal.col_event"], overflow="fold")
     table.add_column(cat["terminal.col_source"], overflow="fold")
     for r in rows.head(MAX_ROWS).to_dicts():
-        kind, text = str(r["kind"]), r["message"] or ""
+        r = as_counted(r, counted)
+        kind, text = str(r["kind"]), event_words(r, cat) or r["message"] or ""
         if r["expected"] is not None:
             text = f"{text}  ({cat['terminal.expected'] if r['expected'] else cat['terminal.unexpected']})"
         marker = " ◀" if (r["file"], r["line"], r["record"]) in cited else ""
         table.add_row(_stamp(r["ts_utc"]), Text(kind, style=KIND_INFO[kind].style),
-                      Text(text[:200] + marker, style="bold" if marker else ""), _where(r))
+                      Text(shown(text[:200]) + marker, style="bold" if marker else ""), _where(r))
     if rows.height > MAX_ROWS:
         table.caption = cat.text("terminal.more_rows", n=rows.height - MAX_ROWS)
     progress = analysis.events.filter((pl.col("host") == attempt["host"]) & (pl.col("file") == attempt["file"])
@@ -133,44 +142,9 @@ def _timeline(analysis, attempt: dict, cited: set[tuple], cat: Catalogue) -> Tab
                                       ) if attempt["file"] is not None else analysis.events.head(0)
     if progress.height:
         ops = progress.get_column("subject").drop_nulls().unique(maintain_order=True).to_list()
-        names = ", ".join(ops[:6]) + (", …" if len(ops) > 6 else "")
-        table.caption = ((table.caption or "") + "  " + cat.text("terminal.progress", n=len(ops), names=names)).strip()
+        names = shown(", ".join(ops[:6]) + (", …" if len(ops) > 6 else ""))
+        table.caption = Text(((table.caption or "") + "  " + cat.text("terminal.progress", n=len(ops), names=names)).strip())
     return table
-
-
-def _verdict(inc: dict, cat: Catalogue) -> Panel:
-    cause = inc["cause"]["id"]
-    colour = "red" if cause != "undetermined" else "yellow"
-    head = Text()
-    head.append(f"{cat['terminal.cause']}: ", style="bold")
-    head.append(cause, style=f"bold {colour}")
-    head.append(f"   {cat['common.confidence']} {inc['cause']['confidence']:.2f}")
-    if inc["error_code"] is not None:
-        head.append(f"   {cat['common.error']} {inc['error_code']}")
-    lines: list = [head]
-    if inc.get("reported_time"):
-        lines.append(Text(inc["reported_time"]["text"], style="dim"))
-    if inc["code_meaning"]:
-        grade = cat.text("common.grade", grade=inc["code_grade"])
-        lines.append(Text(f"{cat['common.error']} {inc['error_code']}: {inc['code_meaning']} ({grade})", style="dim"))
-    lines.extend(Text(cat.text("common.underlying", depth=u.get("depth"), code=u.get("code"), text=u.get("text", "")),
-                      style="dim") for u in inc.get("underlying_codes", []) if u.get("depth", 0) > 0)
-    related = cat.related(inc.get("related_attempts", []))
-    if related:
-        lines.append(Text(related, style="dim"))
-    lines.append(Text(f"\n{cat['terminal.evidence']}:", style="bold"))
-    for e in inc["evidence"]:
-        rule = f"  ({e['rule']})" if e.get("rule") else ""
-        lines.append(Text(f"  {e['ts']}  {_where(e)}  [{e['kind']}] {e['text'][:140]}{rule}"))
-    lines.append(Text(f"\n{cat['terminal.ruled_out']}:", style="bold"))
-    lines.extend(Text(f"  {alt['id']} ({alt['confidence']:.2f}): {alt['why_not']}") for alt in inc["alternatives"][:5])
-    if inc["missing"]:
-        lines.append(Text(f"\n{cat['terminal.missing']}:", style="bold"))
-        lines.extend(Text(f"  - {m}") for m in inc["missing"])
-    lines.append(Text(f"\n{cat['terminal.remedy']}:", style="bold"))
-    lines.extend(Text(f"  {i}. {step}") for i, step in enumerate(inc["remedy"], 1))
-    title = f"{cat['terminal.verdict']} — {inc['host']} — {inc['what']}"
-    return Panel(Group(*lines), title=Text(title), border_style=colour, expand=False)  # Text: a path is no markup
 
 
 def _size(n: int | None) -> str:
@@ -179,13 +153,14 @@ def _size(n: int | None) -> str:
     return f"{n / 1e9:,.1f} GB" if n >= 1e9 else (f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.0f} kB")
 
 
-def _backups_table(analysis, cat: Catalogue) -> Table | None:
-    """Each device's backups, oldest first: when, how it ended, code, encryption, size."""
-    rows = analysis.backups
+def _backups_table(analysis, cat: Catalogue, host: str | None = None) -> Table | None:
+    """Each device's backups, oldest first: when, how it ended, code, encryption, size (one PC's
+    when ``host`` is given)."""
+    rows = analysis.backups if host is None else analysis.backups.filter(pl.col("host") == host)
     if rows.height == 0:
         return None
     table = Table(title=cat["terminal.backups"], title_justify="left", expand=False)
-    hosts = len(analysis.hosts) > 1
+    hosts = len(analysis.hosts) > 1 and host is None
     for col in (["host"] if hosts else []) + ["device", "started", "outcome", "code", "encrypted", "size", "source"]:
         table.add_column(cat[f"terminal.col_backup_{col}"], overflow="fold")
     for b in rows.to_dicts():
@@ -194,9 +169,9 @@ def _backups_table(analysis, cat: Catalogue) -> Table | None:
         size = _size(b["size_bytes"])
         encrypted = {True: cat["common.yes"], False: cat["common.no"]}.get(b["encrypted"], "")
         style = "red" if b["outcome"] == "failed" else ""
-        table.add_row(*([b["host"] or ""] if hosts else []), device, _stamp(b["started_at"]),
+        table.add_row(*([Text(shown(b["host"] or ""))] if hosts else []), Text(shown(device)), _stamp(b["started_at"]),
                       Text(outcome, style=style), "" if b["error_code"] is None else str(b["error_code"]),
-                      encrypted, size, PurePath(b["file"]).name)
+                      encrypted, size, Text(shown(PurePath(b["file"]).name)))
     return table
 
 
@@ -205,46 +180,89 @@ def _device_activity(analysis, host: str, cat: Catalogue) -> Table | None:
     rows = device_activity(analysis.events, host)
     if rows.height == 0:
         return None
-    table = Table(title=f"{cat['terminal.device_activity']}: {host}", title_justify="left", expand=False)
+    table = Table(title=Text(shown(f"{cat['terminal.device_activity']}: {host}")), title_justify="left", expand=False)
     for col in ("utc", "kind", "event", "source"):
         table.add_column(cat[f"terminal.col_{col}"], no_wrap=col in ("utc", "kind"), overflow="fold")
     for r in rows.head(MAX_ROWS).to_dicts():
         kind = str(r["kind"])
-        what = r["subject"] or r["message"] or ""
-        if kind == "device_disconnect" and r["error_code"] == 23:
-            what = cat.text("terminal.surprise_removal", what=what)
-        table.add_row(_stamp(r["ts_utc"]), Text(kind, style=KIND_INFO[kind].style), what[:160], _where(r))
+        words, what = event_words(r, cat), r["subject"] or r["message"] or ""
+        what = f"{words}: {what}" if words and r["subject"] else (words or what)
+        table.add_row(_stamp(r["ts_utc"]), Text(kind, style=KIND_INFO[kind].style), Text(shown(what[:160])), _where(r))
     if rows.height > MAX_ROWS:
         table.caption = cat.text("terminal.more_rows", n=rows.height - MAX_ROWS)
     return table
 
 
-def render(analysis, console: Console, lang: str = "en") -> None:
-    cat = Catalogue(lang)
-    if len(analysis.hosts) > 1:
-        render_fleet(analysis, console, cat)
-    console.print(_files_table(analysis, cat, console.width))
-    clocks = _clocks_table(analysis, cat)
+def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> None:
+    """The forensic detail of one PC (all PCs when ``host`` is None): clocks, each attempt's
+    timeline, and what Windows saw outside the attempts."""
+    files = [f for f in analysis.files if host is None or f.host == host]
+    clocks = _clocks_table(files, cat)
     if clocks is not None:
         console.print()
         console.print(clocks)
-    cited = {(e["file"], e.get("line"), e.get("record")) for i in analysis.incidents for e in i.evidence}
-    by_attempt = {(i.host, i.file, i.attempt): i for i in analysis.incidents}
+    events = paired_events(analysis.events)
+    incidents = [i for i in analysis.incidents if host is None or i.host == host]
+    cited = {(e["file"], e.get("line"), e.get("record")) for i in incidents for e in i.evidence}
+    counted = counted_keys(incidents)
     for attempt in analysis.attempts.to_dicts():
-        console.print()
-        console.print(_timeline(analysis, attempt, cited, cat))
-        incident = by_attempt.get((attempt["host"], attempt["file"], attempt["attempt"]))
-        if incident:
-            console.print(_verdict(incident_dict(incident, cat), cat))
-    backups = _backups_table(analysis, cat)
-    if backups is not None:
-        console.print()
-        console.print(backups)
-    for host in analysis.hosts:
-        activity = _device_activity(analysis, host, cat)
+        if host is None or attempt["host"] == host:
+            console.print()
+            console.print(_timeline(analysis, events, attempt, cited, counted, cat))
+    for name in ([host] if host is not None else analysis.hosts):
+        activity = _device_activity(analysis, name, cat)
         if activity is not None:
             console.print()
             console.print(activity)
-    if not analysis.incidents:
+
+
+def _verdicts(analysis, host: str | None, console: Console, cat: Catalogue) -> None:
+    """One PC's verdicts in words, or what it had to read when it has none."""
+    incidents = [i for i in analysis.incidents if host is None or i.host == host]
+    for incident in incidents:
+        console.print(verdict_panel(incident_dict(incident, cat), cat))
+    if not incidents:
+        no_incident(analysis, host, console, cat)
+
+
+def render_pc(analysis, host: str | None, console: Console, cat: Catalogue, details: bool) -> None:
+    """One PC's report: its verdicts in words first, then what was read, then (``details``) the
+    clocks, timelines and device activity, or a line saying how to see them."""
+    _verdicts(analysis, host, console, cat)
+    console.print()
+    console.print(_files_table([f for f in analysis.files if host is None or f.host == host], cat, console.width))
+    backups = _backups_table(analysis, cat, host)
+    if backups is not None:
         console.print()
-        console.print(cat["terminal.no_incident"])
+        console.print(backups)
+    if details:
+        _details(analysis, host, console, cat)
+    elif analysis.attempts.height or analysis.events.height:
+        console.print(Text(cat["words.details_hint"], style="dim"))
+
+
+def render(analysis, console: Console, lang: str = "en", details: bool = False, hosts: list[str] = ()) -> None:
+    """The terminal report. One PC: its verdicts first (:func:`render_pc`). A fleet: one line per PC,
+    the causes, shared factors and time clusters, ending with a summary; before it, the full report
+    of each PC named in ``hosts``, or with ``details`` every PC's verdicts and then one files table,
+    one clocks table (each with its PC), the timelines and the device activity."""
+    cat = Catalogue(lang)
+    if len(analysis.hosts) <= 1:
+        render_pc(analysis, None, console, cat, details)
+        return
+    for host in hosts:
+        console.print(Text(shown(host), style="bold underline"))
+        render_pc(analysis, host, console, cat, details=True)
+        console.print()
+    if details and not hosts:
+        for host in analysis.hosts:
+            _verdicts(analysis, host, console, cat)
+        console.print()
+        console.print(_files_table(analysis.files, cat, console.width))
+        backups = _backups_table(analysis, cat)
+        if backups is not None:
+            console.print()
+            console.print(backups)
+        _details(analysis, None, console, cat)
+        console.print()
+    render_fleet(analysis, console, cat, details=details or bool(hosts))

@@ -1,0 +1,41 @@
+"""Which arrivals and removals a timeline marks unexpected: exactly the ones the verdict counts.
+
+One source of truth for the terminal and the HTML timelines. The diagnosis pairs the PC's own
+arrivals and removals of the Apple device with the restore log's transitions
+(:func:`analyzer.correlate.mark_transitions`) before its rules read them; the event table keeps
+them unpaired, so a report that drew the table as it is would show a Windows removal during a
+planned mode change as a fault the verdict never counted. The reports pair them the same way, and
+a removal a rule cited as evidence (a backup has no restore log to pair with) is marked as the
+verdict read it.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..correlate import mark_transitions
+
+CONNECTION_KINDS = ("device_connect", "device_disconnect")
+
+
+def paired_events(events: pl.DataFrame) -> pl.DataFrame:
+    """The event table with the PC's arrivals and removals paired as the diagnosis paired them."""
+    return mark_transitions(events)
+
+
+def counted_keys(incidents) -> set[tuple]:
+    """(file, line, record) of every removal a rule cited: rows the verdict counts as faults.
+    ``incidents`` are incident dicts (the JSON document's) or :class:`~analyzer.diagnose.Incident`."""
+    out = set()
+    for inc in incidents:
+        evidence = inc["evidence"] if isinstance(inc, dict) else inc.evidence
+        out.update((e["file"], e.get("line"), e.get("record")) for e in evidence
+                   if e.get("rule") and e["kind"] == "device_disconnect")
+    return out
+
+
+def as_counted(row: dict, counted: set[tuple]) -> dict:
+    """``row`` with ``expected`` False when it is a removal the verdict counted and nothing paired it."""
+    if row.get("expected") is None and (row["file"], row.get("line"), row.get("record")) in counted:
+        return {**row, "expected": False}
+    return row
