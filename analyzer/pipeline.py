@@ -35,6 +35,7 @@ from typing import NamedTuple, Protocol
 import polars as pl
 
 from . import stopping
+from .compressed import compression, decompress
 from .archives import Limits, env_limits, extract, is_archive, private_dir, remove_dir
 from .clock import normalise
 from .correlate import attempts as attempts_table
@@ -197,7 +198,7 @@ def _expand(job: HostJob, scratch: _Scratch) -> list[Located | FileReport]:
     for index, (path_text, display) in enumerate(job.files):
         path = Path(path_text)
         if not is_archive(path):
-            slots.append(Located(path, display, job.host))
+            slots.extend(_plain_or_expanded(path, display, job, scratch, index))
             continue
         dest = scratch.folder(str(index))
         out = extract(path, dest, display, job.limits or env_limits())
@@ -205,6 +206,22 @@ def _expand(job: HostJob, scratch: _Scratch) -> list[Located | FileReport]:
             slots.append(_archive_report(display, job.host, _size(path), out.notes, out.fatal, len(out.members)))
         slots.extend(Located(m.path, m.display, job.host) for m in _pc_members(out.members, dest))
     return slots
+
+
+def _plain_or_expanded(path: Path, display: str, job: HostJob, scratch: _Scratch, index: int) -> list:
+    """The file itself, or, when it is a compressed log (gzip, bzip2, xz: :mod:`analyzer.compressed`),
+    what it expands to, with a report of its own when the stream was damaged or refused."""
+    if compression(path) is None:
+        return [Located(path, display, job.host)]
+    member, notes = decompress(path, scratch.folder(f"{index}z"), display, job.limits or env_limits())
+    out: list = []
+    if notes or member is None:
+        out.append(FileReport(path=display, format=None if member is None else compression(path), size=_size(path),
+                              host=job.host, errors=notes, skipped=len(notes),
+                              not_read="unreadable" if member is None else None))
+    if member is not None:
+        out.append(Located(member.path, member.display, job.host))
+    return out
 
 
 def _pc_members(members: list, dest: Path) -> list:
