@@ -204,11 +204,12 @@ def _expand(job: HostJob, scratch: _Scratch) -> list[Located | FileReport]:
         out = extract(path, dest, display, job.limits or env_limits())
         if out.fatal or out.notes or not out.members:
             slots.append(_archive_report(display, job.host, _size(path), out.notes, out.fatal, len(out.members)))
-        slots.extend(Located(m.path, m.display, job.host) for m in _pc_members(out.members, dest))
+        for k, m in enumerate(_pc_members(out.members, dest)):  # a rotated .gz inside a zip too
+            slots.extend(_plain_or_expanded(m.path, m.display, job, scratch, f"{index}-{k}"))
     return slots
 
 
-def _plain_or_expanded(path: Path, display: str, job: HostJob, scratch: _Scratch, index: int) -> list:
+def _plain_or_expanded(path: Path, display: str, job: HostJob, scratch: _Scratch, index: int | str) -> list:
     """The file itself, or, when it is a compressed log (gzip, bzip2, xz: :mod:`analyzer.compressed`),
     what it expands to, with a report of its own when the stream was damaged or refused."""
     if compression(path) is None:

@@ -57,3 +57,13 @@ def test_a_bomb_stops_at_the_budget(tmp_path: Path):
     member, notes = decompress(bomb, tmp_path, "bomb.log.gz", Limits(total_bytes=1 << 20))
     assert member is None and [n.code for n in notes] == ["compressed_refused"]
     assert not (tmp_path / "bomb.log").exists()
+
+
+def test_a_compressed_log_inside_a_zip_is_read_too(tmp_path: Path):
+    import zipfile
+    bundle = tmp_path / "pc7.zip"
+    with zipfile.ZipFile(bundle, "w") as zf:
+        zf.writestr("logs/iPhone Restore.log.1.gz", gzip.compress(LOG.read_bytes()))
+    result = analyze([bundle])
+    assert [i.error_code for i in result.incidents] == [4013]
+    assert any(f.path.endswith("iPhone Restore.log.1.gz!iPhone Restore.log.1") for f in result.files)
