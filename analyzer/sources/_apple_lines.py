@@ -92,10 +92,10 @@ def _chunk(lines: pl.Series, offset: int, grammar: grammars.LineGrammar, sample:
     rows = rows.with_columns(pl.when(pl.col("shape").is_in(HOST_SHAPES)).then(pl.col("message"))
                              .otherwise(pl.col("text")).alias("_message")).drop("text")
     schema = dict(rows.schema)
+    rows = rows.select([c for c in rows.columns if c in KEEP and rows.get_column(c).null_count() < rows.height])
     # repeated texts (device object, JSON of a progress line, subject) once per chunk, not once a line
-    rows = rows.with_columns([pl.col(n).cast(pl.Categorical) for n, t in rows.schema.items()
+    kept = rows.with_columns([pl.col(n).cast(pl.Categorical) for n, t in rows.schema.items()
                               if t == pl.String and n not in _AS_TEXT])
-    kept = rows.select([c for c in rows.columns if c in KEEP and rows.get_column(c).null_count() < rows.height])
     return kept, unplaced.head(sample), unplaced.height, schema
 
 
