@@ -12,8 +12,9 @@ import polars as pl
 
 from .. import grammars
 from ..model import FileReport, Note
+from ..lines import MAX_LINE_CHARS, read_stream
 from ..textio import Decoded
-from ._base import add_note, add_summary_note
+from ._base import Excerpt, add_note, add_summary_note, open_regular
 
 #: Unrecognised lines explained by the (slow) Lark reference parser, and the longest line it is given.
 EXPLAIN_MAX_LINES = 20
@@ -56,8 +57,6 @@ def read_text_lines(item, report: FileReport) -> pl.Series:
     lines noted in ``report``. A plain file is read a piece at a time (:mod:`analyzer.lines`: never
     held whole, lines over ``MAX_LINE_CHARS`` cut and located); a pasted log (a margin taken off)
     or a region of a file is read from its text, which is held already."""
-    from ..lines import MAX_LINE_CHARS, read_stream
-    from ._base import Excerpt, open_regular
     if item.margin is not None or isinstance(item, Excerpt) or "_read" in item.__dict__:
         decoded = item.decoded
         report.encoding = decoded.encoding

@@ -29,7 +29,7 @@ import polars as pl
 
 from .. import grammars
 from ..model import Note, conform
-from ._apple_lines import HOST_SHAPES as _HOST_SHAPES, line_rows
+from ._apple_lines import line_rows
 from ._text import read_text_lines
 from ._apple_session import identities, mark_expected, overlay, results, session_starts, split_attempts
 from ._apple_time import PLACEHOLDER_DAY, RESIDUAL_WARN_US, resolve
