@@ -168,3 +168,17 @@ def test_version_and_help_speak_to_a_person():
     help_text = runner.invoke(app, ["--help"], prog_name="analyze", env={"COLUMNS": "100"}).stdout
     assert "Usage: analyze [OPTIONS] PATH..." in help_text
     assert not re.search(r"<list\[|\{paths\}|<str>|<path>", help_text)
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_a_narrow_timeline_gives_the_event_most_of_the_line(width):
+    """Below 120 columns the kind and source go under the event: the event column keeps most of the
+    width, so a log line's words are not broken mid-token."""
+    out = io.StringIO()
+    from analyzer.report.terminal import render
+    render(analyze([SAMPLES / "restore_4013_usb_drop"]), Console(file=out, width=width), details=True)
+    text = out.getvalue()
+    header = next(line for line in text.splitlines() if line.startswith("┃ UTC"))
+    cells = header.strip("┃").split("┃")
+    assert len(cells) == 2 and len(cells[1]) >= width - 20
+    assert "Changing state from 'Idle' to 'Restoring'" in text  # one line, unbroken

@@ -117,24 +117,43 @@ def _clocks_table(files: list, cat: Catalogue) -> Table | None:
     return table
 
 
-def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[tuple], cat: Catalogue) -> Table:
+#: Below this width the timeline puts each row's kind and source under its event, so the event keeps
+#: most of the line (four columns left it 13 characters at 80, and broke words mid-token).
+NARROW = 120
+
+
+def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[tuple], cat: Catalogue,
+              width: int = NARROW) -> Table:
     """One attempt's rows, removals marked as the verdict counted them (:mod:`analyzer.report.marks`)."""
     rows = window_rows(events, attempt).filter(pl.col("kind").cast(pl.String).is_in(TIMELINE_KINDS))
     outcome = cat.section("outcome").get(attempt["outcome"], attempt["outcome"])
     title = f"{cat['terminal.timeline']}: {cat.what(attempt)} ({outcome})"
+    narrow = width < NARROW
     table = Table(title=Text(shown(title)), title_justify="left", expand=False)
-    table.add_column(cat["terminal.col_utc"], no_wrap=True)
-    table.add_column(cat["terminal.col_kind"], no_wrap=True)
+    table.add_column(cat["terminal.col_utc"], no_wrap=not narrow)
+    if not narrow:
+        table.add_column(cat["terminal.col_kind"], no_wrap=True)
     table.add_column(cat["terminal.col_event"], overflow="fold")
-    table.add_column(cat["terminal.col_source"], overflow="fold")
+    if not narrow:
+        table.add_column(cat["terminal.col_source"], overflow="fold")
     for r in rows.head(MAX_ROWS).to_dicts():
         r = as_counted(r, counted)
         kind, text = str(r["kind"]), event_words(r, cat) or r["message"] or ""
         if r["expected"] is not None:
             text = f"{text}  ({cat['terminal.expected'] if r['expected'] else cat['terminal.unexpected']})"
         marker = " ◀" if (r["file"], r["line"], r["record"]) in cited else ""
-        table.add_row(_stamp(r["ts_utc"]), Text(kind, style=KIND_INFO[kind].style),
-                      Text(shown(text[:200]) + marker, style="bold" if marker else ""), _where(r))
+        event = Text(shown(text[:200]) + marker, style="bold" if marker else "")
+        if narrow:  # date over time of day; the kind and source under the event
+            stamp = _stamp(r["ts_utc"]).replace(" ", "\n", 1)
+            event.append("\n")
+            event.append(kind, style=KIND_INFO[kind].style)
+            event.append("  ")
+            where = _where(r)
+            where.stylize("dim")
+            event.append_text(where)
+            table.add_row(stamp, event)
+        else:
+            table.add_row(_stamp(r["ts_utc"]), Text(kind, style=KIND_INFO[kind].style), event, _where(r))
     if rows.height > MAX_ROWS:
         table.caption = cat.text("terminal.more_rows", n=rows.height - MAX_ROWS)
     progress = analysis.events.filter((pl.col("host") == attempt["host"]) & (pl.col("file") == attempt["file"])
@@ -208,7 +227,7 @@ def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> No
     for attempt in analysis.attempts.to_dicts():
         if host is None or attempt["host"] == host:
             console.print()
-            console.print(_timeline(analysis, events, attempt, cited, counted, cat))
+            console.print(_timeline(analysis, events, attempt, cited, counted, cat, console.width))
     for name in ([host] if host is not None else analysis.hosts):
         activity = _device_activity(analysis, name, cat)
         if activity is not None:
