@@ -182,3 +182,17 @@ def test_a_narrow_timeline_gives_the_event_most_of_the_line(width):
     cells = header.strip("┃").split("┃")
     assert len(cells) == 2 and len(cells[1]) >= width - 20
     assert "Changing state from 'Idle' to 'Restoring'" in text  # one line, unbroken
+
+
+def test_a_fleet_line_says_when_a_verdict_rests_on_the_restore_log_alone(tmp_path):
+    """Issue 16's per-PC coverage in the fleet view: a PC that handed over only its restore log."""
+    for name in ("pc1", "pc2"):
+        (tmp_path / name).mkdir()
+        shutil.copy(SAMPLES / "restore_4013_usb_drop" / "iTunes_restore.log", tmp_path / name)
+    shutil.copytree(SAMPLES / "pc_a1_usb_surprise_removal", tmp_path / "pc3")
+    out = io.StringIO()
+    from analyzer.report.terminal import render
+    render(analyze([tmp_path]), Console(file=out, width=200))
+    lines = {line.split("│")[1].strip(): line for line in out.getvalue().splitlines() if line.startswith("│ pc")}
+    assert "restore log alone, no event logs" in lines["pc1"]  # a log alone does not say which OS it came from
+    assert "restore log alone" not in lines["pc3"]  # it handed over its event logs too

@@ -44,14 +44,22 @@ def verdict_words(host_row: dict, cat: Catalogue) -> Text:
 
 
 def _missing(analysis, cat: Catalogue) -> dict[str, str]:
-    """Per PC, the evidence its verdicts said was missing, in short words."""
+    """Per PC, the evidence its verdicts said was missing, in short words; for a PC whose verdicts
+    name none and whose evidence is Apple's log alone (:mod:`analyzer.coverage`), that, and the kinds
+    a PC of its kind normally has that were not collected."""
     out: dict[str, list[str]] = {}
     for inc in analysis.incidents:
         for code in inc.missing:
             words = cat[f"words.missing_{code}"]
             if words not in out.setdefault(inc.host, []):
                 out[inc.host].append(words)
-    return {host: ", ".join(words) for host, words in out.items()}
+    for row in analysis.fleet.get("evidence", []):
+        # a verdict that rests on Apple's log alone says so (a PC with no such log says it in its verdict)
+        if out.get(row["host"]) or row["caveat"] != "restore_log_only":
+            continue
+        kinds = ", ".join(cat[f"words.kind_{k}"] for k in row["missing"] if k != "apple_log")
+        out[row["host"]] = [cat["words.restore_log_only"]] + ([cat.text("words.no_kinds", kinds=kinds)] if kinds else [])
+    return {host: ", ".join(words) for host, words in out.items() if words}
 
 
 def _hosts_table(analysis, data: dict, console: Console, cat: Catalogue) -> Table:
