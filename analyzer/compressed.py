@@ -15,8 +15,11 @@ from pathlib import Path
 
 from .archives import Limits, Member, safe_member_name
 from .model import Note
+from .sources import _base
 from .notes import part
 
+#: How many first bytes tell the formats apart.
+MAGIC_BYTES = 6
 #: The first bytes of each format.
 MAGIC = {"gzip": b"\x1f\x8b", "bzip2": b"BZh", "xz": b"\xfd7zXZ\x00"}
 _OPEN = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
@@ -26,9 +29,9 @@ _CHUNK = 1 << 20
 
 def compression(path: Path) -> str | None:
     """``gzip``, ``bzip2`` or ``xz`` when the file starts like one; None otherwise (or unreadable)."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(6)
+    try:  # never blocks: a FIFO put in a file's place since the walk is refused, not waited on
+        with _base.open_regular(path) as fh:
+            head = fh.read(MAGIC_BYTES)
     except OSError:
         return None
     return next((kind for kind, magic in MAGIC.items() if head.startswith(magic)), None)

@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 import analyzer.ingest
 import analyzer.pipeline
 from analyzer import walk
+from analyzer.compressed import MAGIC_BYTES
 from analyzer.cli import ExitCode, app
 from analyzer.sources import _backup_db, _base
 from analyzer.sources.windows_event_xml import blank, doctype_spans
@@ -351,7 +352,7 @@ class _Changing:
         return self.fh.fileno()
 
     def read(self, n: int = -1) -> bytes:
-        if n != _base.HEAD_BYTES:  # the whole-file read, not the sniffer's head
+        if n not in (_base.HEAD_BYTES, MAGIC_BYTES):  # the file read, not a sniff of its head or magic
             if self.how == "grow":
                 with open(self.path, "ab") as w:
                     w.write(WRITTEN)

@@ -14,7 +14,8 @@ from .. import grammars
 from ..model import FileReport, Note
 from ..lines import MAX_LINE_CHARS, read_stream
 from ..textio import Decoded
-from ._base import Excerpt, add_note, add_summary_note, open_regular
+from . import _base
+from ._base import Excerpt, add_note, add_summary_note
 
 #: Unrecognised lines explained by the (slow) Lark reference parser, and the longest line it is given.
 EXPLAIN_MAX_LINES = 20
@@ -62,7 +63,7 @@ def read_text_lines(item, report: FileReport) -> pl.Series:
         report.encoding = decoded.encoding
         decoding_note(report, decoded, item.display)
         return text_lines(decoded.text)
-    with open_regular(item.path) as fh:
+    with _base.open_regular(item.path) as fh:  # through the module: the one place files are opened
         before = os.fstat(fh.fileno())
         got = read_stream(fh, before.st_size)
         item.check_unchanged(before, os.fstat(fh.fileno()), got.read)
