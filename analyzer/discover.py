@@ -71,14 +71,25 @@ def _one_pc(folder: Path) -> list[Path] | None:
     tree = pc_files(folder)
     if tree is None:
         return None
+    # logs handed over at the top of the folder are read too, whether the folder is a drive itself
+    # (``Users/`` beside ``iTunes_restore.log``) or holds the drive folders
+    beside = beside_roots(folder) or _top_files(folder)
     loose = []
-    for entry in beside_roots(folder):
+    for entry in beside:
         if entry.is_dir() or is_archive(entry):
             if entry.is_file() or any(_is_log(f) for f in walk.walk(entry)[0][:200]):
                 return None
         elif _is_log(entry):
             loose.append(entry)
     return tree + loose
+
+
+def _top_files(folder: Path) -> list[Path]:
+    """The regular files directly in ``folder`` (not links: the walk's rule)."""
+    try:
+        return sorted(Path(e.path) for e in os.scandir(folder) if e.is_file(follow_symlinks=False))
+    except OSError:
+        return []
 
 
 def _pc_or_walk(folder: Path, host: str, refused: list[FileReport]) -> list[tuple[Path, str]]:

@@ -189,7 +189,10 @@ def plant(root: Path, ids: dict) -> Path:
              pc / "setupapi.dev.log": setupapi(ids).encode(),
              pc / "System_wevtutil.xml": event_xml(ids).encode(),
              pc / "Users" / ids["user"] / "Desktop" / f"notes_{ids['user']}.txt": b"call back tomorrow\n"}
-    files.update({pc / "MobileSync" / k: v for k, v in backup_files(ids).items()})
+    # where iTunes keeps backups: a folder holding ``Users/`` is read as a PC tree, at the places
+    # analyzer knows (analyzer.triage), and the logs at its top
+    mobilesync = pc / "Users" / ids["user"] / "AppData" / "Roaming" / "Apple Computer" / "MobileSync"
+    files.update({mobilesync / k: v for k, v in backup_files(ids).items()})
     for path, data in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

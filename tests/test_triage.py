@@ -167,3 +167,14 @@ def test_this_pc_reads_the_machines_own_places_in_place(tmp_path, monkeypatch):
     assert [i["cause"]["id"] for i in doc["incidents"]] == [v[2] for v in verdicts([SAMPLES / "pc_y25_3194_hosts_redirect"])]
     assert sorted(p.stat().st_mtime_ns for p in tree.rglob("*")) == before
     assert CliRunner().invoke(app, []).exit_code == 2  # neither PATH nor --this-pc
+
+
+def test_logs_at_the_top_of_a_pc_tree_are_read_with_its_places(tmp_path):
+    """A helpdesk folder that is a drive itself (``Users/`` in it) and holds a log at its top: the log
+    is read with the table's places, not dropped."""
+    tree = placed("pc_d4_tss_firewall", tmp_path / "disk")
+    shutil.copy(SAMPLES / "restore_4013_usb_drop" / "iTunes_restore.log", tree / "handed_over.log")
+    (tree / "notes.txt").write_text("not a log\n")
+    located, missing = discover([tree])
+    names = sorted(loc.path.name for loc in located)
+    assert "handed_over.log" in names and "notes.txt" not in names and not missing
