@@ -19,7 +19,7 @@ from .model import FileReport, Note, conform
 from .sources import Input, Parsed, claimants, registry
 from .sources._backup_folder import payload_root
 from .sources._base import Excerpt
-from .textio import looks_binary
+from .textio import line_list, looks_binary
 from .discover import Located, discover  # noqa: F401 - discover is part of this module's interface
 
 #: Text files above this size are reported, not read (evtx is streamed by the Rust parser and exempt).
@@ -115,7 +115,7 @@ def _reads_more_lines(source: str, bare: str, given: str) -> bool:
         grammar = grammars.load(source)
     except FileNotFoundError:
         return True
-    lines = lambda text: text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:paste.SAMPLE_LINES]
+    lines = lambda text: line_list(text)[:paste.SAMPLE_LINES]
     return grammar.shape_count(lines(bare)) > grammar.shape_count(lines(given))
 
 
@@ -236,7 +236,7 @@ def _pasted_together(whole: str, sources: list[str]) -> bool:
 
 
 def _outside_report(report: FileReport, host: str, rest: list[int], text: str) -> FileReport:
-    first = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[rest[0] - 1].strip()[:200]
+    first = line_list(text)[rest[0] - 1].strip()[:200]
     note = Note(report.path, "outside_regions", {"count": len(rest)}, line=rest[0], excerpt=first, severity="warning")
     return FileReport(path=report.path, format=None, size=report.size, host=host, records=len(rest),
                       unrecognised=len(rest), errors=[note], region={"outside": True})

@@ -8,8 +8,8 @@ split into lines as polars Series, so the peak is the lines themselves.
 
 A line longer than ``MAX_LINE_CHARS`` keeps its first ``MAX_LINE_CHARS`` characters; the rest is
 counted, never silently dropped: the caller gets each such line's number and length for a
-located note. Line numbering is an editor's (``_text.text_lines``): CRLF, LF and lone CR end a
-line, and a final terminator adds no empty line. Undecodable bytes become U+FFFD and are counted,
+located note. Line numbering is ``grep -n``'s (``textio.line_list``): CRLF and LF end a line, a
+lone CR only in a file of CR line ends, and a final terminator adds no empty line. Undecodable bytes become U+FFFD and are counted,
 with the line of the first.
 """
 
@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from .textio import HEAD_BYTES, detect_encoding
+from .textio import HEAD_BYTES, cr_ends_lines, detect_encoding
 
 #: Bytes read and decoded at a time.
 PIECE_BYTES = 4 << 20
@@ -59,7 +59,7 @@ class Lines:
 class _Splitter:
     """Turns decoded pieces into lines, carrying the unfinished last line between pieces."""
 
-    def __init__(self, cap: int):
+    def __init__(self, cap: int, cr_ends: bool | None = None):
         self.cap = cap
         self.parts: list[pl.Series] = []
         self.pending = ""          # the unfinished line (at most cap characters kept)
@@ -69,14 +69,19 @@ class _Splitter:
         self.long_count = 0
         self.first_replaced: int | None = None
         self.carry_cr = False
+        self.cr_ends = cr_ends  # None: decided by the first piece (textio.cr_ends_lines)
 
     def feed(self, text: str, final: bool = False) -> None:
+        if self.cr_ends is None and (text or final):
+            self.cr_ends = cr_ends_lines(text)
         if self.carry_cr:
             text, self.carry_cr = "\r" + text, False
         if not final and text.endswith("\r"):
             text, self.carry_cr = text[:-1], True  # a CRLF may be cut between two pieces
         if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            text = text.replace("\r\n", "\n")  # a lone CR stays in its line (textio.line_list)
+            if self.cr_ends:
+                text = text.replace("\r", "\n")
         cut = text.rfind("\n")
         if cut >= 0:
             head, tail = text[:cut], text[cut + 1:]

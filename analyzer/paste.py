@@ -21,6 +21,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from .textio import line_list
+
 #: Marks a document, a mail or a list puts before quoted lines.
 DECORATION = re.compile(r"^[ \t>|#*+\-]+$")
 #: A line-number gutter: digits, then a separator, then the line.
@@ -49,7 +51,7 @@ class Margin:
 
 
 def _lines(text: str) -> list[str]:
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return line_list(text)
 
 
 def _content(lines: list[str]) -> list[tuple[int, str]]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from . import grammars
+from .textio import line_list
 
 MAX_BYTES = 4 << 20
 #: A region needs this many lines its source knows.
@@ -75,7 +76,7 @@ def find(text: str, sources: list[str], claimant: str | None = None) -> list[Reg
     MIN_LINES lines are not its own: a log of one format costs one grammar pass here, and the other
     grammars are not even loaded.
     """
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = line_list(text)
     series = pl.Series(lines, dtype=pl.String)
     blank_mask = series.str.strip_chars().eq("")
     if claimant is not None and int((~grammars.load(claimant).known(series) & ~blank_mask).sum()) < MIN_LINES:
@@ -107,13 +108,13 @@ def _extended(region: Region, following: Region | None, series: pl.Series, blank
 
 def excerpt(text: str, region: Region) -> str:
     """The region's lines of ``text``, joined with ``\\n``."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = line_list(text)
     return "\n".join(lines[region.first - 1:region.last]) + "\n"
 
 
 def outside(text: str, regions: list[Region]) -> list[int]:
     """1-based numbers of the non-blank lines of ``text`` that no region holds."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = line_list(text)
     inside = set()
     for r in regions:
         inside.update(range(r.first, r.last + 1))

@@ -124,6 +124,28 @@ def _east_asian(sample: bytes) -> str | None:
     return max(chinese or scores)[1]
 
 
+#: Characters of a file's start that decide its line ends (see ``cr_ends_lines``).
+LINE_END_SAMPLE = 1 << 16
+
+
+def cr_ends_lines(start: str) -> bool:
+    """Does a lone CR end a line in the file that starts with ``start``? Only in a file of CR
+    line ends (no LF in its start: a classic Mac text, a tool's output converted that way)."""
+    sample = start[:LINE_END_SAMPLE]
+    return "\r" in sample and "\n" not in sample
+
+
+def line_list(text: str) -> list[str]:
+    """The lines of ``text`` as ``grep -n`` and ``sed -n Np`` number them: CRLF and LF end a line.
+    A lone CR stays inside its line (a console's progress redraw, a damaged copy): counting it as
+    a line end would shift every later line number away from what the examiner finds with the
+    ordinary tools. Only a file of CR line ends is split at CRs (``cr_ends_lines``). One rule for
+    the whole package: ``lines._Splitter`` applies it to a file read a piece at a time."""
+    if cr_ends_lines(text):
+        return text.split("\r")
+    return text.replace("\r\n", "\n").split("\n")
+
+
 def decode(raw: bytes, encoding: str | None = None) -> Decoded:
     """Decode a whole file, replacing (and counting) what cannot be decoded."""
     enc = encoding or detect_encoding(raw)

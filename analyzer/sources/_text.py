@@ -7,13 +7,14 @@ One place so that line numbers, and what counts as unrecognised, mean the same i
 from __future__ import annotations
 
 import os
+import sys
 
 import polars as pl
 
 from .. import grammars
 from ..model import FileReport, Note
-from ..lines import MAX_LINE_CHARS, read_stream
-from ..textio import Decoded
+from ..lines import MAX_LINE_CHARS, _Splitter, read_stream
+from ..textio import Decoded, cr_ends_lines
 from . import _base
 from ._base import Excerpt, add_note, add_summary_note
 
@@ -29,28 +30,21 @@ SPLIT_CHARS = 4 << 20
 
 
 def text_lines(text: str) -> pl.Series:
-    """Lines without terminators as a polars Series (split in Rust, a few MB at a time).
+    """Lines without terminators as a polars Series, by the one rule (``textio.line_list``: CRLF and
+    LF end a line, a lone CR does not; a final terminator adds no empty line).
 
-    CRLF, LF and lone CR each end a line, also mixed in one file, and nothing else
-    does (unlike ``str.splitlines``, which also splits on form feeds and U+2028),
-    so line N here is line N in an editor. A final terminator adds no empty line.
+    The text is fed to the file reader's splitter a few MB at a time, uncapped: polars splits a
+    few megabytes far faster than one huge string, so the peak stays near the lines themselves,
+    and a file read in pieces and the same text held whole give the same lines.
     """
-    if not text:
+    splitter = _Splitter(cap=sys.maxsize, cr_ends=cr_ends_lines(text))
+    for start in range(0, len(text), SPLIT_CHARS):
+        splitter.feed(text[start:start + SPLIT_CHARS])
+    splitter.feed("", final=True)
+    if not splitter.parts:
         return pl.Series("text", [], dtype=pl.String)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if text.endswith("\n"):
-        text = text[:-1]
-    parts: list[pl.Series] = []
-    start, size = 0, len(text)
-    while True:
-        cut = text.find("\n", min(start + SPLIT_CHARS, size)) if start + SPLIT_CHARS < size else -1
-        piece = text[start:cut] if cut >= 0 else text[start:]
-        parts.append(pl.Series("text", [piece], dtype=pl.String).str.split("\n").explode())
-        if cut < 0:
-            break
-        start = cut + 1
-    return parts[0] if len(parts) == 1 else pl.concat(parts, rechunk=True)
+    parts = splitter.parts
+    return (parts[0] if len(parts) == 1 else pl.concat(parts, rechunk=True)).alias("text")
 
 
 def read_text_lines(item, report: FileReport) -> pl.Series:
