@@ -262,6 +262,11 @@ def private_dir(prefix: str = "analyzer-zip-") -> Path:
     return leftovers.held_dir(prefix)
 
 
+def sweep_dead(prefix: str = "analyzer-zip-") -> None:
+    """Remove what dead runs or workers unpacked (a worker ended outright cannot clean up)."""
+    leftovers.sweep_dirs(prefix)
+
+
 def remove_dir(path: Path) -> None:
     leftovers.release_dir(path)
 

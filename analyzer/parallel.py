@@ -5,7 +5,9 @@ gives one job per PC); this module knows nothing about what they are, only
 that each job can run anywhere, in any order. Results come back in job order
 whatever the completion order, so every executor gives the same answer.
 
-* ``local`` with ``workers == 1``: in this process;
+* ``local`` with ``workers == 1``: in this process; but when failures are isolated
+  (``on_failure``) and there is more than one job, in a one-worker pool, so that a native
+  crash costs one job and not the run;
 * ``local`` with ``workers > 1``: a **spawn** process pool (a forked child
   inherits the parent's thread-pool locks and can deadlock once a threaded
   library has run), at most ``2 × workers`` jobs in flight so memory follows
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .arguments import EXECUTORS
-from .faults import Failed, describe, guarded
+from .faults import EXIT_TIME_LIMIT, Failed, describe, guarded
 
 
 class ExecutorUnavailable(RuntimeError):
@@ -166,13 +168,22 @@ def _death(procs) -> str:
     """Why a pool broke, from its workers' exit statuses: one line for a note."""
     import signal
 
+    import time
+
     procs = list(procs)
-    for proc in procs:
-        with contextlib.suppress(Exception):
-            proc.join(timeout=1)  # a dead worker not yet reaped has no exit status yet
+    deadline = time.monotonic() + 5
+    # a dead worker not yet reaped has no exit status yet, and the pool's own thread may be reaping
+    # it at this moment: wait a little for every status (on a loaded machine this takes a while)
+    while any(p.exitcode is None for p in procs) and time.monotonic() < deadline:
+        for proc in procs:
+            with contextlib.suppress(Exception):
+                proc.join(timeout=0.1)
     codes = sorted({p.exitcode for p in procs if p.exitcode not in (None, 0)})
     how = []
     for code in codes:
+        if code == EXIT_TIME_LIMIT:
+            how.append("stopped at its time limit: a native call did not return")
+            continue
         name = signal.Signals(-code).name if code < 0 and -code in signal.valid_signals() else None
         how.append(f"killed by {name}" if name else f"exit status {code}")
     return "its worker process ended abruptly" + (f" ({', '.join(how)})" if how else "")
@@ -272,10 +283,11 @@ def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str
             bar.advance(task)
 
     isolate = on_failure is not None
-    task = functools.partial(guarded, fn, time_limit=time_limit) if isolate else fn
+    pooled = executor == "ray" or (len(jobs) > 1 and (workers > 1 or isolate))
+    task = functools.partial(guarded, fn, time_limit=time_limit, hard=pooled) if isolate else fn
     if executor == "ray":
         stream = _run_ray(jobs, task, workers, address, thread_env, tick, isolate)
-    elif workers > 1 and len(jobs) > 1:
+    elif pooled:
         stream = _run_pool(jobs, task, min(workers, len(jobs)), thread_env, tick, isolate)
     else:
         stream = _run_serial(jobs, task, tick)

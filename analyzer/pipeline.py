@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import time
 
 from collections.abc import Callable, Iterable
@@ -36,7 +37,7 @@ import polars as pl
 
 from . import stopping
 from .compressed import compression, decompress
-from .archives import Limits, env_limits, extract, is_archive, private_dir, remove_dir
+from .archives import Limits, env_limits, extract, is_archive, private_dir, remove_dir, sweep_dead
 from .clock import normalise
 from .correlate import attempts as attempts_table
 from .diagnose import Incident, diagnose
@@ -143,11 +144,16 @@ def _test_fault(host: str) -> None:
     if kind == "hang":
         while True:
             time.sleep(0.05)
+    if kind == "native-hang":  # as a native call that never returns: the alarm cannot interrupt it
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        while True:
+            time.sleep(0.05)
 
 
 def host_failed(job: HostJob, reason: str) -> HostResult:
     """A PC whose analysis died (:mod:`analyzer.faults`): each of its files reported as not read,
     with the reason, so the run is partial and the other PCs' results stand."""
+    sweep_dead()  # a worker that died outright left what it unpacked
     files = [FileReport(path=display, format=None, size=_size(Path(path)), host=job.host, skipped=1,
                         not_read="parser_failed", errors=[Note(display, "host_failed", {"host": job.host, "reason": reason})])
              for path, display in job.files]

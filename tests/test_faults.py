@@ -1,12 +1,13 @@
 """Fault isolation per PC (issue 18): a PC whose analysis dies (its worker exits, MemoryError, a
 time limit) is that PC's failure with the reason, in every output; every other PC's result is
 kept; the run exits 3 (partial), never 1. The fault is injected with the test hook
-``ANALYZER_TEST_FAULT=<host>:<exit|memory|hang>`` read where a host is analysed
+``ANALYZER_TEST_FAULT=<host>:<exit|memory|hang|native-hang>`` read where a host is analysed
 (analyzer/pipeline.py), so pool workers honour it too."""
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -79,6 +80,42 @@ def test_a_killed_pool_worker_costs_only_its_pc_in_every_output(fleet, healthy, 
     assert "pcC" in html and all(h in html for h in hosts_with_incidents)
     assert "its worker process ended abruptly" in html
     assert "pcC" in proc.stderr and "ended abruptly" in proc.stderr
+
+
+def test_a_native_crash_under_one_job_costs_only_its_pc(fleet, healthy, tmp_path):
+    """``--jobs 1`` runs the PCs in one worker process: a native abort ends that worker, not the run."""
+    proc = _cli(fleet, tmp_path, "pcB:exit", "--jobs", "1")
+    assert proc.returncode == 3, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert _dead_files(doc, "pcB")[0]["errors"][0]["params"]["reason"] == \
+        "its worker process ended abruptly (exit status 134)"
+    assert _others(doc, "pcB") == _others(healthy, "pcB") and len(_others(doc, "pcB")) >= 3
+
+
+def test_a_native_call_past_the_time_limit_ends_its_worker_not_the_run(fleet, healthy, tmp_path):
+    """The alarm cannot interrupt native code (here: SIGALRM blocked); the worker's watchdog ends
+    the worker once the limit and its grace have passed, and the reason says so. (The limit is
+    long enough for the healthy PCs on a loaded machine: it applies to every PC.)"""
+    proc = _cli(fleet, tmp_path, "pcF:native-hang", "--jobs", "1", env={"ANALYZER_HOST_TIMEOUT": "4"})
+    assert proc.returncode == 3, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert _dead_files(doc, "pcF")[0]["errors"][0]["params"]["reason"] == \
+        "its worker process ended abruptly (stopped at its time limit: a native call did not return)"
+    assert _others(doc, "pcF") == _others(healthy, "pcF")
+
+
+def test_a_dead_ray_worker_costs_only_its_pc(fleet, healthy, monkeypatch):
+    if importlib.util.find_spec("ray") is None:
+        message = "Ray is not installed (optional extra: pip install 'analyzer[ray]')"
+        if os.environ.get("ANALYZER_REQUIRE_RAY") == "1":
+            pytest.fail(message + "; ANALYZER_REQUIRE_RAY=1 makes this an error")
+        pytest.skip(message)
+    monkeypatch.setenv(TEST_FAULT_ENV, "pcC:exit")  # Ray's workers inherit the driver's environment
+    doc = document(analyze([fleet], tz="UTC", executor="ray", jobs=2))
+    dead = _dead_files(doc, "pcC")
+    assert dead and dead[0]["errors"][0]["code"] == "host_failed"
+    assert dead[0]["errors"][0]["params"]["reason"]
+    assert _others(doc, "pcC") == _others(healthy, "pcC") and doc["summary"]["partial"]
 
 
 def test_memory_error_in_process_is_that_pcs_failure(fleet, healthy, monkeypatch):
