@@ -154,3 +154,54 @@ def test_stopped_is_a_keyboard_interrupt_with_the_signal_exit_status():
 
     assert isinstance(Stopped(signal.SIGTERM), KeyboardInterrupt)
     assert Stopped(signal.SIGTERM).exit_code == 143 and Stopped(signal.SIGHUP).exit_code == 129
+
+
+def test_a_full_disk_while_writing_leaves_no_temporary_and_says_so(tmp_path, monkeypatch):
+    """A disk that fills up while an output is written: that output's temporary is removed, the
+    outputs written before it are whole, and the run ends with a one-line message, not a traceback."""
+    import errno
+
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+    from analyzer.report import write
+
+    out = tmp_path / "out"
+    out.mkdir()
+    real_fdopen = os.fdopen
+    filled: list[str] = []
+
+    class FillsUp:
+        """A file on a disk that fills up half-way through the first Parquet file."""
+
+        def __init__(self, fd, mode):
+            self.handle = real_fdopen(fd, mode)
+
+        def write(self, data):
+            self.handle.write(data[:len(data) // 2])
+            self.handle.flush()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+    def fdopen(fd, mode="r", *args, **kwargs):
+        name = os.readlink(f"/proc/self/fd/{fd}") if os.path.exists(f"/proc/self/fd/{fd}") else ""
+        if ".events.parquet" in name:
+            filled.append(name)
+            return FillsUp(fd, mode)
+        return real_fdopen(fd, mode, *args, **kwargs)
+
+    monkeypatch.setattr(write.os, "fdopen", fdopen)
+    result = CliRunner().invoke(app, [str(SAMPLE), "--format", "json", "--csv", str(out / "t.csv"),
+                                      "--parquet", str(out / "pq"), "--html", str(out / "r.html")])
+    assert result.exit_code == 2 and len(filled) == 1, filled
+    assert "--parquet" in result.stderr and os.strerror(errno.ENOSPC) in result.stderr
+    assert "Traceback" not in result.stderr
+    left = sorted(p.name for p in out.rglob("*"))
+    assert not [name for name in left if name.endswith(".tmp")], left
+    assert "t.csv" in left and "r.html" not in left  # written before the failure, whole; none after
+    assert (out / "t.csv").read_text(encoding="utf-8-sig").count("\n") > 10
