@@ -217,9 +217,20 @@ def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
     return ExitCode.PARTIAL if analysis.partial else ExitCode.OK
 
 
+#: polars' allocator (jemalloc, prefix ``_rjem_``) keeps freed pages for about ten seconds by
+#: default, so a run's peak resident memory is the sum of every step's temporaries rather than the
+#: largest of them: returned at once, an 800k-line log's peak fell from 717 to 614 MB at the same
+#: speed. Read when polars first allocates, so it is set before polars is imported; a user's own
+#: setting wins, and pool workers inherit it.
+ALLOCATOR_ENV = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+
+
 def main() -> None:
+    import os
+
     from . import stopping
 
+    os.environ.setdefault(*ALLOCATOR_ENV)
     stopping.install()  # SIGTERM/SIGHUP unwind like Ctrl-C, so temporaries are removed on the way out
     try:
         if sys.argv[1:2] == ["collect"]:  # `analyze collect ...` (a folder named collect: `analyze ./collect`)

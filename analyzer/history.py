@@ -39,11 +39,16 @@ def _profiles(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
                   pl.col("ecid").drop_nulls().first().alias("ecid"),
                   pl.col("detail").filter(pl.col("kind") == "device_identity")
                   .str.json_path_match("$.usb_location").drop_nulls().first().alias("usb_location"))).collect()
-    stage = (own.filter(pl.col("kind").cast(pl.String).is_in(_STAGE_KINDS) & pl.col("subject").is_not_null())
-             .select(*_KEYS, "line", "subject")
-             .join(attempts.lazy().select(*_KEYS, "failed_line"), on=_KEYS, how="left", nulls_equal=True)
+    # the step each attempt reached before it failed: joined on a hash of the attempt's key, as a
+    # join on the key's texts would copy them out for every line of a bench log first (+127 MB at 800k lines)
+    key = pl.struct(_KEYS).hash().alias("_key")
+    limits = attempts.lazy().select(key, *_KEYS, "failed_line")
+    stage = (own.filter(pl.col("kind").is_in(list(_STAGE_KINDS)) & pl.col("subject").is_not_null())
+             .select(key, "line", "subject")
+             .join(limits.select("_key", "failed_line"), on="_key", how="left")
              .filter(pl.col("failed_line").is_null() | (pl.col("line") <= pl.col("failed_line")))
-             .sort("line").group_by(_KEYS).agg(pl.col("subject").last().alias("stage"))).collect()
+             .group_by("_key").agg(pl.col("subject").get(pl.col("line").arg_max()).alias("stage"))
+             .join(limits.select("_key", *_KEYS), on="_key").drop("_key")).collect()
     # a backup's success says nothing about a restore's failure: attempts compare within their family
     family = pl.when(pl.col("operation") == "backup").then(pl.lit("backup")).otherwise(pl.lit("restore"))
     return (attempts.filter(~pl.col("reported").fill_null(False))

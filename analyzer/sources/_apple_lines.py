@@ -38,8 +38,9 @@ KEEP = frozenset({
 #: (a text column costs 16 bytes a row even where it is empty, and most of a log's columns are);
 #: the events frame turns them back into text (model.conform).
 _AS_TEXT = frozenset({"_message", "date", "time", "btime", "gtime", "ftime", "proc", "flash_gap"})
-#: Categoricals the whole-file steps take apart as text.
-_CAST_BACK = ("device_obj", "operation")
+#: Categoricals the whole-file steps take apart as text (a device object's name stays a
+#: categorical: the steps that read it cast the few distinct names, not 800k copies).
+_CAST_BACK = ("operation",)
 
 
 def line_rows(lines: pl.Series, grammar: grammars.LineGrammar, sample: int) -> tuple[pl.DataFrame, pl.DataFrame, int]:

@@ -68,10 +68,11 @@ def split_attempts(rows: pl.DataFrame) -> pl.DataFrame:
 
 def _transition_events(rows: pl.DataFrame) -> pl.DataFrame:
     kind, rule = c("kind"), c("rule")
-    restore_obj = c("device_obj").str.starts_with("Restore")
+    device_obj = c("device_obj").cast(pl.String)  # (held as a categorical: one text per device, not per line)
+    restore_obj = device_obj.str.starts_with("Restore")
     op = c("operation").cast(pl.Int64, strict=False)
     is_progress = kind == "progress"
-    key = pl.when(is_progress).then(pl.concat_str(c("device_obj"), c("operation"), separator="#"))
+    key = pl.when(is_progress).then(pl.concat_str(device_obj, c("operation"), separator="#"))
     rows = rows.with_columns((is_progress & (key != key.shift(1).forward_fill()).fill_null(True)).alias("_run"))
     ev = (pl.when(rule.is_in(["timer_fired", "disappeared", "unexpected_state"])).then(pl.lit("fault"))
           .when(kind == "device_disconnect").then(pl.lit("disconnect"))

@@ -87,6 +87,8 @@ class AppleRestoreSource(Source):
         if rows.height == 0:
             return conform(None)
         rows = resolve(rows, self._fraction_unit(rows, item, report), report.clock)
+        # the times as written are in ts_raw now: their pieces would only be carried along
+        rows = rows.drop("date", "time", "btime", "gtime", "ftime", "hdr_us", "br_us", strict=False)
         if report.clock.get("other_offsets_seen"):
             add_note(report, Note(item.display, "bracket_offsets_disagree",
                                   {"others": report.clock["other_offsets_seen"],
