@@ -187,10 +187,11 @@ class LineGrammar:
             if rest.height == 0:
                 break
             rx = self.shape_res[i].pattern
-            mine = rest.filter(pl.col("text").str.contains(rx))
+            hit = rest.get_column("text").str.contains(rx)  # (once: the same mask splits both ways)
+            mine = rest.filter(hit)
             if mine.height == 0:
                 continue
-            rest = rest.filter(~pl.col("text").str.contains(rx))
+            rest = rest.filter(~hit)
             fields = [*shape.fields, *(("message",) if shape.has_message else ())]
             got = mine.get_column("text").str.extract_groups(rx).struct.unnest() if fields else None
             cols = [pl.lit(shape.name).alias("shape")]
