@@ -8,7 +8,10 @@ never from message text:
 
 * DNS-Client 1014: ``subject`` = ``QueryName``;
 * Schannel 36887/36888: ``error_code`` = the TLS alert (``AlertDesc``, else the first positional
-  value; the name is the one common parsers use, unverified against a real record);
+  value; the name is the one common parsers use, unverified against a real record). The text exports
+  (wevtutil text, Event Viewer .txt/.csv, Get-WinEvent) keep no EventData, only the rendered message:
+  there, and only there, the number is read from the message (:data:`ALERT_IN_MESSAGE`), the one
+  exception to "never from message text", since nothing else carries it;
 * WLAN-AutoConfig 8001-8003/11002/11006/12013, NetworkProfile 10000/10001: ``subject`` = ``SSID``,
   else ``ProfileName``, else ``Name``; ``error_code`` = ``ReasonCode`` where given;
 * Time-Service: ``subject`` "time service"; ``detail`` gains ``offset_s`` (34: the correction it refused, %1 seconds),
@@ -28,6 +31,17 @@ from .network_software import retag
 FIELDS = ("QueryName", "AlertDesc", "UnsynchronizedTimeSeconds", "SSID", "ProfileName", "Name", "NewTime", "OldTime", "ReasonCode", "ImagePath")
 #: Positional values read too ("1" is already read by winevent).
 POSITIONAL = ("2",)
+
+
+#: The alert number in Schannel's rendered 36887/36888 message, in the wordings public pastes show
+#: (English: "The TLS protocol defined fatal alert code is 48." (36887), "... fatal error code is 70. The
+#: Windows SChannel error state is 105." (36888), older "The following fatal alert was received: 47.";
+#: Japanese: "TLS プロトコルで定義された致命的な警告コードは 48 です。", "…この致命的な警告のコードは 10 です。",
+#: older "次の致命的な警告を受け取りました: 20。" / "次の致命的な警告が生成されました: 40。"). The number
+#: must end where a sentence or word ends, so a value cut at the console width ("code is 4...") gives none.
+ALERT_IN_MESSAGE = (r"(?i)(?:fatal (?:alert|error) code is|fatal alert was (?:received|generated):"
+                    r"|警告(?:の)?コードは|警告を受け取りました[:：]|警告が生成されました[:：])"
+                    r"\s*([0-9]{1,3})(?:\.(?:\s|$)|。|\s|$)")
 
 
 def _f(name: str) -> pl.Expr:
@@ -77,7 +91,8 @@ def stages() -> list[list[pl.Expr]]:
                .when((kind == "clock_sync") & _f("NewTime").is_not_null()).then(pl.lit("system time"))
                .when(kind == "clock_sync").then(pl.lit("time service"))
                .otherwise(pl.col("subject")))
-    alert = pl.when(pl.col("event_id").is_in([36887, 36888])).then(pl.coalesce(_f("AlertDesc"), _f("1")))
+    in_message = pl.col("message").str.extract(ALERT_IN_MESSAGE, 1)
+    alert = pl.when(pl.col("event_id").is_in([36887, 36888])).then(pl.coalesce(_f("AlertDesc"), _f("1"), in_message))
     code = (pl.when(kind == "tls_error").then(_int(alert))
             .when(kind == "network_down").then(_int(_f("ReasonCode")))
             .otherwise(pl.col("error_code")))

@@ -43,6 +43,13 @@ EXPECTED_FORMAT = {
     SAMPLES / "pc_m13_amds_crash_ja" / "System_wevtutil_ja.txt": "windows_wevtutil_text",
     SAMPLES / "win_exports_zh" / "System_wevtutil.txt": "windows_wevtutil_text",
     SAMPLES / "win_exports_ko" / "System_wevtutil.txt": "windows_wevtutil_text",
+    # Schannel alerts in text exports (tests/samplegen/network_exports.py)
+    SAMPLES / "pc_af32_icloud_tls_exports_en" / "System_wevtutil.txt": "windows_wevtutil_text",
+    SAMPLES / "pc_af32_icloud_tls_exports_en" / "System_eventviewer.txt": "windows_eventviewer_table",
+    SAMPLES / "pc_af32_icloud_tls_exports_en" / "System_Format-List.txt": "windows_powershell",
+    SAMPLES / "pc_ag33_icloud_clock_exports_ja" / "System_wevtutil.txt": "windows_wevtutil_text",
+    SAMPLES / "pc_ag33_icloud_clock_exports_ja" / "System_eventviewer.txt": "windows_eventviewer_table",
+    SAMPLES / "pc_ag33_icloud_clock_exports_ja" / "System_eventviewer.csv": "windows_eventviewer_table",
 }
 REC_ID = (r"USB\VID_05AC&PID_1281\CPID:8110_CPRV:11_CPFM:03_SCEP:01_BDID:0C_ECID:000A1B2C3D4E5F60_IBFL:3C"
           r"_SRNM:[G6TQ42XKN72J]")

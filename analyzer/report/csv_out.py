@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from .config_rows import time_note
 from .fleet_rows import fleet_tables
 from .flat import flat_events
 from .write import atomic_write
@@ -31,8 +32,9 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def to_csv(analysis) -> str:
-    """The whole timeline, one row per event, header first."""
-    return neutralise(flat_events(analysis.events)).write_csv(null_value="")
+    """The whole timeline, one row per event, header first; configuration rows (a hosts entry: no
+    time of its own, so ``ts_utc`` empty) say so in the last column, ``time_note``."""
+    return neutralise(flat_events(analysis.events).with_columns(time_note())).write_csv(null_value="")
 
 
 def write_csv(analysis, path: Path) -> list[Path]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 #: Table name -> key of the fleet summary it comes from.
-TABLES = {"hosts": "hosts", "causes": "causes", "shared_factors": "shared_factors", "time_clusters": "time_clusters"}
+TABLES = {"hosts": "hosts", "causes": "causes", "shared_factors": "shared_factors", "time_clusters": "time_clusters",
+          "network_clusters": "network_clusters"}
 
 
 def _scalar(value: Any) -> Any:

@@ -96,7 +96,8 @@ def _hosts(names: list[str], limit: int = 6) -> str:
 
 
 def _side_tables(data: dict, cat: Catalogue) -> list[Table]:
-    """Causes by count, factors the failing PCs share, failures close in time."""
+    """Causes by count, factors the failing PCs share, failures close in time, and those of them
+    with a network cause (many PCs failing to reach Apple at once)."""
     out = []
     if data["causes"]:
         causes = _table(cat["fleet.causes"], ["cause", "pcs", "incidents", "hosts"], cat, right=("pcs", "incidents"))
@@ -115,7 +116,19 @@ def _side_tables(data: dict, cat: Catalogue) -> list[Table]:
             clusters.add_row(cat[f"fleet.window_{c['window']}"], c["start"].replace("T", " ").rstrip("Z")[:16],
                              str(c["host_count"]), ", ".join(f"{cat.cause(k)} {v}" for k, v in c["causes"].items()))
         out.append(clusters)
+    if data.get("network_clusters"):
+        out.append(_network_table(data["network_clusters"], cat))
     return out
+
+
+def _network_table(clusters: list[dict], cat: Catalogue) -> Table:
+    """Failures with a network cause (analyzer.fleet.NETWORK_CAUSES) that bunch in one hour or day
+    across PCs: the network they share, or Apple's side, rather than each PC's own fault."""
+    table = _table(cat["fleet.network_clusters"], ["window", "from", "pcs", "causes", "hosts"], cat, right=("pcs",))
+    for c in clusters[:MAX_ROWS]:
+        table.add_row(cat[f"fleet.window_{c['window']}"], c["start"].replace("T", " ").rstrip("Z")[:16], str(c["host_count"]),
+                      ", ".join(f"{cat.cause(k)} {v}" for k, v in c["causes"].items()), Text(_hosts(c["hosts"])))
+    return table
 
 
 def summary_text(data: dict, cat: Catalogue) -> str:
@@ -138,9 +151,13 @@ def summary_text(data: dict, cat: Catalogue) -> str:
         parts.append(cat.text("fleet.sum_shared", factor=cat.section("fleet.factor").get(s["factor"], s["factor"]),
                               value=shown(s["value"]), n=s["failing_hosts"], of=s["of_failing"]))
     hours = [c for c in data["time_clusters"] if c["window"] == "hour"]
-    if hours:
+    network = [c for c in data.get("network_clusters", []) if c["window"] == "hour"]
+    if hours and not (network and (network[0]["start"], network[0]["hosts"]) == (hours[0]["start"], hours[0]["hosts"])):
         parts.append(cat.text("fleet.sum_cluster", n=hours[0]["host_count"],
                               start=hours[0]["start"].replace("T", " ").rstrip("Z")[:16]))
+    if network:  # the same PCs in the same hour are said once, with what they have in common
+        parts.append(cat.text("fleet.sum_network_cluster", n=network[0]["host_count"],
+                              start=network[0]["start"].replace("T", " ").rstrip("Z")[:16]))
     if nothing:
         parts.append(cat["fleet.sum_nothing"])
     return " ".join(parts).replace("。 ", "。")  # no space after an ideographic full stop

@@ -11,7 +11,8 @@ Why it is built this way:
   function (:func:`analyzer.report.html_svg.esc`), so a log line such as
   ``<script>…</script>`` stays text. The swim-lane rows shown are the same
   window the diagnosis looked at (``PRE_S``/``POST_S``); generic and progress
-  rows are left out of the tables, as in the terminal report.
+  rows are left out of the tables, as in the terminal report. Configuration with no time of its own
+  (a hosts entry) is a table above the timeline, never a mark on its axis.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .html_assets import CSS, LANE_OF
 from .html_svg import esc as _e, legend, timeline_svg
 from ..fleet import FAILURE_FREE
 from .fleet_terminal import summary_text
+from .config_rows import config_rows, entry_words
 from .i18n import Catalogue
 from .json_doc import document
 from .marks import as_counted, counted_keys, paired_events
@@ -71,6 +73,21 @@ def _rows_table(rows: list[dict], cited: set[tuple], t: dict) -> str:
                     f'<td class="msg">{_e(_where(r))}</td></tr>')
     tail = f'<p class="meta">{_e(t["shown"].format(n=MAX_TABLE_ROWS))}</p>' if len(shown) > MAX_TABLE_ROWS else ""
     return head + "".join(body) + "</table>" + tail + "</details>"
+
+
+def _config(analysis, host: str, cited: set[tuple], cat: Catalogue) -> str:
+    """The PC's configuration found (hosts entries, :mod:`analyzer.report.config_rows`): it has no time,
+    so it is a table above the timeline, never a mark on its time axis."""
+    rows = config_rows(analysis.events, host)
+    if not rows:
+        return ""
+    out = [f'<h3>{_e(cat["config.title"])}</h3><table class="events config"><tr><th>{_e(cat["config.col_what"])}</th>'
+           f'<th>{_e(cat["config.col_entry"])}</th><th>{_e(cat["config.col_source"])}</th></tr>']
+    for r in rows[:MAX_TABLE_ROWS]:
+        mark = (r["file"], r.get("line"), r.get("record")) in cited
+        out.append(f'<tr class="{"cited" if mark else ""}"><td>{_e(cat["config." + str(r["kind"])])}</td>'
+                   f'<td class="msg">{_e(entry_words(r, cat))}{" ◀" if mark else ""}</td><td class="msg">{_e(_where(r))}</td></tr>')
+    return "".join(out) + "</table>"
 
 
 def _verdict(inc: dict, t: dict, cat: Catalogue) -> str:
@@ -203,7 +220,22 @@ def _fleet(doc: dict, t: dict, cat: Catalogue) -> str:
                    f'</td><td class="n">{x["host_count"]}</td><td>{_e(", ".join(f"{cat.cause(k)} {v}" for k, v in x["causes"].items()))}'
                    f'</td></tr>' for x in fleet["time_clusters"])
         out.append("</table>")
+    out.append(_network_clusters(fleet, t, cat))
     return "".join(out)
+
+
+def _network_clusters(fleet: dict, t: dict, cat: Catalogue) -> str:
+    """Failures with a network cause bunched in time across PCs (``fleet.network_clusters``): the network
+    they share, or Apple's side."""
+    if not fleet.get("network_clusters"):
+        return ""
+    c = t["fleet_cols"]
+    out = [f'<h3>{_e(t["fleet_tables"]["network_clusters"])}</h3><table class="fleet"><tr><th>{_e(c["window"])}</th>'
+           f'<th>{_e(c["from"])}</th><th>{_e(c["pcs"])}</th><th>{_e(c["causes"])}</th><th>{_e(c["hosts"])}</th></tr>']
+    out.extend(f'<tr><td>{_e(cat["fleet.window_" + x["window"]])}</td><td class="t">{_e(x["start"].replace("T", " ")[:16])}</td>'
+               f'<td class="n">{x["host_count"]}</td><td>{_e(", ".join(f"{cat.cause(k)} {v}" for k, v in x["causes"].items()))}'
+               f'</td><td>{_e(", ".join(x["hosts"]))}</td></tr>' for x in fleet["network_clusters"])
+    return "".join(out) + "</table>"
 
 
 def render_html(analysis, lang: str = "en") -> str:
@@ -239,6 +271,7 @@ def render_html(analysis, lang: str = "en") -> str:
         outcome = t["outcome"].get(a["outcome"], a["outcome"])
         out.append(f'<section class="attempt" id="attempt-{n}"><h2>{_e(a["host"])} — {_e(cat.what(a))} '
                    f'({_e(outcome)})</h2>')
+        out.append(_config(analysis, a["host"], cited, cat))
         if attempt["started_at"] is not None:
             rows = _window(events, attempt, counted)
             out.append(f'<h3>{_e(t["timeline"])}</h3><div class="chart">{timeline_svg(rows, attempt, cited, t)}</div>')

@@ -2,7 +2,8 @@
 
 Written for the person at the PC: the timeline shows only what matters (kinds declared
 ``timeline`` in :mod:`analyzer.kinds`), marks expected transitions as normal and the cited
-evidence with ◀. It renders what the lower stages decided (the attempts table with its
+evidence with ◀; configuration with no time of its own (a hosts entry) is listed above the timeline,
+never placed on it. It renders what the lower stages decided (the attempts table with its
 evidence window, the incidents worded by :func:`analyzer.report.json_doc.incident_dict`,
 the device activity from :mod:`analyzer.correlate`) and computes nothing of its own. Every
 word comes from the catalogue of the chosen language (:mod:`analyzer.report.i18n`). Colour
@@ -22,6 +23,7 @@ from rich.text import Text
 
 from ..correlate import device_activity, window_rows
 from ..kinds import KIND_INFO, kinds_where
+from .config_rows import config_rows, entry_words
 from .console import NARROW, PIPE_WIDTH, stdout_console
 from .fleet_terminal import render_fleet
 from .i18n import Catalogue
@@ -166,6 +168,21 @@ def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[t
     return table
 
 
+def _config_table(analysis, host: str, cited: set[tuple], cat: Catalogue) -> Table | None:
+    """The PC's configuration found (hosts entries): no time, so above the timeline, never on it."""
+    rows = config_rows(analysis.events, host)
+    if not rows:
+        return None
+    table = Table(title=Text(cat["config.title"]), title_justify="left", expand=False)
+    for col in ("what", "entry", "source"):
+        table.add_column(cat[f"config.col_{col}"], overflow="fold")
+    for r in rows[:MAX_ROWS]:
+        marker = " ◀" if (r["file"], r["line"], r["record"]) in cited else ""
+        table.add_row(cat[f"config.{r['kind']}"], Text(shown(entry_words(r, cat)) + marker, style="bold" if marker else ""),
+                      _where(r))
+    return table
+
+
 def _size(n: int | None) -> str:
     if n is None:
         return ""
@@ -226,6 +243,10 @@ def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> No
     counted = counted_keys(incidents)
     for attempt in analysis.attempts.to_dicts():
         if host is None or attempt["host"] == host:
+            config = _config_table(analysis, attempt["host"], cited, cat)
+            if config is not None:
+                console.print()
+                console.print(config)
             console.print()
             console.print(_timeline(analysis, events, attempt, cited, counted, cat, console.width))
     for name in ([host] if host is not None else analysis.hosts):

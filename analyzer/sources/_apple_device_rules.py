@@ -18,6 +18,7 @@ from __future__ import annotations
 import polars as pl
 
 from ._apple_classify import MODES, STATUS_TEXTS, _int, _json, _lit, _mode, _usb_path, hex_id
+from ._tss_console import tss_rules
 
 c = pl.col
 
@@ -114,4 +115,6 @@ def device_rules() -> dict[str, dict[str, pl.Expr | str]]:
         "console_variant": dict(kind="generic", subject=c("console_variant")),
         "restore_op": dict(kind="progress", subject=c("op_name"), detail=_json(operation=_int("operation"))),
         "console_error": dict(kind="phase", subject=c("error_text")),
+        # idevicerestore: the signing exchange and curl's errors (the host's network)
+        **tss_rules(),
     }
