@@ -47,6 +47,8 @@ MIN_SHARED = 2
 #: A time bucket must hold failures of at least this many PCs to be a cluster.
 MIN_CLUSTER_HOSTS = 2
 MAX_CLUSTERS = 20
+#: Failures this close in time chain into one burst (time_clusters).
+BURST_GAP = dt.timedelta(minutes=10)
 MAX_FACTORS = 30
 
 FAILURE_FREE = ("ok", "no_outcome", "no_restore_log", "no_input")
@@ -133,24 +135,32 @@ NETWORK_CAUSES = ("network_connection", "apple_server", "hosts_file_redirect", "
 
 
 def time_clusters(incidents: list, min_hosts: int = MIN_CLUSTER_HOSTS) -> list[dict[str, Any]]:
-    """UTC hours and days in which failures of ``min_hosts`` or more PCs fall, most PCs first."""
-    clusters = []
+    """When failures of ``min_hosts`` or more PCs bunch, most PCs first: bursts (failures each
+    within :data:`BURST_GAP` of the one before, however long the chain: a server outage does not
+    keep to clock hours, and 09:58 and 10:02 are one event), then UTC hours and days."""
+    timed = sorted((i for i in incidents if i.failed_at is not None),
+                   key=lambda i: i.failed_at.astimezone(dt.timezone.utc))
+    groups: list[tuple[str, dt.datetime, dt.datetime, list]] = []
+    for inc in timed:
+        t = inc.failed_at.astimezone(dt.timezone.utc)
+        if groups and groups[-1][0] == "burst" and t - groups[-1][2] <= BURST_GAP:
+            groups[-1] = ("burst", groups[-1][1], t, groups[-1][3] + [inc])
+        else:
+            groups.append(("burst", t, t, [inc]))
     for window, span in (("hour", dt.timedelta(hours=1)), ("day", dt.timedelta(days=1))):
         buckets: dict[dt.datetime, list] = defaultdict(list)
-        for inc in incidents:
-            if inc.failed_at is None:
-                continue
-            t = inc.failed_at.astimezone(dt.timezone.utc)
-            start = t.replace(minute=0, second=0, microsecond=0)
-            if window == "day":
-                start = start.replace(hour=0)
-            buckets[start].append(inc)
+        for inc in timed:
+            start = inc.failed_at.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+            buckets[start.replace(hour=0) if window == "day" else start].append(inc)
+        groups.extend((window, start, start + span, items) for start, items in buckets.items())
+    clusters = []
+    for window in ("burst", "hour", "day"):
         found = []
-        for start, items in buckets.items():
+        for kind, start, end, items in groups:
             hosts = sorted({i.host for i in items})
-            if len(hosts) < min_hosts:
+            if kind != window or len(hosts) < min_hosts:
                 continue
-            found.append({"window": window, "start": iso_utc(start), "end": iso_utc(start + span), "hosts": hosts,
+            found.append({"window": window, "start": iso_utc(start), "end": iso_utc(end), "hosts": hosts,
                           "host_count": len(hosts), "incidents": len(items),
                           "causes": dict(sorted(Counter(i.cause for i in items).items()))})
         found.sort(key=lambda c: (-c["host_count"], c["start"]))

@@ -95,7 +95,8 @@ def test_fleet_terminal_and_html_show_the_network_clusters(network_fleet):
     assert "same hour" in table and "2026-03-02 16:00" in table and "office-pc1, office-pc2, office-pc3" in table
     assert "home-pc" not in table
     summary = text[text.index("Summary"):]
-    assert "3 PCs failed to reach Apple's servers in the same hour from 2026-03-02 16:00 UTC" in " ".join(summary.split())
+    assert ("3 PCs failed to reach Apple's servers within minutes of each other (2026-03-02 16:25 UTC)"
+            in " ".join(summary.split()))
     page = render_html(network_fleet, lang="ja")
     block = page[page.index("同時期に Apple のサーバーへ接続できなかった PC"):]
     assert "office-pc1, office-pc2, office-pc3" in block[:block.index("</table>")]
@@ -107,3 +108,21 @@ def test_fleet_network_clusters_get_their_csv_beside_the_timeline(network_fleet,
     assert tmp_path / "t.fleet_network_clusters.csv" in written
     rows = pl.read_csv(tmp_path / "t.fleet_network_clusters.csv")
     assert rows.filter(pl.col("window") == "hour").get_column("hosts").to_list() == ["office-pc1, office-pc2, office-pc3"]
+
+
+def test_failures_minutes_apart_are_one_burst_across_an_hour_boundary():
+    """09:58, 10:03 and 10:11 on three PCs are one burst (each within 10 minutes of the one
+    before), which hour buckets split in two; a PC 40 minutes later is not in it."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from analyzer.fleet import time_clusters
+
+    at = lambda h, m: dt.datetime(2026, 3, 2, h, m, tzinfo=dt.timezone.utc)  # noqa: E731
+    incidents = [SimpleNamespace(host=h, failed_at=t, cause="apple_server")
+                 for h, t in (("pc1", at(9, 58)), ("pc2", at(10, 3)), ("pc3", at(10, 11)), ("pc4", at(10, 51)))]
+    bursts = [c for c in time_clusters(incidents) if c["window"] == "burst"]
+    assert [(c["start"], c["end"], c["hosts"]) for c in bursts] == [
+        ("2026-03-02T09:58:00.000Z", "2026-03-02T10:11:00.000Z", ["pc1", "pc2", "pc3"])]
+    hours = [c["hosts"] for c in time_clusters(incidents) if c["window"] == "hour"]
+    assert hours == [["pc2", "pc3", "pc4"]]

@@ -131,6 +131,23 @@ def _network_table(clusters: list[dict], cat: Catalogue) -> Table:
     return table
 
 
+def _first_window(clusters: list[dict]) -> dict | None:
+    """The cluster a summary names: the largest burst, else the largest hour."""
+    for window in ("burst", "hour"):
+        found = [c for c in clusters if c["window"] == window]
+        if found:
+            return found[0]
+    return None
+
+
+def _cluster_text(key: str, cluster: dict, cat: Catalogue) -> str:
+    start, end = (cluster[k].replace("T", " ").rstrip("Z")[:16] for k in ("start", "end"))
+    if cluster["window"] == "burst":  # one minute, or a span of minutes within the day it began
+        when = start if end == start else start + cat["fleet.time_range_sep"] + (end[11:] if end[:10] == start[:10] else end)
+        return cat.text(key + "_burst", n=cluster["host_count"], when=when)
+    return cat.text(key, n=cluster["host_count"], start=start)
+
+
 def summary_text(data: dict, cat: Catalogue) -> str:
     """The fleet's answer in one paragraph: how many PCs failed, the leading causes, what the
     failing PCs share, and when failures bunched."""
@@ -150,14 +167,12 @@ def summary_text(data: dict, cat: Catalogue) -> str:
         s = shared[0]
         parts.append(cat.text("fleet.sum_shared", factor=cat.section("fleet.factor").get(s["factor"], s["factor"]),
                               value=shown(s["value"]), n=s["failing_hosts"], of=s["of_failing"]))
-    hours = [c for c in data["time_clusters"] if c["window"] == "hour"]
-    network = [c for c in data.get("network_clusters", []) if c["window"] == "hour"]
-    if hours and not (network and (network[0]["start"], network[0]["hosts"]) == (hours[0]["start"], hours[0]["hosts"])):
-        parts.append(cat.text("fleet.sum_cluster", n=hours[0]["host_count"],
-                              start=hours[0]["start"].replace("T", " ").rstrip("Z")[:16]))
-    if network:  # the same PCs in the same hour are said once, with what they have in common
-        parts.append(cat.text("fleet.sum_network_cluster", n=network[0]["host_count"],
-                              start=network[0]["start"].replace("T", " ").rstrip("Z")[:16]))
+    hours = _first_window(data["time_clusters"])
+    network = _first_window(data.get("network_clusters", []))
+    if hours and not (network and (network["start"], network["hosts"]) == (hours["start"], hours["hosts"])):
+        parts.append(_cluster_text("fleet.sum_cluster", hours, cat))
+    if network:  # the same PCs at the same time are said once, with what they have in common
+        parts.append(_cluster_text("fleet.sum_network_cluster", network, cat))
     if nothing:
         parts.append(cat["fleet.sum_nothing"])
     return " ".join(parts).replace("。 ", "。")  # no space after an ideographic full stop
