@@ -71,3 +71,14 @@ def test_the_parser_never_raises_on_mixed_lines(tmp_path_factory, lines):
     path.write_text("\n".join([LINES[0], LINES[1], *lines]), encoding="utf-8", errors="replace")
     parsed = registry()["backup_device_syslog"].parse(Input(path, path.name))
     assert parsed.report.records >= 2
+
+
+def test_one_start_per_run_and_the_devices_name_is_redacted():
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+    parsed = registry()["backup_device_syslog"].parse(Input(SAMPLE, SAMPLE.name))
+    starts = parsed.events.filter(parsed.events["kind"] == "session_start")
+    assert starts.height == 1 and '"device_name":"Mikas-iPhone"' in starts.item(0, "detail")
+    out = CliRunner().invoke(app, [str(SAMPLE.parent), "--redact", "--format", "csv"]).stdout
+    assert "BackupAgent2[1187]" in out and "Mikas" not in out

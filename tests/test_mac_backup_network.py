@@ -80,6 +80,6 @@ def test_the_committed_mac_samples_are_what_the_generator_writes(tmp_path, monke
     for make in gen.ALL:
         make()
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
-    assert len(written) == 3
+    assert len(written) == 4
     for rel in written:
         assert (tmp_path / rel).read_bytes() == (SAMPLES / rel).read_bytes(), rel

@@ -16,7 +16,8 @@ Meaning:
   in a run without a failure line — an inference, said in ``detail.inferred``;
 * preflight (§2.5): ``uploadSize:`` (``phase``, the bytes to send), ``Free disk space on drive:`` and
   ``Need extra space on host:`` (``disk_space`` rows carrying ``free_bytes``, ``upload_bytes`` and
-  ``short_bytes``; the device's name stays in the line, not in ``computer``: it is not the PC), which the host-storage rules and the verdict's
+  ``short_bytes``; the device's name is in the session_start's ``detail.device_name`` — for
+  ``--redact`` — not in ``computer``: it is not the PC), which the host-storage rules and the verdict's
   space sentence (:func:`analyzer.backups.space_check`) read;
 * the host link dropping (``Drive returned unexpected error code``, MobileDeviceLink's socket errors)
   is ``usb_io_error``; other lines are generic.
@@ -121,7 +122,9 @@ def _classify(rows: list[dict], fmt: str) -> list[dict]:
         if attempt and r["pid"] not in seen:
             seen.add(r["pid"])
             if r.get("marker") != "backup_start":
-                out.append({**base, "kind": "session_start", "subject": "backup", "detail": _detail(pid=int(r["pid"]))})
+                out.append({**base, "kind": "session_start", "subject": "backup",
+                            "detail": _detail(pid=int(r["pid"]), device_name=r.get("dev_host"))})
+                space.setdefault(r["pid"], {})["_started"] = True
         out.extend(_meaning(r, base, attempt is not None and r["pid"] in failed, space.setdefault(r["pid"], {})))
     return out
 
@@ -136,7 +139,7 @@ def _meaning(r: dict, base: dict, run_failed: bool, space: dict) -> list[dict]:
         first = not space.get("_started")
         space["_started"] = True
         return [{**base, "kind": "session_start" if first else "phase", "subject": "backup",
-                 "detail": _detail(pid=int(r["pid"]))}]
+                 "detail": _detail(pid=int(r["pid"]), device_name=r.get("dev_host") if first else None)}]
     if marker == "upload_size":
         space["upload_bytes"] = int(r["up_bytes"])
         return [{**base, "kind": "phase", "subject": "preflight",

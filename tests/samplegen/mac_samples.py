@@ -117,7 +117,28 @@ def mac_icloud_tls() -> None:
     (pc / "log_show.txt").write_text("".join(head + body), encoding="utf-8")
 
 
-ALL = (mac_backup_locked, mac_update_dns, mac_icloud_tls)
+def mac_icloud_clock() -> None:
+    """`log show` (-0500) of a Mac whose clock was set back: Apple's certificates are "not yet valid" (reported)."""
+    pc = _pc("mac_icloud_clock_cert_date")
+    at = T(2026, 1, 19, 16, 44, 2, 771_903)
+    s = dt.timedelta
+    rows = [(s(0), "akd", 388, "AKAppleIDAuthenticationService: starting authentication for the primary account"),
+            (s(0, 0, 640), "akd", 388, "Trust evaluate failure: [leaf TemporalValidity]"),
+            (s(0, 0, 700), "akd", 388, 'Task <4A6C8E0A-2B4D-4F6A-8C0E-1A3C5E7A9C1E>.<1> finished with error [-1201] Error Domain=NSURLErrorDomain '
+                                       'Code=-1201 "The certificate for this server has expired." '
+                                       'UserInfo={NSErrorFailingURLStringKey=https://gsa.apple.com/grandslam/GsService2}'),
+            (s(0, 31, 200), "CloudKeychainProxy", 540, "Trust evaluate failure: [leaf TemporalValidity]"),
+            (s(0, 31, 260), "CloudKeychainProxy", 540, 'Task <6C8E0A2C-4D6F-4B8D-0F2A-3C5E7A9C1E3A>.<2> finished with error [-1201] '
+                                                       'Error Domain=NSURLErrorDomain Code=-1201 "The certificate for this server has expired." '
+                                                       'UserInfo={NSErrorFailingURLStringKey=https://setup.icloud.com/setup/ws/1/accountLogin}'),
+            (s(0, 58), "akd", 388, "AKAppleIDAuthenticationService: authentication failed")]
+    head = ["Skipping info and debug messages, pass --info and/or --debug to include.\n",
+            "Timestamp                       Thread     Type        Activity             PID    TTL  \n"]
+    body = [_unified(at + d, proc, pid, msg, offset="-0500", thread="0x2e04") for d, proc, pid, msg in rows]
+    (pc / "log_show.txt").write_text("".join(head + body), encoding="utf-8")
+
+
+ALL = (mac_backup_locked, mac_update_dns, mac_icloud_tls, mac_icloud_clock)
 
 if __name__ == "__main__":
     for make in ALL:
