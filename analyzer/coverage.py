@@ -20,6 +20,7 @@ KIND_OF = {
     "windows_powershell": "event_log", "windows_powershell_table": "event_log",
     "windows_setupapi": "setupapi", "windows_firewall": "firewall", "hosts_file": "hosts",
     "backup_plist": "backup", "backup_plist_xml": "backup", "backup_manifest_db": "backup", "backup_tool": "backup",
+    "backup_device_syslog": "backup",
     "mac_syslog": "system_log", "mac_unified_log": "system_log",
     "linux_usbmuxd": "system_log", "linux_kernel_usb": "system_log",
 }

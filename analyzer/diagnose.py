@@ -24,6 +24,7 @@ from typing import Any
 
 import polars as pl
 
+from .backups import space_check, superseded_snapshots
 from .causes import CAUSE_IDS, UNDETERMINED
 from .correlate import attempts, evidence_window, mark_transitions
 from .model import iso_utc
@@ -68,6 +69,9 @@ class Incident:
     #: ``reported_time`` says where it was placed (analyzer.symptom.placement).
     reported: bool = False
     reported_time: dict[str, Any] | None = None
+    #: A backup refused for disk space: free space against the needed size, where both are known
+    #: (:func:`analyzer.backups.space_check`).
+    space: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The incident as data (no language): what the JSON document builds on."""
@@ -79,6 +83,7 @@ class Incident:
             "underlying_codes": self.underlying_codes, "related_attempts": self.related_attempts,
             "operation": self.operation, "reported": self.reported,
             "reported_time": _placement_dict(self.reported_time) if self.reported_time else None,
+            "space": self.space,
         }
 
 
@@ -263,6 +268,8 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
                              schema=table.schema)
         table = pl.concat([table, extra], how="vertical")
     failed = table.filter(pl.col("outcome") == "failed").sort("reported", "host", "file", "attempt", nulls_last=True)
+    if failed.height and (failed.get_column("operation") == "backup").any():  # a folder snapshot a later backup superseded is history
+        failed = failed.join(superseded_snapshots(events, table), on=["host", "file", "attempt"], how="anti", nulls_equal=True)
     if failed.height == 0:
         return [], table
     rules = rules if rules is not None else default_rules()
@@ -283,6 +290,10 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
                           details.get(idx, {}), related.get((inc["host"], inc["file"], inc["attempt"]), []))
                  for idx, inc in enumerate(failed.to_dicts())]
     places = {r["host"]: r.get("placement") for r in reported or []}
+    for inc, incident in zip(failed.to_dicts(), incidents):
+        if incident.operation == "backup" and incident.cause == "host_storage":  # any file's figures in its window
+            incident.space = space_check(events.filter((pl.col("host") == inc["host"]) & pl.col("ts_utc").is_between(
+                inc["window_start"], inc["window_end"]) & pl.col("kind").cast(pl.String).is_in(["disk_space", "backup_info"])))
     for incident in incidents:
         if incident.reported:
             incident.reported_time = places.get(incident.host)

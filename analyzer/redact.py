@@ -302,8 +302,11 @@ def _scrubbed_fields(obj, r: Redactor, keep: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _collect_owner(events: pl.DataFrame, r: Redactor) -> None:
-    """The device names and phone numbers a backup folder records (``backup_info`` rows' detail)."""
-    rows = events.filter(pl.col("kind") == "backup_info").get_column("detail").drop_nulls()
+    """The device names and phone numbers a backup folder records (``backup_info`` rows' detail), and
+    the device's name its own syslog prints before each process (a backup run's ``session_start``)."""
+    rows = events.filter((pl.col("kind") == "backup_info") | ((pl.col("kind") == "session_start")
+                                                              & (pl.col("format") == "backup_device_syslog"))
+                         ).get_column("detail").drop_nulls()
     for name, kind in OWNER_FIELDS.items():
         for value in rows.str.json_path_match(f"$.{name}").drop_nulls().unique().to_list():
             for found_kind, found in (rp.device_name(value) if kind == "device" else [(kind, value)]):

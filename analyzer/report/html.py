@@ -29,7 +29,7 @@ from .config_rows import config_rows, entry_words
 from .i18n import Catalogue
 from .json_doc import document
 from .marks import as_counted, counted_keys, paired_events
-from .verdict_words import band
+from .verdict_words import backup_note, band
 from .write import atomic_write
 
 MAX_TABLE_ROWS = 400
@@ -102,6 +102,8 @@ def _verdict(inc: dict, t: dict, cat: Catalogue) -> str:
     if inc.get("code_meaning"):
         out.append(f'<p class="meta">{_e(t["error"])} {_e(inc["error_code"])}: {_e(inc["code_meaning"])} '
                    f'({_e(cat.text("common.grade", grade=inc.get("code_grade")))})</p>')
+    if inc.get("space"):  # a backup refused for disk space: free against needed
+        out.append(f'<p class="meta">{_e(inc["space"]["text"])}</p>')
     for u in inc.get("underlying_codes", []):
         if u.get("depth", 0) > 0:
             out.append(f'<p class="meta">{_e(cat.text("common.underlying", depth=u.get("depth"), code=u.get("code"), text=u.get("text", "")))}</p>')
@@ -151,7 +153,7 @@ def _backups(doc: dict, cat) -> str:
     """Each device's backups, oldest first (the JSON document's ``backups``)."""
     if not doc["backups"]:
         return ""
-    cols = ("host", "device", "started", "outcome", "code", "encrypted", "size", "source")
+    cols = ("host", "device", "started", "outcome", "code", "encrypted", "size", "source", "note")
     out = [f'<h2 id="backups">{_e(cat["terminal.backups"])}</h2><table class="fleet"><tr>'
            + "".join(f'<th>{_e(cat[f"terminal.col_backup_{c}"])}</th>' for c in cols) + "</tr>"]
     for b in doc["backups"]:
@@ -159,7 +161,7 @@ def _backups(doc: dict, cat) -> str:
         outcome = cat.section("outcome").get(b["outcome"], b["outcome"])
         encrypted = {True: cat["common.yes"], False: cat["common.no"]}.get(b["encrypted"], "")
         cells = (b["host"], device, b["started_at"] or "", outcome, "" if b["error_code"] is None else b["error_code"],
-                 encrypted, "" if b["size_bytes"] is None else b["size_bytes"], b["file"])
+                 encrypted, "" if b["size_bytes"] is None else b["size_bytes"], b["file"], backup_note(b, cat))
         cls = ' class="failed"' if b["outcome"] == "failed" else ""
         out.append(f"<tr{cls}>" + "".join(f"<td>{_e(c)}</td>" for c in cells) + "</tr>")
     return "".join(out) + "</table>"

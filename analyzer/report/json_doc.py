@@ -29,7 +29,26 @@ def incident_dict(incident, cat: Catalogue) -> dict[str, Any]:
     out["missing_codes"] = list(incident.missing)
     out["missing"] = [cat.missing(code) for code in incident.missing]
     out["remedy"] = cat.remedy(incident.cause, incident.operation, incident.rules)
+    if incident.space:
+        out["space"] = {**incident.space, "text": space_words(incident.space, cat)}
     return out
+
+
+def _bytes(n: int) -> str:
+    """A byte count as people read it, with the exact number beside it (the device compares bytes)."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6)):
+        if n >= size:
+            return f"{n / size:,.2f} {unit} ({n:,} bytes)"
+    return f"{n:,} bytes"
+
+
+def space_words(space: dict[str, Any], cat: Catalogue) -> str:
+    """A backup refused for disk space: "free X, needed Y (+128 MiB margin)", each with where it is from."""
+    def where(src: dict) -> str:
+        name = str(src.get("file", "")).replace("\\", "/").rsplit("/", 1)[-1]
+        return f"{name}:{src['line']}" if src.get("line") is not None else f"{name} #{src.get('record')}"
+    return cat.text("words.space", free=_bytes(space["free_bytes"]), needed=_bytes(space["needed_bytes"]),
+                    free_from=where(space["free_from"]), needed_from=where(space["needed_from"]))
 
 
 def file_dict(report, cat: Catalogue) -> dict[str, Any]:
@@ -53,7 +72,8 @@ def attempt_dicts(analysis) -> list[dict[str, Any]]:
 
 def backup_dicts(analysis) -> list[dict[str, Any]]:
     """Each device's backups (:attr:`analyzer.api.Analysis.backups`), times as ISO-8601 UTC."""
-    return [{**b, "started_at": iso_utc(b["started_at"]), "ended_at": iso_utc(b["ended_at"])}
+    return [{**b, "started_at": iso_utc(b["started_at"]), "ended_at": iso_utc(b["ended_at"]),
+             "superseded_by": iso_utc(b["superseded_by"])}
             for b in analysis.backups.to_dicts()]
 
 

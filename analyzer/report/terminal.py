@@ -31,7 +31,7 @@ from .json_doc import incident_dict
 from .marks import as_counted, counted_keys, paired_events
 from .nothing_read import no_incident
 from .safe import shown
-from .verdict_words import event_words, verdict_panel
+from .verdict_words import backup_note, event_words, verdict_panel
 
 TIMELINE_KINDS = list(kinds_where(timeline=True))
 MAX_ROWS = 60
@@ -197,7 +197,7 @@ def _backups_table(analysis, cat: Catalogue, host: str | None = None) -> Table |
         return None
     table = Table(title=cat["terminal.backups"], title_justify="left", expand=False)
     hosts = len(analysis.hosts) > 1 and host is None
-    for col in (["host"] if hosts else []) + ["device", "started", "outcome", "code", "encrypted", "size", "source"]:
+    for col in (["host"] if hosts else []) + ["device", "started", "outcome", "code", "encrypted", "size", "source", "note"]:
         table.add_column(cat[f"terminal.col_backup_{col}"], overflow="fold")
     for b in rows.to_dicts():
         device = " ".join(x for x in (b["device_name"], f"({b['udid']})" if b["udid"] else None) if x) or "?"
@@ -207,7 +207,7 @@ def _backups_table(analysis, cat: Catalogue, host: str | None = None) -> Table |
         style = "red" if b["outcome"] == "failed" else ""
         table.add_row(*([Text(shown(b["host"] or ""))] if hosts else []), Text(shown(device)), _stamp(b["started_at"]),
                       Text(outcome, style=style), "" if b["error_code"] is None else str(b["error_code"]),
-                      encrypted, size, Text(shown(PurePath(b["file"]).name)))
+                      encrypted, size, Text(shown(PurePath(b["file"]).name)), Text(backup_note(b, cat), style="dim"))
     return table
 
 

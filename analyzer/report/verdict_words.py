@@ -138,6 +138,8 @@ def verdict_panel(inc: dict, cat: Catalogue) -> Panel:
         lines.append(Text(shown(inc["reported_time"]["text"]), style="dim"))
     if inc.get("code_meaning"):
         lines.append(Text(f"{cat['common.error']} {inc['error_code']}: {inc['code_meaning']}", style="dim"))
+    if inc.get("space"):
+        lines.append(Text(shown(inc["space"]["text"]), style="dim"))
     if inc.get("failed_at") and not inc.get("reported"):  # a reported one says where it was placed
         lines.append(Text(cat.text("words.when", at=inc["failed_at"].replace("T", " ").rstrip("Z")[:19]), style="dim"))
     why = reasons(inc, cat)
@@ -164,3 +166,16 @@ def _what(inc: dict, cat: Catalogue) -> str:
         return inc["what"]
     name = PurePath(inc["file"]).name if inc.get("file") else "?"
     return f"{name}, {cat.operation(inc.get('operation'))} {cat['common.attempt']} {inc.get('attempt')}"
+
+
+def backup_note(b: dict, cat: Catalogue) -> str:
+    """What the history says beside a backup (terminal and HTML): superseded by a later finished one,
+    how a run that named no device was tied to one, or that it could not be."""
+    notes = []
+    at = b.get("superseded_by")
+    if at is not None:
+        stamp = at.replace("T", " ")[:16] if isinstance(at, str) else at.strftime("%Y-%m-%d %H:%M")
+        notes.append(cat.text("terminal.backup_superseded", at=stamp))
+    if b.get("udid_from") in ("folder_written", "folder_named", "untied"):
+        notes.append(cat[f"terminal.backup_{b['udid_from']}"])
+    return "; ".join(notes)

@@ -8,6 +8,8 @@ backup rule per cause reads it: the table stays the one place that says what a c
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -35,3 +37,40 @@ def cause_expr(code: pl.Expr) -> pl.Expr:
 def grade_expr(code: pl.Expr) -> pl.Expr:
     table = {k: v["grade"] for k, v in codes().items()}
     return code.replace_strict(table, default=None, return_dtype=pl.String)
+
+
+#: An MBErrorDomain code in any of the spellings the device's and the Mac's logs use: the tools'
+#: ``(MBErrorDomain/105)``, an NSError dump's ``(MBErrorDomain:100)`` and NSError's description
+#: ``Error Domain=MBErrorDomain Code=105 "…"``.
+_ANY_CODE = re.compile(r'\(MBErrorDomain[/:](-?\d+)\)|Error Domain=MBErrorDomain Code=(-?\d+)(?: "([^"]*)")?')
+_NOISE = re.compile(r"^[\s.,;:{}<>-]*(?:Underlying error:|UserInfo=\{?|NSUnderlyingError=|<NSError:0x[0-9a-fA-F]+)?[\s.,;:{}<>-]*|[\s.,;:{}<>(-]+$")
+
+
+def chain(text: str | None) -> list[tuple[int, str]]:
+    """(code, text) of every MBErrorDomain code in a message, outer first, whatever its spelling."""
+    out: list[tuple[int, str]] = []
+    text = text or ""
+    pos = 0
+    for m in _ANY_CODE.finditer(text):
+        if m.group(1) is not None:
+            said = _NOISE.sub("", text[pos:m.start()].split("Underlying error:")[-1])
+            out.append((int(m.group(1)), said.strip().strip("'\"")))
+        else:
+            out.append((int(m.group(2)), m.group(3) or ""))
+        pos = m.end()
+    return out
+
+
+def detail_rows(base: dict, links: list[tuple[int, str]]) -> list[dict]:
+    """One ``failure_detail`` row per code of a chain, outer first (``detail.depth`` 0, 1, …), with
+    the cause and grade the table gives it; ``base`` holds the line's own columns."""
+    table = codes()
+    keep = ("line", "ts_wall", "ts_raw", "clock", "attempt", "operation", "format", "provider", "computer", "message")
+    rows = []
+    for depth, (code, said) in enumerate(links):
+        info = table.get(code, {})
+        detail = {k: v for k, v in {"domain": DOMAIN, "depth": depth, "text": said[:300], "cause": info.get("cause"),
+                                    "grade": info.get("grade")}.items() if v is not None}
+        rows.append({**{k: base.get(k) for k in keep}, "kind": "failure_detail", "error_code": code,
+                     "subject": f"{DOMAIN}/{code}", "detail": json.dumps(detail, separators=(",", ":"), ensure_ascii=False)})
+    return rows

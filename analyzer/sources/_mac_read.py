@@ -24,6 +24,7 @@ import polars as pl
 from .. import grammars
 from ..apple_usb import pid_mode_expr
 from ..model import conform
+from . import _mac_backup
 from ._base import Input, Parsed, Source
 from ._relay import apply_rules, finish, json_of, lit, read_messages, to_int, udid_ids
 from ._text import grammar_frame
@@ -67,7 +68,7 @@ def _mac_rules() -> dict[str, dict]:
     }
 
 
-MAC_RULES = _mac_rules()
+MAC_RULES = {**_mac_rules(), **_mac_backup.rules()}
 
 
 class MacSource(Source):
@@ -95,7 +96,7 @@ class MacSource(Source):
         rows = read_messages(rows, {"mac": messages}, self.name)
         fields = sorted({f for m in messages.markers for f in m.fields} - set(rows.columns))
         rows = rows.with_columns([pl.lit(None, dtype=pl.String).alias(f) for f in fields]).with_columns(c("marker").alias("rule"))
-        for name in ("proc", "uproc", "host", "type", "ctype", "thread", "tid", "sender"):
+        for name in ("proc", "uproc", "host", "type", "ctype", "thread", "tid", "sender", "pid", "upid"):
             if name not in rows.columns:
                 rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias(name))
         rows = self.times(rows, item, report)
@@ -106,4 +107,5 @@ class MacSource(Source):
             json_of(sender=pl.coalesce(c("sender_name"), c("sender").str.strip_chars().str.strip_prefix("(").str.strip_suffix(")")),
                     subsystem=c("subsystem"), thread=pl.coalesce(c("md_tid"), c("bk_tid"), c("tid"), c("thread")),
                     where=c("bk_where")).alias("context"))
-        return finish(rows, local, self.name)
+        procs = rows.select("line", pl.coalesce(c("pid"), c("upid")).alias("pid"), "marker", "mbh_code")
+        return _mac_backup.attempts(finish(rows, local, self.name), procs)

@@ -164,6 +164,27 @@ def pc_p16() -> None:
               "{3FF37A1C-A68D-4D6E-8C9B-F79E8B16C482}")])
     write_xml(pc / "System_srv.xml", [event("srv", 2013, 3, T(2025, 11, 14, 9, 28, 44, 118002), 80431, "System", host,
                                             {"1": "C:", "2": "3"})])
+    (pc / "idevicesyslog_transcript.txt").write_bytes(transcript(T(2025, 11, 14, 9, 29, 48), "kenta", host, device_syslog()).encode())
+
+
+#: The device's preflight in pc_p16 (backup-and-network.md §2.5): it goes on only when free > upload + 128 MiB.
+P16_FREE, P16_UPLOAD = 409_337_856, 6_874_325_312
+
+
+def device_syslog() -> list[str]:
+    """idevicesyslog -p BackupAgent2 while idevicebackup2 ran (device local time = the PC's, London)."""
+    short = P16_UPLOAD + 128 * 1024 * 1024 - P16_FREE
+    lines = [("09:29:52", "", "Notice", "Scanning domains"),
+             ("09:30:07", "", "Notice", "Starting to prepare for preflight"),
+             ("09:30:07", "", "Notice", f"uploadSize:{P16_UPLOAD}({P16_UPLOAD}), uploadFileCount:18244"),
+             ("09:30:07", "", "Notice", f"Free disk space on drive: {P16_FREE} ({P16_FREE / 1e9:.2f} GB)"),
+             ("09:30:07", "", "Notice", f"Need extra space on host: {short}. Requesting host to purge now"),
+             ("09:30:11", "(Accounts)", "Notice", '"The connection to ACDAccountStore was invalidated."'),
+             ("09:30:11", "", "Notice", "Finished backup in 19.402s"),
+             ("09:30:11", "", "Error", 'Failed to backup: Error Domain=MBErrorDomain Code=105 "Insufficient free disk space on drive to back up"')]
+    out = ["PS C:\\Users\\kenta> idevicesyslog.exe -p BackupAgent2"]
+    out += [f"Nov 14 {t} Mikas-iPhone BackupAgent2{sub}[1187] <{lvl}>: {msg}" for t, sub, lvl, msg in lines]
+    return out + ["PS C:\\Users\\kenta> Stop-Transcript"]
 
 
 def pc_q17() -> None:
