@@ -72,7 +72,7 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.da
             jobs: int = 1, executor: str = "local", ray_address: str | None = None,
             progress: bool | None = None, symptom: str | None = None, at: str | dt.datetime | None = None,
             window: str | int | None = None, host_timeout: float | None = None,
-            tz_force: bool = False) -> Analysis:
+            tz_force: bool = False, contain_crashes: bool = False) -> Analysis:
     """Read, correlate and diagnose the logs under ``paths``.
 
     Arguments are checked first, before any file is read; a bad one raises
@@ -98,7 +98,10 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.da
     A PC whose analysis dies (an exception, MemoryError, its pool or Ray worker killed) or runs
     longer than ``host_timeout`` seconds (default: ``$ANALYZER_HOST_TIMEOUT``, else no limit) is
     reported as that PC's failure: its files are listed as not read, with the reason, and the
-    other PCs' results are kept (:mod:`analyzer.faults`).
+    other PCs' results are kept (:mod:`analyzer.faults`). A native crash (an abort in a compiled
+    library) can only be survived in another process: ``contain_crashes`` analyses several PCs in a
+    worker process also with ``jobs=1``, as ``analyze`` on the command line does. Like ``jobs`` > 1,
+    it needs the calling script to guard its top level with ``if __name__ == "__main__":``.
     """
     zone, limits = _checked(tz=tz, layout=layout, jobs=jobs, executor=executor, ray_address=ray_address)
     day = _checked_date(date)
@@ -106,7 +109,7 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.da
     limit = _checked_host_timeout(host_timeout)
     execute = functools.partial(parallel.run, workers=jobs, executor=executor, address=ray_address,
                                 progress=progress, label="hosts", thread_env=pipeline.THREAD_ENV,
-                                time_limit=limit)
+                                time_limit=limit, contain=contain_crashes)
     result = pipeline.run([Path(p) for p in paths], tz=zone, date=day, layout=layout, limits=limits,
                           execute=execute, symptom=reported, tz_force=tz_force)
     return Analysis(files=result.files, events=result.events, incidents=result.incidents,

@@ -102,7 +102,7 @@ def run(
     if lang not in LANGS:  # the reports' language: checked before any work, like the outputs
         _usage_error(ArgumentError("lang", lang, one_of(LANGS)).describe(_option))
     analysis = _analysis(paths, tz=tz or None, tz_force=tz_force, date=date, layout=layout, jobs=jobs, executor=executor,
-                         ray_address=ray_address, symptom=symptom, at=at, window=window)
+                         ray_address=ray_address, symptom=symptom, at=at, window=window, contain_crashes=True)
     if redact:
         from .redact import redact as redact_analysis
 

@@ -5,9 +5,8 @@ gives one job per PC); this module knows nothing about what they are, only
 that each job can run anywhere, in any order. Results come back in job order
 whatever the completion order, so every executor gives the same answer.
 
-* ``local`` with ``workers == 1``: in this process; but when failures are isolated
-  (``on_failure``) and there is more than one job, in a one-worker pool, so that a native
-  crash costs one job and not the run;
+* ``local`` with ``workers == 1``: in this process; with ``contain`` (the CLI) and more than one
+  job, in a one-worker pool, so that a native crash costs one job and not the run;
 * ``local`` with ``workers > 1``: a **spawn** process pool (a forked child
   inherits the parent's thread-pool locks and can deadlock once a threaded
   library has run), at most ``2 × workers`` jobs in flight so memory follows
@@ -260,7 +259,7 @@ def _run_ray(jobs: list, fn: Callable, workers: int, address: str | None, thread
 def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str = "local",
         address: str | None = None, progress: bool | None = None, label: str = "jobs",
         thread_env: tuple[str, ...] = (), on_failure: Callable[[Any, str], Any] | None = None,
-        time_limit: float | None = None) -> list:
+        time_limit: float | None = None, contain: bool = False) -> list:
     """Run ``fn`` over every job; results come back in job order whatever the completion order.
 
     ``fn`` and the jobs must be picklable for the pool and Ray (``fn`` a module-level function).
@@ -269,8 +268,12 @@ def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str
 
     With ``on_failure``, a job that fails (raises, outlasts ``time_limit`` seconds, or whose pool
     worker or Ray worker dies) has ``on_failure(job, reason)`` as its result and the other jobs'
-    results are kept (:mod:`analyzer.faults`); without it, the first failure ends the run. In
-    this process (``workers`` 1) a native crash still ends the run: nothing survives it here.
+    results are kept (:mod:`analyzer.faults`); without it, the first failure ends the run. With
+    ``contain`` as well, several jobs run in worker processes also for ``workers`` 1 (a one-worker
+    pool), where a native crash or a native call past the time limit ends only the worker; a
+    single job runs here, where nothing could survive its crash anyway. (A pool re-imports the
+    caller's script in each worker: a script without ``if __name__ == "__main__":`` cannot start
+    one, so the library leaves ``contain`` off by default and the CLI turns it on.)
     """
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}: use {' or '.join(EXECUTORS)}")
@@ -283,7 +286,7 @@ def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str
             bar.advance(task)
 
     isolate = on_failure is not None
-    pooled = executor == "ray" or (len(jobs) > 1 and (workers > 1 or isolate))
+    pooled = executor == "ray" or (len(jobs) > 1 and (workers > 1 or (isolate and contain)))
     task = functools.partial(guarded, fn, time_limit=time_limit, hard=pooled) if isolate else fn
     if executor == "ray":
         stream = _run_ray(jobs, task, workers, address, thread_env, tick, isolate)

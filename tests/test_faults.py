@@ -92,6 +92,20 @@ def test_a_native_crash_under_one_job_costs_only_its_pc(fleet, healthy, tmp_path
     assert _others(doc, "pcB") == _others(healthy, "pcB") and len(_others(doc, "pcB")) >= 3
 
 
+def test_the_library_keeps_one_job_in_process_for_a_script_without_a_main_guard(fleet, healthy, tmp_path):
+    """A worker pool re-imports the calling script; a plain script (no ``if __name__ ==
+    "__main__":``) must still work with ``jobs=1``, so the library runs PCs in its own process
+    unless asked to contain crashes (the CLI asks)."""
+    script = tmp_path / "plain.py"
+    script.write_text("import sys\nfrom analyzer.api import analyze\n"
+                      f"a = analyze([{str(fleet)!r}], tz='UTC')\n"
+                      "print(len(a.incidents), a.partial)\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0 and "RuntimeError" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.stdout.split() == [str(len(healthy["incidents"])), str(healthy["summary"]["partial"])]
+
+
 def test_a_native_call_past_the_time_limit_ends_its_worker_not_the_run(fleet, healthy, tmp_path):
     """The alarm cannot interrupt native code (here: SIGALRM blocked); the worker's watchdog ends
     the worker once the limit and its grace have passed, and the reason says so. (The limit is
