@@ -146,6 +146,30 @@ def superseded_snapshots(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.Dat
     return folder.filter(pl.col("superseded_by").is_not_null()).select(_KEYS)
 
 
+#: Sources that read the device's own account of a backup (BackupAgent2 in a device log).
+DEVICE_FORMATS = ("backup_device_syslog",)
+
+
+def device_side_copies(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
+    """host, file, attempt of the failed backups a device log records that a host log (a tool's run,
+    a folder's snapshot) also records, within SLACK_S of each other: one backup seen from both ends
+    is one incident, the host's, whose evidence window holds the device's lines anyway."""
+    formats = events.select("host", "file", "format").unique(subset=["host", "file"], keep="first")
+    failed = (attempts.filter((pl.col("operation") == "backup") & (pl.col("outcome") == "failed")
+                              & ~pl.col("reported").fill_null(False))
+              .join(formats, on=["host", "file"], how="left", nulls_equal=True)
+              .with_columns(pl.coalesce("ended_at", "started_at").alias("_end")))
+    device = failed.filter(pl.col("format").is_in(list(DEVICE_FORMATS)))
+    host_side = failed.filter(~pl.col("format").is_in(list(DEVICE_FORMATS)))
+    if device.height == 0 or host_side.height == 0:
+        return pl.DataFrame(schema={"host": pl.String, "file": pl.String, "attempt": pl.Int32})
+    slack = pl.duration(seconds=SLACK_S)
+    pairs = device.join(host_side.select("host", pl.col("started_at").alias("h_start"), pl.col("_end").alias("h_end")),
+                        on="host")
+    return (pairs.filter((pl.col("started_at") <= pl.col("h_end") + slack) & (pl.col("_end") >= pl.col("h_start") - slack))
+            .select(_KEYS).unique(maintain_order=True))
+
+
 def space_check(rows: pl.DataFrame) -> dict | None:
     """Free space against the needed size, from one incident's evidence (both known, else None).
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from .backups import space_check, superseded_snapshots
+from .backups import device_side_copies, space_check, superseded_snapshots
 from .causes import CAUSE_IDS, UNDETERMINED
 from .correlate import attempts, evidence_window, mark_transitions
 from .model import iso_utc
@@ -268,8 +268,11 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
                              schema=table.schema)
         table = pl.concat([table, extra], how="vertical")
     failed = table.filter(pl.col("outcome") == "failed").sort("reported", "host", "file", "attempt", nulls_last=True)
-    if failed.height and (failed.get_column("operation") == "backup").any():  # a folder snapshot a later backup superseded is history
-        failed = failed.join(superseded_snapshots(events, table), on=["host", "file", "attempt"], how="anti", nulls_equal=True)
+    if failed.height and (failed.get_column("operation") == "backup").any():
+        # a folder snapshot a later backup superseded is history; a backup a device log and a host
+        # log both record is one incident (the host's)
+        for drop in (superseded_snapshots(events, table), device_side_copies(events, table)):
+            failed = failed.join(drop, on=["host", "file", "attempt"], how="anti", nulls_equal=True)
     if failed.height == 0:
         return [], table
     rules = rules if rules is not None else default_rules()

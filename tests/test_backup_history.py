@@ -47,7 +47,8 @@ def test_a_run_is_tied_to_the_only_device_whose_folder_it_wrote(tmp_path):
 def test_the_disk_full_verdict_says_free_space_against_the_needed_size():
     doc = json.loads(CliRunner().invoke(app, [str(SAMPLES / "pc_p16_backup_disk_full"), "--format", "json"]).stdout)
     spaces = {i["file"].rsplit("/", 1)[-1]: i["space"] for i in doc["incidents"]}
-    assert set(spaces) == {"idevicebackup2_transcript.txt", "idevicesyslog_transcript.txt"}
+    # one backup, logged by the tool on the PC and by the device: one incident, the tool's
+    assert set(spaces) == {"idevicebackup2_transcript.txt"}
     for space in spaces.values():  # the device's own preflight: told 409 MB free, 6.87 GB to send
         assert (space["free_bytes"], space["needed_bytes"], space["margin_bytes"], space["fits"]) == \
             (409_337_856, 6_874_325_312, 128 * 1024 * 1024, False)
@@ -61,7 +62,7 @@ def test_the_disk_full_verdict_says_free_space_against_the_needed_size():
 def test_the_html_verdict_says_free_space_against_the_needed_size(tmp_path):
     CliRunner().invoke(app, [str(SAMPLES / "pc_p16_backup_disk_full"), "--html", str(tmp_path / "r.html")])
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert page.count("Backup drive: free 409.34 MB (409,337,856 bytes)") == 2
+    assert page.count("Backup drive: free 409.34 MB (409,337,856 bytes)") == 1  # one incident for the one backup
 
 
 def test_the_history_notes_superseded_and_untied_backups_in_terminal_and_html(tmp_path):
@@ -103,3 +104,18 @@ def test_a_backup_incident_reads_its_code_in_mbErrorDomains_table_not_the_restor
     assert (incident["operation"], incident["error_code"], incident["code_grade"]) == ("backup", 208, "L")
     assert incident["code_meaning"].startswith("The device is locked")
     assert "backup attempt 1" in incident["what"]
+
+
+def test_a_backup_seen_from_both_ends_is_one_incident_with_both_sides_cited():
+    """The tool's run on the PC and the device's BackupAgent2 run overlap: the device's run is no
+    incident of its own, and its preflight (the free space it was told) still speaks in the tool's."""
+    from analyzer.api import analyze
+    from analyzer.backups import device_side_copies
+
+    analysis = analyze([SAMPLES / "pc_p16_backup_disk_full"])
+    copies = device_side_copies(analysis.events, analysis.attempts)
+    assert [(f.rsplit("/", 1)[-1], a) for f, a in copies.select("file", "attempt").iter_rows()] == [
+        ("idevicesyslog_transcript.txt", 1)]
+    (incident,) = analysis.incidents
+    assert incident.file.endswith("idevicebackup2_transcript.txt") and incident.cause == "host_storage"
+    assert incident.space["free_from"]["file"].endswith("idevicesyslog_transcript.txt")  # the device's preflight
