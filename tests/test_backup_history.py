@@ -119,3 +119,20 @@ def test_a_backup_seen_from_both_ends_is_one_incident_with_both_sides_cited():
     (incident,) = analysis.incidents
     assert incident.file.endswith("idevicebackup2_transcript.txt") and incident.cause == "host_storage"
     assert incident.space["free_from"]["file"].endswith("idevicesyslog_transcript.txt")  # the device's preflight
+
+
+def test_parquet_holds_the_backup_history_and_the_space_check(tmp_path):
+    import polars as pl
+
+    from analyzer.api import analyze
+    from analyzer.report.parquet_out import write_parquet
+
+    analysis = analyze([SAMPLES / "pc_p16_backup_disk_full"])
+    names = {p.name for p in write_parquet(analysis, tmp_path)}
+    assert {"events.parquet", "incidents.parquet", "backups.parquet"} <= names
+    incidents = pl.read_parquet(tmp_path / "incidents.parquet")
+    assert incidents.select("free_bytes", "needed_bytes").rows() == [(409_337_856, 6_874_325_312)]
+    assert incidents.get_column("space_text")[0].startswith("Backup drive: free 409.34 MB")
+    backups = pl.read_parquet(tmp_path / "backups.parquet")
+    assert backups.select("outcome", "udid_from").rows() == [("succeeded", "own"), ("failed", "folder_named"),
+                                                              ("failed", "untied")]

@@ -103,7 +103,7 @@ def test_cli_csv_on_stdout_and_file_neutralise_a_formula_log_line(restore_dir: P
 # -- Parquet --------------------------------------------------------------------------------
 def test_parquet_reads_back_with_the_same_values(analysis, tmp_path: Path):
     written = write_parquet(analysis, tmp_path / "out")
-    assert sorted(p.name for p in written) == ["events.parquet", "incidents.parquet"]
+    assert sorted(p.name for p in written) == ["backups.parquet", "events.parquet", "incidents.parquet"]
     events = pl.read_parquet(tmp_path / "out" / "events.parquet")
     assert events.height == analysis.events.height
     assert events.schema["kind"] == pl.String and events.schema["ts_utc"] == pl.Datetime("us", "UTC")

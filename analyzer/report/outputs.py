@@ -17,7 +17,7 @@ from .fleet_rows import TABLES
 from .write import OutputError, check_dir, check_file
 
 #: Every file --parquet may write, and the sibling tables --csv may write beside its file.
-PARQUET_FILES = ("events.parquet", "incidents.parquet", *(f"fleet_{t}.parquet" for t in TABLES))
+PARQUET_FILES = ("events.parquet", "incidents.parquet", "backups.parquet", *(f"fleet_{t}.parquet" for t in TABLES))
 CSV_SIBLINGS = tuple(f".fleet_{t}.csv" for t in TABLES)
 
 

@@ -35,6 +35,7 @@ INCIDENT_SCHEMA = {
     "rules": pl.List(pl.String), "remedy": pl.List(pl.String), "missing": pl.List(pl.String),
     "evidence": pl.List(EVIDENCE), "alternatives": pl.List(ALTERNATIVE),
     "evidence_json": pl.String, "alternatives_json": pl.String,
+    "free_bytes": pl.Int64, "needed_bytes": pl.Int64, "space_text": pl.String,
 }
 
 
@@ -61,6 +62,9 @@ def incidents_frame(analysis, lang: str = "en") -> pl.DataFrame:
             "alternatives": [{k: a[k] for k in ("id", "confidence", "why_not")} for a in doc["alternatives"]],
             "evidence_json": json.dumps(inc.evidence, ensure_ascii=False),
             "alternatives_json": json.dumps(doc["alternatives"], ensure_ascii=False),
+            # a backup refused for disk space: free space against the needed size (analyzer.backups.space_check)
+            "free_bytes": (inc.space or {}).get("free_bytes"), "needed_bytes": (inc.space or {}).get("needed_bytes"),
+            "space_text": (doc.get("space") or {}).get("text"),
         })
     return pl.DataFrame(rows, schema=INCIDENT_SCHEMA)
 
@@ -72,12 +76,13 @@ def _parquet_bytes(frame: pl.DataFrame) -> bytes:
 
 
 def write_parquet(analysis, directory: Path, lang: str = "en") -> list[Path]:
-    """Write events, incidents and the fleet summary tables (``fleet_hosts.parquet`` …) into
+    """Write events, incidents, the backup history and the fleet summary tables (``fleet_hosts.parquet`` …) into
     ``directory`` (created if missing); return their paths."""
     directory = Path(directory)
     directory.mkdir(exist_ok=True)
     written = []
-    frames = [("events.parquet", events_frame(analysis)), ("incidents.parquet", incidents_frame(analysis, lang))]
+    frames = [("events.parquet", events_frame(analysis)), ("incidents.parquet", incidents_frame(analysis, lang)),
+              ("backups.parquet", analysis.backups)]  # each device's backup history (analyzer.backups)
     for table, rows in fleet_tables(analysis.fleet).items():
         frames.append((f"fleet_{table}.parquet", pl.DataFrame(rows, infer_schema_length=None)))
     for name, frame in frames:
