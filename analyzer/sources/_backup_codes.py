@@ -21,6 +21,13 @@ TABLE = Path(__file__).resolve().parents[1] / "data" / "backup_error_codes.toml"
 DOMAIN = "MBErrorDomain"
 
 
+def detail_json(**fields: Any) -> str | None:
+    """A row's ``detail``: its known fields as compact JSON, or None when it has none (the backup
+    sources' one spelling of it)."""
+    clean = {k: v for k, v in fields.items() if v is not None}
+    return json.dumps(clean, separators=(",", ":"), ensure_ascii=False) if clean else None
+
+
 @lru_cache(maxsize=1)
 def codes() -> dict[int, dict[str, Any]]:
     """MBErrorDomain code → its table entry (cause, grade, meaning per language, unverified)."""

@@ -90,9 +90,7 @@ def rules() -> dict[str, dict]:
     }
 
 
-def _detail(**fields) -> str | None:
-    clean = {k: v for k, v in fields.items() if v is not None}
-    return json.dumps(clean, separators=(",", ":"), ensure_ascii=False) if clean else None
+_detail = bc.detail_json
 
 
 def _merge(detail: str | None, **fields) -> str | None:

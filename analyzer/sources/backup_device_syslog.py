@@ -29,7 +29,6 @@ Times: the device's local wall clock (``clock`` "local"), with no year: a PowerS
 
 from __future__ import annotations
 
-import json
 import re
 from typing import ClassVar
 
@@ -49,9 +48,7 @@ _LINE = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? (?:\S+ )?[A
 _RUN_MARKERS = ("backup_start", "upload_size", "free_space", "need_space", "backup_failed", "backup_finished")
 
 
-def _detail(**fields) -> str | None:
-    clean = {k: v for k, v in fields.items() if v is not None}
-    return json.dumps(clean, separators=(",", ":"), ensure_ascii=False) if clean else None
+_detail = bc.detail_json
 
 
 class BackupDeviceSyslog(Source):

@@ -16,7 +16,6 @@ lines before any time have none (clock ``none``, noted).
 
 from __future__ import annotations
 
-import json
 import re
 from typing import ClassVar
 
@@ -50,9 +49,7 @@ def chain(text: str | None) -> list[tuple[int, str]]:
     return out
 
 
-def _detail(**fields) -> str | None:
-    clean = {k: v for k, v in fields.items() if v is not None}
-    return json.dumps(clean, separators=(",", ":"), ensure_ascii=False) if clean else None
+_detail = bc.detail_json
 
 
 class BackupTool(Source):
