@@ -44,6 +44,15 @@ ALERT_IN_MESSAGE = (r"(?i)(?:fatal (?:alert|error) code is|fatal alert was (?:re
                     r"\s*([0-9]{1,3})(?:\.(?:\s|$)|。|\s|$)")
 
 
+#: Failing the wordings above (a Chinese or Korean export, whose wording no public paste shows:
+#: unverified), the first whole number of the message that is a TLS alert (RFC 8446 §6 and the older
+#: alerts): the rendered 36887/36888 messages hold the alert before any other number in every
+#: language seen (36888 then gives the SChannel state). A number cut at the console width is no number.
+ANY_NUMBER = r"(?:^|[^0-9.])([0-9]{1,3})(?:\.(?:\s|$)|[^0-9.]|$)"
+TLS_ALERTS = (0, 10, 20, 21, 22, 30, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 60, 70, 71, 80, 86, 90, 100,
+              109, 110, 111, 112, 113, 114, 115, 116, 120)
+
+
 def _f(name: str) -> pl.Expr:
     return pl.col(f"_f_{name}")
 
@@ -92,7 +101,9 @@ def stages() -> list[list[pl.Expr]]:
                .when(kind == "clock_sync").then(pl.lit("time service"))
                .otherwise(pl.col("subject")))
     in_message = pl.col("message").str.extract(ALERT_IN_MESSAGE, 1)
-    alert = pl.when(pl.col("event_id").is_in([36887, 36888])).then(pl.coalesce(_f("AlertDesc"), _f("1"), in_message))
+    number = pl.col("message").str.extract(ANY_NUMBER, 1)
+    any_alert = pl.when(number.cast(pl.Int64, strict=False).is_in(TLS_ALERTS)).then(number)
+    alert = pl.when(pl.col("event_id").is_in([36887, 36888])).then(pl.coalesce(_f("AlertDesc"), _f("1"), in_message, any_alert))
     code = (pl.when(kind == "tls_error").then(_int(alert))
             .when(kind == "network_down").then(_int(_f("ReasonCode")))
             .otherwise(pl.col("error_code")))

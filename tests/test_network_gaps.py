@@ -40,6 +40,22 @@ def test_schannel_alert_is_read_from_the_message_in_english_and_japanese(message
     assert pl.Series([message]).str.extract(ALERT_IN_MESSAGE, 1).to_list() == [alert]
 
 
+@pytest.mark.parametrize("message, alert", [
+    # Chinese and Korean wordings are not in any public paste (unverified): any language's first whole
+    # number that is a TLS alert is taken when no known wording matches
+    ("从远程终结点接收到一个严重警报。TLS 协议所定义的严重警报代码为 48。", 48),
+    ("원격 끝점에서 심각한 경고를 받았습니다. TLS 프로토콜에 정의된 심각한 경고 코드는 48입니다.", 48),
+    ("已生成一个严重警报并将其发送到远程终结点。TLS 协议所定义的严重错误代码为 70。Windows SChannel 错误状态为 105。", 70),
+    ("The Windows SChannel error state is 105.", None),          # 105 is no TLS alert
+    ("严重警报代码为 4...", None),                                  # cut at the console width
+])
+def test_schannel_alert_in_other_languages_is_the_first_number_that_is_an_alert(message, alert):
+    from analyzer.winevent_network import ANY_NUMBER, TLS_ALERTS
+
+    number = pl.Series([message]).str.extract(ANY_NUMBER, 1).cast(pl.Int64, strict=False).to_list()[0]
+    assert (number if number in TLS_ALERTS else None) == alert
+
+
 def _tls_codes(sample: str) -> dict[str, list]:
     out: dict[str, list] = {}
     for path in sorted((SAMPLES / sample).iterdir()):
@@ -170,3 +186,16 @@ def test_network_gap_samples_are_reproducible_from_their_definitions():
     from samplegen.network_exports import files as export_files
     for rel, data in {**export_files(), **idevicerestore_files()}.items():
         assert (SAMPLES / rel).read_bytes() == data, rel
+
+
+def test_a_chinese_wevtutil_export_gives_the_schannel_alert(tmp_path: Path):
+    """The whole path: a Chinese UI's `wevtutil qe /f:text` record of Schannel 36887 ends as a
+    tls_error row with the alert number, as the English and Japanese ones do."""
+    record = ("Event[0]:\r\n  Log Name: System\r\n  Source: Schannel\r\n  Date: 2026-03-02T09:14:05.1180000Z\r\n"
+              "  Event ID: 36887\r\n  Task: N/A\r\n  Level: 错误\r\n  Opcode: 信息\r\n  Keyword: N/A\r\n"
+              "  User: S-1-5-18\r\n  User Name: NT AUTHORITY\\SYSTEM\r\n  Computer: DESKTOP-ZH0302\r\n  Description: \r\n"
+              "从远程终结点接收到一个严重警报。TLS 协议所定义的严重警报代码为 48。\r\n\r\n")
+    path = tmp_path / "System_wevtutil.txt"
+    path.write_bytes(b"\xff\xfe" + record.encode("utf-16-le"))
+    rows = parse_file(path).events.filter(pl.col("kind") == "tls_error")
+    assert rows.select("event_id", "error_code").rows() == [(36887, 48)]
