@@ -286,7 +286,7 @@ def _in_order(events: pl.DataFrame) -> pl.DataFrame:
     if events.height < 2 or _ordered(events, EVENT_ORDER):
         return events
     out = events.clone()  # (shares the columns)
-    _sort_in_place(out)
+    _reorder(out)
     return out
 
 
@@ -295,8 +295,12 @@ def _sort_in_place(events: pl.DataFrame) -> None:
     else holds is never held twice: each old column is let go as its reordered copy comes in (on
     an 800k-line log a whole-frame gather cost 145 MB more). A column that holds one value (or
     none: a restore log's rows leave a dozen empty) is the same in any order and is left as it is."""
-    if events.height < 2 or _ordered(events, EVENT_ORDER):
-        return
+    if events.height >= 2 and not _ordered(events, EVENT_ORDER):
+        _reorder(events)
+
+
+def _reorder(events: pl.DataFrame) -> None:
+    """:func:`_sort_in_place` on a frame known to be out of order."""
     same = dict(zip(events.columns, events.select(pl.all().eq_missing(pl.all().first()).all()).row(0)))
     keys = [key for key in EVENT_ORDER if not same[key]]  # (a sort encodes its keys' rows first)
     order = events.select(pl.arg_sort_by(keys, nulls_last=True, maintain_order=True)).to_series()
