@@ -56,7 +56,7 @@ class Lines:
     read: int = 0                                              # bytes read
 
 
-class _Splitter:
+class LineSplitter:
     """Turns decoded pieces into lines, carrying the unfinished last line between pieces."""
 
     def __init__(self, cap: int, cr_ends: bool | None = None):
@@ -162,7 +162,7 @@ def read_stream(fh: BinaryIO, limit: int | None, cap: int = MAX_LINE_CHARS, piec
     head = take(HEAD_BYTES + 4)  # past the sample, so a character cut at its end is seen as cut
     encoding = detect_encoding(head)
     decoder = codecs.getincrementaldecoder(encoding)(errors="analyzer-count")
-    splitter = _Splitter(cap)
+    splitter = LineSplitter(cap)
     _count.n = 0
     chunk, started = head, False
     while True:

@@ -140,7 +140,7 @@ def line_list(text: str) -> list[str]:
     A lone CR stays inside its line (a console's progress redraw, a damaged copy): counting it as
     a line end would shift every later line number away from what the examiner finds with the
     ordinary tools. Only a file of CR line ends is split at CRs (``cr_ends_lines``). One rule for
-    the whole package: ``lines._Splitter`` applies it to a file read a piece at a time."""
+    the whole package: ``lines.LineSplitter`` applies it to a file read a piece at a time."""
     if cr_ends_lines(text):
         return text.split("\r")
     return text.replace("\r\n", "\n").split("\n")

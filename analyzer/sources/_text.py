@@ -13,7 +13,7 @@ import polars as pl
 
 from .. import grammars
 from ..model import FileReport, Note
-from ..lines import MAX_LINE_CHARS, _Splitter, read_stream
+from ..lines import MAX_LINE_CHARS, LineSplitter, read_stream
 from ..textio import Decoded, cr_ends_lines
 from . import _base
 from ._base import Excerpt, add_note, add_summary_note
@@ -37,7 +37,7 @@ def text_lines(text: str) -> pl.Series:
     few megabytes far faster than one huge string, so the peak stays near the lines themselves,
     and a file read in pieces and the same text held whole give the same lines.
     """
-    splitter = _Splitter(cap=sys.maxsize, cr_ends=cr_ends_lines(text))
+    splitter = LineSplitter(cap=sys.maxsize, cr_ends=cr_ends_lines(text))
     for start in range(0, len(text), SPLIT_CHARS):
         splitter.feed(text[start:start + SPLIT_CHARS])
     splitter.feed("", final=True)
