@@ -134,7 +134,14 @@ def test_samples_report_from_the_cli_renders_with_its_charts(browser_page, tmp_p
     facts = chart_facts(seen["page"])
     # an attempt whose log gives no date has no chart, and says so instead
     assert facts["charts"] == len([a for a in doc["attempts"] if a["started_at"]]) >= 3
-    assert facts["markers"] == len([i for i in doc["incidents"] if i["failed_at"]]) >= 3
+    # every failed attempt drawn marks its failure: those with a verdict, and the backups judged under
+    # another attempt or superseded (their section says so instead of a verdict)
+    drawn_failures = [a for a in doc["attempts"] if a["started_at"] and a["failed_at"]]
+    assert facts["markers"] == len(drawn_failures) >= len([i for i in doc["incidents"] if i["failed_at"]]) >= 3
+    judged = {(i["host"], i["file"], i["attempt"]) for i in doc["incidents"]}
+    unjudged = [a for a in drawn_failures if (a["host"], a["file"], a["attempt"]) not in judged]
+    assert all(a["operation"] == "backup" for a in unjudged)
+    assert facts["text"].count("No verdict of its own") == len(unjudged)
     undated = len([a for a in doc["attempts"] if not a["started_at"]])
     assert undated >= 4 and facts["text"].count("No timeline for this attempt") == undated
     for incident in doc["incidents"]:

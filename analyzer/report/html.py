@@ -28,6 +28,7 @@ from .fleet_terminal import summary_text
 from .config_rows import config_rows, entry_words
 from .i18n import Catalogue
 from .json_doc import document
+from .many import by_host, rest_text
 from .marks import as_counted, counted_keys, paired_events
 from .verdict_words import backup_note, band
 from .write import atomic_write
@@ -267,7 +268,12 @@ def render_html(analysis, lang: str = "en") -> str:
         out.append(f"<p>{_e(t['no_attempts'])}</p>")
     elif not doc["incidents"]:
         out.append(f"<p>{_e(t['no_incident'])}</p>")
-    for n, a in enumerate(doc["attempts"], 1):
+    attempts = [{**a, "cause": (incidents.get((a["host"], a["file"], a["attempt"])) or {}).get("cause", {}).get("id")}
+                for a in doc["attempts"]]
+    attempts, rest = by_host(attempts, lambda a: a["host"], lambda a: a["outcome"] == "failed")
+    for name, left in rest.items():  # a bench PC: the latest attempts one by one, the rest counted
+        out.append(f'<p class="warn">{_e(name)}: {_e(rest_text(left, cat))}</p>')
+    for n, a in enumerate(attempts, 1):
         attempt = {**a, **{k: from_iso(a[k]) for k in ("started_at", "ended_at", "failed_at", "window_start",
                                                          "window_end")}}
         outcome = t["outcome"].get(a["outcome"], a["outcome"])
@@ -283,6 +289,8 @@ def render_html(analysis, lang: str = "en") -> str:
         inc = incidents.get((a["host"], a["file"], a["attempt"]))
         if inc:
             out.append(_verdict(inc, t, cat))
+        elif a["outcome"] == "failed" and a.get("operation") == "backup":  # superseded, or a device-side copy
+            out.append(f'<p class="meta">{_e(t["no_verdict_own"])}</p>')
         out.append("</section>")
     out.append(_backups(doc, cat))
     out.append(_coverage(doc["files"], t))

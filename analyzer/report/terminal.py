@@ -28,6 +28,7 @@ from .console import NARROW, PIPE_WIDTH, stdout_console
 from .fleet_terminal import render_fleet
 from .i18n import Catalogue
 from .json_doc import incident_dict
+from .many import by_host, rest_text
 from .marks import as_counted, counted_keys, paired_events
 from .nothing_read import no_incident
 from .safe import shown
@@ -241,14 +242,20 @@ def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> No
     incidents = [i for i in analysis.incidents if host is None or i.host == host]
     cited = {(e["file"], e.get("line"), e.get("record")) for i in incidents for e in i.evidence}
     counted = counted_keys(incidents)
-    for attempt in analysis.attempts.to_dicts():
-        if host is None or attempt["host"] == host:
-            config = _config_table(analysis, attempt["host"], cited, cat)
-            if config is not None:
-                console.print()
-                console.print(config)
+    causes = {(i.host, i.file, i.attempt): i.cause for i in incidents}
+    attempts = [{**a, "cause": causes.get((a["host"], a["file"], a["attempt"]))}
+                for a in analysis.attempts.to_dicts() if host is None or a["host"] == host]
+    attempts, rest = by_host(attempts, lambda a: a["host"], lambda a: a["outcome"] == "failed")
+    for name, left in rest.items():
+        console.print()
+        console.print(Text(f"{shown(name)}: {rest_text(left, cat)}", style="yellow"))
+    for attempt in attempts:
+        config = _config_table(analysis, attempt["host"], cited, cat)
+        if config is not None:
             console.print()
-            console.print(_timeline(analysis, events, attempt, cited, counted, cat, console.width))
+            console.print(config)
+        console.print()
+        console.print(_timeline(analysis, events, attempt, cited, counted, cat, console.width))
     for name in ([host] if host is not None else analysis.hosts):
         activity = _device_activity(analysis, name, cat)
         if activity is not None:
@@ -259,7 +266,11 @@ def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> No
 def _verdicts(analysis, host: str | None, console: Console, cat: Catalogue) -> None:
     """One PC's verdicts in words, or what it had to read when it has none."""
     incidents = [i for i in analysis.incidents if host is None or i.host == host]
-    for incident in incidents:
+    chosen, rest = by_host(incidents, lambda i: i.host)
+    for name, left in rest.items():
+        rows = [{"cause": i.cause, "error_code": i.error_code} for i in left]
+        console.print(Text(f"{shown(name)}: {rest_text(rows, cat)}", style="yellow"))
+    for incident in chosen:
         console.print(verdict_panel(incident_dict(incident, cat), cat))
     if not incidents:
         no_incident(analysis, host, console, cat)
