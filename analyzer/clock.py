@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from .alignment import SENTINEL_DAY, anchors, infer_day, infer_offset, skew
+from .alignment import SENTINEL_DAY, anchors, infer_day, infer_offset, skews
 from .model import FileReport, Note
 
 
@@ -280,7 +280,8 @@ class _Host:
         zone = format_offset(offset)
         mine = anchors(_convert(self.frames[path], _Decision(zone, zone, "aligned")))
         keys = {self.name(k): k for k in self.converted}
-        matched = [n for n in names if skew(mine, anchors(self.converted[keys[n]])) is not None]
+        found = skews(mine, {n: anchors(self.converted[keys[n]]) for n in names})
+        matched = [n for n in names if n in found]
         return _Decision(zone, zone, "aligned", {"aligned_events": matches, "aligned_with": matched or names})
 
     def place_undated(self, path: str) -> _Decision | None:
@@ -322,12 +323,11 @@ def _report(host: _Host) -> None:
                 report.errors.append(Note(report.path, "zone_assumed", {"zone": d.zone}, severity="warning"))
             # skew against every other file of the PC: two UTC logs share the PC's clock, so
             # their pairwise skew says nothing (and would cost n² joins)
-            skews = {host.name(other): value for other in host.converted
-                     if other != path and host.host(other) == report.host and anchor_rows[path].height
-                     and anchor_rows[other].height
-                     and (value := skew(anchor_rows[path], anchor_rows[other])) is not None}
-            if skews:
-                decision["skew_s"] = skews
+            others = {host.name(other): anchor_rows[other] for other in host.converted
+                      if other != path and host.host(other) == report.host}
+            found = skews(anchor_rows[path], others) if anchor_rows[path].height else {}
+            if found:
+                decision["skew_s"] = found
         for each in host.by_key[path]:
             each.clock.update(decision)
 

@@ -194,3 +194,22 @@ def test_a_tail_is_put_on_the_day_its_events_share_with_a_utc_log_of_the_pc():
     first = out.filter(pl.col("file") == "tail.log").sort("line").item(0, "ts_utc")
     assert first == dt.datetime(2025, 2, 14, 23, 58, tzinfo=dt.timezone.utc)
     assert not any(n.code == "date_unplaced" for n in reps[0].errors)
+
+
+def test_skews_against_several_files_in_one_query():
+    """Each reference gets the median of its nearest same-kind pairs within the tolerance; a file
+    with nothing close enough, or no anchors at all, is left out."""
+    from analyzer.alignment import skews
+
+    t0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
+
+    def rows(kinds_and_seconds):
+        return pl.DataFrame({"kind": [k for k, _ in kinds_and_seconds],
+                             "ts_utc": [t0 + dt.timedelta(seconds=s) for _, s in kinds_and_seconds]})
+
+    mine = rows([("device_connect", 0), ("device_disconnect", 60), ("device_connect", 120)])
+    near = rows([("device_connect", -2), ("device_disconnect", 57), ("device_connect", 117)])  # 2, 3, 3 s behind
+    far = rows([("device_connect", 500)])
+    other_kind = rows([("result", 0)])
+    got = skews(mine, {"near.evtx": near, "far.evtx": far, "kind.log": other_kind, "empty.log": rows([])})
+    assert got == {"near.evtx": 3.0}
