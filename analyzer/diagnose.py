@@ -289,14 +289,18 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     formats = {row["host"]: set(row["format"]) for row in
                events.group_by("host").agg(pl.col("format").unique()).to_dicts()}
     related = {(r["host"], r["file"], r["attempt"]): r["related"] for r in past.to_dicts()}
+    rows = failed.to_dicts()
     incidents = [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()),
                           details.get(idx, {}), related.get((inc["host"], inc["file"], inc["attempt"]), []))
-                 for idx, inc in enumerate(failed.to_dicts())]
+                 for idx, inc in enumerate(rows)]
     places = {r["host"]: r.get("placement") for r in reported or []}
-    for inc, incident in zip(failed.to_dicts(), incidents):
+    sizes = None  # the PC's free-space and backup-size rows, taken out of the events once
+    for inc, incident in zip(rows, incidents):
         if incident.operation == "backup" and incident.cause == "host_storage":  # any file's figures in its window
-            incident.space = space_check(events.filter((pl.col("host") == inc["host"]) & pl.col("ts_utc").is_between(
-                inc["window_start"], inc["window_end"]) & pl.col("kind").cast(pl.String).is_in(["disk_space", "backup_info"])))
+            if sizes is None:
+                sizes = events.filter(pl.col("kind").cast(pl.String).is_in(["disk_space", "backup_info"]))
+            incident.space = space_check(sizes.filter((pl.col("host") == inc["host"]) & pl.col("ts_utc").is_between(
+                inc["window_start"], inc["window_end"])))
     for incident in incidents:
         if incident.reported:
             incident.reported_time = places.get(incident.host)
