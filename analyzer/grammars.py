@@ -44,6 +44,13 @@ from .notes import part
 if TYPE_CHECKING:  # Lark is imported when a line must be explained or a grammar compiled, not on every run
     from lark import Lark, Token, Tree
 
+#: Messages are matched once per distinct text (LineGrammar._marked) when the texts of at least
+#: this many rows are fewer than DEDUPE_BELOW of the rows.
+DEDUPE_MIN_ROWS = 2_000
+#: Messages of at most this many rows are matched in one query (LineGrammar._markers_at_once).
+ONE_QUERY_ROWS = 400
+DEDUPE_BELOW = 0.7
+
 
 def grammar_dir() -> Path:
     """Where the ``.lark`` files are: the repo's ``grammar/`` or the copy inside a wheel."""
@@ -229,29 +236,8 @@ class LineGrammar:
         row, for a fraction of the regex work (most lines of a big log are claimed early).
         """
         msg = frame.select("line", "message").filter(pl.col("message").is_not_null())
-        literals = sorted({m.literal for m in self.markers if m.literal})
-        present = set()
-        if literals and msg.height:
-            present = set(msg.get_column("message").str.extract_many(literals, overlapping=True)
-                          .explode().drop_nulls().unique().to_list())
-        parts: list[pl.DataFrame] = []
-        for marker in self.markers:
-            if msg.height == 0:
-                break
-            if marker.literal and marker.literal not in present:
-                continue
-            cand = msg.filter(pl.col("message").str.contains(marker.literal, literal=True)) if marker.literal else msg
-            if cand.height == 0:
-                continue
-            got = self._match(marker, cand)
-            if got.height:
-                parts.append(got)
-                msg = msg.filter(~pl.col("line").is_in(got.get_column("line").implode()))
+        found = self._marked(msg)
         all_fields = sorted({f for m in self.markers for f in m.fields} - set(frame.columns))
-        if parts:
-            found = pl.concat(parts, how="diagonal_relaxed")
-        else:
-            found = pl.DataFrame(schema={"line": pl.Int64, "marker": pl.String})
         for f in all_fields:
             if f not in found.columns:
                 found = found.with_columns(pl.lit(None, dtype=pl.String).alias(f))
@@ -263,12 +249,114 @@ class LineGrammar:
             out = out.with_columns(pl.coalesce(pl.col(f"{c}__m"), pl.col(c)).alias(c)).drop(f"{c}__m")
         return out.sort("line")
 
-    @staticmethod
-    def _match(marker: Marker, cand: pl.DataFrame) -> pl.DataFrame:
-        """Rows of ``cand`` whose message matches ``marker`` in full, with its fields (named by field)."""
-        got = cand.get_column("message").str.extract_groups("^(?:(?P<_m>)" + marker.regex + ")$").struct.unnest()
-        got = pl.concat([cand.select("line"), got], how="horizontal").filter(pl.col("_m").is_not_null())
-        return got.drop("_m").rename({f"f_{f}": f for f in marker.fields}).with_columns(pl.lit(marker.name).alias("marker"))
+    def _marked(self, msg: pl.DataFrame) -> pl.DataFrame:
+        """``line``, ``marker`` and the marker's fields of every row of ``msg`` (``line``,
+        ``message``) that some marker matches.
+
+        Each distinct message is matched once: a bench log's lines repeat (a million progress
+        lines hold a few thousand distinct texts once the time prefix is cut off), and a marker
+        depends on the message alone. The distinct texts go through :meth:`_first_markers` and
+        the answer is joined back by text; when most texts are distinct, the rows go through as
+        they are (the extra hashing would then cost more than it saves).
+        """
+        if msg.height <= ONE_QUERY_ROWS:
+            return self._markers_at_once(msg)
+        if msg.height < DEDUPE_MIN_ROWS:
+            return self._first_markers(msg)
+        distinct = msg.select(pl.col("message").unique().alias("_text")).with_row_index("line")
+        if distinct.height > msg.height * DEDUPE_BELOW:
+            return self._first_markers(msg)
+        found = self._first_markers(distinct.rename({"_text": "message"}))
+        found = distinct.join(found, on="line", how="inner").drop("line")
+        return msg.rename({"message": "_text"}).join(found, on="_text", how="inner").drop("_text")
+
+    def _markers_at_once(self, msg: pl.DataFrame) -> pl.DataFrame:
+        """:meth:`_first_markers` for a few rows, in one regex pass.
+
+        The markers make one alternation, in priority order, each alternative anchored at both
+        ends and with its groups renamed after its position (:meth:`_alternation`). The regex
+        engine prefers the leftmost alternative that matches, so the alternative that matched a
+        row is the first marker that matches it in full: the loop's answer. The loop pays a
+        regex compilation and a few Series operations per marker (polars keeps only a few
+        compiled regexes), fixed costs that were most of the parse of a PC's hundred-line log;
+        here there is one compilation, but capturing through one large regex costs more per row,
+        which is why this path is kept for small inputs.
+        """
+        if msg.height == 0 or not self.markers:
+            return pl.DataFrame(schema={"line": msg.schema["line"], "marker": pl.String})
+        got = msg.get_column("message").str.extract_groups(self._alternation).struct.unnest()
+        which = pl.coalesce([pl.when(pl.col(f"m{i}").is_not_null()).then(pl.lit(i, dtype=pl.Int32))
+                             for i in range(len(self.markers))])
+        got = pl.concat([msg.select("line"), got], how="horizontal").with_columns(which.alias("_i"))
+        got = got.filter(pl.col("_i").is_not_null())
+        won = sorted(set(got.get_column("_i").to_list()))
+        by_field: dict[str, list[pl.Expr]] = {}
+        for i in won:
+            for f in self.markers[i].fields:
+                by_field.setdefault(f, []).append(pl.col(f"m{i}_f_{f}"))
+        names = pl.Series([m.name for m in self.markers], dtype=pl.String)
+        return got.select("line", *(pl.coalesce(cols).alias(f) for f, cols in by_field.items()),
+                          pl.col("_i").replace_strict(list(range(len(self.markers))), names, return_dtype=pl.String)
+                          .alias("marker"))
+
+    @functools.cached_property
+    def _alternation(self) -> str:
+        """Every marker's full-line regex as one alternation in priority order; marker ``i``'s
+        group ``f_x`` is named ``mi_f_x`` and the empty group ``mi`` tells that it matched."""
+        parts = []
+        for i, marker in enumerate(self.markers):
+            regex = marker.regex
+            for f in marker.fields:
+                regex = regex.replace(f"(?P<f_{f}>", f"(?P<m{i}_f_{f}>")
+            parts.append(f"^(?:(?P<m{i}>){regex})$")
+        return "|".join(parts)
+
+    def _literals_present(self, texts: pl.Series) -> set[str]:
+        """The marker literals that occur somewhere in ``texts`` (one Aho-Corasick pass)."""
+        literals = sorted({m.literal for m in self.markers if m.literal})
+        if not literals or texts.len() == 0:
+            return set()
+        return set(texts.str.extract_many(literals, overlapping=True).explode().drop_nulls().unique().to_list())
+
+    def _first_markers(self, msg: pl.DataFrame) -> pl.DataFrame:
+        """:meth:`_marked` on every row of ``msg``, texts repeated or not.
+
+        Written with Series operations (a mask, a filter, an append) rather than frame queries:
+        a frame ``filter`` or ``drop`` goes through the query engine, about 0.2 ms each whatever
+        the rows, and this loop runs up to three per marker; on a PC's small restore log that
+        fixed cost was most of the parse. The unclaimed rows are kept as a set (their order
+        does not matter: each row's answer depends on its own text), so removing the claimed
+        ones is two filters and an append.
+        """
+        lines, texts = msg.get_column("line"), msg.get_column("message")
+        present = self._literals_present(texts)
+        parts: list[pl.DataFrame] = []
+        for marker in self.markers:
+            if texts.len() == 0:
+                break
+            if marker.literal and marker.literal not in present:
+                continue
+            if marker.literal:
+                has = texts.str.contains(marker.literal, literal=True)
+                cand_lines, cand_texts = lines.filter(has), texts.filter(has)
+                lines, texts = lines.filter(~has), texts.filter(~has)
+            else:
+                cand_lines, cand_texts = lines, texts
+                lines, texts = lines.clear(), texts.clear()
+            if cand_texts.len() == 0:
+                continue
+            got = cand_texts.str.extract_groups("^(?:(?P<_m>)" + marker.regex + ")$").struct.unnest()
+            hit = got.get_column("_m").is_not_null()
+            if hit.any():
+                parts.append(pl.DataFrame([cand_lines.filter(hit),
+                                           *(got.get_column(f"f_{f}").filter(hit).alias(f) for f in marker.fields),
+                                           pl.Series("marker", [marker.name], dtype=pl.String)
+                                           .extend_constant(marker.name, int(hit.sum()) - 1)]))
+                cand_lines, cand_texts = cand_lines.filter(~hit), cand_texts.filter(~hit)
+            lines, texts = lines.append(cand_lines), texts.append(cand_texts)
+        if parts:
+            return pl.concat(parts, how="diagonal_relaxed")
+        return pl.DataFrame(schema={"line": msg.schema["line"], "marker": pl.String})
 
 
 @functools.lru_cache(maxsize=None)

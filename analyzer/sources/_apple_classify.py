@@ -297,6 +297,34 @@ OUT_COLUMNS = {"kind": pl.String, "subject": pl.String, "error_code": pl.Int64, 
                "chip_id": pl.String, "board_id": pl.String, "usb_vid": pl.String, "usb_pid": pl.String}
 
 
+def _outputs(rules: dict, key: str) -> list[pl.Expr]:
+    """The OUT_COLUMNS expressions of ``key``'s rule (nulls where it sets none)."""
+    spec = dict(rules.get(key, {}))
+    kind = spec.pop("kind", "generic")
+    spec["kind"] = kind if isinstance(kind, pl.Expr) else _lit(kind)
+    return [(spec[name] if spec.get(name) is not None else pl.lit(None)).cast(dtype, strict=False).alias(name)
+            for name, dtype in OUT_COLUMNS.items()]
+
+
+def _by_rule(frame: pl.DataFrame, rules: dict, keys: list[str]) -> pl.DataFrame:
+    """Each rule's expressions on its own rows (one partition per rule, taken apart in one call),
+    stitched back in line order: on a big log an expression runs on its rule's rows only."""
+    groups = frame.select("line", "_rule_id", *_read_columns(rules, keys, frame.columns)).partition_by(
+        "_rule_id", as_dict=True, include_key=False, maintain_order=True)
+    parts = [groups[(key,)].select("line", *_outputs(rules, key)) for key in keys]
+    return pl.concat(parts, how="vertical").sort("line")
+
+
+def _read_columns(rules: dict, keys: list[str], columns: list[str]) -> list[str]:
+    """The columns that the rules of ``keys`` read (other than ``line``)."""
+    needed: set[str] = set()
+    for key in keys:
+        for expr in rules.get(key, {}).values():
+            if isinstance(expr, pl.Expr):
+                needed.update(expr.meta.root_names())
+    return sorted(needed & set(columns) - {"line", "_rule_id"})
+
+
 def classify(frame: pl.DataFrame, extra: dict[str, dict[str, pl.Expr | str]] | None = None) -> pl.DataFrame:
     """Add kind/subject/error_code/detail/identifier columns to recognised rows (in line order).
 
@@ -311,20 +339,6 @@ def classify(frame: pl.DataFrame, extra: dict[str, dict[str, pl.Expr | str]] | N
     frame = frame.with_columns(rule_key().alias("rule"))
     keys = frame.get_column("rule").unique().sort().to_list()
     frame = frame.with_columns(pl.col("rule").cast(pl.Enum(keys)).alias("_rule_id"))
-    parts = []
-    for key in keys:
-        spec = dict(rules.get(key, {}))
-        kind = spec.pop("kind", "generic")
-        spec["kind"] = kind if isinstance(kind, pl.Expr) else _lit(kind)
-        exprs, needed = [], set()
-        for name, dtype in OUT_COLUMNS.items():
-            expr = spec.get(name)
-            if expr is not None:
-                needed.update(expr.meta.root_names())
-            exprs.append((expr if expr is not None else pl.lit(None)).cast(dtype, strict=False).alias(name))
-        sub = frame.select("line", "_rule_id", *sorted(needed)).filter(pl.col("_rule_id") == key)
-        parts.append(sub.select("line", *exprs))
-    out = pl.concat(parts, how="vertical").sort("line")
-    out = out.with_columns(ecid_expr(c("ecid_text")).alias("ecid_value"))
+    out = _by_rule(frame, rules, keys).with_columns(ecid_expr(c("ecid_text")).alias("ecid_value"))
     clash = [n for n in out.columns if n != "line" and n in frame.columns]  # grammar fields replaced by their normalised form
     return pl.concat([frame.drop("_rule_id", *clash), out.drop("line")], how="horizontal")

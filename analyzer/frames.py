@@ -1,0 +1,27 @@
+"""Frame operations without the query engine's fixed cost, for the many small frames of a PC.
+
+Why: ``DataFrame.filter`` runs a query, and on the machines we measure (2 cores) a filter costs
+about 0.25-0.35 ms whatever the rows, while the same rows taken column by column with
+``Series.filter`` cost a few µs a column. A PC of a fleet (a restore log of a hundred lines and
+an event export) goes through a few hundred filters, so this fixed cost was a large share of
+its whole analysis. On big frames the engine is the better choice (it filters the columns in
+parallel), so the column-by-column path is taken below :data:`SMALL_ROWS` rows only; both give
+the same rows in the same order.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: Frames of at most this many rows are filtered a column at a time (see the module docstring).
+SMALL_ROWS = 20_000
+
+
+def rows_where(frame: pl.DataFrame, predicate: pl.Expr | pl.Series) -> pl.DataFrame:
+    """``frame.filter(predicate)``: the rows where ``predicate`` is true (null counts as false)."""
+    if frame.height > SMALL_ROWS or frame.width == 0:
+        return frame.filter(predicate)
+    mask = predicate if isinstance(predicate, pl.Series) else frame.select(predicate).to_series()
+    if mask.len() != frame.height or mask.dtype != pl.Boolean:  # a scalar predicate: the engine broadcasts it
+        return frame.filter(predicate)
+    return pl.DataFrame([column.filter(mask) for column in frame.get_columns()])
