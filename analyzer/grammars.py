@@ -228,12 +228,12 @@ class LineGrammar:
     def _extract_markers(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Assign each message its highest-priority matching marker, with that marker's fields.
 
-        Markers are tried in priority order, each on the rows no better marker has claimed. One
-        Aho-Corasick pass first finds which anchor literals occur at all (markers whose literal
-        does not are skipped), and a marker's regex runs only on the unclaimed rows holding its
-        literal; markers without a literal (fallbacks) run on what is left. A row is claimed by the first marker that matches it in
-        full, which is the best-priority match: the same answer as trying every marker on every
-        row, for a fraction of the regex work (most lines of a big log are claimed early).
+        The answer is the first marker, in priority order, that matches the whole message. How it
+        is found depends only on the input's size (:meth:`_marked`): a few rows through one
+        alternation of every marker, more rows through a loop over the markers (one Aho-Corasick
+        pass first finds which anchor literals occur at all, markers whose literal does not are
+        skipped, and a marker's regex runs only on the unclaimed rows holding its literal; most
+        lines of a big log are claimed early), on the distinct texts when most of them repeat.
         """
         msg = frame.select("line", "message").filter(pl.col("message").is_not_null())
         found = self._marked(msg)
