@@ -44,11 +44,11 @@ from .notes import part
 if TYPE_CHECKING:  # Lark is imported when a line must be explained or a grammar compiled, not on every run
     from lark import Lark, Token, Tree
 
-#: Messages are matched once per distinct text (LineGrammar._marked) when the texts of at least
-#: this many rows are fewer than DEDUPE_BELOW of the rows.
-DEDUPE_MIN_ROWS = 2_000
-#: Messages of at most this many rows are matched in one query (LineGrammar._markers_at_once).
+#: Messages of at most this many rows are matched in one regex pass (LineGrammar._markers_at_once).
 ONE_QUERY_ROWS = 400
+#: Messages are matched once per distinct text (LineGrammar._marked) when the texts of at least
+#: DEDUPE_MIN_ROWS rows are fewer than DEDUPE_BELOW of the rows.
+DEDUPE_MIN_ROWS = 2_000
 DEDUPE_BELOW = 0.7
 
 
