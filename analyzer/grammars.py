@@ -177,12 +177,26 @@ class LineGrammar:
         ``shape`` (null when no shape matched), every shape field, ``message``,
         ``marker`` and every marker field (null where absent).
         """
+        return self._extract_markers(self.split(lines))
+
+    def split(self, lines: pl.Series) -> pl.DataFrame:
+        """The line-shape half of :meth:`extract`: ``line``, ``text``, ``shape`` (null when no
+        shape matched), every shape field and ``message``, one row per input line.
+
+        Why apart: a marker depends on the message alone, so a caller whose lines repeat their
+        messages (a bench log's progress lines differ only in their time) can :meth:`mark` each
+        distinct message once and join the answer back."""
         base = pl.DataFrame({"text": lines.cast(pl.String)}).with_row_index("line", offset=1)
         base = base.with_columns(pl.col("line").cast(pl.Int64))
         out = base.join(self._shape_fields(base), on="line", how="left")
         names = [f for s in self.shapes for f in (*s.fields, *(("message",) if s.has_message else ()))]
         missing = [pl.lit(None, dtype=pl.String).alias(f) for f in dict.fromkeys([*names, "message"]) if f not in out.columns]
-        return self._extract_markers(out.with_columns(missing) if missing else out)
+        return out.with_columns(missing) if missing else out
+
+    def mark(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The marker half of :meth:`extract`: ``frame`` (``line`` and ``message`` at least) with
+        ``marker`` and every marker field added, in ``line`` order."""
+        return self._extract_markers(frame)
 
     def _shape_fields(self, base: pl.DataFrame) -> pl.DataFrame:
         """``line``, ``shape`` and the shape's fields of every line some shape matches. Shapes are

@@ -2,7 +2,9 @@
 
 Why: what depends on one line only (its shape and marker through the grammar's fast path, its kind,
 subject and codes from the classifier) is most of the work and, done over a whole bench log at once,
-most of the memory: the grammar's intermediate frame has a column per field. Here it runs
+most of the memory: the grammar's intermediate frame has a column per field. Of that, only the shape
+and its fields (the time, the process) are the line's own; the marker and everything classified
+from it depend on the message, so they are worked out once per distinct message. Here it runs
 ``CHUNK_LINES`` lines at a time, two chunks at once on two cores (polars lets go of the GIL), each
 chunk keeping only the columns the whole-file steps and the events read, with its repeated texts as
 categoricals; the chunks are then stacked a column at a time. What needs order (clocks, attempts,
@@ -79,25 +81,53 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+#: The grammar's shape fields that a classified line keeps (the rest of a line's meaning comes from
+#: its message).
+_PER_LINE = frozenset({"date", "time", "btime", "gtime", "ftime", "proc", "flash_gap"})
+
+
 def _chunk(lines: pl.Series, offset: int, grammar: grammars.LineGrammar, sample: int
            ) -> tuple[pl.DataFrame | None, pl.DataFrame, int, dict]:
-    frame = grammar.extract(lines)
+    """(the chunk's recognised lines classified; the first ``sample`` unrecognised lines; how many
+    lines were unrecognised; the schema of every column classification gave, kept or not).
+
+    A line's shape and time are its own; its meaning comes from its message: each distinct
+    message of the chunk is marked and classified once (:func:`_meanings`) and joined back."""
+    frame = grammar.split(lines)
     if offset:
         frame = frame.with_columns(pl.col("line") + offset)
-    unplaced = frame.filter(pl.col("shape").is_null() & (pl.col("text").str.strip_chars() != "")).select("line", "text")
-    rows = frame.filter(pl.col("shape").is_not_null() & (pl.col("text").str.strip_chars() != ""))
+    blank = pl.col("text").str.strip_chars() == ""
+    unplaced = frame.filter(pl.col("shape").is_null() & ~blank).select("line", "text")
+    kept = ["line", "text", "shape", *(c for c in frame.columns if c in _PER_LINE), "message"]
+    rows = frame.filter(pl.col("shape").is_not_null() & ~blank).select(kept)
     del frame
     if rows.height == 0:
         return None, unplaced.head(sample), unplaced.height, {}
-    rows = classify(rows)
+    meanings, schema = _meanings(rows.select("shape", "message").unique(), grammar)
+    schema = {**dict(rows.schema), **schema}
+    rows = rows.join(meanings, on=["shape", "message"], how="left", nulls_equal=True, maintain_order="left")
     rows = rows.with_columns(pl.when(pl.col("shape").is_in(HOST_SHAPES)).then(pl.col("message"))
-                             .otherwise(pl.col("text")).alias("_message")).drop("text")
-    schema = dict(rows.schema)
+                             .otherwise(pl.col("text")).alias("_message")).drop("text", "message")
     rows = rows.select([c for c in rows.columns if c in KEEP and rows.get_column(c).null_count() < rows.height])
-    # repeated texts (device object, JSON of a progress line, subject) once per chunk, not once a line
-    kept = rows.with_columns([pl.col(n).cast(pl.Categorical) for n, t in rows.schema.items()
-                              if t == pl.String and n not in _AS_TEXT])
-    return kept, unplaced.head(sample), unplaced.height, schema
+    return rows.with_columns(pl.col("shape").cast(pl.Categorical)), unplaced.head(sample), unplaced.height, schema
+
+
+def _meanings(keys: pl.DataFrame, grammar: grammars.LineGrammar) -> tuple[pl.DataFrame, dict]:
+    """Marker and classification of distinct (shape, message) pairs, by those two columns, with the
+    kept text columns as categoricals; and the schema of what classification gave.
+
+    Why per distinct message: a marker and its meaning depend on the message (and, for a line whose
+    message is no marker, on its shape) alone, never on the time in front of it, and a bench log's
+    lines repeat their messages: its 800k progress lines hold a few thousand distinct texts. The
+    marking and classifying then cost the distinct messages, and giving each line its meaning
+    costs one hash join. (Distinct over the whole file rather than per chunk was measured no
+    faster: the join against the larger table cost what the fewer messages saved.)"""
+    marked = classify(grammar.mark(keys.with_row_index("line").with_columns(pl.col("line").cast(pl.Int64))))
+    schema = dict(marked.schema)
+    kept = [c for c in marked.columns if c in KEEP and c not in _PER_LINE and c not in ("shape", "line")]
+    marked = marked.select("shape", "message", *kept)
+    texts = [pl.col(n).cast(pl.Categorical) for n in kept if marked.schema[n] == pl.String and n not in _AS_TEXT]
+    return marked.with_columns(texts), schema
 
 
 def _stack(parts: list[pl.DataFrame]) -> pl.DataFrame:
