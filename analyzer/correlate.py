@@ -20,6 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from .apple import about_apple
+from .frames import in_order
 from .kinds import kinds_where
 
 PRE_S = 600       # PC evidence this long before the attempt began still counts
@@ -168,8 +169,13 @@ def evidence_window(events: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     frames = [own.select(columns)] + [p.select(columns) for p in _pc_rows(events, incidents)]
     frames.append(_config_rows(events, incidents).select(columns))
     joined = pl.concat(frames, how="vertical")
-    return (joined.with_columns(_before_s().alias("before_s")).drop("failed_at", "failed_line", "failed_wall")
-            .sort("incident", "ts_utc", "file", "line", "record", nulls_last=True, maintain_order=True))
+    joined = joined.with_columns(_before_s().alias("before_s")).drop("failed_at", "failed_line", "failed_wall")
+    # a failed attempt's own log is mostly in order already; sorting it anyway copies the window
+    return joined if in_order(joined, WINDOW_ORDER) else joined.sort(WINDOW_ORDER, nulls_last=True, maintain_order=True)
+
+
+#: The order of a window's rows: by incident, then as the events are ordered.
+WINDOW_ORDER = ["incident", "ts_utc", "file", "line", "record"]
 
 
 def _before_s() -> pl.Expr:

@@ -42,6 +42,7 @@ from .clock import normalise
 from .correlate import attempts as attempts_table
 from .diagnose import Incident, diagnose
 from .discover import Located, discover
+from .frames import in_order
 from .ingest import parse_all
 from .model import FileReport, Note, conform
 from .symptom import Symptom, placement, reported_attempt
@@ -283,7 +284,7 @@ def _in_order(events: pl.DataFrame) -> pl.DataFrame:
     """The events in EVENT_ORDER. The order is found on the key columns alone, and a frame that is
     already in it (one log, or a PC whose files do not overlap in time) is returned as it is:
     reordering gathers every column, a second copy of the PC's events."""
-    if events.height < 2 or _ordered(events, EVENT_ORDER):
+    if events.height < 2 or in_order(events, EVENT_ORDER):
         return events
     out = events.clone()  # (shares the columns)
     _reorder(out)
@@ -295,7 +296,7 @@ def _sort_in_place(events: pl.DataFrame) -> None:
     else holds is never held twice: each old column is let go as its reordered copy comes in (on
     an 800k-line log a whole-frame gather cost 145 MB more). A column that holds one value (or
     none: a restore log's rows leave a dozen empty) is the same in any order and is left as it is."""
-    if events.height >= 2 and not _ordered(events, EVENT_ORDER):
+    if events.height >= 2 and not in_order(events, EVENT_ORDER):
         _reorder(events)
 
 
@@ -307,18 +308,6 @@ def _reorder(events: pl.DataFrame) -> None:
     for index, (name, one) in enumerate(same.items()):
         if not one:
             events.replace_column(index, events.get_column(name).gather(order))
-
-
-def _ordered(frame: pl.DataFrame, keys: list[str]) -> bool:
-    """Is every row at or before the next in the order of ``keys`` (nulls last)? Found by
-    comparing each row with the next, a column at a time: a sort (what the order would be) encodes
-    every key row first, which on a bench log costs more than the events' own text columns."""
-    after = pl.lit(True)
-    for key in reversed(keys):
-        this, nxt = pl.col(key), pl.col(key).shift(-1)
-        before = (this < nxt).fill_null(False) | (this.is_not_null() & nxt.is_null())
-        after = before | (this.eq_missing(nxt) & after)
-    return bool(frame.select(after.head(frame.height - 1).all()).item())
 
 
 # -- all hosts -----------------------------------------------------------------------------------

@@ -29,10 +29,10 @@ def test_in_order_is_the_stable_sort_and_keeps_a_sorted_frame_as_it_is(rows):
 @given(st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 3)), st.one_of(st.none(), st.sampled_from(["x", "y", "z"]))),
                 min_size=2, max_size=8))
 def test_the_order_check_agrees_with_a_sort(rows):
-    """``_ordered`` (a row against the next) says "in order" exactly when a stable sort would leave
+    """``in_order`` (a row against the next) says "in order" exactly when a stable sort would leave
     the rows where they are, nulls last, ties included."""
-    from analyzer.pipeline import _ordered
+    from analyzer.frames import in_order
 
     frame = pl.DataFrame(rows, schema={"a": pl.Int64, "b": pl.String}, orient="row")
     order = frame.select(pl.arg_sort_by(["a", "b"], nulls_last=True, maintain_order=True)).to_series()
-    assert _ordered(frame, ["a", "b"]) == order.is_sorted()
+    assert in_order(frame, ["a", "b"]) == order.is_sorted()
