@@ -21,11 +21,11 @@ from __future__ import annotations
 import polars as pl
 
 from .. import grammars
-from ..model import Note, conform
-from ._base import Input, Parsed, Source, add_note
+from ..model import Note
+from ._base import Input, add_note
 from ._linux_usb import RULES, family_expr, identities, level_expr
 from ._relay import apply_rules, finish, json_of, lit, read_messages
-from ._text import grammar_frame
+from ._text import GrammarLineSource
 from ._unix_family import claims
 from ._unix_time import TS_FORMAT, file_offset, month_of, mtime_anchor, offset_text, resolve_years, wall
 
@@ -36,22 +36,14 @@ _JOURNAL = ("journal", "journal_nopid")
 _ISO = ("journal_iso", "journal_iso_nopid")
 
 
-class LinuxSource(Source):
+class LinuxSource(GrammarLineSource):
     """A Linux bench log; subclasses set ``name`` (their grammar) and ``description``."""
 
     def sniff(self, item: Input) -> bool:
         return claims(item, self.name)
 
-    def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.source_encoding)
-
-    def _parse(self, item: Input, report) -> pl.DataFrame:
-        frame = grammar_frame(item, report, grammars.load(self.name))
-        if frame is None:
-            return conform(None)
-        rows = frame.filter(c("shape").is_not_null()).with_columns(family_expr().alias("family"))
-        if rows.height == 0:
-            return conform(None)
+    def events(self, rows: pl.DataFrame, item: Input, report) -> pl.DataFrame:
+        rows = rows.with_columns(family_expr().alias("family"))
         routes = {family: grammars.load(name) for family, name in FAMILIES.items()}
         rows = read_messages(rows, routes, self.name)
         fields = sorted({f for g in routes.values() for m in g.markers for f in m.fields} - set(rows.columns))

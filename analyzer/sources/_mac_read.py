@@ -23,11 +23,10 @@ import polars as pl
 
 from .. import grammars
 from ..apple_usb import pid_mode_expr
-from ..model import conform
 from . import _mac_backup
-from ._base import Input, Parsed, Source
+from ._base import Input
 from ._relay import apply_rules, finish, json_of, lit, read_messages, to_int, udid_ids
-from ._text import grammar_frame
+from ._text import GrammarLineSource
 from ._unix_family import claims
 
 c = pl.col
@@ -71,26 +70,17 @@ def _mac_rules() -> dict[str, dict]:
 MAC_RULES = {**_mac_rules(), **_mac_backup.rules()}
 
 
-class MacSource(Source):
+class MacSource(GrammarLineSource):
     """A Mac text log; subclasses set ``name`` (their grammar) and implement :meth:`times`."""
 
     def sniff(self, item: Input) -> bool:
         return claims(item, self.name)
 
-    def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.source_encoding)
-
     def times(self, rows: pl.DataFrame, item: Input, report) -> pl.DataFrame:  # pragma: no cover - interface
         """Add ts_wall, ts_raw and clock (and record the file's date decisions in ``report.clock``)."""
         raise NotImplementedError
 
-    def _parse(self, item: Input, report) -> pl.DataFrame:
-        frame = grammar_frame(item, report, grammars.load(self.name))
-        if frame is None:
-            return conform(None)
-        rows = frame.filter(c("shape").is_not_null())
-        if rows.height == 0:
-            return conform(None)
+    def events(self, rows: pl.DataFrame, item: Input, report) -> pl.DataFrame:
         rows = rows.with_columns(pl.when(c("message").is_not_null()).then(lit("mac")).alias("family"))
         messages = grammars.load(MESSAGES)
         rows = read_messages(rows, {"mac": messages}, self.name)

@@ -12,11 +12,11 @@ import sys
 import polars as pl
 
 from .. import grammars
-from ..model import FileReport, Note
+from ..model import FileReport, Note, conform
 from ..lines import MAX_LINE_CHARS, LineSplitter, read_stream
 from ..textio import Decoded, cr_ends_lines
 from . import _base
-from ._base import Excerpt, add_note, add_summary_note
+from ._base import Excerpt, Input, Parsed, Source, add_note, add_summary_note
 
 #: Unrecognised lines explained by the (slow) Lark reference parser, and the longest line it is given.
 EXPLAIN_MAX_LINES = 20
@@ -132,3 +132,28 @@ def grammar_frame(item, report: FileReport, grammar: grammars.LineGrammar) -> pl
     frame = grammar.extract(lines)
     unrecognised_notes(report, grammar, frame, item.display)
     return frame
+
+
+class GrammarLineSource(Source):
+    """A line-oriented text source read through its own grammar (``grammar/<name>.lark``).
+
+    Why a base: reading a file's lines through the grammar's fast path, noting what was odd
+    (:func:`grammar_frame`) and keeping the lines some shape recognised is the same for each such
+    source, and guarded the same way (:meth:`Source.read_guarded`); a source says only what its
+    recognised lines mean, in :meth:`events`.
+    """
+
+    def parse(self, item: Input) -> Parsed:
+        return self.read_guarded(item, self._parse, item.source_encoding)
+
+    def _parse(self, item: Input, report: FileReport) -> pl.DataFrame:
+        frame = grammar_frame(item, report, grammars.load(self.name))
+        rows = None if frame is None else frame.filter(pl.col("shape").is_not_null())
+        if rows is None or rows.height == 0:
+            return conform(None)
+        return self.events(rows, item, report)
+
+    def events(self, rows: pl.DataFrame, item: Input, report: FileReport) -> pl.DataFrame:  # pragma: no cover - interface
+        """The events of the file's recognised lines (``rows``: :meth:`analyzer.grammars.LineGrammar.extract`'s
+        columns, ``shape`` set, at least one row)."""
+        raise NotImplementedError

@@ -16,10 +16,9 @@ import re
 import polars as pl
 
 from .. import grammars
-from ..model import conform
-from ._base import Input, Parsed, Source
+from ._base import Input
 from ._relay import apply_rules, finish, json_of, lit, read_messages, to_int
-from ._text import grammar_frame, sniff_text
+from ._text import GrammarLineSource, sniff_text
 
 c = pl.col
 _LINE = re.compile(r"^\[\d+ @ [A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\] \[[^\[\]]+\]")
@@ -28,7 +27,7 @@ RULES = {"parent_process": dict(kind="generic", subject=pl.concat_str(lit("paren
                                 detail=json_of(parent=c("parent"), parent_pid=to_int("parent_pid")))}
 
 
-class AppleAsl(Source):
+class AppleAsl(GrammarLineSource):
     name = "apple_asl"
     description = "ASL text logs of Apple Mobile Device Support helpers on Windows (asl.HHMMSS_DDMonYY.log)"
 
@@ -40,19 +39,9 @@ class AppleAsl(Source):
         return any(_LINE.match(ln) for ln in lines) and all(_LINE.match(ln) or _BANNER.match(ln) or set(ln) == {"="}
                                                             for ln in lines[:5])
 
-    def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.source_encoding)
-
-    def _parse(self, item: Input, report) -> pl.DataFrame:
-        grammar = grammars.load(self.name)
-        frame = grammar_frame(item, report, grammar)
-        if frame is None:
-            return conform(None)
-        rows = frame.filter(c("shape").is_not_null())
-        if rows.height == 0:
-            return conform(None)
+    def events(self, rows: pl.DataFrame, item: Input, report) -> pl.DataFrame:
         rows = rows.with_columns(pl.when(c("message").is_not_null()).then(lit("asl")).alias("family"))
-        rows = read_messages(rows, {"asl": grammar}, self.name).with_columns(c("marker").alias("rule"))
+        rows = read_messages(rows, {"asl": grammars.load(self.name)}, self.name).with_columns(c("marker").alias("rule"))
         when = c("asl_date").str.slice(4).str.replace_all(" +", " ").str.strptime(pl.Datetime("us"), "%b %d %H:%M:%S %Y", strict=False)
         program = c("component").str.extract(r"(\S+\.exe)$", 1)
         rows = rows.with_columns(

@@ -23,15 +23,14 @@ import re
 
 import polars as pl
 
-from .. import grammars
 from ..model import Note, conform
 from ._apple_classify import classify
 from ._apple_device_rules import device_rules
 from ._apple_device_session import results, session_starts, split_runs
 from ._apple_session import identities, mark_expected, overlay
 from ._apple_time import PLACEHOLDER_DAY, resolve_device
-from ._base import Input, Parsed, Source, add_note
-from ._text import grammar_frame
+from ._base import Input, add_note
+from ._text import GrammarLineSource
 
 SNIFF_LINES = 80
 
@@ -54,7 +53,7 @@ _DEVICE_MARKERS = ("checkpoint", "checkpoint_note", "restore_step", "asr_progres
 _SHARED_COLUMNS = ("device_obj", "operation", "phase_result", "from_state", "to_state", "identity_key", "identity_value")
 
 
-class AppleDeviceRestoreSource(Source):
+class AppleDeviceRestoreSource(GrammarLineSource):
     name = "apple_device_restore"
     description = "the device's own restore log (restored) and idevicerestore's console output and log file"
     free_text = True  # records take free text: the region search decides (ingest._read_whole)
@@ -68,14 +67,8 @@ class AppleDeviceRestoreSource(Source):
         device = sum(1 for ln in lines if _DEVICE.match(ln) or _DEVICE_WORDS.match(ln))
         return device >= 2 or any(_CONSOLE.match(ln.lstrip("> ")) for ln in lines)
 
-    def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.source_encoding)
-
-    def _parse(self, item: Input, report) -> pl.DataFrame:
-        frame = grammar_frame(item, report, grammars.load(self.name))
-        if frame is None:
-            return conform(None)
-        rows = frame.filter(pl.col("shape").is_not_null() & (pl.col("text").str.strip_chars() != ""))
+    def events(self, rows: pl.DataFrame, item: Input, report) -> pl.DataFrame:
+        rows = rows.filter(pl.col("text").str.strip_chars() != "")
         if rows.height == 0:
             return conform(None)
         rows = rows.with_columns([pl.lit(None, dtype=pl.String).alias(n) for n in _SHARED_COLUMNS if n not in rows.columns])

@@ -34,11 +34,10 @@ from typing import ClassVar
 
 import polars as pl
 
-from .. import grammars
 from ..model import Note, conform
 from . import _backup_codes as bc
-from ._base import Input, Parsed, Source, add_note
-from ._text import grammar_frame, sniff_text
+from ._base import Input, add_note
+from ._text import GrammarLineSource, sniff_text
 from ._unix_time import month_of, mtime_anchor, resolve_years, wall
 
 c = pl.col
@@ -48,10 +47,8 @@ _LINE = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? (?:\S+ )?[A
 _RUN_MARKERS = ("backup_start", "upload_size", "free_space", "need_space", "backup_failed", "backup_finished")
 
 
-_detail = bc.detail_json
 
-
-class BackupDeviceSyslog(Source):
+class BackupDeviceSyslog(GrammarLineSource):
     name: ClassVar[str] = "backup_device_syslog"
     description: ClassVar[str] = "the device's syslog (idevicesyslog) with BackupAgent2's backup lines"
 
@@ -59,14 +56,7 @@ class BackupDeviceSyslog(Source):
         head = sniff_text(item)
         return head is not None and len(_LINE.findall(head)) >= 2 and AGENT in head
 
-    def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.source_encoding)
-
-    def _parse(self, item: Input, report) -> pl.DataFrame:
-        frame = grammar_frame(item, report, grammars.load(self.name))
-        if frame is None:
-            return conform(None)
-        rows = frame.filter(c("shape").is_not_null())
+    def events(self, rows: pl.DataFrame, item: Input, report) -> pl.DataFrame:
         rows = _times(rows, item, report)
         out = _classify(rows.filter(c("shape").is_in(["named", "bare"])).to_dicts(), self.name)
         return conform(out)
@@ -120,7 +110,7 @@ def _classify(rows: list[dict], fmt: str) -> list[dict]:
             seen.add(r["pid"])
             if r.get("marker") != "backup_start":
                 out.append({**base, "kind": "session_start", "subject": "backup",
-                            "detail": _detail(pid=int(r["pid"]), device_name=r.get("dev_host"))})
+                            "detail": bc.detail_json(pid=int(r["pid"]), device_name=r.get("dev_host"))})
                 space.setdefault(r["pid"], {})["_started"] = True
         out.extend(_meaning(r, base, attempt is not None and r["pid"] in failed, space.setdefault(r["pid"], {})))
     return out
@@ -136,17 +126,17 @@ def _meaning(r: dict, base: dict, run_failed: bool, space: dict) -> list[dict]:
         first = not space.get("_started")
         space["_started"] = True
         return [{**base, "kind": "session_start" if first else "phase", "subject": "backup",
-                 "detail": _detail(pid=int(r["pid"]), device_name=r.get("dev_host") if first else None)}]
+                 "detail": bc.detail_json(pid=int(r["pid"]), device_name=r.get("dev_host") if first else None)}]
     if marker == "upload_size":
         space["upload_bytes"] = int(r["up_bytes"])
         return [{**base, "kind": "phase", "subject": "preflight",
-                 "detail": _detail(upload_bytes=int(r["up_bytes"]), upload_files=int(r["up_files"]))}]
+                 "detail": bc.detail_json(upload_bytes=int(r["up_bytes"]), upload_files=int(r["up_files"]))}]
     if marker in ("free_space", "need_space"):
         if marker == "free_space":
             space["free_bytes"] = int(r["free_bytes"])
         up = space.get("upload_bytes")
         return [{**base, "kind": "disk_space", "subject": "backup drive",
-                 "detail": _detail(free_bytes=space.get("free_bytes"), upload_bytes=up,
+                 "detail": bc.detail_json(free_bytes=space.get("free_bytes"), upload_bytes=up,
                                    short_bytes=int(r["need_bytes"]) if marker == "need_space" else None,
                                    reported_by="device")}]
     if marker == "backup_failed" and base["attempt"]:
@@ -154,23 +144,23 @@ def _meaning(r: dict, base: dict, run_failed: bool, space: dict) -> list[dict]:
         code = links[0][0] if links else None
         info = table.get(code, {}) if code is not None else {}
         rows = [{**base, "kind": "result", "subject": "backup", "error_code": code,
-                 "detail": _detail(outcome=None if code is not None else "failed", domain=bc.DOMAIN if code is not None else None,
+                 "detail": bc.detail_json(outcome=None if code is not None else "failed", domain=bc.DOMAIN if code is not None else None,
                                    cause=info.get("cause"))}]
         return rows + bc.detail_rows(base, links)
     if marker == "backup_finished" and base["attempt"]:
         if run_failed:
-            return [{**base, "kind": "phase", "subject": "finished", "detail": _detail(seconds=float(r["finished_s"]))}]
+            return [{**base, "kind": "phase", "subject": "finished", "detail": bc.detail_json(seconds=float(r["finished_s"]))}]
         return [{**base, "kind": "result", "subject": "backup", "error_code": 0,
-                 "detail": _detail(seconds=float(r["finished_s"]), inferred="finished without a failure line")}]
+                 "detail": bc.detail_json(seconds=float(r["finished_s"]), inferred="finished without a failure line")}]
     if marker == "upload_failed":
         links = bc.chain(r.get("uf_text"))
         return [{**base, "subject": "upload failed", "error_code": links[0][0] if links else None,
-                 "detail": _detail(domain=bc.DOMAIN if links else None, text=(r.get("uf_text") or "")[:300])}]
+                 "detail": bc.detail_json(domain=bc.DOMAIN if links else None, text=(r.get("uf_text") or "")[:300])}]
     if marker == "drive_error":
         return [{**base, "kind": "usb_io_error", "subject": "device link to the host", "error_code": int(r["drive_code"])}]
     if marker == "socket_error":
         return [{**base, "kind": "usb_io_error", "subject": f"Socket{r['sock_op']}: {r['sock_text']}",
-                 "error_code": int(r["sock_errno"]), "detail": _detail(what=r.get("sock_what"), where=r.get("sock_where"))}]
+                 "error_code": int(r["sock_errno"]), "detail": bc.detail_json(what=r.get("sock_what"), where=r.get("sock_where"))}]
     return [base]
 
 

@@ -21,11 +21,10 @@ from typing import ClassVar
 
 import polars as pl
 
-from .. import grammars
 from ..model import Note, conform
 from . import _backup_codes as bc
-from ._base import Input, Parsed, Source, add_note
-from ._text import grammar_frame, sniff_text
+from ._base import Input, add_note
+from ._text import GrammarLineSource, sniff_text
 
 c = pl.col
 #: Lines only the tools write, at the start of a line (a Mac log that relays an MBErrorDomain code is not one).
@@ -49,10 +48,8 @@ def chain(text: str | None) -> list[tuple[int, str]]:
     return out
 
 
-_detail = bc.detail_json
 
-
-class BackupTool(Source):
+class BackupTool(GrammarLineSource):
     name: ClassVar[str] = "backup_tool"
     description: ClassVar[str] = "idevicebackup2 / pymobiledevice3 backup console output"
 
@@ -60,14 +57,8 @@ class BackupTool(Source):
         head = sniff_text(item)
         return head is not None and _SNIFF.search(head) is not None
 
-    def parse(self, item: Input) -> Parsed:
-        return self.read_guarded(item, self._parse, item.source_encoding)
-
-    def _parse(self, item: Input, report) -> pl.DataFrame:
-        frame = grammar_frame(item, report, grammars.load(self.name))
-        if frame is None:
-            return conform(None)
-        rows = _times(frame.filter(c("shape").is_not_null()), item, report)
+    def events(self, rows: pl.DataFrame, item: Input, report) -> pl.DataFrame:
+        rows = _times(rows, item, report)
         rows = _attempts(rows)
         return conform(_classify(rows.to_dicts(), self.name))
 
@@ -111,26 +102,26 @@ def _classify(rows: list[dict], fmt: str) -> list[dict]:
         marker = r.get("marker")
         if marker in _STARTS:
             base.update(kind="session_start" if r["_start"] else "phase", subject="backup",
-                        detail=_detail(command=r.get("cmd_line"), directory=r.get("bk_dir")))
+                        detail=bc.detail_json(command=r.get("cmd_line"), directory=r.get("bk_dir")))
         elif marker in _PHASES:
             base.update(kind="phase", subject=_PHASES[marker] or f"{r.get('bk_mode', '').lower()} backup")
         elif marker in ("backup_ok", "backup_failed", "backup_aborted"):
             code = 0 if marker == "backup_ok" else (int(r["bf_code"]) if marker == "backup_failed" else None)
             info = table.get(code, {}) if code else {}
             base.update(kind="result", subject="backup", error_code=code,
-                        detail=_detail(outcome="failed" if marker == "backup_aborted" else None,
+                        detail=bc.detail_json(outcome="failed" if marker == "backup_aborted" else None,
                                        reason="aborted" if marker == "backup_aborted" else None,
                                        domain=bc.DOMAIN if code else None, cause=info.get("cause")))
         elif marker == "link_error":
             code = int(r["le_code"])
             base.update(kind="result", subject="backup", error_code=code,
-                        detail=_detail(domain=bc.DOMAIN, cause=table.get(code, {}).get("cause"), exception=r.get("le_exc")))
+                        detail=bc.detail_json(domain=bc.DOMAIN, cause=table.get(code, {}).get("cause"), exception=r.get("le_exc")))
         elif marker == "receive_error":
             base.update(kind="usb_io_error", subject="mobilebackup2 receive", error_code=int(r["re_code"]))
         elif marker == "conn_exception":
-            base.update(kind="usb_io_error", subject=r.get("exc_class"), detail=_detail(text=r.get("exc_text")))
+            base.update(kind="usb_io_error", subject=r.get("exc_class"), detail=bc.detail_json(text=r.get("exc_text")))
         elif marker == "upload_warning":
-            base.update(subject="upload failed", detail=_detail(file=r.get("uw_file"), device_file=r.get("uw_device"),
+            base.update(subject="upload failed", detail=bc.detail_json(file=r.get("uw_file"), device_file=r.get("uw_device"),
                                                                 reason=r.get("uw_reason")))
         text = r.get("ec_text") if marker == "mb_coded" else (r.get("le_text") if marker == "link_error" else None)
         links = chain(text)
@@ -140,7 +131,7 @@ def _classify(rows: list[dict], fmt: str) -> list[dict]:
             info = table.get(code, {})
             out.append({**{k: base[k] for k in ("line", "ts_wall", "ts_raw", "clock", "attempt", "operation", "format")},
                         "kind": "failure_detail", "error_code": code, "subject": f"MBErrorDomain/{code}",
-                        "message": r["text"], "detail": _detail(domain=bc.DOMAIN, depth=depth, text=said[:300],
+                        "message": r["text"], "detail": bc.detail_json(domain=bc.DOMAIN, depth=depth, text=said[:300],
                                                                 cause=info.get("cause"), grade=info.get("grade"))})
     return out
 
