@@ -66,32 +66,47 @@ def split_attempts(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.with_columns(attempt.alias("attempt")).drop("_n", "_opener", "_body")
 
 
+#: Rules that take part in the expected-transition state machine (with connect/disconnect rows and
+#: the first row of each run of progress lines).
+_TRANSITION_RULES = ("timer_fired", "disappeared", "unexpected_state", "entering_recovery", "device_outcome",
+                     "bootstrapping", "waiting", "phase_finished", "transition_returned", "state_change")
+
+
 def _transition_events(rows: pl.DataFrame) -> pl.DataFrame:
+    """``line``, ``attempt`` and ``_ev`` of the rows the state machine of :func:`mark_expected` reads.
+
+    Worked out on those rows only (connects, disconnects, a few rules, the progress lines), never
+    with a text key per line: a bench log is mostly progress lines, and a run of them (one device,
+    one operation) is found by comparing each with the progress line before it, column by column."""
     kind, rule = c("kind"), c("rule")
-    device_obj = c("device_obj").cast(pl.String)  # (held as a categorical: one text per device, not per line)
-    restore_obj = device_obj.str.starts_with("Restore")
-    op = c("operation").cast(pl.Int64, strict=False)
     is_progress = kind == "progress"
-    key = pl.when(is_progress).then(pl.concat_str(device_obj, c("operation"), separator="#"))
-    rows = rows.with_columns((is_progress & (key != key.shift(1).forward_fill()).fill_null(True)).alias("_run"))
+    candidates = rows.lazy().filter(is_progress | kind.is_in(["device_connect", "device_disconnect"])
+                                    | rule.is_in(_TRANSITION_RULES))
+    device_obj, operation = c("device_obj"), c("operation")
+    keyed = is_progress & device_obj.is_not_null() & operation.is_not_null()
+    same = ((device_obj == pl.when(keyed).then(device_obj).shift(1).forward_fill())
+            & (operation == pl.when(keyed).then(operation).shift(1).forward_fill())).fill_null(False)
+    run = is_progress & (~keyed | ~same)
+    restore_obj = device_obj.cast(pl.String).str.starts_with("Restore")
+    op = operation.cast(pl.Int64, strict=False)
     ev = (pl.when(rule.is_in(["timer_fired", "disappeared", "unexpected_state"])).then(pl.lit("fault"))
           .when(kind == "device_disconnect").then(pl.lit("disconnect"))
           .when(kind == "device_connect").then(pl.lit("connect"))
           .when(rule.is_in(["entering_recovery", "device_outcome", "bootstrapping", "waiting"])
                 | ((rule == "phase_finished") & (c("phase_result") == "Successful"))
-                | (is_progress & c("_run") & restore_obj & op.is_in([21, 22]))).then(pl.lit("announce"))
+                | (c("_run") & restore_obj & op.is_in([21, 22]))).then(pl.lit("announce"))
           .when((rule == "transition_returned")
                 | ((rule == "state_change") & (c("from_state") == "Transitioning") & (c("to_state") != "Disappeared")))
           .then(pl.lit("close"))
-          .when(is_progress & c("_run") & restore_obj).then(pl.lit("restore_body"))
-          .when(is_progress & c("_run")).then(pl.lit("body")))
-    return rows.with_columns(ev.alias("_ev")).drop("_run")
+          .when(c("_run") & restore_obj).then(pl.lit("restore_body"))
+          .when(c("_run")).then(pl.lit("body")))
+    return (candidates.with_columns(run.alias("_run")).filter(~is_progress | c("_run"))
+            .select("line", "attempt", ev.alias("_ev")).filter(c("_ev").is_not_null()).collect())
 
 
 def mark_expected(rows: pl.DataFrame) -> pl.DataFrame:
     """Fill ``expected`` on connect/disconnect rows (see module docstring)."""
-    rows = _transition_events(rows)
-    events = rows.lazy().filter(c("_ev").is_not_null()).select("line", "attempt", "_ev").collect()
+    events = _transition_events(rows)
     # repeated body rows have the effect of the first one: keep only the first of each run so the
     # loop stays short on logs with millions of progress lines
     body = c("_ev").is_in(["body", "restore_body"])
@@ -125,7 +140,7 @@ def mark_expected(rows: pl.DataFrame) -> pl.DataFrame:
             out_lines.append(line)
             out_vals.append(value)
     marks = pl.DataFrame({"line": out_lines, "expected": out_vals}, schema={"line": pl.Int64, "expected": pl.Boolean})
-    return attach(rows.drop("_ev"), marks)
+    return attach(rows, marks)
 
 
 def _first(rows: list[dict], key: str) -> Any:
