@@ -73,18 +73,30 @@ def attach(rows: pl.DataFrame, small: pl.DataFrame, on: str = "line") -> pl.Data
     """
     keys = rows.get_column(on)
     values = [s for s in small.get_columns() if s.name != on]
-    if small.height == 0:
+    if small.height == 0 or rows.height == 0:
         return rows.with_columns([pl.lit(None, dtype=s.dtype).alias(s.name) for s in values])
     wanted = small.get_column(on)
-    if keys.is_sorted() and wanted.is_unique().all():
+    if wanted.len() == keys.len() and wanted.equals(keys):  # a value for every row (most rows of a log)
+        return rows.with_columns(values)
+    if keys.is_sorted() and _unique(wanted):
         at = keys.search_sorted(wanted, side="left")
         found = (at < keys.len()) & (keys.gather(at.clip(0, max(keys.len() - 1, 0))) == wanted)
         at = at.filter(found)
         placed = [pl.Series(s.name, [None], dtype=s.dtype).extend_constant(None, keys.len() - 1)
-                  .scatter(at, s.filter(found)) if keys.len() else s.clear() for s in values]
+                  .scatter(at, s.filter(found)) for s in values]
         return rows.with_columns(placed)
     got = rows.select(on).join(small, on=on, how="left", maintain_order="left")
     return rows.with_columns(got.drop(on).get_columns())
+
+
+def _unique(values: pl.Series) -> bool:
+    """No value twice (what attach's binary search needs of the keys it places), found without
+    hashing when the values are sorted, as they are when taken from rows in line order."""
+    if values.len() < 2:
+        return True
+    if values.is_sorted():
+        return bool((values.diff().slice(1) > 0).all())
+    return bool(values.is_unique().all())
 
 
 def _int(name: str) -> pl.Expr:

@@ -154,13 +154,18 @@ def _bracket_dates(rows: pl.DataFrame, hours: int) -> tuple[pl.DataFrame, bool]:
     seq = rows.lazy().filter(dated | bracket).select("line", "shape", "_hdr_dt", "br_us").collect()
     seq = seq.with_columns((c("_hdr_dt") + pl.duration(hours=hours)).alias("_anchor"))
     seq = seq.with_columns(c("_anchor").is_not_null().cum_sum().alias("_block"))
+    # blocks are runs of rows (a header line and the brackets after it): "within a block" is a
+    # whole-column step reset at each block's first row, not a window function (a group-by)
+    start = (c("_block") != c("_block").shift(1)).fill_null(True)
     seq = seq.with_columns(
-        pl.coalesce(c("br_us"), (c("_anchor") - c("_anchor").dt.truncate("1d")).dt.total_microseconds()).alias("_tod"))
-    seq = seq.with_columns(c("_tod").diff().over("_block").alias("_step"))
+        pl.coalesce(c("br_us"), (c("_anchor") - c("_anchor").dt.truncate("1d")).dt.total_microseconds()).alias("_tod"),
+        start.alias("_start"))
+    seq = seq.with_columns(pl.when(c("_start")).then(None).otherwise(c("_tod").diff()).alias("_step"))
+    rolled = (pl.when(c("_step") < -HALF_DAY_US).then(1).when(c("_step") > HALF_DAY_US).then(-1).otherwise(0)).cum_sum()
+    seq = seq.with_columns(rolled.alias("_rolled"))
     seq = seq.with_columns(
-        (pl.when(c("_step") < -HALF_DAY_US).then(1).when(c("_step") > HALF_DAY_US).then(-1).otherwise(0))
-        .cum_sum().over("_block").alias("_days"),
-        c("_anchor").dt.truncate("1d").first().over("_block").alias("_base"))
+        (c("_rolled") - pl.when(c("_start")).then(c("_rolled")).forward_fill()).alias("_days"),
+        pl.when(c("_start")).then(c("_anchor").dt.truncate("1d")).forward_fill().alias("_base"))
     unknown = False
     if seq.height and seq.item(0, "_block") == 0:
         base0, unknown = _first_block_base(seq)
