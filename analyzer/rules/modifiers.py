@@ -208,6 +208,23 @@ def build(field: Field, modifiers: list[str], value: Any) -> pl.Expr:
             raise ValueError(f"cidr works on addresses written as text; {field.name} is {field.type}")
         tests = _cidr(field.expr, _networks(_values(value)))
     else:
-        tests = [_one(field, op, v, "cased" in flags) for v in _values(value)]
+        tests = [_one(field, op, v, "cased" in flags) for v in _values(value)]  # (each value checked)
+        shared = _any_of_texts(field, op, _values(value), flags)
+        if shared is not None:
+            return shared.fill_null(False)
     combined = pl.all_horizontal(tests) if "all" in flags else pl.any_horizontal(tests)
     return combined.fill_null(False)
+
+
+def _any_of_texts(field: Field, op: str, values: list, flags: set[str]) -> pl.Expr | None:
+    """``field`` contains / equals any of several texts, as one test on the field lower-cased once
+    (None where that does not apply). Why: polars does not share subexpressions between the tests
+    of a list, so each value lower-cased the whole column again; one multi-pattern search
+    (Aho-Corasick) or one set lookup on the lower-cased column means the same."""
+    if ("all" in flags or len(values) < 2 or field.type not in (STRING, JSON)
+            or not all(isinstance(v, str) for v in values) or op not in ("contains", "eq", "in")):
+        return None
+    cased = "cased" in flags
+    text = field.expr if cased else field.expr.str.to_lowercase()
+    wanted = values if cased else [v.lower() for v in values]
+    return text.str.contains_any(wanted) if op == "contains" else text.is_in(wanted)
