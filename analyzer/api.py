@@ -109,7 +109,7 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.da
     limit = _checked_host_timeout(host_timeout)
     execute = functools.partial(parallel.run, workers=jobs, executor=executor, address=ray_address,
                                 progress=progress, label="hosts", thread_env=pipeline.THREAD_ENV,
-                                time_limit=limit, contain=contain_crashes)
+                                time_limit=limit, contain=contain_crashes, small=pipeline.small_job)
     result = pipeline.run([Path(p) for p in paths], tz=zone, date=day, layout=layout, limits=limits,
                           execute=execute, symptom=reported, tz_force=tz_force)
     return Analysis(files=result.files, events=result.events, incidents=result.incidents,

@@ -55,16 +55,41 @@ def _progress(total: int, enabled: bool | None, label: str):
                     console=Console(stderr=True), transient=True)
 
 
-def _worker_init(threads: int, thread_env: tuple[str, ...]) -> None:
+def _worker_init(threads: int, thread_env: tuple[str, ...], slots=None) -> None:
     # runs in a fresh spawned interpreter before the job's code (and its thread pools) is imported
     for name in thread_env:
         os.environ.setdefault(name, str(max(1, threads)))
+    if slots is not None:  # this worker's own CPU for small jobs (analyzer.cpus)
+        from . import cpus
+
+        with slots.get_lock():
+            cpus.take_slot(slots.value)
+            slots.value += 1
+
+
+def _fitted(fn: Callable, small: Callable[[Any], bool], job: Any) -> Any:
+    """``fn(job)`` on the CPUs that suit the job's size (:func:`analyzer.cpus.fit`)."""
+    from . import cpus
+
+    cpus.fit(small(job))
+    return fn(job)
 
 
 def _run_serial(jobs: list, fn: Callable, tick: Callable[[], None]) -> Iterator[tuple[int, Any]]:
     for i, job in enumerate(jobs):
         yield i, fn(job)
         tick()
+
+
+def _run_serial_fitted(jobs: list, fn: Callable, small: Callable[[Any], bool],
+                       tick: Callable[[], None]) -> Iterator[tuple[int, Any]]:
+    """:func:`_run_serial` with each job on the CPUs that suit its size, every CPU again after."""
+    from . import cpus
+
+    try:
+        yield from _run_serial(jobs, functools.partial(_fitted, fn, small), tick)
+    finally:
+        cpus.release()
 
 
 @contextlib.contextmanager
@@ -139,8 +164,9 @@ def _pool_round(jobs: list, batch: list[int], fn: Callable, workers: int, thread
     ctx = multiprocessing.get_context("spawn")
     limit = max(1, workers * IN_FLIGHT_PER_WORKER)
     queue, pending, procs = collections.deque(batch), {}, {}
+    slots = ctx.Value("i", 0)  # each worker takes the next, for its own CPU (analyzer.cpus)
     with _spawnable_main(), ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                                                initargs=(threads, thread_env)) as pool:
+                                                initargs=(threads, thread_env, slots)) as pool:
         try:
             while queue or pending:
                 while queue and len(pending) < limit:
@@ -259,7 +285,8 @@ def _run_ray(jobs: list, fn: Callable, workers: int, address: str | None, thread
 def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str = "local",
         address: str | None = None, progress: bool | None = None, label: str = "jobs",
         thread_env: tuple[str, ...] = (), on_failure: Callable[[Any, str], Any] | None = None,
-        time_limit: float | None = None, contain: bool = False) -> list:
+        time_limit: float | None = None, contain: bool = False,
+        small: Callable[[Any], bool] | None = None) -> list:
     """Run ``fn`` over every job; results come back in job order whatever the completion order.
 
     ``fn`` and the jobs must be picklable for the pool and Ray (``fn`` a module-level function).
@@ -274,6 +301,10 @@ def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str
     single job runs here, where nothing could survive its crash anyway. (A pool re-imports the
     caller's script in each worker: a script without ``if __name__ == "__main__":`` cannot start
     one, so the library leaves ``contain`` off by default and the CLI turns it on.)
+
+    ``small`` says which jobs run on one CPU (:mod:`analyzer.cpus`: a small job is faster there): in
+    pool workers, each on its own CPU, and with ``contain`` also in this process (the CLI's own);
+    the other jobs use every CPU.
     """
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}: use {' or '.join(EXECUTORS)}")
@@ -291,7 +322,10 @@ def run(jobs: list, *, fn: Callable[[Any], Any], workers: int = 1, executor: str
     if executor == "ray":
         stream = _run_ray(jobs, task, workers, address, thread_env, tick, isolate)
     elif pooled:
-        stream = _run_pool(jobs, task, min(workers, len(jobs)), thread_env, tick, isolate)
+        fitted = functools.partial(_fitted, task, small) if small is not None else task
+        stream = _run_pool(jobs, fitted, min(workers, len(jobs)), thread_env, tick, isolate)
+    elif small is not None and contain:
+        stream = _run_serial_fitted(jobs, task, small, tick)
     else:
         stream = _run_serial(jobs, task, tick)
     if bar is not None:

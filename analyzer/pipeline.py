@@ -40,6 +40,7 @@ from .compressed import compression, decompress
 from .archives import Limits, env_limits, extract, is_archive, private_dir, remove_dir, sweep_dead
 from .clock import normalise
 from .correlate import attempts as attempts_table
+from .cpus import SMALL_JOB_BYTES
 from .diagnose import Incident, diagnose
 from .discover import Located, discover
 from .frames import in_order
@@ -115,6 +116,11 @@ def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None
     results = execute(jobs, fn=analyze_host, on_failure=host_failed)
     files, events, incidents, attempts = merge(results, missing)
     return Result(files, events, incidents, attempts, hosts=sorted({loc.host for loc in located}))
+
+
+def small_job(job: HostJob) -> bool:
+    """Whether a PC's inputs are small enough to be analysed faster on one CPU (:mod:`analyzer.cpus`)."""
+    return sum(_size(Path(path)) for path, _ in job.files) < SMALL_JOB_BYTES
 
 
 def plan(located: Iterable[Located], tz: str | None = None, limits: Limits | None = None,
