@@ -149,10 +149,6 @@ def _convert(frame: pl.DataFrame, d: _Decision) -> pl.DataFrame:
     return frame.with_columns(ts.alias("ts_utc"))
 
 
-def _clocks(frame: pl.DataFrame) -> set[str]:
-    return set(frame.get_column("clock").drop_nulls().cast(pl.String).unique().to_list())
-
-
 def _undated(tz: str | None, day: dt.date | None) -> _Decision:
     """A log with times of day only (a pasted restore-log tail, a device log): on the day ``--date``
     gives, its bracket times read as UTC (Windows iTunes writes them so; on a Mac they are local
@@ -190,8 +186,8 @@ def _checked_tz(report: FileReport, frame: pl.DataFrame, tz: str, proof: _Decisi
     return _Decision(proof.zone, proof.bracket_zone, proof.method, {**proof.params, "tz_refused": tz})
 
 
-def _own_decision(report: FileReport | None, frame: pl.DataFrame, tz: str | None,
-                  day: dt.date | None = None, tz_force: bool = False, clocks: set[str] | None = None) -> _Decision | None:
+def _own_decision(report: FileReport | None, frame: pl.DataFrame, clocks: set[str], tz: str | None,
+                  day: dt.date | None = None, tz_force: bool = False) -> _Decision | None:
     """What the file says about its own clock (or --tz); None when it must be learnt from others.
     A UTC offset written in the file's own time stamps (``report.clock["utc_offset"]``, e.g. the
     unified log's ``-0800``) wins over ``--tz``: it is what the clock that wrote them said. An offset
@@ -212,7 +208,7 @@ def _own_decision(report: FileReport | None, frame: pl.DataFrame, tz: str | None
         return _checked_tz(report, frame, tz, proof, tz_force) if tz else proof
     if tz:
         return _Decision(tz, tz, "tz_option")
-    if not (_clocks(frame) if clocks is None else clocks) & {"local", "bracket"}:
+    if not clocks & {"local", "bracket"}:
         return _Decision("UTC", "UTC", "utc")
     return None
 
@@ -380,7 +376,7 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
         if report is not None and report.clock.get("date_unknown") and date is None:
             undated.append(path)  # placed after the dated logs: they are what it is placed against
             continue
-        own = _own_decision(report, frame, tz, date, tz_force, host.clocks[path])
+        own = _own_decision(report, frame, host.clocks[path], tz, date, tz_force)
         if own is None:
             pending.append(path)
         else:

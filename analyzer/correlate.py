@@ -157,6 +157,10 @@ def _config_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
     return keys.join(config, on="host", how="inner", nulls_equal=True)
 
 
+#: The order of a window's rows: by incident, then as the events are ordered.
+WINDOW_ORDER = ["incident", "ts_utc", "file", "line", "record"]
+
+
 def evidence_window(events: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     """Each failed attempt (a row of :func:`attempts`) with the events that may explain it.
 
@@ -172,10 +176,6 @@ def evidence_window(events: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     joined = joined.with_columns(_before_s().alias("before_s")).drop("failed_at", "failed_line", "failed_wall")
     # a failed attempt's own log is mostly in order already; sorting it anyway copies the window
     return joined if in_order(joined, WINDOW_ORDER) else joined.sort(WINDOW_ORDER, nulls_last=True, maintain_order=True)
-
-
-#: The order of a window's rows: by incident, then as the events are ordered.
-WINDOW_ORDER = ["incident", "ts_utc", "file", "line", "record"]
 
 
 def _before_s() -> pl.Expr:

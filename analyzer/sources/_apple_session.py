@@ -66,10 +66,11 @@ def split_attempts(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.with_columns(attempt.alias("attempt")).drop("_n", "_opener", "_body")
 
 
-#: Rules that take part in the expected-transition state machine (with connect/disconnect rows and
-#: the first row of each run of progress lines).
-_TRANSITION_RULES = ("timer_fired", "disappeared", "unexpected_state", "entering_recovery", "device_outcome",
-                     "bootstrapping", "waiting", "phase_finished", "transition_returned", "state_change")
+#: Rules whose rows the expected-transition state machine reads (beside connects, disconnects and the
+#: first progress line of each run): a fault, an announced transition, its close.
+_FAULT_RULES = ("timer_fired", "disappeared", "unexpected_state")
+_ANNOUNCE_RULES = ("entering_recovery", "device_outcome", "bootstrapping", "waiting")
+_TRANSITION_RULES = (*_FAULT_RULES, *_ANNOUNCE_RULES, "phase_finished", "transition_returned", "state_change")
 
 
 def _transition_events(rows: pl.DataFrame) -> pl.DataFrame:
@@ -89,10 +90,10 @@ def _transition_events(rows: pl.DataFrame) -> pl.DataFrame:
     run = is_progress & (~keyed | ~same)
     restore_obj = device_obj.cast(pl.String).str.starts_with("Restore")
     op = operation.cast(pl.Int64, strict=False)
-    ev = (pl.when(rule.is_in(["timer_fired", "disappeared", "unexpected_state"])).then(pl.lit("fault"))
+    ev = (pl.when(rule.is_in(_FAULT_RULES)).then(pl.lit("fault"))
           .when(kind == "device_disconnect").then(pl.lit("disconnect"))
           .when(kind == "device_connect").then(pl.lit("connect"))
-          .when(rule.is_in(["entering_recovery", "device_outcome", "bootstrapping", "waiting"])
+          .when(rule.is_in(_ANNOUNCE_RULES)
                 | ((rule == "phase_finished") & (c("phase_result") == "Successful"))
                 | (c("_run") & restore_obj & op.is_in([21, 22]))).then(pl.lit("announce"))
           .when((rule == "transition_returned")
