@@ -68,10 +68,14 @@ def _worker_init(threads: int, thread_env: tuple[str, ...], slots=None) -> None:
 
 
 def _fitted(fn: Callable, small: Callable[[Any], bool], job: Any) -> Any:
-    """``fn(job)`` on the CPUs that suit the job's size (:func:`analyzer.cpus.fit`)."""
+    """``fn(job)`` on the CPUs that suit the job's size (:func:`analyzer.cpus.fit`). Only a speed
+    choice: if sizing the job fails, the job runs where it is (its own faults are ``fn``'s to report)."""
     from . import cpus
 
-    cpus.fit(small(job))
+    try:
+        cpus.fit(small(job))
+    except Exception:  # noqa: BLE001 - never a reason to lose the job
+        pass
     return fn(job)
 
 

@@ -31,6 +31,10 @@ def _small(job) -> bool:
     return job == "small"
 
 
+def _cannot_tell(job) -> bool:
+    raise OSError("the job's size cannot be read")
+
+
 def test_small_job_is_measured_by_its_input_bytes(tmp_path: Path):
     little, big = tmp_path / "a.log", tmp_path / "b.log"
     little.write_bytes(b"x" * 1000)
@@ -83,3 +87,9 @@ def test_the_library_leaves_its_callers_process_alone():
               on_failure=lambda job, reason: None)
     assert len(out[0]) == 1  # the CLI's own process (contain): confined while the job runs...
     assert tuple(sorted(os.sched_getaffinity(0))) == everything  # ...and given every CPU back
+
+
+def test_a_job_whose_size_cannot_be_told_still_runs():
+    assert run(["a", "b"], workers=2, fn=str.upper, progress=False, small=_cannot_tell) == ["A", "B"]
+    assert run(["a"], workers=1, fn=str.upper, progress=False, small=_cannot_tell, contain=True,
+               on_failure=lambda job, reason: None) == ["A"]
