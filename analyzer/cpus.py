@@ -57,8 +57,7 @@ def fit(small: bool) -> None:
 
 def release() -> None:
     """Every CPU again (the state before :func:`fit`)."""
-    if len(allowed()) >= 2:
-        _set(set(allowed()))
+    fit(False)
 
 
 def _set(cpus: set[int]) -> None:

@@ -177,7 +177,7 @@ class LineGrammar:
         ``shape`` (null when no shape matched), every shape field, ``message``,
         ``marker`` and every marker field (null where absent).
         """
-        return self._extract_markers(self.split(lines))
+        return self.mark(self.split(lines))
 
     def split(self, lines: pl.Series) -> pl.DataFrame:
         """The line-shape half of :meth:`extract`: ``line``, ``text``, ``shape`` (null when no
@@ -192,11 +192,6 @@ class LineGrammar:
         names = [f for s in self.shapes for f in (*s.fields, *(("message",) if s.has_message else ()))]
         missing = [pl.lit(None, dtype=pl.String).alias(f) for f in dict.fromkeys([*names, "message"]) if f not in out.columns]
         return out.with_columns(missing) if missing else out
-
-    def mark(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The marker half of :meth:`extract`: ``frame`` (``line`` and ``message`` at least) with
-        ``marker`` and every marker field added, in ``line`` order."""
-        return self._extract_markers(frame)
 
     def _shape_fields(self, base: pl.DataFrame) -> pl.DataFrame:
         """``line``, ``shape`` and the shape's fields of every line some shape matches. Shapes are
@@ -237,10 +232,12 @@ class LineGrammar:
                                    pl.lit(shape, dtype=pl.String).alias("shape"))
         fields = sorted({f for s in self.shapes for f in s.fields} - {"message"})
         frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(f) for f in fields])
-        return self._extract_markers(frame.select("line", "text", "shape", *fields, "message"))
+        return self.mark(frame.select("line", "text", "shape", *fields, "message"))
 
-    def _extract_markers(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Assign each message its highest-priority matching marker, with that marker's fields.
+    def mark(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The marker half of :meth:`extract`: ``frame`` (``line`` and ``message`` at least) with
+        ``marker`` and every marker field added, in ``line`` order. Each message gets its
+        highest-priority matching marker, with that marker's fields.
 
         The answer is the first marker, in priority order, that matches the whole message. How it
         is found depends only on the input's size (:meth:`_marked`): a few rows through one
