@@ -40,7 +40,9 @@ def _line_by_line(lines: pl.Series) -> pl.DataFrame:
 
 
 def _same(lines: pl.Series) -> None:
-    got, _, _ = _apple_lines.line_rows(lines, GRAMMAR, 5)
+    pieces = _apple_lines.chunks(lines)
+    got, _, _ = _apple_lines.line_rows(pieces, GRAMMAR, 5)
+    assert pieces == []  # handed over and let go
     want = _line_by_line(lines)
     assert got.height == want.height
     for name in MEANING:

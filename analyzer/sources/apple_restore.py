@@ -29,7 +29,7 @@ import polars as pl
 
 from .. import grammars
 from ..model import Note, conform
-from ._apple_lines import line_rows
+from ._apple_lines import chunks, line_rows
 from ._text import read_text_lines
 from ._apple_session import identities, mark_expected, overlay, results, session_starts, split_attempts
 from ._apple_time import PLACEHOLDER_DAY, RESIDUAL_WARN_US, resolve
@@ -82,8 +82,9 @@ class AppleRestoreSource(Source):
         lines = read_text_lines(item, report)
         item.forget_text()
         report.records = lines.len()
-        rows = self._line_rows(lines, item, report)
-        del lines
+        pieces = chunks(lines)
+        del lines  # handed over: line_rows lets each piece go once it is classified
+        rows = self._line_rows(pieces, item, report)
         if rows.height == 0:
             return conform(None)
         rows = resolve(rows, self._fraction_unit(rows, item, report), report.clock)
@@ -106,11 +107,11 @@ class AppleRestoreSource(Source):
             "expected", "device_mode", pl.col("ecid_value").alias("ecid"), "udid", "serial", "chip_id", "board_id",
             "usb_vid", "usb_pid", "provider", "subject", "detail", pl.col("_message").alias("message")))
 
-    def _line_rows(self, lines: pl.Series, item: Input, report) -> pl.DataFrame:
-        """Every recognised line classified (:mod:`._apple_lines`), the unrecognised ones counted and
-        the first few located."""
+    def _line_rows(self, pieces: list, item: Input, report) -> pl.DataFrame:
+        """Every recognised line classified (:mod:`._apple_lines`, which empties ``pieces``), the
+        unrecognised ones counted and the first few located."""
         grammar = grammars.load(self.name)
-        rows, bad, report.unrecognised = line_rows(lines, grammar, MAX_LINE_NOTES)
+        rows, bad, report.unrecognised = line_rows(pieces, grammar, MAX_LINE_NOTES)
         for line, text in bad.iter_rows():
             add_note(report, Note(item.display, "line_shape_unknown",
                                   {"format": grammar.name, "detail": grammar.explain_failure(text[:500])},
