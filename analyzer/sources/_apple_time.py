@@ -148,34 +148,40 @@ def _first_block_base(seq: pl.DataFrame) -> tuple[datetime, bool]:
 
 def _bracket_dates(rows: pl.DataFrame, hours: int) -> tuple[pl.DataFrame, bool]:
     """Dated and bracket rows resolved (``_resolved``) and in the bracket clock (``_host_in_bracket_clock``);
-    True when the brackets had no header to take their date from."""
+    True when the brackets had no header to take their date from.
+
+    The working frame holds five narrow columns; the steps between them (block starts, steps,
+    rollovers) are expressions, not columns: on a bench log nearly every row is a bracket row, and
+    a column per step made this the run's peak (an 800k-line log: 114 MB more than its input)."""
     dated = c("shape").is_in(["dated", "dated_proc"])
     bracket = c("shape") == "bracket"
-    seq = rows.lazy().filter(dated | bracket).select("line", "shape", "_hdr_dt", "br_us").collect()
-    seq = seq.with_columns((c("_hdr_dt") + pl.duration(hours=hours)).alias("_anchor"))
-    seq = seq.with_columns(c("_anchor").is_not_null().cum_sum().alias("_block"))
+    anchor = c("_anchor")
+    seq = (rows.lazy().filter(dated | bracket)
+           .select("line", bracket.alias("_br"), (c("_hdr_dt") + pl.duration(hours=hours)).alias("_anchor"), "br_us")
+           .with_columns(anchor.is_not_null().cum_sum().alias("_block"))
+           .select("line", "_br", "_anchor", "_block",
+                   pl.coalesce(c("br_us"), (anchor - anchor.dt.truncate("1d")).dt.total_microseconds()).alias("_tod"))
+           .collect())
     # blocks are runs of rows (a header line and the brackets after it): "within a block" is a
     # whole-column step reset at each block's first row, not a window function (a group-by)
     start = (c("_block") != c("_block").shift(1)).fill_null(True)
-    seq = seq.with_columns(
-        pl.coalesce(c("br_us"), (c("_anchor") - c("_anchor").dt.truncate("1d")).dt.total_microseconds()).alias("_tod"),
-        start.alias("_start"))
-    seq = seq.with_columns(pl.when(c("_start")).then(None).otherwise(c("_tod").diff()).alias("_step"))
-    rolled = (pl.when(c("_step") < -HALF_DAY_US).then(1).when(c("_step") > HALF_DAY_US).then(-1).otherwise(0)).cum_sum()
-    seq = seq.with_columns(rolled.alias("_rolled"))
-    seq = seq.with_columns(
-        (c("_rolled") - pl.when(c("_start")).then(c("_rolled")).forward_fill()).alias("_days"),
-        pl.when(c("_start")).then(c("_anchor").dt.truncate("1d")).forward_fill().alias("_base"))
+    step = pl.when(start).then(None).otherwise(c("_tod").diff())
+    rolled = (pl.when(step < -HALF_DAY_US).then(1).when(step > HALF_DAY_US).then(-1).otherwise(0)).cum_sum()
+    seq = seq.with_columns((rolled - pl.when(start).then(rolled).forward_fill()).alias("_days"),
+                           pl.when(start).then(anchor.dt.truncate("1d")).forward_fill().alias("_base"))
     unknown = False
+    base = c("_base")
     if seq.height and seq.item(0, "_block") == 0:
         base0, unknown = _first_block_base(seq)
-        seq = seq.with_columns(pl.when(c("_block") == 0).then(pl.lit(base0, dtype=pl.Datetime("us")))
-                               .otherwise(c("_base")).alias("_base"))
-    in_bracket = c("_base") + pl.duration(days=c("_days"), microseconds=c("_tod"))
-    seq = seq.with_columns(
-        pl.when(c("shape") == "bracket").then(in_bracket).otherwise(c("_hdr_dt")).alias("_resolved"),
-        pl.when(c("shape") == "bracket").then(in_bracket).otherwise(c("_anchor")).alias("_host_in_bracket_clock"))
-    return attach(rows, seq.select("line", "_resolved", "_host_in_bracket_clock")), unknown
+        base = pl.when(c("_block") == 0).then(pl.lit(base0, dtype=pl.Datetime("us"))).otherwise(base)
+    in_bracket = base + pl.duration(days=c("_days"), microseconds=c("_tod"))
+    resolved = seq.select(
+        "line",
+        # a header row's own time is its anchor less the offset (_hdr_dt)
+        pl.when(c("_br")).then(in_bracket).otherwise(anchor - pl.duration(hours=hours)).alias("_resolved"),
+        pl.when(c("_br")).then(in_bracket).otherwise(anchor).alias("_host_in_bracket_clock"))
+    del seq
+    return attach(rows, resolved), unknown
 
 
 def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: int | None = None) -> pl.DataFrame:
