@@ -115,15 +115,20 @@ def mark_transitions(events: pl.DataFrame) -> pl.DataFrame:
             .drop("_row", "attempt_expected"))
 
 
-def _own_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
+#: The event columns the window's row index is built from (each window row is then gathered from
+#: the events once, every column, see evidence_window).
+_INDEX_COLUMNS = ["host", "file", "attempt", "ts_utc", "ts_wall", "line", "record", "kind"]
+
+
+def _own_rows(index: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
     """The failed attempts' own rows, with or without a time (a log with no date is still evidence)."""
     keys = incidents.select("incident", *_KEYS, "failed_at", "failed_line", "failed_wall")
-    return keys.join(events.filter(pl.col("attempt").is_not_null()), on=_KEYS, how="inner", nulls_equal=True)
+    return keys.join(index.filter(pl.col("attempt").is_not_null()), on=_KEYS, how="inner", nulls_equal=True)
 
 
-def _pc_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> list[pl.DataFrame]:
+def _pc_rows(index: pl.DataFrame, incidents: pl.DataFrame) -> list[pl.DataFrame]:
     """Per host: the PC's other rows inside each incident's window, by binary search on time."""
-    other = events.filter(pl.col("attempt").is_null() & pl.col("ts_utc").is_not_null())
+    other = index.filter(pl.col("attempt").is_null() & pl.col("ts_utc").is_not_null())
     parts = []
     dated = incidents.filter(pl.col("window_start").is_not_null() & pl.col("window_end").is_not_null())
     for (host,), wanted in dated.group_by(["host"], maintain_order=True):
@@ -149,10 +154,10 @@ def _pc_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> list[pl.DataFrame
 TIMELESS_CONFIG_KINDS = ("hosts_entry",)
 
 
-def _config_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
+def _config_rows(index: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
     """Each incident with its PC's timeless configuration rows (see TIMELESS_CONFIG_KINDS)."""
-    config = events.filter(pl.col("attempt").is_null() & pl.col("ts_utc").is_null()
-                           & pl.col("kind").cast(pl.String).is_in(TIMELESS_CONFIG_KINDS))
+    config = index.filter(pl.col("attempt").is_null() & pl.col("ts_utc").is_null()
+                          & pl.col("kind").cast(pl.String).is_in(TIMELESS_CONFIG_KINDS))
     keys = incidents.select("incident", "host", "failed_at", "failed_line", "failed_wall")
     return keys.join(config, on="host", how="inner", nulls_equal=True)
 
@@ -161,21 +166,34 @@ def _config_rows(events: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
 WINDOW_ORDER = ["incident", "ts_utc", "file", "line", "record"]
 
 
-def evidence_window(events: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
+def evidence_window(events: pl.DataFrame, failed: pl.DataFrame, kinds: frozenset[str] | None = None) -> pl.DataFrame:
     """Each failed attempt (a row of :func:`attempts`) with the events that may explain it.
 
     Columns: ``incident`` (the attempt's index in ``failed``), the event columns, and
-    ``before_s``, the seconds from the event to the failure (negative after it).
+    ``before_s``, the seconds from the event to the failure (negative after it). Only rows of
+    ``kinds`` (a set of kind names; None: every kind) are in it.
+
+    The window is found on an index of a few key columns (which rows, for which incident, in which
+    order) and its rows are then gathered from ``events`` once: selecting, joining and sorting
+    whole rows copied a bench log's window three or four times (an 800k-line log: 95 MB more at
+    the peak).
     """
     incidents = failed.with_row_index("incident").with_columns(pl.col("incident").cast(pl.UInt32))
-    own = _own_rows(events, incidents)
-    columns = ["incident", "failed_at", "failed_line", "failed_wall", *events.columns]
-    frames = [own.select(columns)] + [p.select(columns) for p in _pc_rows(events, incidents)]
-    frames.append(_config_rows(events, incidents).select(columns))
-    joined = pl.concat(frames, how="vertical")
-    joined = joined.with_columns(_before_s().alias("before_s")).drop("failed_at", "failed_line", "failed_wall")
-    # a failed attempt's own log is mostly in order already; sorting it anyway copies the window
-    return joined if in_order(joined, WINDOW_ORDER) else joined.sort(WINDOW_ORDER, nulls_last=True, maintain_order=True)
+    index = events.select(*_INDEX_COLUMNS).with_row_index("_row")
+    if kinds is not None:
+        index = index.filter(pl.col("kind").cast(pl.String).is_in(sorted(kinds)))
+    columns = ["incident", "_row", "failed_at", "failed_line", "failed_wall", "attempt", "ts_utc", "ts_wall",
+               "file", "line", "record"]
+    frames = [_own_rows(index, incidents).select(columns)]
+    frames += [p.select(columns) for p in _pc_rows(index, incidents)]
+    frames.append(_config_rows(index, incidents).select(columns))
+    del index
+    found = pl.concat(frames, how="vertical").with_columns(_before_s().alias("before_s"))
+    # a failed attempt's own log is mostly in order already; sorting it anyway costs a pass
+    if not in_order(found, WINDOW_ORDER):
+        found = found.sort(WINDOW_ORDER, nulls_last=True, maintain_order=True)
+    rows = events.gather(found.get_column("_row"))
+    return rows.insert_column(0, found.get_column("incident")).with_columns(found.get_column("before_s"))
 
 
 def _before_s() -> pl.Expr:

@@ -233,8 +233,14 @@ def _with_history(window: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame
              .select("incident", pl.col("later_success").fill_null(False), pl.col("later_success_moved").fill_null(False),
                      pl.col("same_failure_moved").fill_null(0), "reported", pl.col("operation").alias("_op")))
     # in a window, ``operation`` is the incident's: what the user or the log says was being done
-    return (window.join(keyed, on="incident", how="left")
-            .with_columns(pl.col("_op").alias("operation")).drop("_op"))
+    if keyed.height != failed.height:  # (one row per incident, unless history repeats an attempt)
+        return (window.join(keyed, on="incident", how="left")
+                .with_columns(pl.col("_op").alias("operation")).drop("_op"))
+    # keyed's row i is incident i: its facts are gathered onto the window's rows, which a join
+    # would copy whole
+    facts = keyed.sort("incident").gather(window.get_column("incident"))
+    return window.with_columns(facts.get_column("_op").alias("operation"),
+                               *(facts.get_column(name) for name in facts.columns if name not in ("incident", "_op")))
 
 
 #: Kinds the verdict reads besides the rules' own: the failing result lines and the failure description.
@@ -250,12 +256,6 @@ def _window_kinds(rules: tuple[Rule, ...]) -> frozenset[str] | None:
             return None
         kinds |= rule.kinds
     return frozenset(kinds)
-
-
-def _of_kinds(events: pl.DataFrame, kinds: frozenset[str] | None) -> pl.DataFrame:
-    """Only the rows of ``kinds`` (all rows for None). A bench log's attempt holds hundreds of
-    thousands of progress lines no rule reads: the window is built without copying them."""
-    return events if kinds is None else events.filter(pl.col("kind").cast(pl.String).is_in(sorted(kinds)))
 
 
 def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
@@ -276,7 +276,9 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     if failed.height == 0:
         return [], table
     rules = rules if rules is not None else default_rules()
-    window = evidence_window(_of_kinds(mark_transitions(events), _window_kinds(rules)), failed)
+    # (a bench log's attempt holds hundreds of thousands of progress lines no rule reads: the window
+    # is built without them)
+    window = evidence_window(mark_transitions(events), failed, _window_kinds(rules))
     past = history(events, table)
     window = _with_history(window, failed, past)
     hits = rule_hits(window, rules)

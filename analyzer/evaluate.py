@@ -14,26 +14,59 @@ import collections
 
 import polars as pl
 
-from .frames import SMALL_ROWS, rows_where
+from .frames import SMALL_ROWS
 from .rules import Rule
 from .rules.fields import derived_columns
 
 
-def _rows_of_kinds(window: pl.DataFrame, parts: dict[str, pl.DataFrame], kinds: frozenset[str] | None) -> pl.DataFrame:
+def _kind_rows(window: pl.DataFrame) -> dict[str, pl.Series]:
+    """kind → the positions of the window's rows of that kind, in window order."""
+    positions = window.select(pl.col("kind").cast(pl.String), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"))
+    return {kind: rows for kind, rows in positions.group_by("kind").agg("_i").iter_rows() if kind is not None}
+
+
+def _positions(window: pl.DataFrame, by_kind: dict, kinds: frozenset[str] | None) -> pl.Series:
+    """The positions of the window's rows a rule of ``kinds`` tests: those kinds in sorted order,
+    each in window order (every row for None)."""
     if kinds is None:
-        return window
-    frames = [parts[k] for k in sorted(kinds) if k in parts]
-    return pl.concat(frames, how="vertical") if frames else window.head(0)
+        return pl.Series("_i", range(window.height), dtype=pl.UInt32)
+    parts = [pl.Series("_i", by_kind[k], dtype=pl.UInt32) for k in sorted(kinds) if k in by_kind]
+    return pl.concat(parts) if parts else pl.Series("_i", [], dtype=pl.UInt32)
+
+
+def _read_columns(window: pl.DataFrame, rule: Rule, derived: list[pl.Expr]) -> list[str]:
+    """The window columns ``rule`` reads, itself or through its derived fields."""
+    names = set(rule.matches.meta.root_names()) - {expr.meta.output_name() for expr in derived}
+    for expr in derived:  # (a derived field may read a window column of its own name)
+        names |= set(expr.meta.root_names())
+    return [name for name in window.columns if name in names] or window.columns[:1]
 
 
 def rule_hits(window: pl.DataFrame, rules: tuple[Rule, ...]) -> dict[str, pl.DataFrame]:
-    """rule id → the window rows it matches (with the window's ``incident`` column)."""
-    parts = {str(key[0]): frame for key, frame in window.partition_by("kind", as_dict=True).items()}
+    """rule id → the window rows it matches (with the window's ``incident`` column, and the
+    derived fields the rule reads).
+
+    A rule is tested on the columns it reads, taken at the rows of its kinds; only the rows it
+    matches are then taken whole. (Splitting the window by kind copied it whole first, the
+    largest allocation of a bench log's diagnosis.)"""
+    by_kind = _kind_rows(window)
     hits = {}
     for rule in rules:
-        rows = _rows_of_kinds(window, parts, rule.kinds)
-        if rows.height:
-            rows = rows_where(rows.with_columns(derived_columns(rule.derived)), rule.matches)
+        positions = _positions(window, by_kind, rule.kinds)
+        if positions.len() == 0:
+            hits[rule.id] = window.head(0)
+            continue
+        derived = derived_columns(rule.derived)
+        tested = window.select(_read_columns(window, rule, derived))
+        if rule.kinds is not None:
+            tested = tested.gather(positions)
+        tested = tested.with_columns(derived)
+        mask = tested.select(rule.matches.fill_null(False).alias("_m")).to_series()
+        if mask.len() != tested.height:  # a predicate that is one value for every row
+            mask = pl.repeat(bool(mask[0]) if mask.len() else False, tested.height, eager=True)
+        rows = window.gather(positions.filter(mask))
+        if derived:
+            rows = rows.with_columns(tested.select(expr.meta.output_name() for expr in derived).filter(mask))
         hits[rule.id] = rows
     return hits
 
