@@ -39,22 +39,34 @@ def _profiles(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
                   pl.col("ecid").drop_nulls().first().alias("ecid"),
                   pl.col("detail").filter(pl.col("kind") == "device_identity")
                   .str.json_path_match("$.usb_location").drop_nulls().first().alias("usb_location"))).collect()
-    # the step each attempt reached before it failed: joined on a hash of the attempt's key, as a
-    # join on the key's texts would copy them out for every line of a bench log first (+127 MB at 800k lines)
-    key = pl.struct(_KEYS).hash().alias("_key")
-    limits = attempts.lazy().select(key, *_KEYS, "failed_line")
-    stage = (own.filter(pl.col("kind").is_in(list(_STAGE_KINDS)) & pl.col("subject").is_not_null())
-             .select(key, "line", "subject")
-             .join(limits.select("_key", "failed_line"), on="_key", how="left")
-             .filter(pl.col("failed_line").is_null() | (pl.col("line") <= pl.col("failed_line")))
-             .group_by("_key").agg(pl.col("subject").get(pl.col("line").arg_max()).alias("stage"))
-             .join(limits.select("_key", *_KEYS), on="_key").drop("_key")).collect()
     # a backup's success says nothing about a restore's failure: attempts compare within their family
     family = pl.when(pl.col("operation") == "backup").then(pl.lit("backup")).otherwise(pl.lit("restore"))
-    return (attempts.filter(~pl.col("reported").fill_null(False))
-            .select(*_KEYS, "outcome", "error_code", "started_at", "failed_line", family.alias("family"))
-            .join(device, on=_KEYS, how="left", nulls_equal=True)
-            .join(stage, on=_KEYS, how="left", nulls_equal=True))
+    profiles = (attempts.filter(~pl.col("reported").fill_null(False))
+                .select(*_KEYS, "outcome", "error_code", "started_at", "failed_line", family.alias("family"))
+                .join(device, on=_KEYS, how="left", nulls_equal=True))
+    # the stage matters only to attempts that have another of their device to compare with, and
+    # one of them failed (most logs: none; a bench log's stage rows are most of its lines)
+    group = ["host", "ecid", "family"]
+    compared = profiles.filter(pl.col("ecid").is_not_null() & (pl.len().over(group) > 1)
+                               & (pl.col("outcome") == "failed").any().over(group))
+    return profiles.join(_stages(own, compared), on=_KEYS, how="left", nulls_equal=True)
+
+
+def _stages(own: pl.LazyFrame, compared: pl.DataFrame) -> pl.DataFrame:
+    """The step each of the ``compared`` attempts reached before it failed (``stage``)."""
+    if compared.height == 0:
+        return pl.DataFrame(schema={**{k: SCHEMA[k] for k in _KEYS}, "stage": pl.String})
+    # joined on a hash of the attempt's key, as a join on the key's texts would copy them out for
+    # every line of a bench log first (+127 MB at 800k lines)
+    key = pl.struct(_KEYS).hash().alias("_key")
+    limits = compared.lazy().select(key, *_KEYS, "failed_line")
+    return (own.filter(pl.col("kind").is_in(list(_STAGE_KINDS)) & pl.col("subject").is_not_null()
+                       & pl.col("attempt").is_in(compared.get_column("attempt").unique().implode()))
+            .select(key, "line", pl.col("subject").cast(pl.String))
+            .join(limits.select("_key", "failed_line"), on="_key", how="inner")
+            .filter(pl.col("failed_line").is_null() | (pl.col("line") <= pl.col("failed_line")))
+            .group_by("_key").agg(pl.col("subject").get(pl.col("line").arg_max()).alias("stage"))
+            .join(limits.select("_key", *_KEYS), on="_key").drop("_key")).collect()
 
 
 def _relations(profiles: pl.DataFrame) -> pl.DataFrame:
