@@ -183,9 +183,9 @@ def _print_report(analysis, output_format: OutputFormat, lang: str, details: boo
                   hosts: list[str] = ()) -> None:
     """The report on stdout: the JSON document, the CSV timeline or the terminal report."""
     if output_format is OutputFormat.json:
-        from .report.json_doc import dumps
+        from .report.json_doc import write
 
-        sys.stdout.write(dumps(analysis, lang=lang) + "\n")
+        write(analysis, sys.stdout, lang=lang)
     elif output_format is OutputFormat.csv:
         from .report.csv_out import to_csv
 
