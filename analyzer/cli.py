@@ -217,23 +217,14 @@ def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
     return ExitCode.PARTIAL if analysis.partial else ExitCode.OK
 
 
-#: polars' allocator (jemalloc, prefix ``_rjem_``) keeps freed pages for about ten seconds by
-#: default, so a run's peak resident memory is the sum of every step's temporaries rather than the
-#: largest of them: returned at once, an 800k-line log's peak is 464 MB instead of 669 MB (541 MB
-#: with 200 ms). It costs system time (pages given back and faulted in again): +0.6 s on a 400k-line
-#: log (3.3 -> 3.9 s), about a fifth; bounded memory comes first (a run that is killed gives
-#: nothing). Read when polars first allocates, so it is set before polars is imported; a user's
-#: own setting wins (``_RJEM_MALLOC_CONF=`` empty restores jemalloc's default), and pool workers
-#: inherit it.
-ALLOCATOR_ENV = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
-
-
 def main() -> None:
     import os
 
-    from . import stopping
+    from . import allocator, stopping
 
-    os.environ.setdefault(*ALLOCATOR_ENV)
+    # before polars is loaded (it reads the setting once); a user's own setting wins
+    # (``_RJEM_MALLOC_CONF=`` empty restores jemalloc's default), and pool workers inherit it
+    os.environ.setdefault(allocator.ENV, allocator.setting(sys.argv[1:]))
     stopping.install()  # SIGTERM/SIGHUP unwind like Ctrl-C, so temporaries are removed on the way out
     try:
         if sys.argv[1:2] == ["collect"]:  # `analyze collect ...` (a folder named collect: `analyze ./collect`)

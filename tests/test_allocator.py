@@ -1,0 +1,126 @@
+"""The allocator setting is chosen from the input before polars loads: FAST only for a small input of
+plain files that can be sized cheaply, BOUNDED for everything else (analyzer.allocator)."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from analyzer import allocator, archives, compressed
+from analyzer.allocator import BOUNDED, FAST, setting
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _log(path: Path, size: int = 2000) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"[10:00:00.0001] line\n" * (size // 21 + 1))
+    return path
+
+
+def test_a_small_log_or_folder_runs_fast(tmp_path):
+    log = _log(tmp_path / "pc" / "iPhone Restore.log")
+    _log(tmp_path / "pc" / "sub" / "other.log")
+    assert setting([str(log), "--format", "json"]) == FAST
+    assert setting([str(tmp_path), "--tz", "Asia/Tokyo"]) == FAST
+    assert setting([str(ROOT / "samples")]) == FAST
+
+
+def test_a_big_input_runs_bounded(tmp_path):
+    big = tmp_path / "big.log"
+    with big.open("wb") as fh:  # sparse: the size is what counts
+        fh.truncate(allocator.FAST_INPUT_BYTES)
+    assert setting([str(big)]) == BOUNDED
+    (tmp_path / "two").mkdir()
+    for name in ("a.log", "b.log"):
+        with (tmp_path / "two" / name).open("wb") as fh:
+            fh.truncate(allocator.FAST_INPUT_BYTES // 2 + 1)
+    assert setting([str(tmp_path / "two" / "a.log")]) == FAST
+    assert setting([str(tmp_path / "two")]) == BOUNDED  # the sizes add up
+    assert setting([str(tmp_path / "two" / "a.log"), str(tmp_path / "two" / "b.log")]) == BOUNDED
+
+
+@pytest.mark.parametrize("pack", ["gzip", "bzip2", "xz", "zip", "zip_name"])
+def test_a_compressed_file_or_archive_runs_bounded(tmp_path, pack):
+    _log(tmp_path / "pc" / "setupapi.dev.log")
+    data = b"line\n" * 100
+    target = tmp_path / "pc" / "bundle"  # no telling name: the first bytes decide
+    if pack == "gzip":
+        target.write_bytes(gzip.compress(data))
+    elif pack == "bzip2":
+        target.write_bytes(bz2.compress(data))
+    elif pack == "xz":
+        target.write_bytes(lzma.compress(data))
+    elif pack == "zip":
+        with zipfile.ZipFile(target, "w") as z:
+            z.writestr("iPhone Restore.log", data)
+    else:
+        target = tmp_path / "pc" / "PC7.ZIP"
+        target.write_bytes(b"not really a zip")
+    assert setting([str(tmp_path)]) == BOUNDED
+    assert setting([str(target)]) == BOUNDED
+
+
+def test_the_packed_formats_are_those_the_run_unpacks():
+    assert set(compressed.MAGIC.values()) <= set(allocator.PACKED_MAGIC)
+    assert set(archives.ARCHIVE_SUFFIXES) <= set(allocator.PACKED_SUFFIXES)
+
+
+def test_too_many_files_runs_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(allocator, "MAX_FILES", 3)
+    for i in range(3):
+        _log(tmp_path / f"{i}.log", 100)
+    assert setting([str(tmp_path)]) == FAST
+    _log(tmp_path / "3.log", 100)
+    assert setting([str(tmp_path)]) == BOUNDED
+
+
+def test_no_input_help_and_collect_run_bounded(tmp_path):
+    log = _log(tmp_path / "a.log")
+    assert setting([]) == BOUNDED
+    assert setting([str(tmp_path / "missing")]) == BOUNDED  # nothing to size: nothing is analysed
+    assert setting(["--help"]) == BOUNDED
+    assert setting([str(log), "--version"]) == BOUNDED
+    assert setting(["collect", str(tmp_path)]) == BOUNDED
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symlinks")
+def test_hostile_folders_are_sized_without_hanging(tmp_path):
+    pc = tmp_path / "pc"
+    _log(pc / "a.log")
+    (pc / "loop").symlink_to(pc, target_is_directory=True)
+    (pc / "dangling").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(pc / "fifo")  # never opened: only regular files are
+    if sys.platform.startswith("linux"):
+        (pc / "bad\udcff.log").write_bytes(b"x\n")  # a name that is not UTF-8
+    locked = pc / "locked"
+    locked.mkdir()
+    _log(locked / "b.log")
+    locked.chmod(0)
+    try:
+        assert setting([str(pc)]) == FAST
+    finally:
+        locked.chmod(0o755)
+
+
+def test_the_cli_sets_it_before_polars_and_a_users_setting_wins(tmp_path):
+    log = _log(tmp_path / "iPhone Restore.log")
+    code = ("import os, sys\nfrom analyzer import cli\nsys.argv = ['analyze', sys.argv[1], '--format', 'json']\n"
+            "try:\n    cli.main()\nexcept SystemExit:\n    pass\nsys.stderr.write('CONF=' + os.environ['_RJEM_MALLOC_CONF'])\n")
+    env = {k: v for k, v in os.environ.items() if k != allocator.ENV}
+
+    def conf(extra: dict) -> str:
+        done = subprocess.run([sys.executable, "-c", code, str(log)], env={**env, **extra}, capture_output=True,
+                              text=True, timeout=120)
+        return done.stderr.rsplit("CONF=", 1)[1]
+    # (polars puts its own defaults in front of the setting it is given)
+    assert conf({}).endswith(FAST)
+    assert conf({allocator.ENV: "dirty_decay_ms:7"}).endswith("dirty_decay_ms:7")
