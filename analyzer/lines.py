@@ -19,7 +19,7 @@ import codecs
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 import polars as pl
 
@@ -146,39 +146,63 @@ def read_lines(path: Path, cap: int = MAX_LINE_CHARS, piece: int = PIECE_BYTES) 
 def read_stream(fh: BinaryIO, limit: int | None, cap: int = MAX_LINE_CHARS, piece: int = PIECE_BYTES) -> Lines:
     """The lines of an open binary file, at most ``limit`` bytes of it (the size it had when opened:
     a file still being written cannot keep the read going)."""
-    left = limit if limit is not None else -1
-    done = 0
-
-    def take(n: int) -> bytes:
-        nonlocal left, done
-        if left == 0:
-            return b""
-        data = fh.read(n if left < 0 else min(n, left))
-        done += len(data)
-        if left > 0:
-            left -= len(data)
-        return data
-
-    head = take(HEAD_BYTES + 4)  # past the sample, so a character cut at its end is seen as cut
-    encoding = detect_encoding(head)
-    decoder = codecs.getincrementaldecoder(encoding)(errors="analyzer-count")
-    splitter = LineSplitter(cap)
-    _count.n = 0
-    chunk, started = head, False
-    while True:
-        final = not chunk
-        text = decoder.decode(chunk, final=final)
-        if not started and text:
-            text, started = text[1:] if text.startswith("\ufeff") else text, True
-        if text or final:
-            splitter.feed(text, final=final)
-        if final:
-            break
-        chunk = take(piece)
-    replaced = _count.n
-    if splitter.parts:
-        lines = pl.concat(splitter.parts, rechunk=True) if len(splitter.parts) > 1 else splitter.parts[0]
+    reader = LineReader(fh, limit, cap, piece)
+    parts = list(reader)
+    if parts:
+        lines = pl.concat(parts, rechunk=True) if len(parts) > 1 else parts[0]
     else:
         lines = pl.Series("text", [], dtype=pl.String)
-    return Lines(lines.alias("text"), encoding, replaced, splitter.first_replaced if replaced else None,
-                 splitter.long, splitter.long_count, done)
+    return Lines(lines.alias("text"), reader.encoding, reader.replaced,
+                 reader.first_replaced if reader.replaced else None, reader.long, reader.long_count, reader.read)
+
+
+class LineReader:
+    """An open binary file's lines, handed over as they are read: iterating gives Series of whole
+    lines, in order, one or more per piece read. Once the iteration is over, the attributes say
+    what reading found (as :class:`Lines` does): ``encoding``, ``replaced``, ``first_replaced``,
+    ``long``, ``long_count``, ``read`` (bytes) and ``count`` (lines).
+
+    Why an iterator: a caller that works on lines a chunk at a time (the restore log's line
+    stage) can start on the first chunk while the rest is read, and never holds the whole text.
+    """
+
+    def __init__(self, fh: BinaryIO, limit: int | None, cap: int = MAX_LINE_CHARS, piece: int = PIECE_BYTES):
+        self.fh, self.limit, self.cap, self.piece = fh, limit, cap, piece
+        self.encoding = "utf-8"
+        self.replaced = 0
+        self.first_replaced: int | None = None
+        self.long: list[tuple[int, int]] = []
+        self.long_count = 0
+        self.read = 0
+        self.count = 0
+
+    def _take(self, n: int) -> bytes:
+        left = -1 if self.limit is None else self.limit - self.read
+        if left == 0:
+            return b""
+        data = self.fh.read(n if left < 0 else min(n, left))
+        self.read += len(data)
+        return data
+
+    def __iter__(self) -> Iterator[pl.Series]:
+        head = self._take(HEAD_BYTES + 4)  # past the sample, so a character cut at its end is seen as cut
+        self.encoding = detect_encoding(head)
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="analyzer-count")
+        splitter = LineSplitter(self.cap)
+        chunk, started = head, False
+        while True:
+            final = not chunk
+            counted = getattr(_count, "n", 0)  # (another reader in this thread may have counted before)
+            text = decoder.decode(chunk, final=final)
+            self.replaced += getattr(_count, "n", 0) - counted
+            if not started and text:
+                text, started = text[1:] if text.startswith("\ufeff") else text, True
+            if text or final:
+                splitter.feed(text, final=final)
+            self.count, self.long, self.long_count = splitter.count, splitter.long, splitter.long_count
+            self.first_replaced = splitter.first_replaced
+            parts, splitter.parts = splitter.parts, []
+            yield from parts
+            if final:
+                break
+            chunk = self._take(self.piece)

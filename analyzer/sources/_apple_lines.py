@@ -13,8 +13,10 @@ transitions, summaries) runs afterwards on the stacked rows (:mod:`.apple_restor
 
 from __future__ import annotations
 
+import collections
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import polars as pl
 
@@ -47,27 +49,30 @@ _AS_TEXT = frozenset({"_message", "date", "time", "btime", "gtime", "ftime", "pr
 _CAST_BACK = ("operation",)
 
 
-def chunks(lines: pl.Series) -> list[tuple[int, pl.Series]]:
-    """``lines`` cut into :func:`line_rows`' pieces: (offset of the first line, ``CHUNK_LINES`` lines)."""
-    return [(offset, lines.slice(offset, CHUNK_LINES)) for offset in range(0, max(lines.len(), 1), CHUNK_LINES)]
-
-
-def line_rows(pieces: list[tuple[int, pl.Series]], grammar: grammars.LineGrammar, sample: int
-              ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def line_rows(chunks: Iterable[pl.Series], grammar: grammars.LineGrammar, sample: int
+              ) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
     """(every recognised line classified, the first ``sample`` unrecognised lines as ``line``/``text``,
-    how many lines were unrecognised).
+    how many lines were unrecognised, how many lines there were).
 
-    ``pieces`` (from :func:`chunks`) is emptied: the caller hands the lines over, so that they are
-    let go before the classified chunks are stacked (an 800k-line log's peak: 423 -> 349 MB)."""
-    count = len(pieces)
-    work = lambda piece: _chunk(piece[1], piece[0], grammar, sample)  # noqa: E731
-    taken = (pieces.pop(0) for _ in range(count))
+    ``chunks`` are the file's lines, ``CHUNK_LINES`` at a time, as they are read
+    (:func:`analyzer.sources._text.read_text_chunks`): a chunk is classified while the next ones
+    are read, at most ``WORKERS`` at once with one more read ahead, and each chunk's lines are let
+    go once it is classified, so the text is never held whole."""
     workers = min(WORKERS, _cores())
-    if count > 1 and workers > 1:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="restore-lines") as pool:
-            done = list(pool.map(work, taken))
-    else:
-        done = [work(piece) for piece in taken]
+    done: list = []
+    count = 0
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="restore-lines") if workers > 1 else _Inline() as pool:
+        running: collections.deque = collections.deque()
+        for lines in chunks:
+            running.append(pool.submit(_chunk, lines, count, grammar, sample))
+            count += lines.len()
+            del lines
+            while len(running) > workers:
+                done.append(running.popleft().result())
+        done.extend(future.result() for future in running)
+        del running
+    if not done:  # no lines at all
+        return pl.DataFrame(), pl.DataFrame(schema={"line": pl.Int64, "text": pl.String}), 0, 0
     parts = [rows for rows, _, _, _ in done if rows is not None]
     bad = pl.concat([b for _, b, _, _ in done], how="vertical").head(sample)
     unrecognised = sum(n for _, _, n, _ in done)
@@ -76,12 +81,28 @@ def line_rows(pieces: list[tuple[int, pl.Series]], grammar: grammars.LineGrammar
         schema.update(chunk_schema)
     del done
     if not parts:
-        return pl.DataFrame(), bad, unrecognised
+        return pl.DataFrame(), bad, unrecognised, count
     rows = parts[0] if len(parts) == 1 else _stack(parts)
     missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items()
                if name in KEEP and name not in rows.columns]
     back = [pl.col(n).cast(pl.String) for n in _CAST_BACK if n in rows.columns]
-    return rows.with_columns(missing + back), bad, unrecognised
+    return rows.with_columns(missing + back), bad, unrecognised, count
+
+
+class _Inline:
+    """An executor that runs each call at once (one CPU: nothing to overlap)."""
+
+    def __enter__(self) -> "_Inline":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    @staticmethod
+    def submit(fn, *args) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args))
+        return future
 
 
 def _cores() -> int:

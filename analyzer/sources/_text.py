@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 
 import polars as pl
 
 from .. import grammars
 from ..model import FileReport, Note, conform
-from ..lines import MAX_LINE_CHARS, LineSplitter, read_stream
+from ..lines import MAX_LINE_CHARS, LineReader, LineSplitter
 from ..textio import Decoded, cr_ends_lines
 from . import _base
 from ._base import Excerpt, Input, Parsed, Source, add_note, add_summary_note
@@ -52,14 +53,27 @@ def read_text_lines(item, report: FileReport) -> pl.Series:
     lines noted in ``report``. A plain file is read a piece at a time (:mod:`analyzer.lines`: never
     held whole, lines over ``MAX_LINE_CHARS`` cut and located); a pasted log (a margin taken off)
     or a region of a file is read from its text, which is held already."""
+    parts = list(read_text_chunks(item, report, None))
+    if not parts:
+        return pl.Series("text", [], dtype=pl.String)
+    return (parts[0] if len(parts) == 1 else pl.concat(parts, rechunk=True)).alias("text")
+
+
+def read_text_chunks(item, report: FileReport, size: int | None) -> Iterator[pl.Series]:
+    """:func:`read_text_lines` handed over ``size`` lines at a time (the last chunk shorter; None:
+    as they are read) while the file is read: the caller can work on the first lines while the
+    rest are read, and a plain file's text is never held whole. The notes are added to
+    ``report`` once the last chunk is handed over."""
     if item.margin is not None or isinstance(item, Excerpt) or "_read" in item.__dict__:
         decoded = item.decoded
         report.encoding = decoded.encoding
         decoding_note(report, decoded, item.display)
-        return text_lines(decoded.text)
+        yield from _cut(iter([text_lines(decoded.text)]), size)
+        return
     with _base.open_regular(item.path) as fh:  # through the module: the one place files are opened
         before = os.fstat(fh.fileno())
-        got = read_stream(fh, before.st_size)
+        got = LineReader(fh, before.st_size)
+        yield from _cut(iter(got), size)
         item.check_unchanged(before, os.fstat(fh.fileno()), got.read)
     report.encoding = got.encoding
     if got.replaced:
@@ -72,7 +86,27 @@ def read_text_lines(item, report: FileReport) -> pl.Series:
         add_summary_note(report, Note(item.display, "more_lines_too_long", {"count": got.long_count,
                                                                             "kept": MAX_LINE_CHARS}, severity="warning"))
     report.skipped += got.long_count
-    return got.lines
+
+
+def _cut(parts: Iterator[pl.Series], size: int | None) -> Iterator[pl.Series]:
+    """The lines of ``parts`` again, ``size`` at a time (the last chunk shorter); as they come for None."""
+    if size is None:
+        yield from (p for p in parts if p.len())
+        return
+    held: list[pl.Series] = []
+    count = 0
+    for part in parts:
+        held.append(part)
+        count += part.len()
+        if count < size:
+            continue
+        lines = pl.concat(held, rechunk=True) if len(held) > 1 else held[0]
+        while lines.len() >= size:
+            yield lines.slice(0, size).alias("text")
+            lines = lines.slice(size)
+        held, count = ([lines] if lines.len() else []), lines.len()
+    if count:
+        yield (pl.concat(held, rechunk=True) if len(held) > 1 else held[0]).alias("text")
 
 
 def sniff_text(item) -> str | None:

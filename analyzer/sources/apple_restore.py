@@ -29,8 +29,8 @@ import polars as pl
 
 from .. import grammars
 from ..model import Note, conform
-from ._apple_lines import chunks, line_rows
-from ._text import read_text_lines
+from ._apple_lines import CHUNK_LINES, line_rows
+from ._text import read_text_chunks
 from ._apple_session import identities, mark_expected, overlay, results, session_starts, split_attempts
 from ._apple_time import PLACEHOLDER_DAY, RESIDUAL_WARN_US, resolve
 from ._base import Input, Parsed, Source, add_note, add_summary_note
@@ -79,12 +79,9 @@ class AppleRestoreSource(Source):
         return self.read_guarded(item, self._parse)
 
     def _parse(self, item: Input, report) -> pl.DataFrame:
-        lines = read_text_lines(item, report)
+        # the lines are classified a chunk at a time while the rest of the file is read
+        rows = self._line_rows(read_text_chunks(item, report, CHUNK_LINES), item, report)
         item.forget_text()
-        report.records = lines.len()
-        pieces = chunks(lines)
-        del lines  # handed over: line_rows lets each piece go once it is classified
-        rows = self._line_rows(pieces, item, report)
         if rows.height == 0:
             return conform(None)
         rows = resolve(rows, self._fraction_unit(rows, item, report), report.clock)
@@ -107,11 +104,12 @@ class AppleRestoreSource(Source):
             "expected", "device_mode", pl.col("ecid_value").alias("ecid"), "udid", "serial", "chip_id", "board_id",
             "usb_vid", "usb_pid", "provider", "subject", "detail", pl.col("_message").alias("message")))
 
-    def _line_rows(self, pieces: list, item: Input, report) -> pl.DataFrame:
-        """Every recognised line classified (:mod:`._apple_lines`, which empties ``pieces``), the
-        unrecognised ones counted and the first few located."""
+    def _line_rows(self, chunks, item: Input, report) -> pl.DataFrame:
+        """Every recognised line of ``chunks`` (the file's lines, a chunk at a time) classified
+        (:mod:`._apple_lines`), the lines counted, the unrecognised ones counted and the first few
+        located."""
         grammar = grammars.load(self.name)
-        rows, bad, report.unrecognised = line_rows(pieces, grammar, MAX_LINE_NOTES)
+        rows, bad, report.unrecognised, report.records = line_rows(chunks, grammar, MAX_LINE_NOTES)
         for line, text in bad.iter_rows():
             add_note(report, Note(item.display, "line_shape_unknown",
                                   {"format": grammar.name, "detail": grammar.explain_failure(text[:500])},
