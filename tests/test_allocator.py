@@ -124,3 +124,18 @@ def test_the_cli_sets_it_before_polars_and_a_users_setting_wins(tmp_path):
     # (polars puts its own defaults in front of the setting it is given)
     assert conf({}).endswith(FAST)
     assert conf({allocator.ENV: "dirty_decay_ms:7"}).endswith("dirty_decay_ms:7")
+
+
+def test_an_evtx_file_counts_for_a_share_of_its_size(tmp_path):
+    evtx = tmp_path / "System.evtx"
+    with evtx.open("wb") as fh:
+        fh.write(allocator.EVTX_MAGIC)
+        fh.truncate(allocator.FAST_INPUT_BYTES * 2)  # counts as two thirds of the limit
+    assert setting([str(evtx)]) == FAST
+    text = tmp_path / "same size, not evtx.log"
+    with text.open("wb") as fh:
+        fh.truncate(allocator.FAST_INPUT_BYTES * 2)
+    assert setting([str(text)]) == BOUNDED
+    with evtx.open("r+b") as fh:
+        fh.truncate(allocator.FAST_INPUT_BYTES * allocator.EVTX_SHARE)
+    assert setting([str(evtx)]) == BOUNDED
