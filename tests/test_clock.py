@@ -213,3 +213,15 @@ def test_skews_against_several_files_in_one_query():
     other_kind = rows([("result", 0)])
     got = skews(mine, {"near.evtx": near, "far.evtx": far, "kind.log": other_kind, "empty.log": rows([])})
     assert got == {"near.evtx": 3.0}
+
+
+def test_each_files_clocks_are_found_by_run_also_when_its_rows_are_apart():
+    """A file's clocks are those of all its rows, wherever they sit in the PC's frame (grouped by run
+    of rows, then by file), and a format read twice in one file is its own key."""
+    from analyzer.clock import _clocks_per_file, _key
+
+    ev = conform([row("a.log", 0, "local"), row("a.log", 1, "bracket"), row("b.log", 2, "utc"),
+                  row("a.log", 3, "utc"), row("c.log", 4, None)]).with_columns(pl.lit("x").alias("format"))
+    ev = ev.with_columns(pl.when(pl.col("file") == "b.log").then(pl.lit("y")).otherwise(pl.col("format")).alias("format"))
+    got = _clocks_per_file(ev)
+    assert got == {_key("a.log", "x"): {"local", "bracket", "utc"}, _key("b.log", "y"): {"utc"}, _key("c.log", "x"): set()}
