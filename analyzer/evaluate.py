@@ -60,6 +60,9 @@ def rule_hits(window: pl.DataFrame, rules: tuple[Rule, ...]) -> dict[str, pl.Dat
         tested = window.select(_read_columns(window, rule, derived))
         if rule.kinds is not None:
             tested = tested.gather(positions)
+        if "kind" in tested.columns and tested.schema["kind"] != pl.String:
+            # a rule reads kind as text, in several places: cast once here, and those casts do nothing
+            tested = tested.with_columns(pl.col("kind").cast(pl.String))
         tested = tested.with_columns(derived)
         mask = tested.select(rule.matches.fill_null(False).alias("_m")).to_series()
         if mask.len() != tested.height:  # a predicate that is one value for every row
