@@ -193,25 +193,39 @@ class LineGrammar:
         missing = [pl.lit(None, dtype=pl.String).alias(f) for f in dict.fromkeys([*names, "message"]) if f not in out.columns]
         return out.with_columns(missing) if missing else out
 
+    @functools.cached_property
+    def slice_plans(self) -> list[SlicePlan | None]:
+        """Per shape, how to cut its fields by position (:func:`slice_plan`), or None."""
+        return [slice_plan(shape, i) for i, shape in enumerate(self.shapes)]
+
     def _shape_fields(self, base: pl.DataFrame) -> pl.DataFrame:
         """``line``, ``shape`` and the shape's fields of every line some shape matches. Shapes are
         tried in grammar order, each on the lines no earlier shape took (the first alternative
-        that matches wins, as in the grammar); captures are extracted only for a shape's own lines."""
+        that matches wins, as in the grammar); captures are extracted only for a shape's own lines.
+        A shape whose fields sit at fixed places before its message (a restore log's
+        ``[HH:MM:SS.ffff] message``) is tested on that head alone and cut by position
+        (:func:`slice_plan`): the same answer as the whole-line regex, in a tenth of the time."""
         parts: list[pl.DataFrame] = []
         rest = base
         for i, shape in enumerate(self.shapes):
             if rest.height == 0:
                 break
-            rx = self.shape_res[i].pattern
+            plan = self.slice_plans[i]
+            rx = self.shape_res[i].pattern if plan is None else plan.head
             hit = rest.get_column("text").str.contains(rx)  # (once: the same mask splits both ways)
             mine = rest.filter(hit)
             if mine.height == 0:
                 continue
             rest = rest.filter(~hit)
             fields = [*shape.fields, *(("message",) if shape.has_message else ())]
-            got = mine.get_column("text").str.extract_groups(rx).struct.unnest() if fields else None
             cols = [pl.lit(shape.name).alias("shape")]
-            cols += [got.get_column(f"s{i}_{f}").alias(f) for f in fields] if got is not None else []
+            text = mine.get_column("text")
+            if plan is not None:
+                cols += [text.str.slice(start, length).alias(f) for f, start, length in plan.fields]
+                cols.append(text.str.slice(plan.message).alias("message"))
+            elif fields:
+                got = text.str.extract_groups(rx).struct.unnest()
+                cols += [got.get_column(f"s{i}_{f}").alias(f) for f in fields]
             parts.append(mine.select("line").with_columns(cols))
         if not parts:
             return pl.DataFrame(schema={"line": pl.Int64, "shape": pl.String})
@@ -368,6 +382,49 @@ class LineGrammar:
         if parts:
             return pl.concat(parts, how="diagonal_relaxed")
         return pl.DataFrame(schema={"line": msg.schema["line"], "marker": pl.String})
+
+
+@dataclass(frozen=True)
+class SlicePlan:
+    """How to read a shape by position: ``head`` (the regex of everything before the message,
+    anchored at the start), each field's (name, first character, characters), and where the
+    message starts."""
+
+    head: str
+    fields: tuple[tuple[str, int, int], ...]
+    message: int
+
+
+def slice_plan(shape: Shape, index: int) -> SlicePlan | None:
+    """A :class:`SlicePlan` for ``shape`` (the ``index``-th of its grammar) when it is a head of
+    fixed width followed by its message: every part before ``(?P<message>.*)`` matches a fixed
+    number of characters, and every field is a top-level group of it. Then the whole-line regex
+    ``^head(?P<message>.*)$`` matches exactly the lines whose start matches ``^head`` (a line holds
+    no line end, which ``.`` alone would not match), and each field is a slice. None otherwise."""
+    suffix = f"(?P<s{index}_message>.*)"
+    if not shape.has_message or not shape.regex.endswith(suffix):
+        return None
+    head = shape.regex[: -len(suffix)]
+    try:
+        parsed = re._parser.parse(head)  # type: ignore[attr-defined]
+    except (re.error, AttributeError):
+        return None
+    names = {gid: name for name, gid in parsed.state.groupdict.items()}
+    fields, at = [], 0
+    for item in parsed.data:
+        low, high = re._parser.SubPattern(parsed.state, [item]).getwidth()  # type: ignore[attr-defined]
+        if low != high:
+            return None
+        op, av = item
+        if op is re._constants.SUBPATTERN and av[0] is not None:  # type: ignore[attr-defined]
+            name = names.get(av[0], "")
+            if not name.startswith(f"s{index}_"):
+                return None
+            fields.append((name[len(f"s{index}_"):], at, low))
+        at += low
+    if len(fields) != len(shape.fields) or len(names) != len(fields):
+        return None  # a field inside another group: not a top-level slice
+    return SlicePlan("^" + head, tuple(fields), at)
 
 
 @functools.lru_cache(maxsize=None)
