@@ -69,50 +69,63 @@ class LineSplitter:
         self.long_count = 0
         self.first_replaced: int | None = None
         self.carry_cr = False
+        self.pending_cr = False    # whether the unfinished line (as read, past the cap too) ends with a CR
         self.cr_ends = cr_ends  # None: decided by the first piece (textio.cr_ends_lines)
 
     def feed(self, text: str, final: bool = False) -> None:
         if self.cr_ends is None and (text or final):
             self.cr_ends = cr_ends_lines(text)
-        if self.carry_cr:
-            text, self.carry_cr = "\r" + text, False
-        if not final and text.endswith("\r"):
-            text, self.carry_cr = text[:-1], True  # a CRLF may be cut between two pieces
-        if "\r" in text:
-            text = text.replace("\r\n", "\n")  # a lone CR stays in its line (textio.line_list)
-            if self.cr_ends:
-                text = text.replace("\r", "\n")
+        if self.cr_ends:
+            if self.carry_cr:
+                text, self.carry_cr = "\r" + text, False
+            if not final and text.endswith("\r"):
+                text, self.carry_cr = text[:-1], True  # a CRLF may be cut between two pieces
+            if "\r" in text:
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+        # otherwise a line ends at LF, and the CR of a CRLF is taken off the line it ends
+        # (_emit_pending, _emit), so that a lone CR stays in its line (textio.line_list) without
+        # a pass over the whole text to replace CRLFs
         cut = text.rfind("\n")
         if cut >= 0:
             head, tail = text[:cut], text[cut + 1:]
             first_end = head.find("\n")
             self._extend_pending(head if first_end < 0 else head[:first_end])
-            self._emit_pending()
+            self._emit_pending(ended=True)
             if first_end >= 0:
                 self._emit(head[first_end + 1:])
             text = tail
         self._extend_pending(text)
         if final and self.pending_len:
-            self._emit_pending()
+            self._emit_pending(ended=False)
 
     def _extend_pending(self, text: str) -> None:
         room = self.cap - len(self.pending)
         if room > 0:
             self.pending += text[:room]
+        if text:
+            self.pending_cr = text.endswith("\r")
         self.pending_len += len(text)
 
-    def _emit_pending(self) -> None:
+    def _emit_pending(self, ended: bool) -> None:
+        """The unfinished line is finished: by a line end (``ended``; a CRLF's CR is then no part
+        of it) or by the end of the file."""
         line = self.count + 1
+        if ended and self.pending_cr and not self.cr_ends:
+            self.pending_len -= 1
+            self.pending = self.pending[:self.pending_len]
         if self.pending_len > self.cap:
             self._note_long(line, self.pending_len)
         self._mark_replaced(self.pending, line)
         self.parts.append(pl.Series("text", [self.pending], dtype=pl.String))
         self.count += 1
-        self.pending, self.pending_len = "", 0
+        self.pending, self.pending_len, self.pending_cr = "", 0, False
 
     def _emit(self, block: str) -> None:
-        """Whole lines (no trailing terminator): split in Rust, long ones cut and listed."""
+        """Whole lines (no trailing terminator): split in Rust, the CR of each CRLF taken off,
+        long ones cut and listed."""
         series = pl.Series("text", [block], dtype=pl.String).str.split("\n").explode()
+        if not self.cr_ends and "\r" in block:
+            series = series.str.strip_suffix("\r")
         first = self.count + 1
         lengths = series.str.len_chars()
         if int(lengths.max() or 0) > self.cap:

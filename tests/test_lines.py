@@ -52,3 +52,21 @@ def test_a_bom_is_not_part_of_the_first_line(tmp_path):
     path = tmp_path / "f.log"
     path.write_bytes(codecs.BOM_UTF8 + b"first\r\nsecond")
     assert lines_mod.read_lines(path, piece=2).lines.to_list() == ["first", "second"]
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list("xy\r\n")), max_size=40), st.integers(1, 6), st.integers(1, 6))
+def test_crlf_lines_cut_and_counted_as_the_one_rule_reads_them(tmp_path_factory, text, piece, cap):
+    """A CRLF's CR is no part of its line, a lone CR is, for the kept text and the counted length
+    alike, whatever the piece and cap sizes (textio.line_list is the rule)."""
+    from analyzer.textio import line_list
+
+    path = tmp_path_factory.mktemp("crlf") / "f.log"
+    path.write_bytes(text.encode())
+    expected = line_list(text) if text else []
+    if expected and expected[-1] == "" and len(expected) > 1 or expected == [""]:
+        expected = expected[:-1]  # a final terminator adds no empty line
+    got = lines_mod.read_lines(path, cap=cap, piece=piece)
+    assert got.lines.to_list() == [line[:cap] for line in expected]
+    assert got.long_count == sum(1 for line in expected if len(line) > cap)
+    assert got.long == [(i + 1, len(line)) for i, line in enumerate(expected) if len(line) > cap][:lines_mod.MAX_LISTED]
