@@ -1,5 +1,7 @@
 """From a Lark grammar's own rule and terminal tables to the fast path's regexes (see
-:mod:`analyzer.grammars` for the conventions a grammar follows and what the regexes are for).
+:mod:`analyzer.grammars` for the conventions a grammar follows and what the regexes are for), and,
+for a line shape whose fields sit at fixed places before its message, how to cut it by position
+(:func:`slice_plan`).
 
 Kept apart from the loader so each stays short: this module knows Lark's tables, the loader knows
 files, caches and polars.
@@ -152,3 +154,46 @@ class _Compiler:
             markers.append(Marker(mname, priority, rx, literal.strip() or None if literal else None, tuple(fields)))
         markers.sort(key=lambda m: -m.priority)
         return shapes, markers
+
+
+@dataclass(frozen=True)
+class SlicePlan:
+    """How to read a shape by position: ``head`` (the regex of everything before the message,
+    anchored at the start), each field's (name, first character, characters), and where the
+    message starts."""
+
+    head: str
+    fields: tuple[tuple[str, int, int], ...]
+    message: int
+
+
+def slice_plan(shape: Shape, index: int) -> SlicePlan | None:
+    """A :class:`SlicePlan` for ``shape`` (the ``index``-th of its grammar) when it is a head of
+    fixed width followed by its message: every part before ``(?P<message>.*)`` matches a fixed
+    number of characters, and every field is a top-level group of it. Then the whole-line regex
+    ``^head(?P<message>.*)$`` matches exactly the lines whose start matches ``^head`` (a line holds
+    no line end, which ``.`` alone would not match), and each field is a slice. None otherwise."""
+    suffix = f"(?P<s{index}_message>.*)"
+    if not shape.has_message or not shape.regex.endswith(suffix):
+        return None
+    head = shape.regex[: -len(suffix)]
+    try:
+        parsed = re._parser.parse(head)  # type: ignore[attr-defined]
+    except (re.error, AttributeError):
+        return None
+    names = {gid: name for name, gid in parsed.state.groupdict.items()}
+    fields, at = [], 0
+    for item in parsed.data:
+        low, high = re._parser.SubPattern(parsed.state, [item]).getwidth()  # type: ignore[attr-defined]
+        if low != high:
+            return None
+        op, av = item
+        if op is re._constants.SUBPATTERN and av[0] is not None:  # type: ignore[attr-defined]
+            name = names.get(av[0], "")
+            if not name.startswith(f"s{index}_"):
+                return None
+            fields.append((name[len(f"s{index}_"):], at, low))
+        at += low
+    if len(fields) != len(shape.fields) or len(names) != len(fields):
+        return None  # a field inside another group: not a top-level slice
+    return SlicePlan("^" + head, tuple(fields), at)

@@ -37,8 +37,8 @@ import polars as pl
 from typing import TYPE_CHECKING
 
 from . import grammar_cache, grammar_compiler
-from .grammar_compiler import (GrammarConventionError, Marker, Shape, _Compiler,  # noqa: F401 - re-exported
-                               _named_terminals)
+from .grammar_compiler import (GrammarConventionError, Marker, Shape, SlicePlan, _Compiler,  # noqa: F401 - re-exported
+                               _named_terminals, slice_plan)
 from .notes import part
 
 if TYPE_CHECKING:  # Lark is imported when a line must be explained or a grammar compiled, not on every run
@@ -382,49 +382,6 @@ class LineGrammar:
         if parts:
             return pl.concat(parts, how="diagonal_relaxed")
         return pl.DataFrame(schema={"line": msg.schema["line"], "marker": pl.String})
-
-
-@dataclass(frozen=True)
-class SlicePlan:
-    """How to read a shape by position: ``head`` (the regex of everything before the message,
-    anchored at the start), each field's (name, first character, characters), and where the
-    message starts."""
-
-    head: str
-    fields: tuple[tuple[str, int, int], ...]
-    message: int
-
-
-def slice_plan(shape: Shape, index: int) -> SlicePlan | None:
-    """A :class:`SlicePlan` for ``shape`` (the ``index``-th of its grammar) when it is a head of
-    fixed width followed by its message: every part before ``(?P<message>.*)`` matches a fixed
-    number of characters, and every field is a top-level group of it. Then the whole-line regex
-    ``^head(?P<message>.*)$`` matches exactly the lines whose start matches ``^head`` (a line holds
-    no line end, which ``.`` alone would not match), and each field is a slice. None otherwise."""
-    suffix = f"(?P<s{index}_message>.*)"
-    if not shape.has_message or not shape.regex.endswith(suffix):
-        return None
-    head = shape.regex[: -len(suffix)]
-    try:
-        parsed = re._parser.parse(head)  # type: ignore[attr-defined]
-    except (re.error, AttributeError):
-        return None
-    names = {gid: name for name, gid in parsed.state.groupdict.items()}
-    fields, at = [], 0
-    for item in parsed.data:
-        low, high = re._parser.SubPattern(parsed.state, [item]).getwidth()  # type: ignore[attr-defined]
-        if low != high:
-            return None
-        op, av = item
-        if op is re._constants.SUBPATTERN and av[0] is not None:  # type: ignore[attr-defined]
-            name = names.get(av[0], "")
-            if not name.startswith(f"s{index}_"):
-                return None
-            fields.append((name[len(f"s{index}_"):], at, low))
-        at += low
-    if len(fields) != len(shape.fields) or len(names) != len(fields):
-        return None  # a field inside another group: not a top-level slice
-    return SlicePlan("^" + head, tuple(fields), at)
 
 
 @functools.lru_cache(maxsize=None)
