@@ -14,7 +14,7 @@ import collections
 
 import polars as pl
 
-from .frames import SMALL_ROWS
+from .frames import SMALL_ROWS, rows_where
 from .rules import Rule
 from .rules.fields import derived_columns
 
@@ -48,7 +48,10 @@ def rule_hits(window: pl.DataFrame, rules: tuple[Rule, ...]) -> dict[str, pl.Dat
 
     A rule is tested on the columns it reads, taken at the rows of its kinds; only the rows it
     matches are then taken whole. (Splitting the window by kind copied it whole first, the
-    largest allocation of a bench log's diagnosis.)"""
+    largest allocation of a bench log's diagnosis.) A small window is split by kind all the same:
+    there the copy costs nothing and the fewer polars calls are faster (a PC's 45 rules: 2.5 ms)."""
+    if window.height <= SMALL_ROWS:
+        return _small_window_hits(window, rules)
     by_kind = _kind_rows(window)
     hits = {}
     for rule in rules:
@@ -71,6 +74,20 @@ def rule_hits(window: pl.DataFrame, rules: tuple[Rule, ...]) -> dict[str, pl.Dat
         if derived:
             rows = rows.with_columns(tested.select(expr.meta.output_name() for expr in derived).filter(mask))
         hits[rule.id] = rows
+    return hits
+
+
+def _small_window_hits(window: pl.DataFrame, rules: tuple[Rule, ...]) -> dict[str, pl.DataFrame]:
+    """:func:`rule_hits` on a window split by kind once, each rule filtering its kinds' rows."""
+    parts = {str(key[0]): frame for key, frame in window.partition_by("kind", as_dict=True).items()}
+    hits = {}
+    for rule in rules:
+        if rule.kinds is None:
+            rows = window
+        else:
+            frames = [parts[k] for k in sorted(rule.kinds) if k in parts]
+            rows = pl.concat(frames, how="vertical") if frames else window.head(0)
+        hits[rule.id] = rows_where(rows.with_columns(derived_columns(rule.derived)), rule.matches) if rows.height else rows
     return hits
 
 

@@ -3,7 +3,7 @@ never of meaning.
 
 ``evidence_window`` finds its rows on a narrow index and gathers them once, ``rule_hits`` tests a
 rule on the columns it reads at the rows of its kinds and takes whole only the rows it matches
-(:mod:`analyzer.evaluate`). Here both are held, on every bundled sample PC, to the plain reading:
+(:mod:`analyzer.evaluate`; a small window is split by kind instead, and both paths are checked). Here both are held, on every bundled sample PC, to the plain reading:
 the window rows selected whole and each rule a filter of the window's rows of its kinds.
 """
 
@@ -18,6 +18,7 @@ from analyzer import api
 from analyzer.correlate import attempts, evidence_window, mark_transitions
 from analyzer.diagnose import _window_kinds, _with_history
 from analyzer.history import history
+from analyzer import evaluate
 from analyzer.evaluate import rule_hits
 from analyzer.rules import default_rules
 from analyzer.rules.fields import derived_columns
@@ -73,8 +74,11 @@ def _canonical(frame: pl.DataFrame) -> list:
     return sorted(map(repr, frame.rows()))
 
 
+@pytest.mark.parametrize("small", [True, False], ids=["small-window path", "narrow path"])
 @pytest.mark.parametrize("pc", SAMPLES, ids=[p.name for p in SAMPLES])
-def test_window_and_hits_are_the_plain_reading(pc: Path):
+def test_window_and_hits_are_the_plain_reading(pc: Path, small: bool, monkeypatch):
+    if not small:  # every window through the path a bench log's takes
+        monkeypatch.setattr(evaluate, "SMALL_ROWS", -1)
     events = api.analyze([str(pc)]).events
     table = attempts(events)
     failed = table.filter(pl.col("outcome") == "failed").sort("reported", "host", "file", "attempt", nulls_last=True)
