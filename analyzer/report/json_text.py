@@ -102,14 +102,21 @@ class _Encoder:
         else:
             raise TypeError(f"Object of type {kind.__name__} is not JSON serializable")
 
+    def _begin(self, o: dict | list | tuple, depth: int, empty: str) -> tuple[str, str, str] | None:
+        """Open a container (``empty`` is how it is written with nothing in it); its padding, or
+        None when it is empty and already written whole."""
+        if not o:
+            self.add(empty)
+            return None
+        self.add(empty[0])
+        return self._pad(depth)
+
     def _dict(self, o: dict, depth: int) -> None:
         add = self.add
-        if not o:
-            add("{}")
+        pad = self._begin(o, depth, "{}")
+        if pad is None:
             return
-        first, nxt, close = self._pad(depth)
-        add("{")
-        lead = first
+        lead, nxt, close = pad
         for k, v in o.items():
             add(lead)
             lead = nxt
@@ -131,12 +138,10 @@ class _Encoder:
 
     def _list(self, o: list | tuple, depth: int) -> None:
         add = self.add
-        if not o:
-            add("[]")
+        pad = self._begin(o, depth, "[]")
+        if pad is None:
             return
-        first, nxt, close = self._pad(depth)
-        add("[")
-        lead = first
+        lead, nxt, close = pad
         for v in o:
             add(lead)
             lead = nxt
