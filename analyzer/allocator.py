@@ -66,9 +66,7 @@ def setting(argv: Iterable[str]) -> str:
         for arg in args:
             if not arg.startswith("-"):
                 total.add(arg)
-    except _Unsized:
-        return BOUNDED
-    except Exception:  # noqa: BLE001 - a speed choice must never stop the run (the run reports the input)
+    except Exception:  # noqa: BLE001 - _Unsized, or anything odd: a speed choice never stops the run
         return BOUNDED
     return FAST if total.files else BOUNDED
 

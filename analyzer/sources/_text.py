@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import polars as pl
 
@@ -68,12 +68,12 @@ def read_text_chunks(item, report: FileReport, size: int | None) -> Iterator[pl.
         decoded = item.decoded
         report.encoding = decoded.encoding
         decoding_note(report, decoded, item.display)
-        yield from _cut(iter([text_lines(decoded.text)]), size)
+        yield from _cut([text_lines(decoded.text)], size)
         return
     with _base.open_regular(item.path) as fh:  # through the module: the one place files are opened
         before = os.fstat(fh.fileno())
         got = LineReader(fh, before.st_size)
-        yield from _cut(iter(got), size)
+        yield from _cut(got, size)
         item.check_unchanged(before, os.fstat(fh.fileno()), got.read)
     report.encoding = got.encoding
     if got.replaced:
@@ -88,7 +88,7 @@ def read_text_chunks(item, report: FileReport, size: int | None) -> Iterator[pl.
     report.skipped += got.long_count
 
 
-def _cut(parts: Iterator[pl.Series], size: int | None) -> Iterator[pl.Series]:
+def _cut(parts: Iterable[pl.Series], size: int | None) -> Iterator[pl.Series]:
     """The lines of ``parts`` again, ``size`` at a time (the last chunk shorter); as they come for None."""
     if size is None:
         yield from (p for p in parts if p.len())
