@@ -350,23 +350,24 @@ def _run_keys(events: pl.DataFrame) -> tuple[list[int], list[str]]:
     return starts, keys
 
 
-def _per_file(events: pl.DataFrame) -> dict:
+def _per_file(events: pl.DataFrame, runs: tuple[list[int], list[str]]) -> dict:
     """The events of each (file, format), in order of appearance. The PC's frame is its files'
     frames one after another, so each is a slice of it (no copy); only rows of one file that are
-    not together are grouped, which copies every row (a PC of 500 event logs doubled its peak)."""
-    starts, keys = _run_keys(events)
+    not together are grouped, which copies every row (a PC of 500 event logs doubled its peak).
+    ``runs``: :func:`_run_keys`."""
+    starts, keys = runs
     bounds = list(zip(starts, [*starts[1:], events.height]))
     if len(set(keys)) == len(keys):
         return {key: events.slice(a, b - a) for key, (a, b) in zip(keys, bounds)}
     return {_key(path, fmt): frame for (path, fmt), frame in events.group_by(["file", "format"], maintain_order=True)}
 
 
-def _clocks_per_file(events: pl.DataFrame) -> dict[str, set[str]]:
+def _clocks_per_file(events: pl.DataFrame, runs: tuple[list[int], list[str]] | None = None) -> dict[str, set[str]]:
     """Each (file, format)'s clocks (:func:`_key`), in one query for the whole PC: asked file by
     file, a PC of a hundred event logs paid a query's fixed cost a hundred times over. Grouped by
     run number, not by the file and format texts: hashing those for every row cost a PC of 500
-    event logs (473k rows) 150 MB at its peak."""
-    starts, keys = _run_keys(events)
+    event logs (473k rows) 150 MB at its peak. ``runs``: :func:`_run_keys` (found here if not given)."""
+    _, keys = runs or _run_keys(events)
     found = (events.select(_runs().cum_sum().alias("_run"), "clock").group_by("_run")
              .agg(pl.col("clock").drop_nulls().unique().cast(pl.String).alias("clocks")).iter_rows())
     out: dict[str, set[str]] = {key: set() for key in keys}
@@ -385,9 +386,10 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
     """
     if events.height == 0:
         return events
-    frames = _per_file(events)
+    runs = _run_keys(events)
+    frames = _per_file(events, runs)
     host = _Host(frames, reports)
-    host.clocks = _clocks_per_file(events)
+    host.clocks = _clocks_per_file(events, runs)
     pending, undated = [], []
     for path, frame in frames.items():
         report = host.report(path)
