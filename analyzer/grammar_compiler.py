@@ -94,6 +94,8 @@ class _Compiler:
                     parts.append(f"(?:{rx})")
                     if pattern.type == "str" and not pattern.flags:
                         literals.append(pattern.value)
+                    elif pattern.type == "re" and not pattern.flags:
+                        literals.extend(required_literals(pattern.value))
             elif isinstance(sym, NonTerminal):
                 if sym.name == "message" and stop_at_message:
                     parts.append(f"(?P<{prefix}message>.*)")
@@ -197,3 +199,35 @@ def slice_plan(shape: Shape, index: int) -> SlicePlan | None:
     if len(fields) != len(shape.fields) or len(names) != len(fields):
         return None  # a field inside another group: not a top-level slice
     return SlicePlan("^" + head, tuple(fields), at)
+
+
+def required_literals(regex: str) -> list[str]:
+    """Texts every match of ``regex`` contains: runs of plain characters at its top level (or in
+    a plain group there), never inside a repeat, an alternative or a class. Why: a marker is tried
+    only on the messages holding its longest literal, and a marker written as a regex terminal
+    (``/(?:[A-Za-z_]+: )*tss_submit_job/``) gave none but its punctuation (``:``), which nearly every
+    message holds."""
+    try:
+        parsed = re._parser.parse(regex)  # type: ignore[attr-defined]
+    except (re.error, AttributeError):
+        return []
+    if parsed.state.flags & re.IGNORECASE:  # (?i) at the start: a literal may match in another case
+        return []
+    runs: list[str] = []
+    _literal_runs(parsed.data, runs, [""])
+    return [r for r in runs if r]
+
+
+def _literal_runs(items, runs: list[str], current: list[str]) -> None:
+    """Append to ``runs`` the plain-character runs of ``items`` (a parsed regex sequence)."""
+    constants = re._constants  # type: ignore[attr-defined]
+    for op, av in items:
+        if op is constants.LITERAL:
+            current[0] += chr(av)
+        elif op is constants.SUBPATTERN and not av[1] and not av[2]:  # a group, no inline flags
+            _literal_runs(av[3].data, runs, current)
+        else:  # anything else may match other texts: the run ends here
+            runs.append(current[0])
+            current[0] = ""
+    runs.append(current[0])
+    current[0] = ""
