@@ -290,7 +290,7 @@ def _in_order(events: pl.DataFrame) -> pl.DataFrame:
     """The events in EVENT_ORDER. The order is found on the key columns alone, and a frame that is
     already in it (one log, or a PC whose files do not overlap in time) is returned as it is:
     reordering gathers every column, a second copy of the PC's events."""
-    if events.height < 2 or in_order(events, EVENT_ORDER):
+    if in_order(events, EVENT_ORDER):
         return events
     out = events.clone()  # (shares the columns)
     _reorder(out)
@@ -302,7 +302,7 @@ def _sort_in_place(events: pl.DataFrame) -> None:
     else holds is never held twice: each old column is let go as its reordered copy comes in (on
     an 800k-line log a whole-frame gather cost 145 MB more). A column that holds one value (or
     none: a restore log's rows leave a dozen empty) is the same in any order and is left as it is."""
-    if events.height >= 2 and not in_order(events, EVENT_ORDER):
+    if not in_order(events, EVENT_ORDER):
         _reorder(events)
 
 
