@@ -56,9 +56,11 @@ def retag(kind: pl.Expr, text: pl.Expr, detail: pl.Expr) -> tuple[pl.Expr, pl.Ex
     """(kind, detail) for rows whose ``text`` names network software: kind ``network_software`` and
     the software's fields first in ``detail`` (a JSON object or null); other rows unchanged."""
     regex, fields = _patterns()
-    matched = pl.when(kind.is_in(CANDIDATE_KINDS)).then(text.str.extract(regex, 1).str.to_lowercase())
+    # the text searched and the detail rewritten only where they can change (null elsewhere, where
+    # the regex and the strips cost nothing): a when/then computes its branches on every row
+    matched = pl.when(kind.is_in(CANDIDATE_KINDS)).then(text).str.extract(regex, 1).str.to_lowercase()
     extra = matched.replace_strict(fields, default=None, return_dtype=pl.String)
-    body = detail.str.strip_chars().str.strip_prefix("{").str.strip_suffix("}")
+    body = pl.when(extra.is_not_null()).then(detail).str.strip_chars().str.strip_prefix("{").str.strip_suffix("}")
     merged = (pl.when(body.is_null() | (body.str.strip_chars() == "")).then(pl.concat_str(pl.lit("{"), extra, pl.lit("}")))
               .otherwise(pl.concat_str(pl.lit("{"), extra, pl.lit(","), body, pl.lit("}"))))
     new_kind = pl.when(extra.is_not_null()).then(pl.lit("network_software")).otherwise(kind.cast(pl.String))
