@@ -5,6 +5,10 @@ mail client's preview and on paper, the page can forbid scripts outright
 (Content-Security-Policy), and every piece of log text reaches the markup
 through one escaping function. Dense lanes (thousands of firewall drops) are
 merged into one marker per few pixels, whose tooltip counts what it stands for.
+
+The rows come as a polars frame and are reduced there to what is drawn (clusters, one phase
+segment per pixel at most), so a bench log's attempt of hundreds of thousands of rows costs a
+chart's worth of Python, not a row's worth each.
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
+import polars as pl
+
 from .safe import shown
 from .html_assets import BAD_KINDS, LANE_OF, LANES, PHASE_KINDS
+from .marks import has_key
 
 WIDTH, GUTTER, RIGHT = 1100, 150, 24
 TOP, LANE_H, PHASE_LANE_H, AXIS_H = 30, 34, 50, 28
@@ -28,16 +35,16 @@ def esc(text) -> str:
     return escape(shown(text), quote=True)
 
 
-def _style(row: dict) -> str:
-    """Marker style class: a fixed set, so no event text ever reaches an attribute."""
-    kind = row["kind"]
-    if kind == "result":
-        return "fail" if (row.get("error_code") or 0) != 0 else "done"
-    if kind in ("device_connect", "device_disconnect") and row.get("expected") is True:
-        return "transition"
-    if kind == "device_disconnect" and row.get("expected") is False:
-        return "drop"  # only what the diagnosis calls unexpected; a removal nothing paired stays neutral
-    return "bad" if kind in BAD_KINDS else "ok"
+def _style() -> pl.Expr:
+    """Marker style class of each row: a fixed set, so no event text ever reaches an attribute."""
+    kind, expected = pl.col("kind"), pl.col("expected")
+    return (pl.when(kind == "result").then(pl.when(pl.col("error_code").fill_null(0) != 0).then(pl.lit("fail"))
+                                           .otherwise(pl.lit("done")))
+            .when(kind.is_in(["device_connect", "device_disconnect"]) & expected.eq_missing(True)).then(pl.lit("transition"))
+            # only what the diagnosis calls unexpected; a removal nothing paired stays neutral
+            .when((kind == "device_disconnect") & expected.eq_missing(False)).then(pl.lit("drop"))
+            .when(kind.is_in(sorted(BAD_KINDS))).then(pl.lit("bad"))
+            .otherwise(pl.lit("ok")))
 
 
 def marker(style: str, x: float, y: float, cited: bool, cls: str = "m") -> str:
@@ -71,40 +78,52 @@ def _ticks(t0: dt.datetime, span: float) -> list[dt.datetime]:
     return out
 
 
-def _clusters(rows: list[dict], x_of) -> list[tuple[str, str, list[dict]]]:
-    """Chain events of one lane and style that lie within GAP_PX of each other into one cluster."""
-    by_key: dict[tuple[str, str], list[dict]] = {}
-    for r in rows:
-        lane = LANE_OF.get(r["kind"])
-        if lane is not None:
-            by_key.setdefault((lane, _style(r)), []).append(r)
-    out = []
-    for (lane, style), group in by_key.items():
-        group.sort(key=lambda r: r["ts_utc"])
-        current = [group[0]]
-        for r in group[1:]:
-            if x_of(r["ts_utc"]) - x_of(current[-1]["ts_utc"]) <= GAP_PX:
-                current.append(r)
-            else:
-                out.append((lane, style, current))
-                current = [r]
-        out.append((lane, style, current))
-    out.sort(key=lambda c: c[1] in ("fail", "drop"))  # faults drawn last, on top
+#: Rows a cluster's tooltip lists (the rest are counted).
+TOOLTIP_ROWS = 5
+
+
+def _clusters(rows: pl.DataFrame, scale: _Scale, cited: set[tuple]) -> list[dict]:
+    """Chain events of one lane and style that lie within GAP_PX of each other into one cluster:
+    each a dict of lane, style, n (rows), first and last time, cited, and the first
+    TOOLTIP_ROWS rows' times, kinds, messages and ``expected``. Lanes and styles in the order
+    they first appear, each in time order; faults last, so they are drawn on top."""
+    lane = pl.col("kind").replace_strict(LANE_OF, default=None, return_dtype=pl.String)
+    marked = (has_key(rows.with_row_index("_i"), cited, "_cited")
+              .with_columns(lane.alias("_lane"), _style().alias("_style")).filter(pl.col("_lane").is_not_null()))
+    if not marked.height:
+        return []
+    group = ["_lane", "_style"]
+    x = scale.x_expr(pl.col("ts_utc"))
+    ordered = (marked.with_columns(pl.col("_i").min().over(group).alias("_first"))
+               .sort("_first", "ts_utc", maintain_order=True).with_columns(x.alias("_x")))
+    gap = pl.col("_x") - pl.col("_x").shift(1).over(group)
+    ordered = ordered.with_columns(gap.is_null().or_(gap > GAP_PX).cum_sum().alias("_cluster"))
+    head = [pl.col(c).head(TOOLTIP_ROWS).alias(c) for c in ("ts_utc", "kind", "message", "expected")]
+    out = (ordered.group_by("_cluster", maintain_order=True)
+           .agg(pl.col("_lane").first().alias("lane"), pl.col("_style").first().alias("style"), pl.len().alias("n"),
+                pl.col("ts_utc").first().alias("first"), pl.col("ts_utc").last().alias("last"),
+                pl.col("_cited").any().alias("cited"), *head)).drop("_cluster").to_dicts()
+    out.sort(key=lambda c: c["style"] in ("fail", "drop"))  # faults drawn last, on top
     return out
 
 
 class _Scale:
     """The chart's time axis: the attempt's span (plus its rows), padded, onto pixels."""
 
-    def __init__(self, rows: list[dict], start: dt.datetime, end: dt.datetime):
-        times = [r["ts_utc"] for r in rows] + [start, end]
-        t0, t1 = min(times), max(times)
+    def __init__(self, rows: pl.DataFrame, start: dt.datetime, end: dt.datetime):
+        times = [t for t in (rows.get_column("ts_utc").min(), rows.get_column("ts_utc").max()) if t is not None]
+        t0, t1 = min([*times, start, end]), max([*times, start, end])
         span = max((t1 - t0).total_seconds(), 1.0)
         pad = span * 0.02
         self.t0, self.span = t0 - dt.timedelta(seconds=pad), span + 2 * pad
 
     def x(self, ts: dt.datetime) -> float:
         return GUTTER + (ts - self.t0).total_seconds() / self.span * (WIDTH - GUTTER - RIGHT)
+
+    def x_expr(self, ts: pl.Expr) -> pl.Expr:
+        """:meth:`x` of a column of times."""
+        seconds = (ts - pl.lit(self.t0)).dt.total_microseconds() / 1_000_000
+        return GUTTER + seconds / self.span * (WIDTH - GUTTER - RIGHT)
 
 
 def _lane_tops() -> tuple[dict[str, float], float]:
@@ -135,9 +154,23 @@ def _background(scale: _Scale, tops: dict[str, float], bottom: float, t: dict) -
     return out
 
 
-def _phase_band(rows: list[dict], scale: _Scale, end: dt.datetime, top: float) -> list[str]:
+#: The chart's width for the time axis, in pixels: no more phase segments than this are drawn.
+PLOT_PX = WIDTH - GUTTER - RIGHT
+
+
+def _phase_rows(rows: pl.DataFrame, scale: _Scale) -> list[dict]:
+    """The phase/state rows that open a segment of the band. Beyond one per pixel (a bench log's
+    attempt holds tens of thousands), only the first of each pixel: the others could not be seen."""
+    phases = rows.filter(pl.col("kind").is_in(list(PHASE_KINDS)) & pl.col("attempt").is_not_null())
+    if phases.height > PLOT_PX:
+        pixel = scale.x_expr(pl.col("ts_utc")).floor()
+        phases = phases.filter(pixel.ne_missing(pixel.shift(1)))
+    return phases.select("ts_utc", "kind", "subject", "message").to_dicts()
+
+
+def _phase_band(rows: pl.DataFrame, scale: _Scale, end: dt.datetime, top: float) -> list[str]:
     """Each phase/state row opens a segment that lasts until the next one."""
-    phases = [r for r in rows if r["kind"] in PHASE_KINDS and r.get("attempt") is not None]
+    phases = _phase_rows(rows, scale)
     band_y, out = top + 4, []
     for i, r in enumerate(phases):
         x0 = scale.x(r["ts_utc"])
@@ -155,30 +188,29 @@ def _phase_band(rows: list[dict], scale: _Scale, end: dt.datetime, top: float) -
     return out
 
 
-def _tooltip(group: list[dict], is_cited: bool, t: dict) -> str:
+def _tooltip(cluster: dict, t: dict) -> str:
     lines = []
-    for r in group[:5]:
-        note = f' ({t["expected"]})' if r.get("expected") is True else (
-            f' ({t["unexpected"]})' if r.get("expected") is False else "")
-        lines.append(f'{r["ts_utc"].strftime("%H:%M:%S.%f")[:-3]} [{r["kind"]}] {(r.get("message") or "")[:160]}{note}')
-    if len(group) > 5:
-        lines.append(f"+{len(group) - 5} {t['more']}")
-    if is_cited:
+    for ts, kind, message, expected in zip(cluster["ts_utc"], cluster["kind"], cluster["message"], cluster["expected"]):
+        note = f' ({t["expected"]})' if expected is True else (f' ({t["unexpected"]})' if expected is False else "")
+        lines.append(f'{ts.strftime("%H:%M:%S.%f")[:-3]} [{kind}] {(message or "")[:160]}{note}')
+    if cluster["n"] > TOOLTIP_ROWS:
+        lines.append(f"+{cluster['n'] - TOOLTIP_ROWS} {t['more']}")
+    if cluster["cited"]:
         lines.append(f"◀ {t['cited']}")
     return esc(chr(10).join(lines))
 
 
-def _markers(rows: list[dict], scale: _Scale, tops: dict[str, float], cited: set[tuple], t: dict) -> list[str]:
+def _markers(rows: pl.DataFrame, scale: _Scale, tops: dict[str, float], cited: set[tuple], t: dict) -> list[str]:
     """One marker per cluster of a lane; a burst becomes a bar with its count."""
-    clusters, out = _clusters(rows, scale.x), []
+    clusters, out = _clusters(rows, scale, cited), []
     starts: dict[str, list[float]] = {}
-    for lane, _, group in clusters:
-        starts.setdefault(lane, []).append(scale.x(group[0]["ts_utc"]))
-    for lane, style, group in clusters:
+    for c in clusters:
+        starts.setdefault(c["lane"], []).append(scale.x(c["first"]))
+    for c in clusters:
+        lane, style, is_cited = c["lane"], c["style"], c["cited"]
         ys = tops[lane] + (36 if lane == "restore" else LANE_H / 2)
-        xa, xb = scale.x(group[0]["ts_utc"]), scale.x(group[-1]["ts_utc"])
-        is_cited = any((r["file"], r.get("line"), r.get("record")) in cited for r in group)
-        out.append(f'<g class="event{" cited" if is_cited else ""}"><title>{_tooltip(group, is_cited, t)}</title>')
+        xa, xb = scale.x(c["first"]), scale.x(c["last"])
+        out.append(f'<g class="event{" cited" if is_cited else ""}"><title>{_tooltip(c, t)}</title>')
         if xb - xa > 2 and style not in ("fail", "transition", "drop"):
             colour = "#c62828" if style == "bad" else "#5472d3"
             ring = ' stroke="#111" stroke-width="2"' if is_cited else ""
@@ -187,8 +219,8 @@ def _markers(rows: list[dict], scale: _Scale, tops: dict[str, float], cited: set
         else:
             out.append(marker(style, (xa + xb) / 2, ys, is_cited))
         crowded = any(xb < other - 5 < xb + 26 for other in starts[lane])
-        if len(group) > 1 and not crowded:
-            out.append(f'<text x="{xb + 8:.1f}" y="{ys + 4:.1f}" font-size="10" fill="#444">×{len(group)}</text>')
+        if c["n"] > 1 and not crowded:
+            out.append(f'<text x="{xb + 8:.1f}" y="{ys + 4:.1f}" font-size="10" fill="#444">×{c["n"]}</text>')
         out.append("</g>")
     return out
 
@@ -213,7 +245,7 @@ def _start_and_failure(attempt: dict, scale: _Scale, bottom: float, t: dict) -> 
     return out
 
 
-def timeline_svg(rows: list[dict], attempt: dict, cited: set[tuple], t: dict) -> str:
+def timeline_svg(rows: pl.DataFrame, attempt: dict, cited: set[tuple], t: dict) -> str:
     """One attempt's chart: phase band, swim lanes, start and failure markers, a UTC axis."""
     start = attempt["started_at"]
     end = attempt.get("failed_at") or attempt["ended_at"] or start

@@ -39,3 +39,26 @@ def as_counted(row: dict, counted: set[tuple]) -> dict:
     if row.get("expected") is None and (row["file"], row.get("line"), row.get("record")) in counted:
         return {**row, "expected": False}
     return row
+
+
+KEY = ("file", "line", "record")
+
+
+def has_key(frame: pl.DataFrame, keys: set[tuple], name: str) -> pl.DataFrame:
+    """``frame`` with a Boolean column ``name``: is the row's (file, line, record) in ``keys``? (The
+    frame's own order kept; keys are few: the evidence an incident cites.)"""
+    if not keys or not frame.height:
+        return frame.with_columns(pl.lit(False).alias(name))
+    table = pl.DataFrame([list(k) + [True] for k in keys], schema={**{c: frame.schema[c] for c in KEY}, name: pl.Boolean},
+                         orient="row").unique(KEY)
+    return frame.join(table, on=list(KEY), how="left", nulls_equal=True, maintain_order="left").with_columns(
+        pl.col(name).fill_null(False))
+
+
+def with_counted(frame: pl.DataFrame, counted: set[tuple]) -> pl.DataFrame:
+    """:func:`as_counted` on every row of ``frame``: ``expected`` False on a removal the verdict
+    counted and nothing paired."""
+    flagged = has_key(frame, counted, "_counted")
+    return flagged.with_columns(pl.when(pl.col("expected").is_null() & pl.col("_counted")).then(pl.lit(False))
+                                .otherwise(pl.col("expected")).alias("expected")).drop("_counted")
+

@@ -1,0 +1,105 @@
+"""The HTML chart reduces an attempt's rows in polars to what it draws: the clusters are the ones
+the row-by-row chaining makes, and a band of more phase rows than pixels keeps one per pixel, so a
+bench log's attempt of hundreds of thousands of rows draws a chart's worth of marks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from hypothesis import given, settings, strategies as st
+
+from analyzer.report.html_assets import BAD_KINDS, LANE_OF
+from analyzer.report.html_svg import GAP_PX, PLOT_PX, TOOLTIP_ROWS, _clusters, _phase_rows, _Scale, timeline_svg
+
+T0 = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.timezone.utc)
+KINDS = ["phase", "usb_io_error", "device_disconnect", "device_connect", "result", "firewall_block", "progress",
+         "driver_install"]
+SCHEMA = {"ts_utc": pl.Datetime("us", "UTC"), "kind": pl.String, "file": pl.String, "line": pl.Int64,
+          "record": pl.Int64, "attempt": pl.Int32, "expected": pl.Boolean, "error_code": pl.Int64,
+          "subject": pl.String, "message": pl.String}
+
+
+def reference_style(row: dict) -> str:
+    """The marker style as the chart decided it row by row (before it was an expression)."""
+    kind = row["kind"]
+    if kind == "result":
+        return "fail" if (row.get("error_code") or 0) != 0 else "done"
+    if kind in ("device_connect", "device_disconnect") and row.get("expected") is True:
+        return "transition"
+    if kind == "device_disconnect" and row.get("expected") is False:
+        return "drop"
+    return "bad" if kind in BAD_KINDS else "ok"
+
+
+def reference_clusters(rows: list[dict], scale: _Scale, cited: set[tuple]) -> list[tuple]:
+    """The row-by-row chaining: rows of one lane and style within GAP_PX of the previous one."""
+    by_key: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        lane = LANE_OF.get(r["kind"])
+        if lane is not None:
+            by_key.setdefault((lane, reference_style(r)), []).append(r)
+    out = []
+    for (lane, style), group in by_key.items():
+        group.sort(key=lambda r: r["ts_utc"])
+        current = [group[0]]
+        for r in group[1:]:
+            if scale.x(r["ts_utc"]) - scale.x(current[-1]["ts_utc"]) <= GAP_PX:
+                current.append(r)
+            else:
+                out.append((lane, style, current))
+                current = [r]
+        out.append((lane, style, current))
+    out.sort(key=lambda c: c[1] in ("fail", "drop"))
+    return [(lane, style, len(g), g[0]["ts_utc"], g[-1]["ts_utc"],
+             any((r["file"], r["line"], r["record"]) in cited for r in g),
+             [r["ts_utc"] for r in g[:TOOLTIP_ROWS]], [r["message"] for r in g[:TOOLTIP_ROWS]]) for lane, style, g in out]
+
+
+def frame(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+row_strategy = st.fixed_dictionaries({
+    "ms": st.integers(0, 600_000), "kind": st.sampled_from(KINDS), "expected": st.sampled_from([None, True, False]),
+    "error_code": st.sampled_from([None, 0, 4013]), "cited": st.booleans()})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(row_strategy, min_size=1, max_size=60), st.integers(1, 3600))
+def test_clusters_are_the_row_by_row_chaining(specs, span_s):
+    rows = [{"ts_utc": T0 + dt.timedelta(milliseconds=s["ms"]), "kind": s["kind"], "file": "r.log", "line": n,
+             "record": None, "attempt": 1, "expected": s["expected"], "error_code": s["error_code"],
+             "subject": None, "message": f"line {n}"} for n, s in enumerate(specs, 1)]
+    cited = {("r.log", n, None) for n, s in enumerate(specs, 1) if s["cited"]}
+    scale = _Scale(frame(rows), T0, T0 + dt.timedelta(seconds=span_s))
+    got = [(c["lane"], c["style"], c["n"], c["first"], c["last"], c["cited"], c["ts_utc"], c["message"])
+           for c in _clusters(frame(rows), scale, cited)]
+    assert got == reference_clusters(rows, scale, cited)
+
+
+def test_a_band_of_more_phases_than_pixels_keeps_the_first_of_each_pixel():
+    rows = [{"ts_utc": T0 + dt.timedelta(milliseconds=7 * n), "kind": "phase", "file": "r.log", "line": n,
+             "record": None, "attempt": 1, "expected": None, "error_code": None, "subject": f"phase {n}",
+             "message": None} for n in range(20_000)]
+    big = frame(rows)
+    scale = _Scale(big, T0, T0 + dt.timedelta(milliseconds=7 * 20_000))
+    kept = _phase_rows(big, scale)
+    pixels = [int(scale.x(r["ts_utc"])) for r in kept]
+    assert PLOT_PX // 2 < len(kept) <= PLOT_PX + 1
+    assert pixels == sorted(set(pixels))  # one per pixel, in time order
+    assert kept[0]["subject"] == "phase 0"
+    # a band of no more rows than pixels keeps every row, even rows that share a pixel
+    small = big.head(300)
+    assert len(_phase_rows(small, _Scale(small, T0, T0 + dt.timedelta(hours=1)))) == 300
+    # and the whole chart stays a chart's size
+    svg = timeline_svg(big, {"started_at": T0, "failed_at": None, "ended_at": T0 + dt.timedelta(seconds=140),
+                             "error_code": None}, set(), _words())
+    assert svg.count('<g class="phase">') == len(kept) and len(svg) < 400_000
+
+
+def _words() -> dict:
+    from analyzer.report.i18n import Catalogue
+
+    cat = Catalogue("en")
+    return {**cat.section("html"), "error": cat["common.error"], "more": cat["common.more"]}
