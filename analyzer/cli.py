@@ -187,9 +187,9 @@ def _print_report(analysis, output_format: OutputFormat, lang: str, details: boo
 
         write(analysis, sys.stdout, lang=lang)
     elif output_format is OutputFormat.csv:
-        from .report.csv_out import to_csv
+        from .report.csv_out import write_text
 
-        sys.stdout.write(to_csv(analysis))
+        write_text(analysis, sys.stdout)
     else:
         from .report.console import stdout_console
         from .report.terminal import render

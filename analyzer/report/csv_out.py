@@ -10,14 +10,16 @@ that Excel shows Japanese text correctly; stdout has none, for pipelines.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import polars as pl
 
 from .config_rows import time_note
 from .fleet_rows import fleet_tables
 from .flat import flat_events
-from .write import atomic_write
+from .write import atomic_stream, atomic_write
 
 #: Characters that make a spreadsheet treat a cell as a formula (or hide one behind whitespace).
 FORMULA_LEAD = r"^[=+\-@\t\r]"
@@ -31,15 +33,38 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
         for c in text)
 
 
+#: Events converted to text and written at a time: one batch's text is held, never the table's
+#: (the whole 800k-line log's CSV held as text peaked at 1.1 GB, 2.5x the analysis).
+BATCH_ROWS = 20_000
+
+
+def csv_pieces(analysis) -> Iterator[str]:
+    """The timeline, one row per event, header first, in pieces of BATCH_ROWS events;
+    configuration rows (a hosts entry: no time of its own, so ``ts_utc`` empty) say so in the
+    last column, ``time_note``."""
+    events = analysis.events
+    for start in range(0, max(events.height, 1), BATCH_ROWS):
+        batch = events.slice(start, BATCH_ROWS)
+        yield neutralise(flat_events(batch).with_columns(time_note())).write_csv(null_value="", include_header=start == 0)
+
+
 def to_csv(analysis) -> str:
-    """The whole timeline, one row per event, header first; configuration rows (a hosts entry: no
-    time of its own, so ``ts_utc`` empty) say so in the last column, ``time_note``."""
-    return neutralise(flat_events(analysis.events).with_columns(time_note())).write_csv(null_value="")
+    """The whole timeline as one text (:func:`csv_pieces`)."""
+    return "".join(csv_pieces(analysis))
+
+
+def write_text(analysis, out: TextIO) -> None:
+    """The timeline written to ``out`` (stdout) piece by piece."""
+    for piece in csv_pieces(analysis):
+        out.write(piece)
 
 
 def write_csv(analysis, path: Path) -> list[Path]:
     """The timeline at ``path``, and each fleet summary table beside it (``<stem>.fleet_hosts.csv`` …)."""
-    atomic_write(path, ("\ufeff" + to_csv(analysis)).encode("utf-8"))
+    with atomic_stream(path) as handle:
+        handle.write("\ufeff".encode("utf-8"))
+        for piece in csv_pieces(analysis):
+            handle.write(piece.encode("utf-8"))
     written = [path]
     for table, rows in fleet_tables(analysis.fleet).items():
         side = path.with_name(f"{path.stem}.fleet_{table}.csv")

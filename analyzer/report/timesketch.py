@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
+
+import polars as pl
 
 from .flat import flat_events
 from .i18n import Catalogue
-from .write import atomic_write
+from .write import atomic_stream
 
 #: What the time stamp of each source means, in Timesketch's own words.
 TIMESTAMP_DESC = {
@@ -45,26 +48,73 @@ def _cited(analysis) -> dict[tuple, set[str]]:
     return tags
 
 
-def to_jsonl(analysis, lang: str = "en") -> tuple[str, int]:
-    """The JSONL text and the number of events left out for lack of a time; the verdict events'
-    ``message`` is worded in ``lang``."""
+#: Events encoded and written at a time: one batch's text is held, never the whole timeline's.
+BATCH_ROWS = 10_000
+
+
+def _text(expr: pl.Expr, name: str = "v") -> pl.Expr:
+    """A string column as JSON string literals, escaped as ``json.dumps(..., ensure_ascii=False)``
+    escapes them (polars' encoder, checked against it by the tests). Members are written as
+    ``json.dumps`` writes them by default (``", "`` and ``": "``), as this file always has been."""
+    prefix = len(json.dumps(name)) + 2  # {"v":
+    return pl.struct(expr.alias(name)).struct.json_encode().str.slice(prefix).str.head(-1)
+
+
+def _value(name: str, dtype: pl.DataType) -> pl.Expr:
+    """Column ``name`` as JSON values (numbers and booleans as their JSON text)."""
+    col = pl.col(name)
+    if dtype == pl.String:
+        return _text(col)
+    return col.cast(pl.String).str.to_lowercase() if dtype == pl.Boolean else col.cast(pl.String)
+
+
+def _tag_table(analysis) -> pl.DataFrame | None:
+    """The evidence rows' tags as JSON lists, keyed by (host, file, line, record)."""
+    rows = [(*key, json.dumps(sorted(tag), ensure_ascii=False)) for key, tag in _cited(analysis).items()]
+    if not rows:
+        return None
+    schema = {**{c: analysis.events.schema[c] for c in ("host", "file", "line", "record")}, "_tag": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _event_lines(batch: pl.DataFrame, tags: pl.DataFrame | None) -> tuple[pl.Series, int]:
+    """One JSON line per timed event of ``batch`` (what Timesketch reads), and how many had no time.
+
+    Built in polars, column by column: the members in the order a reader expects (the Timesketch
+    keys, then every non-empty event column in the flat order, then ``tag``); a null column is no
+    member. Encoding row by row with ``json.dumps`` took 24 µs an event (20 s on an 800k-line log)."""
+    flat = flat_events(batch).with_columns(batch.get_column("ts_utc").dt.epoch("us").alias("_us"))
+    timed = flat.filter(pl.col("ts_utc").is_not_null())
+    if tags is not None:
+        timed = timed.join(tags, on=["host", "file", "line", "record"], how="left", nulls_equal=True,
+                           maintain_order="left")
+    else:
+        timed = timed.with_columns(pl.lit(None, dtype=pl.String).alias("_tag"))
+    fmt = pl.col("format")
+    message = pl.when(pl.col("message").is_null() | (pl.col("message") == "")).then(pl.col("kind")).otherwise(pl.col("message"))
+    head = pl.concat_str([
+        pl.lit('{"message": '), _text(message), pl.lit(', "datetime": '), _text(pl.col("ts_utc")),
+        pl.lit(', "timestamp": '), pl.col("_us").cast(pl.String),
+        pl.lit(', "timestamp_desc": '), _text(fmt.replace_strict(TIMESTAMP_DESC, default=DEFAULT_DESC, return_dtype=pl.String)),
+        pl.lit(', "data_type": '), _text(pl.concat_str([pl.lit("analyzer:"), fmt.fill_null("unknown")]))])
+    members = [pl.when(pl.col(c).is_not_null()).then(pl.concat_str([pl.lit(json.dumps(c) + ": "), _value(c, dtype)]))
+               for c, dtype in flat.schema.items() if c not in RESERVED and c != "_us"]
+    tag = pl.when(pl.col("_tag").is_not_null()).then(pl.concat_str([pl.lit('"tag": '), pl.col("_tag")]))
+    line = pl.concat_str([pl.concat_str([head, *members, tag], separator=", ", ignore_nulls=True), pl.lit("}\n")])
+    return timed.select(line).to_series(), flat.height - timed.height
+
+
+def jsonl_pieces(analysis, lang: str = "en", dropped: list[int] | None = None) -> Iterator[str]:
+    """The JSONL text in pieces of at most BATCH_ROWS events, then the verdicts; the number of
+    events left out for lack of a time is added to ``dropped[0]`` as they are met."""
     cat = Catalogue(lang)
-    flat = flat_events(analysis.events)
-    micros = analysis.events.get_column("ts_utc").dt.epoch("us").to_list()
-    tags = _cited(analysis)
-    lines, dropped = [], 0
-    for row, us in zip(flat.iter_rows(named=True), micros):
-        if row["ts_utc"] is None:
-            dropped += 1
-            continue
-        obj = {"message": row["message"] or str(row["kind"]), "datetime": row["ts_utc"], "timestamp": us,
-               "timestamp_desc": TIMESTAMP_DESC.get(row["format"], DEFAULT_DESC),
-               "data_type": f"analyzer:{row['format'] or 'unknown'}"}
-        obj.update({k: v for k, v in row.items() if v is not None and k not in RESERVED})
-        tag = tags.get((row["host"], row["file"], row["line"], row["record"]))
-        if tag:
-            obj["tag"] = sorted(tag)
-        lines.append(json.dumps(obj, ensure_ascii=False))
+    tags = _tag_table(analysis)
+    events = analysis.events
+    for start in range(0, events.height, BATCH_ROWS):
+        lines, left_out = _event_lines(events.slice(start, BATCH_ROWS), tags)
+        if dropped is not None:
+            dropped[0] += left_out
+        yield "".join(lines.to_list())
     for inc in analysis.incidents:  # the verdicts themselves, at the moment each attempt failed
         if inc.failed_at is None:
             continue
@@ -83,8 +133,15 @@ def to_jsonl(analysis, lang: str = "en") -> tuple[str, int]:
                "error_code": inc.error_code, "cause": inc.cause, "confidence": inc.confidence,
                "operation": inc.operation, "reported": inc.reported,
                "rules": ", ".join(inc.rules), "tag": ["analyzer_verdict"]}
-        lines.append(json.dumps(obj, ensure_ascii=False))
-    return "".join(line + "\n" for line in lines), dropped
+        yield json.dumps(obj, ensure_ascii=False) + "\n"
+
+
+def to_jsonl(analysis, lang: str = "en") -> tuple[str, int]:
+    """The JSONL text and the number of events left out for lack of a time; the verdict events'
+    ``message`` is worded in ``lang``."""
+    dropped = [0]
+    text = "".join(jsonl_pieces(analysis, lang, dropped))
+    return text, dropped[0]
 
 
 def _verdict_desc(incident) -> str:
@@ -95,7 +152,9 @@ def _verdict_desc(incident) -> str:
 
 
 def write_timesketch(analysis, path: Path, lang: str = "en") -> int:
-    """Write the file; return how many events had no time and were left out."""
-    text, dropped = to_jsonl(analysis, lang)
-    atomic_write(path, text.encode("utf-8"))
-    return dropped
+    """Write the file piece by piece (all-or-nothing); return how many events had no time and were left out."""
+    dropped = [0]
+    with atomic_stream(path) as handle:
+        for piece in jsonl_pieces(analysis, lang, dropped):
+            handle.write(piece.encode("utf-8"))
+    return dropped[0]

@@ -9,9 +9,10 @@ forensic tool must never overwrite the evidence it was given.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Iterable, Iterator
 
 from .. import leftovers
 
@@ -85,20 +86,29 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
+@contextlib.contextmanager
+def atomic_stream(path: Path) -> Iterator[BinaryIO]:
+    """A binary handle whose contents replace ``path`` when the block ends without an error: a
+    temporary file in the same folder, renamed. So an output can be written piece by piece (the
+    events-level files of a big run are never held whole) and still be all-or-nothing.
 
     The temporary is locked while written, and those of a killed run (SIGKILL, power loss)
-    beside ``path`` are removed first (:mod:`analyzer.leftovers`); any other way out of this
-    function removes its own."""
+    beside ``path`` are removed first (:mod:`analyzer.leftovers`); any other way out of the
+    block removes its own."""
     path = Path(path)
     leftovers.sweep_tmp(path)
     fd, tmp = leftovers.held_tmp(path)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` all-or-nothing (:func:`atomic_stream`)."""
+    with atomic_stream(path) as handle:
+        handle.write(data)
