@@ -233,9 +233,23 @@ class Redactor:
 
 
 def _strings(frame: pl.DataFrame, columns: Iterable[str]) -> Iterable[str]:
+    """The distinct texts of ``columns`` in which :func:`~analyzer.redact_patterns.find` can find
+    something (:func:`_may_hold`): the others would only cost its Python loop (an 800k-line log:
+    153k texts, 4.2 s)."""
     for col in columns:
         if col in frame.columns and frame.schema[col] == pl.String:
-            yield from frame.get_column(col).drop_nulls().unique().to_list()
+            values = frame.get_column(col).drop_nulls().unique()
+            yield from values.filter(values.to_frame().select(_may_hold(pl.col(col))).to_series()).to_list()
+
+
+def _may_hold(text: pl.Expr) -> pl.Expr:
+    """True where :func:`~analyzer.redact_patterns.find` may find an identifier: a text with a gate
+    word or a gate pattern (:data:`~analyzer.redact_patterns.GATE_WORDS`), and every text that is not
+    ASCII (where Unicode case folding can make a pattern match what an ASCII test would not)."""
+    gate = "|".join(f"(?:{p})" for p in rp.GATE_PATTERNS)
+    return ((text.str.len_bytes() != text.str.len_chars())
+            | text.str.contains_any(list(rp.GATE_WORDS), ascii_case_insensitive=True)
+            | text.str.contains(gate))
 
 
 def _texts(value: Any) -> Iterator[str]:

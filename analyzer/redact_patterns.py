@@ -78,6 +78,16 @@ _SIMPLE: list[tuple[str, tuple[str, ...], re.Pattern]] = [(kind, hints, re.compi
     ("host", ("workstationname",), r"(?i)<data name=['\"]workstationname['\"]>([^<\s]{1,255})</data>"),
 ]]
 
+#: What :func:`find` needs before any of its patterns can match an ASCII text: one of these words
+#: (lower case; the hints above, and the words find() itself tests), else a part of a match by the
+#: patterns below (for the hints too common to test: "-", "0000", "id", and the hint-less 40-digit
+#: UDID), which need no look-around. A text with none of them yields nothing (the redactor's
+#: prefilter, :func:`analyzer.redact._may_hold`; a test holds these to the hints).
+GATE_WORDS = tuple(sorted({h for _, hints, _ in _SIMPLE for h in hints} - {"-", "0000", "id"}
+                          | {"user", "vid_", "name", "@"}))
+GATE_PATTERNS = (r"[0-9a-fA-F]{40}", r"[0-9a-fA-F]{8}-[0-9a-fA-F]{16}", r"(?i)0000[0-9a-f]{4}00[0-9a-f]{14}",
+                 r"(?i)udid|unique ?device ?id|unique ?identifier|target ?identifier")
+
 #: ``User Name: DOMAIN\name`` (Windows exports, Defender's "Detection User"): the domain and the user.
 _ACCOUNT = re.compile(r"(?i)\buser(?: ?name)?\"?\s*[:=]\s*\"?([^\\\s:\"]{1,64})\\{1,2}([^\\\s,;\"]{1,64})")
 #: The last segment of a USB device instance path (the device's iSerialNumber), in path or interface form.
