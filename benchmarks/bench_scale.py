@@ -1,6 +1,6 @@
 """Scale: wall time and peak memory of the whole ``analyze`` process as the input grows.
 
-    python benchmarks/bench_scale.py [--base-lines 100000] [--cases restore,sessions,line,evtx,fleet] [--quick]
+    python benchmarks/bench_scale.py [--base-lines 100000] [--cases restore,sessions,line,evtx,fleet,outputs] [--quick]
 
 Every input is generated in a temporary folder (the .evtx case copies the real corpus files
 from ../shared/corpus/windows, read-only, and is skipped without them). Each case runs the
@@ -13,7 +13,11 @@ JSON document, and how the figures grow:
 * ``sessions``: a repair bench's log of 10,000 short restores (``--sessions``);
 * ``line``: a restore log whose one line is ``--line-mb`` MB long;
 * ``evtx``: the intact corpus .evtx files copied until ``--evtx-mb`` MB;
-* ``fleet``: ``--hosts`` PCs, one folder each.
+* ``fleet``: ``--hosts`` PCs, one folder each;
+* ``outputs``: the 4x restore log again with each output that keeps every event (``--csv``,
+  ``--format csv``, ``--timesketch``, ``--parquet``), the HTML report, ``--redact``, and all of
+  them at once, against ``--format json`` alone: an output may cost time, but its peak must stay
+  near the analysis's own (each is written in pieces).
 
 Inputs are built in child processes and this process stays small: Linux keeps a process's RSS
 high-water mark across exec, so whatever the parent held when it started ``analyze`` would be
@@ -27,7 +31,6 @@ the shape of the curve in a minute.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -48,28 +51,40 @@ CHILD = ("import resource, runpy, sys\n"
          "    sys.stderr.write('\\nMAXRSS %d\\n' % max(me.ru_maxrss, kids.ru_maxrss))\n")
 
 
-def run(target: Path) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS MB, what came out) of ``analyze target --format json``."""
+#: Reads what an analyze run wrote (in a child: a document held here would raise this process's
+#: high-water mark, which the next analyze run would inherit across exec and report as its own).
+SUMMARY = ("import json, sys\n"
+           "try:\n    doc = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+           "    print(f\"{doc['summary'].get('attempts', 0)} attempts, {len(doc['incidents'])} incidents\")\n"
+           "except (ValueError, KeyError):\n    print('no JSON')\n")
+
+
+def run(target: Path, options: tuple[str, ...] = ("--format", "json")) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS MB, what came out) of ``analyze target --format json`` (or ``options``).
+    Its stdout goes to a file beside the input, never through this process (see SUMMARY)."""
+    out = target.parent / f".{target.name}.stdout"
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CHILD, str(target), "--format", "json"], cwd=ROOT,
-                          capture_output=True, text=True)
+    with out.open("wb") as stdout:
+        done = subprocess.run([sys.executable, "-c", CHILD, str(target), *options], cwd=ROOT,
+                              stdout=stdout, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - start
     rss = next((int(ln.split()[1]) for ln in reversed(done.stderr.splitlines()) if ln.startswith("MAXRSS")), 0)
-    try:
-        doc = json.loads(done.stdout)
-        said = f"exit {done.returncode}, {doc['summary'].get('attempts', 0)} attempts, {len(doc['incidents'])} incidents"
-    except (ValueError, KeyError):
-        said = f"exit {done.returncode}, no JSON"
+    said = f"exit {done.returncode}"
+    if "json" in options:
+        said += ", " + subprocess.run([sys.executable, "-c", SUMMARY, str(out)], capture_output=True,
+                                      text=True).stdout.strip()
+    out.unlink()
     return wall, rss // 1024, said
 
 
 def _mb(path: Path) -> float:
-    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and not p.name.endswith(".stdout")]
     return sum(p.stat().st_size for p in files) / 1e6
 
 
-def show(name: str, target: Path, base: tuple[float, int] | None = None) -> tuple[float, int]:
-    wall, rss, said = run(target)
+def show(name: str, target: Path, base: tuple[float, int] | None = None,
+         options: tuple[str, ...] = ("--format", "json")) -> tuple[float, int]:
+    wall, rss, said = run(target, options)
     growth = f"   x{wall / base[0]:5.2f} time, x{rss / base[1]:4.2f} RSS" if base else ""
     print(f"{name:28s} {_mb(target):8.1f} MB  {wall:7.2f} s  peak {rss:6d} MB  ({said}){growth}", flush=True)
     return wall, rss
@@ -99,6 +114,30 @@ def restore_curve(tmp: Path, base_lines: int) -> None:
         first = first or got
         shutil.rmtree(log.parent)
     whole.unlink()
+
+
+def outputs(tmp: Path, base_lines: int) -> None:
+    """The 4x restore log with each output, side by side with ``--format json`` alone."""
+    log = tmp / "outputs" / "iPhone Restore.log"
+    log.parent.mkdir()
+    _make("from pathlib import Path; from bench_restore import generate; generate(Path(sys.argv[2]), int(sys.argv[3]))",
+          log, base_lines * 4)
+    out = tmp / "outputs-written"
+    out.mkdir()
+    json_only = ("--format", "json")
+    cases = {"json only": json_only, "--format csv": ("--format", "csv"),
+             "--csv": (*json_only, "--csv", str(out / "t.csv")),
+             "--timesketch": (*json_only, "--timesketch", str(out / "t.jsonl")),
+             "--parquet": (*json_only, "--parquet", str(out / "pq")), "--html": (*json_only, "--html", str(out / "t.html")),
+             "--redact": (*json_only, "--redact")}
+    cases["all of them"] = (*cases["--csv"], *cases["--timesketch"][2:], *cases["--parquet"][2:], *cases["--html"][2:],
+                            "--redact")
+    base = None
+    for name, options in cases.items():
+        got = show(f"4x log, {name}", log, base, options)
+        base = base or got
+    shutil.rmtree(log.parent)
+    shutil.rmtree(out)
 
 
 def long_line(tmp: Path, megabytes: int) -> None:
@@ -136,7 +175,7 @@ def evtx_set(tmp: Path, megabytes: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", default="restore,sessions,line,evtx,fleet")
+    ap.add_argument("--cases", default="restore,sessions,line,evtx,fleet,outputs")
     ap.add_argument("--base-lines", type=int, default=100_000)
     ap.add_argument("--sessions", type=int, default=10_000)
     ap.add_argument("--line-mb", type=int, default=200)
@@ -168,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             _make("from pathlib import Path; from bench_fleet import plan_fleet, write_fleet; "
                   "write_fleet(Path(sys.argv[2]), plan_fleet(int(sys.argv[3])))", tmp / "fleet-root", args.hosts)
             show(f"fleet of {args.hosts} PCs", fleet)
+        if "outputs" in cases:
+            outputs(tmp, args.base_lines)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
