@@ -111,7 +111,7 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.da
                                 progress=progress, label="hosts", thread_env=pipeline.THREAD_ENV,
                                 time_limit=limit, contain=contain_crashes, small=pipeline.small_job)
     result = pipeline.run([Path(p) for p in paths], tz=zone, date=day, layout=layout, limits=limits,
-                          execute=execute, symptom=reported, tz_force=tz_force)
+                          execute=execute, symptom=reported, tz_force=tz_force, spill=executor == "local")
     return Analysis(files=result.files, events=result.events, incidents=result.incidents,
                     attempts=result.attempts, hosts=result.hosts)
 

@@ -23,6 +23,7 @@ asks for it (:attr:`analyzer.api.Analysis.fleet`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -45,6 +46,7 @@ from .diagnose import Incident, diagnose
 from .discover import Located, discover
 from .frames import in_order
 from .ingest import parse_all
+from .spill import loaded, release, run_folder, spilled
 from .model import FileReport, Note, conform
 from .symptom import Symptom, placement, reported_attempt
 from .triage import pc_files
@@ -75,6 +77,9 @@ class HostJob:
     date: dt.date | None = None
     #: What the user reports failed, and when (``--symptom``/``--at``): one reported incident.
     symptom: Symptom | None = None
+    #: The run's folder for a big event table going back to the run from a worker process
+    #: (:mod:`analyzer.spill`); None keeps every table in the result's pickle.
+    spill: str | None = None
 
 
 @dataclass
@@ -86,6 +91,15 @@ class HostResult:
     events: pl.DataFrame | None = None
     incidents: list[Incident] = field(default_factory=list)
     attempts: pl.DataFrame | None = None
+    #: Where a pickled copy puts a big event table (:mod:`analyzer.spill`; the job's ``spill``).
+    spill: str | None = None
+
+    def __getstate__(self) -> dict:
+        # pickled only to cross a process boundary: a big table goes as a file, the pickle names it
+        return {**self.__dict__, "events": spilled(self.events, self.spill)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({**state, "events": loaded(state["events"])})
 
 
 class Result(NamedTuple):
@@ -108,12 +122,20 @@ class Execute(Protocol):
 
 def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None,
         execute: Execute, date: dt.date | None = None, symptom: Symptom | None = None,
-        tz_force: bool = False) -> Result:
+        tz_force: bool = False, spill: bool = False) -> Result:
     """The whole pipeline over ``paths``. Arguments are taken as valid (``tz`` normalised):
-    :func:`analyzer.api.analyze` checks them before calling this."""
+    :func:`analyzer.api.analyze` checks them before calling this. ``spill``: PCs may be analysed
+    in worker processes on this machine, so their big tables can come back as files
+    (:mod:`analyzer.spill`)."""
     located, missing = discover(paths, layout=layout)
     jobs = plan(located, tz=tz, limits=limits, date=date, symptom=symptom, tz_force=tz_force)
-    results = execute(jobs, fn=analyze_host, on_failure=host_failed)
+    folder = run_folder() if spill and len(jobs) > 1 else None
+    try:
+        if folder is not None:
+            jobs = [dataclasses.replace(job, spill=str(folder)) for job in jobs]
+        results = execute(jobs, fn=analyze_host, on_failure=host_failed)
+    finally:
+        release(folder)
     files, events, incidents, attempts = merge(results, missing)
     return Result(files, events, incidents, attempts, hosts=sorted({loc.host for loc in located}))
 
@@ -183,7 +205,8 @@ def analyze_host(job: HostJob) -> HostResult:
         place = placement(job.symptom, job.host, events, reports, job.tz)
         reported = [{**reported_attempt(job.symptom, job.host, place), "placement": place}]
     incidents, attempts = diagnose(events, reported=reported)
-    return HostResult(host=job.host, files=reports, events=events, incidents=incidents, attempts=attempts)
+    return HostResult(host=job.host, files=reports, events=events, incidents=incidents, attempts=attempts,
+                      spill=job.spill)
 
 
 class _Scratch:
