@@ -210,6 +210,19 @@ class Redactor:
         return next((token for low, token in self.literals.items()
                      if re.fullmatch(re.escape(low), spelt, re.IGNORECASE)), spelt)
 
+    def may_change(self, text: pl.Expr) -> pl.Expr:
+        """True where :meth:`scrub` may change a text (a superset, in polars): an ASCII text holding a
+        spelling of a collected identifier (case aside), or any digit when digit spellings (IMEI,
+        phone numbers, with separators between their digits) were collected; every non-ASCII text
+        (Unicode case folding can match what an ASCII test would not)."""
+        words = [*self.literals, *(f"{n:x}" for n in self.ecid_tokens)]
+        parts = [text.str.len_bytes() != text.str.len_chars()]
+        if words:
+            parts.append(text.str.contains_any(words, ascii_case_insensitive=True))
+        if self.digits:
+            parts.append(text.str.contains("[0-9]"))
+        return pl.any_horizontal(parts).fill_null(False)
+
     def scrub(self, text: Any) -> Any:
         if not isinstance(text, str) or not text:
             return text
@@ -276,7 +289,8 @@ def _redact_frame(frame: pl.DataFrame, r: Redactor, text_cols: Iterable[str], ex
             mapping = {v: r.exact(exact[col], v) for v in values}
             exprs.append(pl.col(col).replace(mapping) if mapping else pl.col(col))
         elif col in text_cols and frame.schema[col] == pl.String:
-            values = frame.get_column(col).drop_nulls().unique().to_list()
+            values = frame.get_column(col).drop_nulls().unique()
+            values = values.filter(values.to_frame().select(r.may_change(pl.col(col))).to_series()).to_list()
             mapping = {v: r.scrub(v) for v in values}
             mapping = {k: v for k, v in mapping.items() if k != v}
             exprs.append(pl.col(col).replace(mapping) if mapping else pl.col(col))

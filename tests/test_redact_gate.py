@@ -52,3 +52,40 @@ def test_non_ascii_texts_are_always_read():
     texts = ["ユーザー名: 田中", "no identifier at all but é", "plain ascii with nothing"]
     got = pl.DataFrame({"t": texts}).select(_may_hold(pl.col("t"))).to_series().to_list()
     assert got == [True, True, False]
+
+
+def _redactor(digits: bool = True):
+    from analyzer.redact import Redactor
+
+    r = Redactor("gate-test-key")
+    r.add("user", "Mika Tanaka")
+    r.add("ecid", 0x000A3D5C0E9B001E)
+    r.add("udid", "00008101-000A3D5C0E9B001E")
+    if digits:  # (digit spellings let every text with a digit through)
+        r.add("imei", "35 209900 176148 1")
+    r.add("host", "BENCH-PC7")
+    return r
+
+
+SCRUB_PIECES = ["mika tanaka", "MIKA TANAKA", "Mika", "Tanaka", "a3d5c0e9b001e", "0x000A3D5C0E9B001E", "00008101-",
+                "00008101", "2879882738802718", "35 209900 176148 1", "35-209900-176148", "352099001761481", "bench-pc7",
+                "BENCH-PC", "7", "\u212a", "é", " ", "-", "_", "/", "\\", "x", "0", "1"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(SCRUB_PIECES), max_size=10), st.booleans())
+def test_a_text_may_change_turns_away_is_left_as_it_is_by_scrub(parts, digits):
+    r = _redactor(digits)
+    text = "".join(parts)
+    if not pl.DataFrame({"t": [text]}).select(r.may_change(pl.col("t"))).item():
+        assert r.scrub(text) == text
+
+
+def test_may_change_passes_the_texts_scrub_rewrites():
+    r = _redactor()
+    texts = ["user Mika Tanaka signed in", "ECID 0xA3D5C0E9B001E", "UDID 00008101-000A3D5C0E9B001E",
+             "IMEI 35-209900-176148-1", "nothing to see here"]
+    changed = [r.scrub(t) != t for t in texts]
+    gated = pl.DataFrame({"t": texts}).select(r.may_change(pl.col("t"))).to_series().to_list()
+    assert changed == [True, True, True, True, False]
+    assert all(g for g, c in zip(gated, changed) if c) and gated[-1] is False
