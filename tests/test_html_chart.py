@@ -84,18 +84,24 @@ def test_a_band_of_more_phases_than_pixels_keeps_the_first_of_each_pixel():
              "message": None} for n in range(20_000)]
     big = frame(rows)
     scale = _Scale(big, T0, T0 + dt.timedelta(milliseconds=7 * 20_000))
-    kept = _phase_rows(big, scale)
+    kept, total = _phase_rows(big, scale)
+    assert total == 20_000
     pixels = [int(scale.x(r["ts_utc"])) for r in kept]
     assert PLOT_PX // 2 < len(kept) <= PLOT_PX + 1
     assert pixels == sorted(set(pixels))  # one per pixel, in time order
     assert kept[0]["subject"] == "phase 0"
     # a band of no more rows than pixels keeps every row, even rows that share a pixel
     small = big.head(300)
-    assert len(_phase_rows(small, _Scale(small, T0, T0 + dt.timedelta(hours=1)))) == 300
+    assert len(_phase_rows(small, _Scale(small, T0, T0 + dt.timedelta(hours=1)))[0]) == 300
     # and the whole chart stays a chart's size
     svg = timeline_svg(big, {"started_at": T0, "failed_at": None, "ended_at": T0 + dt.timedelta(seconds=140),
                              "error_code": None}, set(), _words())
     assert svg.count('<g class="phase">') == len(kept) and len(svg) < 400_000
+    # and says so under the chart; a band drawn whole has no note
+    assert f"{len(kept)} of 20000 phase and state lines drawn" in svg
+    whole = timeline_svg(small, {"started_at": T0, "failed_at": None, "ended_at": T0 + dt.timedelta(hours=1),
+                                 "error_code": None}, set(), _words())
+    assert "phase and state lines drawn" not in whole
 
 
 def _words() -> dict:

@@ -158,19 +158,25 @@ def _background(scale: _Scale, tops: dict[str, float], bottom: float, t: dict) -
 PLOT_PX = WIDTH - GUTTER - RIGHT
 
 
-def _phase_rows(rows: pl.DataFrame, scale: _Scale) -> list[dict]:
-    """The phase/state rows that open a segment of the band. Beyond one per pixel (a bench log's
-    attempt holds tens of thousands), only the first of each pixel: the others could not be seen."""
+def _phase_rows(rows: pl.DataFrame, scale: _Scale) -> tuple[list[dict], int]:
+    """The phase/state rows that open a segment of the band, and how many there are in all. Beyond
+    one per pixel (a bench log's attempt holds tens of thousands), only the first of each pixel: the
+    others could not be seen (the chart says so, :func:`band_note`)."""
     phases = rows.filter(pl.col("kind").is_in(list(PHASE_KINDS)) & pl.col("attempt").is_not_null())
-    if phases.height > PLOT_PX:
+    total = phases.height
+    if total > PLOT_PX:
         pixel = scale.x_expr(pl.col("ts_utc")).floor()
         phases = phases.filter(pixel.ne_missing(pixel.shift(1)))
-    return phases.select("ts_utc", "kind", "subject", "message").to_dicts()
+    return phases.select("ts_utc", "kind", "subject", "message").to_dicts(), total
 
 
-def _phase_band(rows: pl.DataFrame, scale: _Scale, end: dt.datetime, top: float) -> list[str]:
+def band_note(drawn: int, total: int, t: dict) -> str:
+    """The note under a chart whose phase band draws fewer segments than it has rows ("" if all)."""
+    return "" if drawn == total else f'<p class="meta">{esc(t["band_reduced"].format(drawn=drawn, total=total))}</p>'
+
+
+def _phase_band(phases: list[dict], scale: _Scale, end: dt.datetime, top: float) -> list[str]:
     """Each phase/state row opens a segment that lasts until the next one."""
-    phases = _phase_rows(rows, scale)
     band_y, out = top + 4, []
     for i, r in enumerate(phases):
         x0 = scale.x(r["ts_utc"])
@@ -246,7 +252,8 @@ def _start_and_failure(attempt: dict, scale: _Scale, bottom: float, t: dict) -> 
 
 
 def timeline_svg(rows: pl.DataFrame, attempt: dict, cited: set[tuple], t: dict) -> str:
-    """One attempt's chart: phase band, swim lanes, start and failure markers, a UTC axis."""
+    """One attempt's chart: phase band, swim lanes, start and failure markers, a UTC axis; a note
+    under it when its phase band is reduced to one segment per pixel."""
     start = attempt["started_at"]
     end = attempt.get("failed_at") or attempt["ended_at"] or start
     scale = _Scale(rows, start, end)
@@ -254,11 +261,12 @@ def timeline_svg(rows: pl.DataFrame, attempt: dict, cited: set[tuple], t: dict) 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {bottom + AXIS_H}" role="img" '
            f'font-family="system-ui,sans-serif" font-size="11" class="timeline">']
     out += _background(scale, tops, bottom, t)
-    out += _phase_band(rows, scale, end, tops["restore"])
+    phases, total = _phase_rows(rows, scale)
+    out += _phase_band(phases, scale, end, tops["restore"])
     out += _markers(rows, scale, tops, cited, t)
     out += _start_and_failure(attempt, scale, bottom, t)  # drawn last so they sit on top
     out.append("</svg>")
-    return "".join(out)
+    return "".join(out) + band_note(len(phases), total, t)
 
 
 def legend(t: dict) -> str:
