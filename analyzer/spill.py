@@ -4,7 +4,10 @@ Why: a worker process hands its PC's result back to the run by pickling it. A po
 as an Arrow IPC byte string built in memory, which the pipe copies and the parent decodes: for an
 800k-line log (379 MB of rows) 1.3 s to pickle, 0.85 s to unpickle, and the byte string held
 beside the table on both sides. Written as an Arrow IPC file in the run's private folder instead
-(0.38 s) and read back by the parent (0.39 s), the pickle holds only the file's name.
+and read back by the parent, the pickle holds only the file's name. The file is LZ4-compressed:
+uncompressed, a text column's views write the shared buffers they point into whole (379 MB, read
+back as 379 MB of rows); compressed, 41 MB, written in 0.25 s, read back in 0.27 s as a compact
+table (two 800k-line PCs: 1.24 GB peak uncompressed, 0.90 GB compressed).
 
 The folder is made per run (:func:`run_folder`, private and locked, like unpacked archives) and
 removed when the run has its results; a file is removed as soon as it is read, and what a killed
@@ -54,7 +57,7 @@ def spilled(events: pl.DataFrame | None, folder: str | None) -> pl.DataFrame | S
         return events
     path = Path(folder) / f"{uuid.uuid4().hex}.arrow"
     try:
-        events.write_ipc(path)
+        events.write_ipc(path, compression="lz4")
     except OSError:
         path.unlink(missing_ok=True)
         return events
