@@ -128,6 +128,8 @@ def stages() -> list[list[pl.Expr]]:
                           for name in ("subject", "_f_ImagePath", "detail")], separator=" ")
     new_kind, new_detail = retag(pl.col("kind"), text, pl.col("detail"))
     masked = pl.when(kind == "clock_sync")
-    jump = ((_time(masked.then(_f("NewTime"))) - _time(masked.then(_f("OldTime")))).dt.total_milliseconds() / 1000).round(3)
+    jump = (_time(masked.then(_f("NewTime"))) - _time(masked.then(_f("OldTime")))).dt.total_milliseconds()
+    jump = (jump / 1000).round(3)
     # (the jump, then the members, columns of their own: each is read more than once)
-    return [[jump.alias("_jump")], [_clock_fields().alias("_clock")], first, [new_kind.alias("kind"), new_detail.alias("detail")]]
+    return [[jump.alias("_jump")], [_clock_fields().alias("_clock")], first,
+            [new_kind.alias("kind"), new_detail.alias("detail")]]

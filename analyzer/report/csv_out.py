@@ -45,7 +45,8 @@ def csv_pieces(analysis) -> Iterator[str]:
     events = analysis.events
     for start in range(0, max(events.height, 1), BATCH_ROWS):
         batch = events.slice(start, BATCH_ROWS)
-        yield neutralise(flat_events(batch).with_columns(time_note())).write_csv(null_value="", include_header=start == 0)
+        rows = neutralise(flat_events(batch).with_columns(time_note()))
+        yield rows.write_csv(null_value="", include_header=start == 0)
 
 
 def to_csv(analysis) -> str:

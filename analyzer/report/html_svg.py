@@ -40,7 +40,8 @@ def _style() -> pl.Expr:
     kind, expected = pl.col("kind"), pl.col("expected")
     return (pl.when(kind == "result").then(pl.when(pl.col("error_code").fill_null(0) != 0).then(pl.lit("fail"))
                                            .otherwise(pl.lit("done")))
-            .when(kind.is_in(["device_connect", "device_disconnect"]) & expected.eq_missing(True)).then(pl.lit("transition"))
+            .when(kind.is_in(["device_connect", "device_disconnect"]) & expected.eq_missing(True))
+            .then(pl.lit("transition"))
             # only what the diagnosis calls unexpected; a removal nothing paired stays neutral
             .when((kind == "device_disconnect") & expected.eq_missing(False)).then(pl.lit("drop"))
             .when(kind.is_in(sorted(BAD_KINDS))).then(pl.lit("bad"))

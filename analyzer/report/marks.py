@@ -49,8 +49,8 @@ def has_key(frame: pl.DataFrame, keys: set[tuple], name: str) -> pl.DataFrame:
     frame's own order kept; keys are few: the evidence an incident cites.)"""
     if not keys or not frame.height:
         return frame.with_columns(pl.lit(False).alias(name))
-    table = pl.DataFrame([list(k) + [True] for k in keys], schema={**{c: frame.schema[c] for c in KEY}, name: pl.Boolean},
-                         orient="row").unique(KEY)
+    schema = {**{c: frame.schema[c] for c in KEY}, name: pl.Boolean}
+    table = pl.DataFrame([list(k) + [True] for k in keys], schema=schema, orient="row").unique(KEY)
     return frame.join(table, on=list(KEY), how="left", nulls_equal=True, maintain_order="left").with_columns(
         pl.col(name).fill_null(False))
 

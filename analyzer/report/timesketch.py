@@ -65,7 +65,7 @@ def _value(name: str, dtype: pl.DataType) -> pl.Expr:
     col = pl.col(name)
     if dtype == pl.String:
         return _text(col)
-    return col.cast(pl.String).str.to_lowercase() if dtype == pl.Boolean else col.cast(pl.String)
+    return col.cast(pl.String)  # (a Boolean casts to true/false)
 
 
 def _tag_table(analysis) -> pl.DataFrame | None:
@@ -91,11 +91,13 @@ def _event_lines(batch: pl.DataFrame, tags: pl.DataFrame | None) -> tuple[pl.Ser
     else:
         timed = timed.with_columns(pl.lit(None, dtype=pl.String).alias("_tag"))
     fmt = pl.col("format")
-    message = pl.when(pl.col("message").is_null() | (pl.col("message") == "")).then(pl.col("kind")).otherwise(pl.col("message"))
+    message = (pl.when(pl.col("message").is_null() | (pl.col("message") == "")).then(pl.col("kind"))
+               .otherwise(pl.col("message")))
     head = pl.concat_str([
         pl.lit('{"message": '), _text(message), pl.lit(', "datetime": '), _text(pl.col("ts_utc")),
         pl.lit(', "timestamp": '), pl.col("_us").cast(pl.String),
-        pl.lit(', "timestamp_desc": '), _text(fmt.replace_strict(TIMESTAMP_DESC, default=DEFAULT_DESC, return_dtype=pl.String)),
+        pl.lit(', "timestamp_desc": '),
+        _text(fmt.replace_strict(TIMESTAMP_DESC, default=DEFAULT_DESC, return_dtype=pl.String)),
         pl.lit(', "data_type": '), _text(pl.concat_str([pl.lit("analyzer:"), fmt.fill_null("unknown")]))])
     members = [pl.when(pl.col(c).is_not_null()).then(pl.concat_str([pl.lit(json.dumps(c) + ": "), _value(c, dtype)]))
                for c, dtype in flat.schema.items() if c not in RESERVED and c != "_us"]
