@@ -34,13 +34,6 @@ def counted_keys(incidents) -> set[tuple]:
     return out
 
 
-def as_counted(row: dict, counted: set[tuple]) -> dict:
-    """``row`` with ``expected`` False when it is a removal the verdict counted and nothing paired it."""
-    if row.get("expected") is None and (row["file"], row.get("line"), row.get("record")) in counted:
-        return {**row, "expected": False}
-    return row
-
-
 KEY = ("file", "line", "record")
 
 
@@ -56,8 +49,8 @@ def has_key(frame: pl.DataFrame, keys: set[tuple], name: str) -> pl.DataFrame:
 
 
 def with_counted(frame: pl.DataFrame, counted: set[tuple]) -> pl.DataFrame:
-    """:func:`as_counted` on every row of ``frame``: ``expected`` False on a removal the verdict
-    counted and nothing paired."""
+    """``frame`` with ``expected`` False on every removal the verdict counted and nothing paired
+    (a row whose ``expected`` is already set keeps it)."""
     flagged = has_key(frame, counted, "_counted")
     return flagged.with_columns(pl.when(pl.col("expected").is_null() & pl.col("_counted")).then(pl.lit(False))
                                 .otherwise(pl.col("expected")).alias("expected")).drop("_counted")

@@ -29,7 +29,7 @@ from .fleet_terminal import render_fleet
 from .i18n import Catalogue
 from .json_doc import incident_dict
 from .many import by_host, rest_text
-from .marks import as_counted, counted_keys, paired_events
+from .marks import counted_keys, paired_events, with_counted
 from .nothing_read import no_incident
 from .safe import shown
 from .verdict_words import backup_note, event_words, verdict_panel
@@ -139,8 +139,7 @@ def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[t
     table.add_column(cat["terminal.col_event"], overflow="fold")
     if not narrow:
         table.add_column(cat["terminal.col_source"], overflow="fold")
-    for r in rows.head(MAX_ROWS).to_dicts():
-        r = as_counted(r, counted)
+    for r in with_counted(rows.head(MAX_ROWS), counted).to_dicts():
         kind, text = str(r["kind"]), event_words(r, cat) or r["message"] or ""
         if r["expected"] is not None:
             text = f"{text}  ({cat['terminal.expected'] if r['expected'] else cat['terminal.unexpected']})"
