@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from .arguments import (AT_FORMS, DATE_FORMS, EXECUTORS, LAYOUTS, SYMPTOMS, TZ_F
 from .clock import parse_zone
 from .diagnose import Incident
 from .model import FileReport
+from .spill import Tables
 from .symptom import DEFAULT_WINDOW_S, Symptom, parse_at, parse_window
 from .version import __version__
 
@@ -37,12 +39,36 @@ __all__ = ["Analysis", "ArgumentError", "analyze"]
 
 @dataclass
 class Analysis:
+    """A run's result. ``events`` is the PCs' rows as one table; a run whose PCs came back from
+    worker processes keeps their big tables as files until something reads ``events``
+    (:class:`analyzer.spill.Tables`), and ``facts`` and ``host_backups`` (what those PCs computed
+    beside their tables) let the JSON document and the fleet report do without them."""
+
     files: list[FileReport]
     events: pl.DataFrame
     incidents: list[Incident]
     attempts: pl.DataFrame
     hosts: list[str] = field(default_factory=list)
     version: str = __version__
+    #: The fleet summary's facts of every PC (:func:`analyzer.fleet.host_facts`); None: from ``events``.
+    facts: dict | None = None
+    #: Every PC's backup history (:func:`analyzer.backups.backup_history`); None: from ``events``.
+    host_backups: pl.DataFrame | None = None
+
+    @property
+    def event_count(self) -> int:
+        """How many rows ``events`` holds, without reading tables still on disk."""
+        held = self.__dict__["_events"]
+        return held.rows if isinstance(held, Tables) else held.height
+
+    def event_frames(self) -> Iterator[pl.DataFrame]:
+        """``events`` as consecutive tables (one per PC while their tables are still files, else the
+        one table): for an output that writes every row in pieces, without holding every PC's."""
+        held = self.__dict__["_events"]
+        if isinstance(held, Tables):
+            yield from held.frames()
+        else:
+            yield held
 
     @property
     def recognised(self) -> list[FileReport]:
@@ -55,9 +81,12 @@ class Analysis:
 
     @functools.cached_property
     def backups(self) -> pl.DataFrame:
-        """Each device's backup history (:func:`analyzer.backups.backup_history`), computed once."""
+        """Each device's backup history (:func:`analyzer.backups.backup_history`), computed once
+        (or as the PCs computed it, ``host_backups``)."""
         from .backups import backup_history
 
+        if self.host_backups is not None:
+            return self.host_backups
         return backup_history(self.events, self.attempts)
 
     @functools.cached_property
@@ -66,6 +95,21 @@ class Analysis:
         from .fleet import summary
 
         return summary(self)
+
+
+def _read_events(self: Analysis) -> pl.DataFrame:
+    held = self.__dict__["_events"]
+    if isinstance(held, Tables):  # the PCs' tables still files: read them now, once
+        held = self.__dict__["_events"] = held.load()
+    return held
+
+
+def _hold_events(self: Analysis, value: pl.DataFrame | Tables) -> None:
+    self.__dict__["_events"] = value
+
+
+# ``events`` read through a property (set by the dataclass's __init__, read by everyone as a table)
+Analysis.events = property(_read_events, _hold_events, doc="The PCs' rows as one event table.")
 
 
 def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.date | None = None, layout: str = "auto",
@@ -113,7 +157,7 @@ def analyze(paths: list[Path | str], *, tz: str | None = None, date: str | dt.da
     result = pipeline.run([Path(p) for p in paths], tz=zone, date=day, layout=layout, limits=limits,
                           execute=execute, symptom=reported, tz_force=tz_force, spill=executor == "local")
     return Analysis(files=result.files, events=result.events, incidents=result.incidents,
-                    attempts=result.attempts, hosts=result.hosts)
+                    attempts=result.attempts, hosts=result.hosts, facts=result.facts, host_backups=result.backups)
 
 
 def _checked_symptom(symptom: str | None, at: str | dt.datetime | None,

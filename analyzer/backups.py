@@ -134,7 +134,15 @@ def backup_history(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame
     out = (out.join(by_device, on=["host", "udid"], how="left", nulls_equal=True)
            .with_columns(pl.coalesce("device_name", "d_name").alias("device_name"),
                          pl.coalesce("encrypted", "d_enc").alias("encrypted")))
-    return out.select(list(SCHEMA)).sort("host", "udid", "started_at", nulls_last=True)
+    return history_order(out.select(list(SCHEMA)))
+
+
+def history_order(history: pl.DataFrame | None) -> pl.DataFrame:
+    """Backup histories in their order: by host, device and start time (stable, so that the PCs'
+    histories put together equal one history of their rows); None is an empty history."""
+    if history is None:
+        return pl.DataFrame(schema=SCHEMA)
+    return history.sort("host", "udid", "started_at", nulls_last=True, maintain_order=True)
 
 
 def superseded_snapshots(events: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:

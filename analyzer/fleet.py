@@ -99,6 +99,19 @@ def _security_name(provider: str | None, subject: str | None) -> str | None:
     return security_product_in(f"{provider or ''} {subject or ''}") or provider or subject
 
 
+def host_facts(events: pl.DataFrame) -> dict[str, dict]:
+    """What the fleet summary reads of a PC's rows (its computer names, its factors), keyed by host:
+    computed beside the PC's table, so that the run can summarise a fleet without its rows
+    (:class:`analyzer.spill.Tables`). The PCs' facts put together equal the facts of their rows."""
+    return {"computers": computers(events), "factors": factors(events)}
+
+
+def _facts(analysis) -> dict[str, dict]:
+    """The analysis's facts: those its PCs computed (``Analysis.facts``), else from its rows."""
+    facts = getattr(analysis, "facts", None)
+    return facts if facts is not None else host_facts(analysis.events)
+
+
 def factors(events: pl.DataFrame) -> dict[str, dict[str, set[str]]]:
     """host → factor → values seen on that PC."""
     out: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
@@ -190,7 +203,7 @@ def _host_row(host: str, incs: list, files: list, seen: Counter, names: list[str
     }
 
 
-def _per_host(analysis) -> list[dict[str, Any]]:
+def _per_host(analysis, names: dict[str, list[str]]) -> list[dict[str, Any]]:
     incidents_by_host: dict[str, list] = defaultdict(list)
     for inc in analysis.incidents:
         incidents_by_host[inc.host].append(inc)
@@ -202,7 +215,6 @@ def _per_host(analysis) -> list[dict[str, Any]]:
     if analysis.attempts is not None and analysis.attempts.height:
         for host, outcome in analysis.attempts.select("host", "outcome").iter_rows():
             outcomes[host][outcome] += 1
-    names = computers(analysis.events)
     hosts = sorted(set(analysis.hosts) | set(incidents_by_host) | set(files_by_host))
     return [_host_row(h, incidents_by_host.get(h, []), files_by_host.get(h, []), outcomes.get(h, Counter()),
                       names.get(h, [])) for h in hosts]
@@ -245,7 +257,8 @@ def _shared(per_host: list[dict[str, Any]], host_factors: dict) -> list[dict[str
 
 def summary(analysis) -> dict[str, Any]:
     """The fleet summary of an analysis (one host or many)."""
-    per_host = _per_host(analysis)
+    facts = _facts(analysis)
+    per_host = _per_host(analysis, facts["computers"])
     verdicts = Counter(h["verdict"] for h in per_host)
     return {
         "host_count": len(per_host),
@@ -253,7 +266,7 @@ def summary(analysis) -> dict[str, Any]:
         "verdicts": dict(sorted(verdicts.items())),
         "hosts": per_host,
         "causes": _causes(analysis.incidents, verdicts),
-        "shared_factors": _shared(per_host, factors(analysis.events)),
+        "shared_factors": _shared(per_host, facts["factors"]),
         "time_clusters": time_clusters(analysis.incidents),
         "operations": dict(sorted(Counter(i.operation for i in analysis.incidents).items())),
         # many PCs failing to reach Apple in the same hour points at the network they share, or at Apple

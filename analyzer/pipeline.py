@@ -37,6 +37,7 @@ from typing import NamedTuple, Protocol
 import polars as pl
 
 from . import stopping
+from .backups import backup_history, history_order
 from .compressed import compression, decompress
 from .archives import Limits, env_limits, extract, is_archive, private_dir, remove_dir, sweep_dead
 from .clock import normalise
@@ -44,9 +45,10 @@ from .correlate import attempts as attempts_table
 from .cpus import SMALL_JOB_BYTES
 from .diagnose import Incident, diagnose
 from .discover import Located, discover
+from .fleet import host_facts
 from .frames import in_order
 from .ingest import parse_all
-from .spill import loaded, release, run_folder, spilled
+from .spill import SpilledEvents, Tables, release, run_folder, spilled
 from .model import FileReport, Note, conform
 from .symptom import Symptom, placement, reported_attempt
 from .triage import pc_files
@@ -91,25 +93,31 @@ class HostResult:
     events: pl.DataFrame | None = None
     incidents: list[Incident] = field(default_factory=list)
     attempts: pl.DataFrame | None = None
+    #: What the reports need of the PC's rows without reading them (:func:`analyzer.fleet.host_facts`)
+    #: and its backups (:func:`analyzer.backups.backup_history`), so a spilled table can stay a file.
+    facts: dict | None = None
+    backups: pl.DataFrame | None = None
     #: Where a pickled copy puts a big event table (:mod:`analyzer.spill`; the job's ``spill``).
     spill: str | None = None
 
     def __getstate__(self) -> dict:
         # pickled only to cross a process boundary: a big table goes as a file, the pickle names it
+        # (and the file stays one until the run's rows are asked for: analyzer.spill.Tables)
         return {**self.__dict__, "events": spilled(self.events, self.spill)}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update({**state, "events": loaded(state["events"])})
 
 
 class Result(NamedTuple):
-    """A whole run, merged: what :class:`analyzer.api.Analysis` holds."""
+    """A whole run, merged: what :class:`analyzer.api.Analysis` holds. ``events`` is the table, or
+    the PCs' tables still files (:class:`analyzer.spill.Tables`); ``facts`` and ``backups`` what the
+    PCs computed beside their tables (None where a PC could not)."""
 
     files: list[FileReport]
-    events: pl.DataFrame
+    events: pl.DataFrame | Tables
     incidents: list[Incident]
     attempts: pl.DataFrame
     hosts: list[str]
+    facts: dict | None = None
+    backups: pl.DataFrame | None = None
 
 
 class Execute(Protocol):
@@ -134,10 +142,12 @@ def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None
         if folder is not None:
             jobs = [dataclasses.replace(job, spill=str(folder)) for job in jobs]
         results = execute(jobs, fn=analyze_host, on_failure=host_failed)
-    finally:
+    except BaseException:
         release(folder)
-    files, events, incidents, attempts = merge(results, missing)
-    return Result(files, events, incidents, attempts, hosts=sorted({loc.host for loc in located}))
+        raise
+    files, events, incidents, attempts = merge(results, missing, folder)
+    return Result(files, events, incidents, attempts, hosts=sorted({loc.host for loc in located}),
+                  facts=_facts(results), backups=_backups(results))
 
 
 def small_job(job: HostJob) -> bool:
@@ -205,8 +215,10 @@ def analyze_host(job: HostJob) -> HostResult:
         place = placement(job.symptom, job.host, events, reports, job.tz)
         reported = [{**reported_attempt(job.symptom, job.host, place), "placement": place}]
     incidents, attempts = diagnose(events, reported=reported)
+    # what the reports need of the rows, computed here when the table may stay a file (analyzer.spill)
+    facts, backups = (host_facts(events), backup_history(events, attempts)) if job.spill else (None, None)
     return HostResult(host=job.host, files=reports, events=events, incidents=incidents, attempts=attempts,
-                      spill=job.spill)
+                      facts=facts, backups=backups, spill=job.spill)
 
 
 class _Scratch:
@@ -346,14 +358,20 @@ def _reorder(events: pl.DataFrame) -> None:
 
 
 # -- all hosts -----------------------------------------------------------------------------------
-def merge(results: list[HostResult], missing: list[FileReport]
-          ) -> tuple[list[FileReport], pl.DataFrame, list[Incident], pl.DataFrame]:
-    """Put per-host results back together in the canonical order (independent of completion order)."""
+def merge(results: list[HostResult], missing: list[FileReport], folder: Path | None = None
+          ) -> tuple[list[FileReport], pl.DataFrame | Tables, list[Incident], pl.DataFrame]:
+    """Put per-host results back together in the canonical order (independent of completion order).
+    Tables that came back as files (:mod:`analyzer.spill`, in ``folder``) stay files, with the
+    others, until rows are asked for; without any, ``folder`` is removed and the table is one."""
     files = list(missing)
     for r in results:
         files.extend(r.files)
-    frames = [r.events for r in results if r.events is not None and r.events.height]
-    events = _in_order(pl.concat(frames, how="vertical") if frames else conform(None))
+    parts = [(r.host, r.events) for r in results if r.events is not None and _rows(r.events)]
+    if any(isinstance(p, SpilledEvents) for _, p in parts):
+        events: pl.DataFrame | Tables = Tables(parts, folder, _in_order)
+    else:
+        release(folder)
+        events = _in_order(pl.concat([p for _, p in parts], how="vertical") if parts else conform(None))
     incidents = sorted((i for r in results for i in r.incidents),
                        key=lambda i: (i.host or "", i.reported, i.file or "", i.attempt or 0))
     tables = [r.attempts for r in results if r.attempts is not None and r.attempts.height]
@@ -362,3 +380,33 @@ def merge(results: list[HostResult], missing: list[FileReport]
     else:
         attempts = attempts_table(conform(None))
     return files, events, incidents, attempts
+
+
+def _rows(events: pl.DataFrame | SpilledEvents) -> int:
+    return events.rows if isinstance(events, SpilledEvents) else events.height
+
+
+def _facts(results: list[HostResult]) -> dict | None:
+    """The PCs' facts (:func:`analyzer.fleet.host_facts`) as one, or None if a PC has none (a PC
+    whose analysis failed has no rows, and so none to miss)."""
+    out: dict = {"computers": {}, "factors": {}}
+    for r in results:
+        if r.facts is None:
+            if r.events is not None and _rows(r.events):
+                return None
+            continue
+        for key in out:
+            out[key].update(r.facts[key])
+    return out
+
+
+def _backups(results: list[HostResult]) -> pl.DataFrame | None:
+    """The PCs' backup histories as one (in backup_history's order), or None if a PC has none."""
+    tables = []
+    for r in results:
+        if r.backups is None:
+            if r.events is not None and _rows(r.events):
+                return None
+            continue
+        tables.append(r.backups)
+    return history_order(pl.concat(tables, how="vertical")) if tables else history_order(None)

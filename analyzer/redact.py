@@ -385,5 +385,6 @@ def redact(analysis, key: bytes | str | None = None, redactor: Redactor | None =
     if attempts is not None and attempts.height:
         attempts = _redact_frame(attempts, r, ("file",), {"host": "host"})
     hosts = sorted({r.exact("host", h) for h in analysis.hosts})
+    # (facts and backups the PCs computed hold unredacted names: they are found again from the rows)
     return dataclasses.replace(analysis, files=files, events=new_events, incidents=incidents, attempts=attempts,
-                               hosts=hosts)
+                               hosts=hosts, facts=None, host_backups=None)

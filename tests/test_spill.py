@@ -13,8 +13,10 @@ import pytest
 from analyzer import analyze
 from analyzer.model import conform
 from analyzer.pipeline import HostResult
+from analyzer.report.csv_out import to_csv
 from analyzer.report.json_doc import document
-from analyzer.spill import PREFIX, SPILL_ROWS, SpilledEvents, loaded, run_folder, release, spilled
+from analyzer.report.timesketch import to_jsonl
+from analyzer.spill import PREFIX, SPILL_ROWS, SpilledEvents, Tables, loaded, run_folder, release, spilled
 
 
 def _table(rows: int) -> pl.DataFrame:
@@ -29,14 +31,16 @@ def test_a_big_table_crosses_as_a_file_and_comes_back_whole(tmp_path):
     assert len(data) < 100_000  # the pickle names the file; the rows are not in it
     (written,) = list(tmp_path.iterdir())
     back = pickle.loads(data)
-    assert back.events.equals(events) and back.host == "pc"
+    assert isinstance(back.events, SpilledEvents) and back.events.rows == events.height and back.host == "pc"
+    assert written.exists()  # still a file: the run reads it when rows are asked for
+    assert loaded(back.events).equals(events)
     assert not written.exists()  # read once, removed
     assert result.events is events  # the worker's own result is left as it was
 
 
 def test_small_tables_and_results_without_a_folder_stay_in_the_pickle(tmp_path):
     small = HostResult(host="pc", events=_table(10), spill=str(tmp_path))
-    assert pickle.loads(pickle.dumps(small)).events.equals(small.events)
+    assert pickle.loads(pickle.dumps(small)).events.equals(small.events)  # a table, not a file
     big = HostResult(host="pc", events=_table(SPILL_ROWS), spill=None)
     assert len(pickle.dumps(big)) > 1_000_000
     assert list(tmp_path.iterdir()) == []
@@ -66,19 +70,64 @@ def test_the_run_folder_is_private_and_goes_away():
     assert not folder.exists()
 
 
-def test_two_big_pcs_in_worker_processes_give_the_in_process_document(tmp_path):
+def test_tables_are_read_once_in_the_run_s_order_and_their_folder_goes():
+    folder = run_folder()
+    first, second = _table(SPILL_ROWS), _table(7).with_columns(pl.lit("pd").alias("host"))
+    parts = [("pz", spilled(first, str(folder))), ("pd", second)]
+    seen = []
+    tables = Tables(parts, folder, lambda frame: seen.append(frame.height) or frame)
+    assert tables.rows == SPILL_ROWS + 7 and folder.exists()
+    # one PC at a time, by host, the files left in place
+    assert [f.height for f in tables.frames()] == [7, SPILL_ROWS] and len(list(folder.glob("*.arrow"))) == 1
+    table = tables.load()
+    assert seen == [SPILL_ROWS + 7] and table.equals(pl.concat([first, second]))
+    assert not folder.exists()
+    # a run whose rows nobody read leaves nothing behind either
+    folder = run_folder()
+    unread = Tables([("pz", spilled(first, str(folder)))], folder, lambda frame: frame)
+    del unread
+    import gc
+
+    gc.collect()
+    assert not folder.exists()
+
+
+def test_two_big_pcs_in_worker_processes_give_the_in_process_document(tmp_path, monkeypatch):
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from bench_restore import generate
 
+    pcs = tmp_path / "pcs"
     for name, seed in (("pc-a", 3), ("pc-b", 5)):
-        (tmp_path / name).mkdir()
-        generate(tmp_path / name / "iPhone Restore.log", SPILL_ROWS + 10_000, seed=seed)
-    before = {p.name for p in Path(tempfile.gettempdir()).glob(PREFIX + "*")}
-    here = analyze([tmp_path], tz="UTC")
-    pooled = analyze([tmp_path], tz="UTC", jobs=2)
+        (pcs / name).mkdir(parents=True)
+        generate(pcs / name / "iPhone Restore.log", SPILL_ROWS + 10_000, seed=seed)
+    scratch = tmp_path / "tmp"  # (the run's folder goes here: other runs on the machine use the real one)
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    here = analyze([pcs], tz="UTC")
+    pooled = analyze([pcs], tz="UTC", jobs=2)
     assert here.events.height > 2 * SPILL_ROWS
-    assert pooled.events.equals(here.events)
+    # the document and the fleet summary come from what the PCs computed: the rows stay files
     assert document(pooled) == document(here)
-    assert {p.name for p in Path(tempfile.gettempdir()).glob(PREFIX + "*")} == before
+    assert isinstance(pooled.__dict__["_events"], Tables) and pooled.event_count == here.events.height
+    assert pooled.backups.equals(here.backups) and pooled.fleet == here.fleet
+    # the outputs that write every row read one PC at a time, and write what the table gives
+    assert to_csv(pooled) == to_csv(here) and to_jsonl(pooled) == to_jsonl(here)
+    assert isinstance(pooled.__dict__["_events"], Tables)
+    assert pooled.events.equals(here.events)  # read when asked for
+    assert not isinstance(pooled.__dict__["_events"], Tables)
+    assert list(scratch.iterdir()) == []
+
+
+def test_what_the_pcs_compute_beside_their_rows_equals_what_the_rows_give():
+    import dataclasses
+
+    from conftest import SAMPLES
+
+    run = analyze([SAMPLES])
+    assert run.facts is not None and run.host_backups is not None and run.host_backups.height
+    plain = dataclasses.replace(run, facts=None, host_backups=None)
+    assert plain.fleet == run.fleet
+    assert plain.backups.equals(run.backups)
+    assert plain.fleet["shared_factors"] and any(h["computers"] for h in plain.fleet["hosts"])

@@ -16,6 +16,7 @@ from typing import TextIO
 
 import polars as pl
 
+from ..model import conform
 from .config_rows import time_note
 from .fleet_rows import fleet_tables
 from .flat import flat_events
@@ -42,11 +43,15 @@ def csv_pieces(analysis) -> Iterator[str]:
     """The timeline, one row per event, header first, in pieces of BATCH_ROWS events;
     configuration rows (a hosts entry: no time of its own, so ``ts_utc`` empty) say so in the
     last column, ``time_note``."""
-    events = analysis.events
-    for start in range(0, max(events.height, 1), BATCH_ROWS):
-        batch = events.slice(start, BATCH_ROWS)
-        rows = neutralise(flat_events(batch).with_columns(time_note()))
-        yield rows.write_csv(null_value="", include_header=start == 0)
+    header = True
+    for events in analysis.event_frames():  # (one PC at a time while their rows are files)
+        for start in range(0, events.height, BATCH_ROWS):
+            rows = neutralise(flat_events(events.slice(start, BATCH_ROWS)).with_columns(time_note()))
+            yield rows.write_csv(null_value="", include_header=header)
+            header = False
+        del events  # (before the next PC's table is read)
+    if header:  # no rows: the header alone
+        yield neutralise(flat_events(conform(None)).with_columns(time_note())).write_csv(null_value="")
 
 
 def to_csv(analysis) -> str:

@@ -89,7 +89,7 @@ def document(analysis, lang: str = "en") -> dict[str, Any]:
         "summary": {
             "files": len(analysis.files),
             "recognised": len(analysis.recognised),
-            "events": analysis.events.height,
+            "events": analysis.event_count,
             "attempts": len(attempts),
             "incidents": len(analysis.incidents),
             "partial": analysis.partial,

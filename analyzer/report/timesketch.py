@@ -22,6 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ..model import EVENT_SCHEMA
 from .flat import flat_events
 from .i18n import Catalogue
 from .write import atomic_stream
@@ -73,7 +74,7 @@ def _tag_table(analysis) -> pl.DataFrame | None:
     rows = [(*key, json.dumps(sorted(tag), ensure_ascii=False)) for key, tag in _cited(analysis).items()]
     if not rows:
         return None
-    schema = {**{c: analysis.events.schema[c] for c in ("host", "file", "line", "record")}, "_tag": pl.String}
+    schema = {**{c: EVENT_SCHEMA[c] for c in ("host", "file", "line", "record")}, "_tag": pl.String}
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -111,12 +112,13 @@ def jsonl_pieces(analysis, lang: str = "en", dropped: list[int] | None = None) -
     events left out for lack of a time is added to ``dropped[0]`` as they are met."""
     cat = Catalogue(lang)
     tags = _tag_table(analysis)
-    events = analysis.events
-    for start in range(0, events.height, BATCH_ROWS):
-        lines, left_out = _event_lines(events.slice(start, BATCH_ROWS), tags)
-        if dropped is not None:
-            dropped[0] += left_out
-        yield "".join(lines.to_list())
+    for events in analysis.event_frames():  # (one PC at a time while their rows are files)
+        for start in range(0, events.height, BATCH_ROWS):
+            lines, left_out = _event_lines(events.slice(start, BATCH_ROWS), tags)
+            if dropped is not None:
+                dropped[0] += left_out
+            yield "".join(lines.to_list())
+        del events  # (before the next PC's table is read)
     for inc in analysis.incidents:  # the verdicts themselves, at the moment each attempt failed
         if inc.failed_at is None:
             continue
