@@ -244,6 +244,15 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - last resort: one line, no locals
         sys.stderr.write(f"analyze: internal error: {type(exc).__name__}: {exc}\n")
         sys.exit(ExitCode.ERROR)
+    finally:
+        try:
+            sys.stdout.flush()
+        except KeyboardInterrupt:  # a stop while the output drains ends the run as stopped
+            stopping.finished()
+            sys.exit(stopping.exit_code(130))
+        except Exception:  # noqa: BLE001 - a closed or broken stdout: the branches above said so
+            pass
+        stopping.finished()
 
 
 if __name__ == "__main__":

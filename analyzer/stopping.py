@@ -59,6 +59,16 @@ def install() -> None:
         signal.signal(sig, _stop)
 
 
+def finished() -> None:
+    """The run's work is done and its output flushed: a stop that comes now is ignored. Python puts
+    the default handlers back while the interpreter shuts down, and a SIGTERM in those milliseconds
+    would end a finished run as killed (status -15 instead of its own)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+
+
 @contextlib.contextmanager
 def during() -> Iterator[None]:
     """:func:`install` for the duration of a block that makes temporaries, then the handlers as

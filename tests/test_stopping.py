@@ -205,3 +205,23 @@ def test_a_full_disk_while_writing_leaves_no_temporary_and_says_so(tmp_path, mon
     assert not [name for name in left if name.endswith(".tmp")], left
     assert "t.csv" in left and "r.html" not in left  # written before the failure, whole; none after
     assert (out / "t.csv").read_text(encoding="utf-8-sig").count("\n") > 10
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_after_the_output_is_written_never_kills_a_finished_run(tmp_path, sig):
+    """Python puts the default handlers back while it shuts down; a stop in those milliseconds
+    killed a finished run (status -15/-1). Stops at moments after the document's last line end it
+    with its own status, or as stopped: never as killed."""
+    codes = []
+    for delay in (0.0, 0.005, 0.01, 0.02, 0.04, 0.08):
+        proc = subprocess.Popen([sys.executable, "-m", "analyzer", str(SAMPLE), "--format", "json"], cwd=ROOT,
+                                env={**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)},
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        for line in proc.stdout:
+            if line.rstrip() == b"}":  # the document's last line
+                break
+        time.sleep(delay)
+        proc.send_signal(sig)
+        proc.communicate(timeout=120)
+        codes.append(proc.returncode)
+    assert all(code in (0, 3, 128 + sig) for code in codes), codes
