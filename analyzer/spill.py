@@ -10,8 +10,8 @@ back as 379 MB of rows); compressed, 41 MB, written in 0.25 s, read back in 0.27
 table (two 800k-line PCs: 1.24 GB peak uncompressed, 0.90 GB compressed).
 
 The folder is made per run (:func:`run_folder`, private and locked, like unpacked archives) and
-removed when the run has its results; a file is removed as soon as it is read, and what a killed
-run leaves is swept by the next (:mod:`analyzer.leftovers`). Small tables (most PCs of a fleet)
+removed when no file came back, else when the PCs' rows are read (:meth:`Tables.load`) or the
+analysis is let go; what a killed run leaves is swept by the next (:mod:`analyzer.leftovers`). Small tables (most PCs of a fleet)
 stay in the pickle: a file costs more than it saves below :data:`SPILL_ROWS`. Only the local
 process pool uses this (a Ray worker may be on another machine).
 
