@@ -386,27 +386,31 @@ def _rows(events: pl.DataFrame | SpilledEvents) -> int:
     return events.rows if isinstance(events, SpilledEvents) else events.height
 
 
-def _facts(results: list[HostResult]) -> dict | None:
-    """The PCs' facts (:func:`analyzer.fleet.host_facts`) as one, or None if a PC has none (a PC
-    whose analysis failed has no rows, and so none to miss)."""
-    out: dict = {"computers": {}, "factors": {}}
+def _beside(results: list[HostResult], name: str) -> list | None:
+    """What every PC computed beside its table (``facts`` or ``backups``), or None if a PC with
+    rows did not (a PC whose analysis failed has no rows, and so none to miss)."""
+    out = []
     for r in results:
-        if r.facts is None:
+        value = getattr(r, name)
+        if value is None:
             if r.events is not None and _rows(r.events):
                 return None
             continue
-        for key in out:
-            out[key].update(r.facts[key])
+        out.append(value)
     return out
 
 
+def _facts(results: list[HostResult]) -> dict | None:
+    """The PCs' facts (:func:`analyzer.fleet.host_facts`, keyed by host) as one."""
+    facts = _beside(results, "facts")
+    if facts is None:
+        return None
+    return {key: {host: v for f in facts for host, v in f[key].items()} for key in ("computers", "factors")}
+
+
 def _backups(results: list[HostResult]) -> pl.DataFrame | None:
-    """The PCs' backup histories as one (in backup_history's order), or None if a PC has none."""
-    tables = []
-    for r in results:
-        if r.backups is None:
-            if r.events is not None and _rows(r.events):
-                return None
-            continue
-        tables.append(r.backups)
-    return history_order(pl.concat(tables, how="vertical")) if tables else history_order(None)
+    """The PCs' backup histories as one, in backup_history's order."""
+    tables = _beside(results, "backups")
+    if tables is None:
+        return None
+    return history_order(pl.concat(tables, how="vertical") if tables else None)

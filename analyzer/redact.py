@@ -251,8 +251,13 @@ def _strings(frame: pl.DataFrame, columns: Iterable[str]) -> Iterable[str]:
     153k texts, 4.2 s)."""
     for col in columns:
         if col in frame.columns and frame.schema[col] == pl.String:
-            values = frame.get_column(col).drop_nulls().unique()
-            yield from values.filter(values.to_frame().select(_may_hold(pl.col(col))).to_series()).to_list()
+            yield from _distinct(frame, col, _may_hold)
+
+
+def _distinct(frame: pl.DataFrame, col: str, keep) -> list[str]:
+    """The distinct non-null texts of ``col`` for which the polars test ``keep(pl.col(col))`` holds."""
+    values = frame.get_column(col).drop_nulls().unique()
+    return values.filter(values.to_frame().select(keep(pl.col(col))).to_series()).to_list()
 
 
 def _may_hold(text: pl.Expr) -> pl.Expr:
@@ -289,9 +294,7 @@ def _redact_frame(frame: pl.DataFrame, r: Redactor, text_cols: Iterable[str], ex
             mapping = {v: r.exact(exact[col], v) for v in values}
             exprs.append(pl.col(col).replace(mapping) if mapping else pl.col(col))
         elif col in text_cols and frame.schema[col] == pl.String:
-            values = frame.get_column(col).drop_nulls().unique()
-            values = values.filter(values.to_frame().select(r.may_change(pl.col(col))).to_series()).to_list()
-            mapping = {v: r.scrub(v) for v in values}
+            mapping = {v: r.scrub(v) for v in _distinct(frame, col, r.may_change)}
             mapping = {k: v for k, v in mapping.items() if k != v}
             exprs.append(pl.col(col).replace(mapping) if mapping else pl.col(col))
         elif col == "ecid" and r.ecids:
