@@ -70,6 +70,19 @@ class Analysis:
         else:
             yield held
 
+    def rows_where(self, predicate: pl.Expr) -> pl.DataFrame:
+        """The rows of ``events`` where ``predicate`` holds, without reading every PC's rows at once
+        while their tables are still files (:meth:`analyzer.spill.Tables.rows_where`)."""
+        held = self.__dict__["_events"]
+        return held.rows_where(predicate) if isinstance(held, Tables) else held.filter(predicate)
+
+    def timeline_rows(self) -> pl.DataFrame:
+        """The rows the attempts' timelines show (each attempt's own rows and its PC's rows inside its
+        evidence window): ``events`` itself when it is one table, else only those rows, read a file
+        at a time (:meth:`analyzer.spill.Tables.near_attempts`)."""
+        held = self.__dict__["_events"]
+        return held.near_attempts(self.attempts) if isinstance(held, Tables) else held
+
     @property
     def recognised(self) -> list[FileReport]:
         return [f for f in self.files if f.format is not None]

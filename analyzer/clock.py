@@ -336,7 +336,7 @@ def _report(host: _Host) -> None:
             each.clock.update(decision)
 
 
-def _runs() -> pl.Expr:
+def run_starts() -> pl.Expr:
     """True on each row that starts a run of one (file, format): the PC's frame is its files'
     frames one after another."""
     return (pl.col("file").ne_missing(pl.col("file").shift(1)) | pl.col("format").ne_missing(pl.col("format").shift(1))
@@ -344,8 +344,8 @@ def _runs() -> pl.Expr:
 
 
 def _run_keys(events: pl.DataFrame) -> tuple[list[int], list[str]]:
-    """The first row of each run (:func:`_runs`) and its (file, format) key (:func:`_key`)."""
-    starts = events.select(_runs().arg_true()).to_series().to_list()
+    """The first row of each run (:func:`run_starts`) and its (file, format) key (:func:`_key`)."""
+    starts = events.select(run_starts().arg_true()).to_series().to_list()
     keys = [_key(path, fmt) for path, fmt in events.select(pl.col("file", "format").gather(starts)).iter_rows()]
     return starts, keys
 
@@ -368,7 +368,7 @@ def _clocks_per_file(events: pl.DataFrame, runs: tuple[list[int], list[str]] | N
     run number, not by the file and format texts: hashing those for every row cost a PC of 500
     event logs (473k rows) 150 MB at its peak. ``runs``: :func:`_run_keys` (found here if not given)."""
     _, keys = runs or _run_keys(events)
-    found = (events.select(_runs().cum_sum().alias("_run"), "clock").group_by("_run")
+    found = (events.select(run_starts().cum_sum().alias("_run"), "clock").group_by("_run")
              .agg(pl.col("clock").drop_nulls().unique().cast(pl.String).alias("clocks")).iter_rows())
     out: dict[str, set[str]] = {key: set() for key in keys}
     for run, clocks in found:

@@ -259,9 +259,12 @@ def _window_kinds(rules: tuple[Rule, ...]) -> frozenset[str] | None:
 
 
 def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
-             reported: list[dict[str, Any]] | None = None) -> tuple[list[Incident], pl.DataFrame]:
+             reported: list[dict[str, Any]] | None = None,
+             formats: dict[str, set[str]] | None = None) -> tuple[list[Incident], pl.DataFrame]:
     """Return the incidents (one per failed attempt, then one per reported symptom, each a row of
-    :func:`analyzer.symptom.reported_attempt` with its ``placement``) and the attempts table."""
+    :func:`analyzer.symptom.reported_attempt` with its ``placement``) and the attempts table.
+    ``formats``: each host's formats, when ``events`` holds only the rows the diagnosis reads
+    (:mod:`analyzer.parts`); else they are found in ``events``."""
     table = attempts(events)
     if reported:
         extra = pl.DataFrame([{k: v for k, v in r.items() if k != "placement"} for r in reported],
@@ -288,8 +291,9 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     for row in window.filter((pl.col("kind") == "result") & pl.col("attempt").is_not_null()).select(
             "incident", "line", "detail").to_dicts():
         details.setdefault(row["incident"], {})[row["line"]] = row["detail"]
-    formats = {row["host"]: set(row["format"]) for row in
-               events.group_by("host").agg(pl.col("format").unique()).to_dicts()}
+    if formats is None:
+        formats = {row["host"]: set(row["format"]) for row in
+                   events.group_by("host").agg(pl.col("format").unique()).to_dicts()}
     related = {(r["host"], r["file"], r["attempt"]): r["related"] for r in past.to_dicts()}
     rows = failed.to_dicts()
     incidents = [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()),

@@ -39,3 +39,27 @@ def in_order(frame: pl.DataFrame, keys: list[str]) -> bool:
         before = (this < nxt).fill_null(False) | (this.is_not_null() & nxt.is_null())
         after = before | (this.eq_missing(nxt) & after)
     return bool(frame.select(after.head(frame.height - 1).all()).item())
+
+
+def compact(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its text columns in buffers of their own. Why: the rows a filter or a slice
+    keeps of a text column still point into the buffers of every row (polars' string views), so a
+    few rows kept of each part of a big PC held every part's text: a PC of 540 event logs grew by
+    20 MB a part. Text joined to nothing is written anew; other columns are left as they are."""
+    texts = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not texts or frame.height == 0:
+        return frame
+    return frame.with_columns(pl.concat_str(pl.col(name), pl.lit("")).alias(name) for name in texts)
+
+
+def inside(times: pl.Series, spans: pl.DataFrame) -> pl.Series:
+    """Whether each of the sorted ``times`` (nulls last) lies in one of ``spans`` (columns
+    window_start, window_end), by binary search: a row is inside when more windows opened at or
+    before it than closed before it. Cost ~ (rows + windows) · log(rows), whatever the overlaps."""
+    dated = times.head(times.len() - times.null_count())  # (sorted with nulls last)
+    lo = dated.search_sorted(spans.get_column("window_start"), side="left")
+    hi = dated.search_sorted(spans.get_column("window_end"), side="right")
+    marks = (pl.DataFrame({"at": pl.concat([lo, hi]), "step": [1] * spans.height + [-1] * spans.height})
+             .group_by("at").agg(pl.col("step").sum()))
+    steps = pl.zeros(times.len() + 1, dtype=pl.Int64, eager=True).scatter(marks.get_column("at"), marks.get_column("step"))
+    return (steps.cum_sum() > 0).head(times.len()).alias("inside")

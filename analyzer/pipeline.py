@@ -36,7 +36,7 @@ from typing import NamedTuple, Protocol
 
 import polars as pl
 
-from . import stopping
+from . import parts, stopping
 from .backups import backup_history, history_order
 from .compressed import compression, decompress
 from .archives import Limits, env_limits, extract, is_archive, private_dir, remove_dir, sweep_dead
@@ -45,10 +45,11 @@ from .correlate import attempts as attempts_table
 from .cpus import SMALL_JOB_BYTES
 from .diagnose import Incident, diagnose
 from .discover import Located, discover
+from .faults import describe
 from .fleet import host_facts
 from .frames import in_order
 from .ingest import parse_all
-from .spill import SpilledEvents, Tables, release, run_folder, spilled
+from .spill import PartedEvents, SpilledEvents, Tables, release, rows as _rows, run_folder, spilled
 from .model import FileReport, Note, conform
 from .symptom import Symptom, placement, reported_attempt
 from .triage import pc_files
@@ -82,6 +83,8 @@ class HostJob:
     #: The run's folder for a big event table going back to the run from a worker process
     #: (:mod:`analyzer.spill`); None keeps every table in the result's pickle.
     spill: str | None = None
+    #: Analyse the PC in parts, its rows in ``spill`` (:mod:`analyzer.parts`): its evidence is big.
+    parts: bool = False
 
 
 @dataclass
@@ -137,10 +140,11 @@ def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None
     (:mod:`analyzer.spill`)."""
     located, missing = discover(paths, layout=layout)
     jobs = plan(located, tz=tz, limits=limits, date=date, symptom=symptom, tz_force=tz_force)
-    folder = run_folder() if spill and len(jobs) > 1 else None
+    big = [sum(_size(Path(path)) for path, _ in job.files) >= parts.threshold() for job in jobs]
+    folder = run_folder() if spill and (len(jobs) > 1 or any(big)) else None
     try:
         if folder is not None:
-            jobs = [dataclasses.replace(job, spill=str(folder)) for job in jobs]
+            jobs = [dataclasses.replace(job, spill=str(folder), parts=b) for job, b in zip(jobs, big)]
         results = execute(jobs, fn=analyze_host, on_failure=host_failed)
     except BaseException:
         release(folder)
@@ -205,9 +209,23 @@ def analyze_host(job: HostJob) -> HostResult:
     # stopped (SIGTERM/SIGHUP) while it runs, in this process or a pool worker: unwind, so that
     # the unpacked archives are removed
     with stopping.during(), _Scratch() as scratch:
-        reports, frames = _parse(_expand(job, scratch))
+        slots = _expand(job, scratch)
+        unwritable = None
+        if job.parts and job.spill:
+            try:
+                return _analyze_in_parts(job, slots)
+            except OSError as exc:  # the folder is full or gone: the rows stay in memory, as for a small PC
+                unwritable = exc
+        reports, frames = _parse(slots)
+    if unwritable is not None and reports:
+        reports[0].errors.append(Note(reports[0].path, "parts_unwritable", {"error": describe(unwritable)}))
     events = pl.concat(frames, how="vertical") if frames else conform(None)
     del frames  # the PC's events are then held by ``events`` alone, which is sorted in place
+    return _analyze_whole(job, events, reports)
+
+
+def _analyze_whole(job: HostJob, events: pl.DataFrame, reports: list[FileReport]) -> HostResult:
+    """The PC's rows, held as one table: on the UTC clock, in order, diagnosed."""
     events = normalise(events, reports, tz=job.tz, date=job.date, tz_force=job.tz_force)
     _sort_in_place(events)
     reported = None
@@ -218,6 +236,24 @@ def analyze_host(job: HostJob) -> HostResult:
     # what the reports need of the rows, computed here when the table may stay a file (analyzer.spill)
     facts, backups = (host_facts(events), backup_history(events, attempts)) if job.spill else (None, None)
     return HostResult(host=job.host, files=reports, events=events, incidents=incidents, attempts=attempts,
+                      facts=facts, backups=backups, spill=job.spill)
+
+
+def _analyze_in_parts(job: HostJob, slots: list[Located | FileReport]) -> HostResult:
+    """:func:`analyze_host` for a PC with big evidence: its rows in parts on disk, and only those
+    the diagnosis reads in memory (:mod:`analyzer.parts`)."""
+    reports, outcome = parts.analyze(slots, _parse, job.spill, tz=job.tz, date=job.date,
+                                     tz_force=job.tz_force, order=_sort_in_place)
+    if outcome is None:  # no file gave rows
+        return _analyze_whole(job, conform(None), reports)
+    reported = None
+    if job.symptom is not None:
+        place = placement(job.symptom, job.host, outcome.span, reports, job.tz)
+        reported = [{**reported_attempt(job.symptom, job.host, place), "placement": place}]
+    table = parts.windows(outcome, reported, _sort_in_place)
+    incidents, attempts = diagnose(table, reported=reported, formats={job.host: outcome.formats})
+    facts, backups = parts.facts(outcome, table, attempts)
+    return HostResult(host=job.host, files=reports, events=outcome.events, incidents=incidents, attempts=attempts,
                       facts=facts, backups=backups, spill=job.spill)
 
 
@@ -367,7 +403,7 @@ def merge(results: list[HostResult], missing: list[FileReport], folder: Path | N
     for r in results:
         files.extend(r.files)
     parts = [(r.host, r.events) for r in results if r.events is not None and _rows(r.events)]
-    if any(isinstance(p, SpilledEvents) for _, p in parts):
+    if any(isinstance(p, (SpilledEvents, PartedEvents)) for _, p in parts):
         events: pl.DataFrame | Tables = Tables(parts, folder, _in_order)
     else:
         release(folder)
@@ -380,10 +416,6 @@ def merge(results: list[HostResult], missing: list[FileReport], folder: Path | N
     else:
         attempts = attempts_table(conform(None))
     return files, events, incidents, attempts
-
-
-def _rows(events: pl.DataFrame | SpilledEvents) -> int:
-    return events.rows if isinstance(events, SpilledEvents) else events.height
 
 
 def _beside(results: list[HostResult], name: str) -> list | None:

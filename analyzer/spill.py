@@ -35,6 +35,8 @@ from typing import NamedTuple
 import polars as pl
 
 from . import leftovers
+from .frames import compact, inside
+from .model import conform
 
 #: Tables of at least this many rows cross as a file.
 SPILL_ROWS = 50_000
@@ -64,20 +66,56 @@ def release(folder: Path | None) -> None:
         leftovers.release_dir(folder)
 
 
-def spilled(events: pl.DataFrame | None, folder: str | None) -> pl.DataFrame | SpilledEvents | None:
-    """``events`` written to a file in ``folder`` when it is big, else as it is (also when the
-    file cannot be written: the pickle then carries the table, as without a folder)."""
-    if folder is None or events is None or events.height < SPILL_ROWS:
+def spilled(events, folder: str | None):
+    """``events`` written to a file in ``folder`` when it is a big table, else as it is (also when
+    the file cannot be written: the pickle then carries the table, as without a folder; and a PC
+    already in parts, :class:`PartedEvents`)."""
+    if folder is None or not isinstance(events, pl.DataFrame) or events.height < SPILL_ROWS:
         return events
+    try:
+        return spilled_part(events, folder)
+    except OSError:
+        return events
+
+
+def spilled_part(events: pl.DataFrame, folder: str) -> SpilledEvents:
+    """``events`` written to a new file in ``folder`` (raises OSError when it cannot be, leaving none)."""
     path = Path(folder) / f"{uuid.uuid4().hex}.arrow"
-    one = events.select(pl.all().eq_missing(pl.all().first()).all()).row(0)
+    one = list(events.select(pl.all().eq_missing(pl.all().first()).all()).row(0)) if events.height else []
+    one[:1] = [False] * len(one[:1])  # (the file keeps a column, so that it knows its rows)
     constant = tuple((name, events.get_column(name)[0]) for name, same in zip(events.columns, one) if same)
     try:
         events.drop([name for name, _ in constant]).write_ipc(path, compression="lz4")
     except OSError:
         path.unlink(missing_ok=True)
-        return events
+        raise
     return SpilledEvents(str(path), events.height, tuple(events.schema.items()), constant)
+
+
+class PartedEvents(NamedTuple):
+    """A PC analysed in parts (:mod:`analyzer.parts`): its table as files, by stretch of time.
+
+    ``buckets[j]`` holds the rows whose time is in ``[cuts[j - 1], cuts[j])`` (the first from the
+    earliest, the one after the last cut up to the latest), and a last bucket the rows without a
+    time; each bucket's files are in the order of the PC's parts and each file is in the run's order,
+    so a bucket read and put in order is that stretch of the PC in order."""
+
+    buckets: tuple[tuple[SpilledEvents, ...], ...]
+    cuts: tuple
+    rows: int
+
+    @property
+    def files(self) -> list[SpilledEvents]:
+        return [piece for bucket in self.buckets for piece in bucket]
+
+
+def read_part(value: SpilledEvents, remove: bool = False) -> pl.DataFrame:
+    """The table of one spilled file; the file removed once read if ``remove``."""
+    try:
+        return _read(value)
+    finally:
+        if remove:
+            Path(value.path).unlink(missing_ok=True)
 
 
 def _read(value: SpilledEvents) -> pl.DataFrame:
@@ -90,14 +128,27 @@ def _read(value: SpilledEvents) -> pl.DataFrame:
     return frame.with_columns(pl.lit(v, dtype=types[name]).alias(name) for name, v in value.constant).select(list(types))
 
 
-def loaded(value: pl.DataFrame | SpilledEvents | None) -> pl.DataFrame | None:
-    """The table back from :func:`spilled`; its file is removed once read."""
+def merged(parted: PartedEvents, order: Callable[[pl.DataFrame], pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """A PC's rows from its parts in the run's order, a stretch of time (:attr:`PartedEvents.buckets`)
+    at a time: each stretch's files read, put in order and given. Reading the parts whole held the
+    PC (2 GB of event logs: 1.6 GB)."""
+    for bucket in parted.buckets:
+        if bucket:
+            yield order(pl.concat([_read(piece) for piece in bucket], how="vertical"))
+
+
+def loaded(value):
+    """The table back from :func:`spilled` (or a PC's parts one after another); files removed once read."""
+    if isinstance(value, PartedEvents):
+        return pl.concat([read_part(part, remove=True) for part in value.files], how="vertical")
     if not isinstance(value, SpilledEvents):
         return value
-    try:
-        return _read(value)
-    finally:
-        Path(value.path).unlink(missing_ok=True)
+    return read_part(value, remove=True)
+
+
+def rows(value) -> int:
+    """How many rows a table, a spilled file or a PC's parts hold."""
+    return value.rows if isinstance(value, (SpilledEvents, PartedEvents)) else value.height
 
 
 class Tables:
@@ -109,7 +160,7 @@ class Tables:
     def __init__(self, parts: list[tuple[str, pl.DataFrame | SpilledEvents]], folder: Path | None,
                  order: Callable[[pl.DataFrame], pl.DataFrame]):
         self.parts = parts  # (host, its table or file), one per PC, each in the run's order
-        self.rows = sum(p.rows if isinstance(p, SpilledEvents) else p.height for _, p in parts)
+        self.rows = sum(rows(p) for _, p in parts)
         self._order = order
         self._release = weakref.finalize(self, release, folder) if folder is not None else None
 
@@ -122,10 +173,48 @@ class Tables:
             self._release()
         return self._order(pl.concat(frames, how="vertical"))
 
+    def rows_where(self, predicate: pl.Expr) -> pl.DataFrame:
+        """The PCs' rows where ``predicate`` holds, in the run's order, read a file at a time and
+        left as files: what a report that shows a few rows of each PC reads (a PC of 2 GB of event
+        logs, read whole for its device activity, held 1.6 GB)."""
+        found = []
+        for _, part in self.parts:
+            for piece in (part.files if isinstance(part, PartedEvents) else (part,)):
+                frame = _read(piece) if isinstance(piece, SpilledEvents) else piece
+                rows = frame.filter(predicate)
+                del frame
+                if rows.height:
+                    found.append(compact(rows))
+        if not found:
+            return conform(None)
+        return self._order(pl.concat(found, how="vertical"))
+
+    def near_attempts(self, attempts: pl.DataFrame) -> pl.DataFrame:
+        """The rows an attempt's timeline shows (:func:`analyzer.correlate.window_rows`): every row
+        of an attempt, and each PC's rows inside one of its attempts' evidence windows, in the run's
+        order, read a file at a time (each file is a PC's rows in order: a binary search per window)."""
+        spans = attempts.select("host", "window_start", "window_end").drop_nulls()
+        found = []
+        for host, part in self.parts:
+            mine = spans.filter(pl.col("host") == host)
+            for piece in (part.files if isinstance(part, PartedEvents) else (part,)):
+                frame = _read(piece) if isinstance(piece, SpilledEvents) else piece
+                rows = frame.filter(pl.col("attempt").is_not_null() | inside(frame.get_column("ts_utc"), mine))
+                del frame
+                if rows.height:
+                    found.append(compact(rows))
+        if not found:
+            return conform(None)
+        return self._order(pl.concat(found, how="vertical"))
+
     def frames(self) -> Iterator[pl.DataFrame]:
         """The PCs' tables one at a time, in the run's order (by host: each PC's own table is in
-        order), files read and left for :meth:`load`: what an output that writes every row in
-        pieces reads, so that only one PC's rows are held at a time."""
+        order; a PC in parts a stretch of its time at a time, :func:`merged`), files read and left
+        for :meth:`load`: what an output that writes every row in pieces reads, so that only one
+        PC's rows (or one stretch of them) are held at a time."""
         for _, part in sorted(self.parts, key=lambda hp: hp[0]):
-            yield _read(part) if isinstance(part, SpilledEvents) else part
+            if isinstance(part, PartedEvents):  # a stretch of time at a time
+                yield from merged(part, self._order)
+            else:
+                yield _read(part) if isinstance(part, SpilledEvents) else part
 

@@ -89,7 +89,7 @@ def _rows_table(rows: pl.DataFrame, cited: set[tuple], t: dict) -> str:
 def _config(analysis, host: str, cited: set[tuple], cat: Catalogue) -> str:
     """The PC's configuration found (hosts entries, :mod:`analyzer.report.config_rows`): it has no time,
     so it is a table above the timeline, never a mark on its time axis."""
-    rows = config_rows(analysis.events, host)
+    rows = config_rows(analysis, host)
     if not rows:
         return ""
     out = [f'<h3>{_e(cat["config.title"])}</h3><table class="events config"><tr><th>{_e(cat["config.col_what"])}</th>'
@@ -260,7 +260,7 @@ def render_html(analysis, lang: str = "en") -> str:
     s = doc["summary"]
     cited = {(e["file"], e.get("line"), e.get("record")) for i in doc["incidents"] for e in i["evidence"]}
     incidents = {(i["host"], i["file"], i["attempt"]): i for i in doc["incidents"]}
-    events, counted = paired_events(analysis.events), counted_keys(doc["incidents"])
+    events, counted = paired_events(analysis.timeline_rows()), counted_keys(doc["incidents"])
     out = [f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8">'
            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
            f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -16,7 +16,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from ..correlate import device_activity
+from ..correlate import device_activity_where
 from .i18n import Catalogue
 from .safe import shown
 from .verdict_words import event_words, items
@@ -35,7 +35,7 @@ def _pc_saw(analysis, host: str | None, cat: Catalogue) -> str | None:
     """What the PC's own logs show of Apple's device and software, counted by what it was."""
     counts: Counter = Counter()
     for name in ([host] if host is not None else analysis.hosts):
-        for row in device_activity(analysis.events, name).to_dicts():
+        for row in analysis.rows_where(device_activity_where(name)).to_dicts():
             words, kind = event_words(row, cat), str(row["kind"])
             if words and (kind in SIGNS or (kind == "service_state" and row["error_code"] == 1)):
                 counts[words] += 1

@@ -21,7 +21,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..correlate import device_activity, window_rows
+from ..correlate import device_activity_where, window_rows
 from ..kinds import KIND_INFO, kinds_where
 from .config_rows import config_rows, entry_words
 from .console import NARROW, PIPE_WIDTH, stdout_console
@@ -158,10 +158,10 @@ def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[t
             table.add_row(_stamp(r["ts_utc"]), Text(kind, style=KIND_INFO[kind].style), event, _where(r))
     if rows.height > MAX_ROWS:
         table.caption = cat.text("terminal.more_rows", n=rows.height - MAX_ROWS)
-    progress = analysis.events.filter((pl.col("host") == attempt["host"]) & (pl.col("file") == attempt["file"])
-                                      & (pl.col("attempt") == attempt["attempt"]) & (pl.col("kind") == "progress")
-                                      ) if attempt["file"] is not None else analysis.events.head(0)
-    if progress.height:
+    progress = analysis.rows_where((pl.col("host") == attempt["host"]) & (pl.col("file") == attempt["file"])
+                                   & (pl.col("attempt") == attempt["attempt"]) & (pl.col("kind") == "progress")
+                                   ) if attempt["file"] is not None else None
+    if progress is not None and progress.height:
         ops = progress.get_column("subject").drop_nulls().unique(maintain_order=True).to_list()
         names = shown(", ".join(ops[:6]) + (", …" if len(ops) > 6 else ""))
         table.caption = Text(((table.caption or "") + "  " + cat.text("terminal.progress", n=len(ops), names=names)).strip())
@@ -170,7 +170,7 @@ def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[t
 
 def _config_table(analysis, host: str, cited: set[tuple], cat: Catalogue) -> Table | None:
     """The PC's configuration found (hosts entries): no time, so above the timeline, never on it."""
-    rows = config_rows(analysis.events, host)
+    rows = config_rows(analysis, host)
     if not rows:
         return None
     table = Table(title=Text(cat["config.title"]), title_justify="left", expand=False)
@@ -213,7 +213,7 @@ def _backups_table(analysis, cat: Catalogue, host: str | None = None) -> Table |
 
 def _device_activity(analysis, host: str, cat: Catalogue) -> Table | None:
     """What Windows saw of Apple's device and software on one PC outside its restore attempts."""
-    rows = device_activity(analysis.events, host)
+    rows = analysis.rows_where(device_activity_where(host))
     if rows.height == 0:
         return None
     table = Table(title=Text(shown(f"{cat['terminal.device_activity']}: {host}")), title_justify="left", expand=False)
@@ -237,7 +237,7 @@ def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> No
     if clocks is not None:
         console.print()
         console.print(clocks)
-    events = paired_events(analysis.events)
+    events = paired_events(analysis.timeline_rows())
     incidents = [i for i in analysis.incidents if host is None or i.host == host]
     cited = {(e["file"], e.get("line"), e.get("record")) for i in incidents for e in i.evidence}
     counted = counted_keys(incidents)
@@ -287,7 +287,7 @@ def render_pc(analysis, host: str | None, console: Console, cat: Catalogue, deta
         console.print(backups)
     if details:
         _details(analysis, host, console, cat)
-    elif analysis.attempts.height or analysis.events.height:
+    elif analysis.attempts.height or analysis.event_count:
         console.print(Text(cat["words.details_hint"], style="dim"))
 
 

@@ -1,0 +1,224 @@
+"""A PC with big evidence is analysed in parts (analyzer.parts): its rows on disk, only what the
+diagnosis reads in memory. Its documents and rows must be those of the PC analysed whole."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import polars as pl
+import pytest
+from hypothesis import given, settings, strategies as st
+from rich.console import Console
+
+from analyzer import analyze, parts, spill
+from analyzer.frames import compact, inside
+from analyzer.report.csv_out import to_csv
+from analyzer.report.html import render_html
+from analyzer.report.json_doc import dumps
+from analyzer.report.parquet_out import events_frame, write_parquet
+from analyzer.report.terminal import render
+from analyzer.model import conform
+from analyzer.pipeline import _in_order
+from analyzer.spill import PartedEvents, Tables, merged
+
+from conftest import SAMPLES
+
+
+def _in_parts(monkeypatch, group_bytes: int = 1) -> None:
+    """Every PC analysed in parts, of one file each (group_bytes 1) unless told."""
+    monkeypatch.setenv(parts.PARTS_ENV, "0")
+    monkeypatch.setattr(parts, "GROUP_BYTES", group_bytes)
+
+
+def _whole(monkeypatch) -> None:
+    monkeypatch.setenv(parts.PARTS_ENV, str(1 << 50))
+
+
+def _parted(analysis) -> list[PartedEvents]:
+    held = analysis.__dict__["_events"]
+    assert isinstance(held, Tables), "the rows should still be files"
+    return [p for _, p in held.parts if isinstance(p, PartedEvents)]
+
+
+def _both(monkeypatch, paths, **options):
+    _whole(monkeypatch)
+    whole = analyze(paths, **options)
+    _in_parts(monkeypatch)
+    in_parts = analyze(paths, **options)
+    return whole, in_parts
+
+
+def test_every_sample_pc_gives_the_same_document_and_rows_in_parts(monkeypatch):
+    # (small stretches of time, so that a PC's rows are written and read back in many)
+    monkeypatch.setattr(parts, "BUCKET_ROWS", 4)
+    monkeypatch.setattr(parts, "SAMPLE", 1)
+    whole, in_parts = _both(monkeypatch, [str(SAMPLES)])
+    held = _parted(in_parts)
+    assert len(held) == len(whole.hosts) == 66
+    assert max(len(p.buckets) for p in held) >= 10 and max(len(b) for p in held for b in p.buckets) >= 2
+    assert in_parts.event_count == whole.event_count == sum(p.rows for p in held)
+    assert dumps(in_parts) == dumps(whole)
+    pieces = list(in_parts.event_frames())
+    assert len(pieces) > 2 * len(held)  # each PC merged from its parts a few rows at a time
+    assert pl.concat(pieces).equals(whole.events)
+    assert to_csv(in_parts) == to_csv(whole)
+    assert in_parts.events.equals(whole.events)
+
+
+def _terminal(analysis, details: bool) -> str:
+    out = io.StringIO()
+    render(analysis, Console(file=out, width=160, color_system=None), details=details)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("sample", ["pc_a1_usb_surprise_removal", "pc_d4_tss_firewall", "pc_g7_low_disk",
+                                    "pc_x24_backup_old_snapshot_trap", "linux_idevicerestore_hosts_block"])
+def test_the_reports_that_show_rows_read_only_those_rows_from_the_parts_and_show_the_same(monkeypatch, tmp_path,
+                                                                                            sample):
+    whole, in_parts = _both(monkeypatch, [str(SAMPLES / sample)])
+    _parted(in_parts)
+
+    def whole_table(self):  # a report that showed rows by reading every row would fail here
+        raise AssertionError("every row read")
+    monkeypatch.setattr(Tables, "load", whole_table)
+    assert render_html(in_parts) == render_html(whole)
+    assert _terminal(in_parts, details=True) == _terminal(whole, details=True)
+    assert _terminal(in_parts, details=False) == _terminal(whole, details=False)
+    assert dumps(in_parts) == dumps(whole)
+    write_parquet(in_parts, tmp_path / "pq")  # (events.parquet through a streaming sink, a piece at a time)
+    assert pl.read_parquet(tmp_path / "pq" / "events.parquet").equals(events_frame(whole))
+
+
+def test_a_big_pc_with_nothing_readable_is_reported_as_a_small_one(monkeypatch, tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing a source knows\n" * 20, encoding="utf-8")
+    (tmp_path / "empty.log").write_bytes(b"")
+    whole, in_parts = _both(monkeypatch, [str(tmp_path)])
+    assert in_parts.event_count == 0 and in_parts.incidents == []
+    assert [f.not_read for f in in_parts.files] == [f.not_read for f in whole.files] and len(whole.files) == 2
+    assert dumps(in_parts) == dumps(whole)
+    whole, in_parts = _both(monkeypatch, [str(tmp_path)], symptom="icloud")  # a reported incident all the same
+    assert len(in_parts.incidents) == 1 and in_parts.incidents[0].reported
+    assert dumps(in_parts) == dumps(whole)
+
+
+@pytest.mark.parametrize("folder", ["windows", "apple", "windows-text"])
+def test_the_real_corpus_gives_the_same_document_in_parts(monkeypatch, corpus, folder):
+    whole, in_parts = _both(monkeypatch, [str(corpus / folder)])
+    (held,) = _parted(in_parts)
+    assert max(len(b) for b in held.buckets) > 1  # files of several parts in a stretch
+    assert dumps(in_parts) == dumps(whole)
+    assert in_parts.events.equals(whole.events)
+
+
+def test_a_reported_incident_is_placed_and_decided_the_same_in_parts(monkeypatch):
+    options = dict(symptom="icloud", at="2026-04-08 15:20", tz="+02:00")
+    whole, in_parts = _both(monkeypatch, [str(SAMPLES / "pc_af32_icloud_tls_exports_en")], **options)
+    (incident,) = in_parts.incidents
+    assert incident.cause == "security_software" and "tls_inspection_unknown_ca" in incident.rules
+    assert dumps(in_parts) == dumps(whole)
+    without_time = dict(symptom="icloud")  # placed at the end of the PC's evidence span
+    whole, in_parts = _both(monkeypatch, [str(SAMPLES / "pc_af32_icloud_tls_exports_en")], **without_time)
+    assert in_parts.incidents[0].reported_time["at"] == whole.incidents[0].reported_time["at"] is not None
+    assert dumps(in_parts) == dumps(whole)
+
+
+def test_a_failed_restore_is_diagnosed_from_windows_read_back_from_the_parts(monkeypatch):
+    _in_parts(monkeypatch)
+    result = analyze([str(SAMPLES / "pc_a1_usb_surprise_removal")])
+    (held,) = _parted(result)
+    assert {len(b) for b in held.buckets} == {0, 2}  # the restore log's rows and the event log's, one part each
+    (incident,) = result.incidents
+    assert incident.cause == "usb_connection"
+    # the Windows removal is not a kind kept wherever it is: it was read back from its part by time
+    windows_side = [(e["file"].rsplit("/", 1)[-1], e.get("rule")) for e in incident.evidence if e["kind"] == "device_disconnect"]
+    assert ("DriverFrameworks-UserMode_Operational.xml", "windows_saw_apple_surprise_removal") in windows_side
+
+
+def test_a_pc_below_the_threshold_is_analysed_whole(monkeypatch):
+    monkeypatch.delenv(parts.PARTS_ENV, raising=False)
+    result = analyze([str(SAMPLES / "pc_a1_usb_surprise_removal")])
+    assert isinstance(result.__dict__["_events"], pl.DataFrame)
+    assert parts.threshold() == parts.PARTS_BYTES
+    for bad in ("", "lots", "-5"):
+        monkeypatch.setenv(parts.PARTS_ENV, bad)
+        assert parts.threshold() == (0 if bad == "-5" else parts.PARTS_BYTES)
+
+
+def test_rows_that_cannot_go_to_disk_are_analysed_in_memory_with_a_note(monkeypatch):
+    whole = analyze([str(SAMPLES / "pc_a1_usb_surprise_removal")])
+    _in_parts(monkeypatch)
+
+    def full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(parts, "spilled_part", full)
+    result = analyze([str(SAMPLES / "pc_a1_usb_surprise_removal")])
+    assert isinstance(result.__dict__["_events"], pl.DataFrame)
+    notes = [n for f in result.files for n in f.errors if n.code == "parts_unwritable"]
+    assert len(notes) == 1 and "No space left" in notes[0].params["error"]
+    assert [i.as_dict() for i in result.incidents] == [i.as_dict() for i in whole.incidents]
+    assert result.events.equals(whole.events)
+
+
+# -- the pieces ---------------------------------------------------------------------------------------
+def test_groups_keep_files_whole_in_order_and_a_backup_folders_payload_together():
+    slots = ["a", "p1", "b", "c", "p2", "d", "e"]
+    size = {"a": 5, "b": 5, "c": 5, "d": 5, "e": 30}.get
+    root = {"p1": "backup", "p2": "backup"}.get
+    got = parts.groups(slots, lambda s: size(s) or 99, root, limit=10)
+    assert got == [["a", "p1", "b", "p2"], ["c", "d"], ["e"]]
+    assert parts.groups([], size, root) == [[]]
+
+
+_TIMES = st.lists(st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2026, 1, 2)), max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_TIMES, st.integers(0, 5), st.lists(st.tuples(st.integers(0, 86_400), st.integers(0, 3_600)), max_size=6))
+def test_inside_a_window_by_binary_search_is_the_plain_test(times, nulls, spans):
+    utc = pl.Datetime("us", "UTC")
+    series = pl.Series("t", sorted(times) + [None] * nulls, dtype=pl.Datetime("us")).dt.replace_time_zone("UTC")
+    day = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    windows = pl.DataFrame([(day + dt.timedelta(seconds=a), day + dt.timedelta(seconds=a + b)) for a, b in spans],
+                           schema={"window_start": utc, "window_end": utc}, orient="row")
+    expected = [t is not None and any(s <= t <= e for s, e in windows.iter_rows()) for t in series.to_list()]
+    assert inside(series, windows).to_list() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 20)), st.integers(0, 3)), max_size=25), min_size=1,
+                max_size=4), st.lists(st.integers(0, 21), max_size=5))
+def test_a_pc_in_stretches_of_time_read_back_in_order_is_the_pc_sorted(tmp_path_factory, parts_rows, cut_at):
+    folder = str(tmp_path_factory.mktemp("parts"))
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    frames = [_in_order(conform(pl.DataFrame(
+        {"host": ["pc"] * len(rows), "file": [f"f{k}"] * len(rows), "line": [line for _, line in rows],
+         "ts_utc": [None if s is None else base + dt.timedelta(seconds=s) for s, _ in rows],
+         "message": [f"{k}-{i}" for i in range(len(rows))]},
+        schema={"host": pl.String, "file": pl.String, "line": pl.Int64, "ts_utc": pl.Datetime("us", "UTC"),
+                "message": pl.String})))
+        for k, rows in enumerate(parts_rows)]
+    cuts = sorted({base + dt.timedelta(seconds=s) for s in cut_at})
+    files = [parts._stretches(f, cuts, folder) for f in frames]
+    buckets = tuple(tuple(f[j] for f in files if f[j] is not None) for j in range(len(cuts) + 2))
+    parted = PartedEvents(buckets, tuple(cuts), sum(f.height for f in frames))
+    pieces = list(merged(parted, _in_order))
+    whole = _in_order(pl.concat(frames))
+    assert (pl.concat(pieces) if pieces else whole.head(0)).equals(whole)
+    bounds = [None, *cuts, None]
+    for j, bucket in enumerate(buckets):  # each stretch within its cuts; the last, the rows without a time
+        times = [t for f in bucket for t in spill.read_part(f).get_column("ts_utc").to_list()]
+        if j == len(cuts) + 1:
+            assert all(t is None for t in times)
+        else:
+            assert all(t is not None and (bounds[j] is None or t >= bounds[j]) and (bounds[j + 1] is None or t < bounds[j + 1])
+                       for t in times)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=40)), max_size=30))
+def test_compacting_keeps_every_text_and_null(texts):
+    frame = pl.DataFrame({"s": texts, "n": list(range(len(texts)))}, schema={"s": pl.String, "n": pl.Int64})
+    kept = frame.filter(pl.col("n") % 2 == 0)
+    assert compact(kept).equals(kept)
+    assert compact(kept).schema == kept.schema
