@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
-from ..model import from_iso
+from ..model import conform, from_iso
 from .fleet_rows import fleet_tables
 from .i18n import Catalogue
 from .json_doc import incident_dict
-from .write import atomic_write
+from .write import atomic_stream, atomic_write
 
 EVIDENCE = pl.Struct({"file": pl.String, "ts": pl.Datetime("us", "UTC"), "kind": pl.String, "text": pl.String,
                       "line": pl.Int64, "record": pl.Int64, "rule": pl.String})
@@ -39,8 +41,41 @@ INCIDENT_SCHEMA = {
 }
 
 
+#: Events handed to the Parquet writer at a time (:func:`events_source`).
+PIECE_ROWS = 50_000
+
+
+def _plain(events: pl.DataFrame) -> pl.DataFrame:
+    """Enums as strings, so that every engine reads the file."""
+    return events.with_columns(pl.col("kind").cast(pl.String), pl.col("clock").cast(pl.String))
+
+
 def events_frame(analysis) -> pl.DataFrame:
-    return analysis.events.with_columns(pl.col("kind").cast(pl.String), pl.col("clock").cast(pl.String))
+    return _plain(analysis.events)
+
+
+def events_source(analysis) -> pl.LazyFrame:
+    """The events as a lazy source fed a piece at a time (``Analysis.event_frames``, PIECE_ROWS rows
+    each), so that ``events.parquet`` is written without every row held as a table (a PC in parts:
+    one stretch of its time at a time) or as Parquet bytes."""
+    schema = _plain(conform(None)).schema
+
+    def pieces(with_columns, predicate, n_rows, batch_size) -> Iterator[pl.DataFrame]:
+        left = n_rows
+        for events in analysis.event_frames():
+            for start in range(0, events.height, PIECE_ROWS):
+                piece = _plain(events.slice(start, PIECE_ROWS))
+                if predicate is not None:
+                    piece = piece.filter(predicate)
+                if with_columns is not None:
+                    piece = piece.select(with_columns)
+                if left is not None:
+                    piece = piece.head(left)
+                    left -= piece.height
+                yield piece
+                if left is not None and left <= 0:
+                    return
+    return register_io_source(pieces, schema=schema)
 
 
 def incidents_frame(analysis, lang: str = "en") -> pl.DataFrame:
@@ -81,7 +116,10 @@ def write_parquet(analysis, directory: Path, lang: str = "en") -> list[Path]:
     directory = Path(directory)
     directory.mkdir(exist_ok=True)
     written = []
-    frames = [("events.parquet", events_frame(analysis)), ("incidents.parquet", incidents_frame(analysis, lang)),
+    with atomic_stream(directory / "events.parquet") as handle:
+        events_source(analysis).sink_parquet(handle, compression="snappy", statistics=True)
+    written.append(directory / "events.parquet")
+    frames = [("incidents.parquet", incidents_frame(analysis, lang)),
               ("backups.parquet", analysis.backups)]  # each device's backup history (analyzer.backups)
     for table, rows in fleet_tables(analysis.fleet).items():
         frames.append((f"fleet_{table}.parquet", pl.DataFrame(rows, infer_schema_length=None)))
