@@ -205,7 +205,10 @@ def analyze(slots: list, parse: Callable[[list], tuple[list[FileReport], list[pl
         frame = frame.with_columns(_utc_times(frame, decided, offset))
         order(frame)
         times = frame.select("host", "ts_utc").drop_nulls()
-        return _Finished(_stretches(frame, cuts, folder), compact(frame.filter(_kept())),
+        kept = frame.select(_kept()).to_series()
+        # (a restore log's rows are all kept: the part itself, not a copy of it)
+        kept = frame if kept.all() else compact(frame.filter(kept))
+        return _Finished(_stretches(frame, cuts, folder), kept,
                          set(frame.get_column("format").drop_nulls().unique().to_list()), _first_names(frame),
                          times.select(pl.all().min()).vstack(times.select(pl.all().max())) if times.height else None)
 

@@ -54,10 +54,16 @@ class SpilledEvents(NamedTuple):
     constant: tuple[tuple[str, object], ...] = ()
 
 
-def run_folder() -> Path:
-    """A private folder for one run's spilled tables (folders of killed runs are removed first)."""
+def run_folder(optional: bool = False) -> Path | None:
+    """A private folder for one run's spilled tables (folders of killed runs are removed first). If
+    ``optional``, None when the temporary folder cannot hold one: the rows then stay in memory."""
     leftovers.sweep_dirs(PREFIX)
-    return leftovers.held_dir(PREFIX)
+    try:
+        return leftovers.held_dir(PREFIX)
+    except OSError:
+        if optional:
+            return None
+        raise
 
 
 def release(folder: Path | None) -> None:

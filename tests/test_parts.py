@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from rich.console import Console
 
-from analyzer import analyze, parts, spill
+from analyzer import analyze, leftovers, parts, spill
 from analyzer.frames import compact, inside
 from analyzer.report.csv_out import to_csv
 from analyzer.report.html import render_html
@@ -158,6 +158,18 @@ def test_rows_that_cannot_go_to_disk_are_analysed_in_memory_with_a_note(monkeypa
     assert len(notes) == 1 and "No space left" in notes[0].params["error"]
     assert [i.as_dict() for i in result.incidents] == [i.as_dict() for i in whole.incidents]
     assert result.events.equals(whole.events)
+
+
+def test_a_temporary_folder_that_cannot_hold_the_parts_leaves_the_pc_in_memory(monkeypatch):
+    whole = analyze([str(SAMPLES / "pc_a1_usb_surprise_removal")])
+    _in_parts(monkeypatch)
+
+    def no_room(prefix):
+        raise OSError(30, "Read-only file system")
+    monkeypatch.setattr(leftovers, "held_dir", no_room)
+    result = analyze([str(SAMPLES / "pc_a1_usb_surprise_removal")])
+    assert isinstance(result.__dict__["_events"], pl.DataFrame)
+    assert dumps(result) == dumps(whole)
 
 
 # -- the pieces ---------------------------------------------------------------------------------------
