@@ -110,6 +110,28 @@ def _parquet_bytes(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+class _Recorded(io.RawIOBase):
+    """A handle that keeps the first OSError its writes raised: the Parquet sink reports it as its
+    own error, and a full disk must be said as one (exit 2, the output named)."""
+
+    def __init__(self, handle) -> None:
+        super().__init__()
+        self.handle, self.error = handle, None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as exc:
+            self.error = self.error or exc
+            raise
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
 def write_parquet(analysis, directory: Path, lang: str = "en") -> list[Path]:
     """Write events, incidents, the backup history and the fleet summary tables (``fleet_hosts.parquet`` …) into
     ``directory`` (created if missing); return their paths."""
@@ -117,7 +139,13 @@ def write_parquet(analysis, directory: Path, lang: str = "en") -> list[Path]:
     directory.mkdir(exist_ok=True)
     written = []
     with atomic_stream(directory / "events.parquet") as handle:
-        events_source(analysis).sink_parquet(handle, compression="snappy", statistics=True)
+        recorded = _Recorded(handle)
+        try:
+            events_source(analysis).sink_parquet(recorded, compression="snappy", statistics=True)
+        except pl.exceptions.PolarsError:
+            if recorded.error is not None:  # (a full disk: said as such, not as polars' own error)
+                raise recorded.error from None
+            raise
     written.append(directory / "events.parquet")
     frames = [("incidents.parquet", incidents_frame(analysis, lang)),
               ("backups.parquet", analysis.backups)]  # each device's backup history (analyzer.backups)
