@@ -299,6 +299,15 @@ def windows(outcome: Outcome, reported: Iterable[dict] | None, order: Callable[[
     return table
 
 
+def tables_facts(tables, attempts: pl.DataFrame) -> tuple[dict, pl.DataFrame]:
+    """What the reports need of a run's rows still on disk (:class:`analyzer.spill.Tables`): the
+    facts and backups :func:`facts` gives, read a file at a time (a redacted copy's: analyzer.redact)."""
+    names = [_first_names(frame) for _, frame in tables.each_frame()]
+    table = tables.rows_where(_kept())
+    return ({"computers": computers(_in_first_order(names)), "factors": factors(table)},
+            backup_history(table, attempts))
+
+
 def facts(outcome: Outcome, table: pl.DataFrame, attempts: pl.DataFrame) -> tuple[dict, pl.DataFrame]:
     """What the reports need of the PC's rows (:func:`analyzer.fleet.host_facts`, its backups), from
     the diagnosed table and what the parts gave on the way."""

@@ -56,7 +56,10 @@ from typing import Any
 import polars as pl
 
 from . import redact_patterns as rp
+from .model import EVENT_COLUMNS
 from .notes import map_strings
+from .parts import tables_facts
+from .spill import Tables
 
 TOKEN_HEX = 8
 PREFIX = {"ecid": "ECID", "udid": "UDID", "serial": "SERIAL", "user": "USER", "host": "HOST", "domain": "DOMAIN",
@@ -344,32 +347,45 @@ def _collect_owner(events: pl.DataFrame, r: Redactor) -> None:
                 r.add(found_kind, found)
 
 
+def _event_frames(analysis) -> Iterator[pl.DataFrame]:
+    """The run's rows, a file at a time while they are files (:class:`analyzer.spill.Tables`)."""
+    held = analysis.__dict__.get("_events")
+    if isinstance(held, Tables):
+        for _, frame in held.each_frame():
+            yield frame
+    else:
+        yield analysis.events
+
+
 def _collect(analysis, r: Redactor, text_columns: list[str]) -> None:
     """Every identifier the analysis holds: the columns that name one, then what any text reveals."""
-    events = analysis.events
     for host in [*analysis.hosts, *(f.host for f in analysis.files), *(i.host for i in analysis.incidents)]:
         r.add("host", host)
-    if events.height:
+    texts: dict[str, None] = {}
+    for events in _event_frames(analysis):
+        if not events.height:
+            continue
         for name, kind in EXACT_COLUMNS.items():
             for value in events.get_column(name).drop_nulls().unique().to_list():
                 r.add(kind, value)
         for value in events.get_column("ecid").drop_nulls().unique().to_list():
             r.add("ecid", int(value))
         _collect_owner(events, r)
-    texts: list[str] = list(_strings(events, text_columns))
+        texts.update(dict.fromkeys(_strings(events, text_columns)))
     for item in [*analysis.files, *analysis.incidents]:
-        texts.extend(_texts(item))
+        texts.update(dict.fromkeys(_texts(item)))
     if analysis.attempts is not None and analysis.attempts.height:
-        texts.extend(_strings(analysis.attempts, ("file",)))
-    for text in dict.fromkeys(texts):
+        texts.update(dict.fromkeys(_strings(analysis.attempts, ("file",))))
+    for text in texts:
         r.collect_text(text)
 
 
 def redact(analysis, key: bytes | str | None = None, redactor: Redactor | None = None):
-    """A redacted copy of ``analysis`` (the original is left as it was)."""
+    """A redacted copy of ``analysis`` (the original is left as it was). Rows still on disk
+    (:class:`analyzer.spill.Tables`) are read and redacted a file at a time into files of their own."""
     r = redactor or Redactor(key)
-    events = analysis.events
-    text_columns = [c for c in events.columns if c not in CODE_COLUMNS]
+    held = analysis.__dict__.get("_events")
+    text_columns = [c for c in EVENT_COLUMNS if c not in CODE_COLUMNS]
     _collect(analysis, r, text_columns)
     # rewrite every text field, so fields added later are covered too; ids and enums are kept
     files = []
@@ -383,11 +399,19 @@ def redact(analysis, key: bytes | str | None = None, redactor: Redactor | None =
     for inc in analysis.incidents:
         changes = _scrubbed_fields(inc, r, keep=("cause", "rules", "code_grade", "host"))
         incidents.append(dataclasses.replace(inc, host=r.exact("host", inc.host), **changes))
-    new_events = _redact_frame(events, r, text_columns, EXACT_COLUMNS) if events.height else events
     attempts = analysis.attempts
     if attempts is not None and attempts.height:
         attempts = _redact_frame(attempts, r, ("file",), {"host": "host"})
     hosts = sorted({r.exact("host", h) for h in analysis.hosts})
+    if isinstance(held, Tables):
+        new_events = held.mapped(lambda frame: _redact_frame(frame, r, text_columns, EXACT_COLUMNS) if frame.height
+                                 else frame, lambda host: r.exact("host", host))
+        # what the reports need of the rows, found again from the redacted files
+        facts, backups = tables_facts(new_events, attempts)
+        return dataclasses.replace(analysis, files=files, events=new_events, incidents=incidents, attempts=attempts,
+                                   hosts=hosts, facts=facts, host_backups=backups)
+    events = analysis.events
+    new_events = _redact_frame(events, r, text_columns, EXACT_COLUMNS) if events.height else events
     # (facts and backups the PCs computed hold unredacted names: they are found again from the rows)
     return dataclasses.replace(analysis, files=files, events=new_events, incidents=incidents, attempts=attempts,
                                hosts=hosts, facts=None, host_backups=None)

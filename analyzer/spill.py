@@ -160,67 +160,86 @@ def rows(value) -> int:
 class Tables:
     """A run's PC tables, the big ones still files: one table (:meth:`load`) when rows are asked for.
 
-    The files' folder is the run's; it goes when the tables are loaded, or when this object is
-    garbage-collected or the process ends, whichever comes first."""
+    The PCs are kept in the run's order (by host; ``arranged``: already so), each PC's rows in
+    order, so the run's rows in order are the PCs' one after another. The files' folder is the
+    run's; it goes when the tables are loaded, or when this object is garbage-collected or the
+    process ends, whichever comes first."""
 
-    def __init__(self, parts: list[tuple[str, pl.DataFrame | SpilledEvents]], folder: Path | None,
-                 order: Callable[[pl.DataFrame], pl.DataFrame]):
-        self.parts = parts  # (host, its table or file), one per PC, each in the run's order
-        self.rows = sum(rows(p) for _, p in parts)
+    def __init__(self, parts: list[tuple[str, pl.DataFrame | SpilledEvents | PartedEvents]], folder: Path | None,
+                 order: Callable[[pl.DataFrame], pl.DataFrame], arranged: bool = False):
+        # (host, its table or file or parts), one per PC
+        self.parts = list(parts) if arranged else sorted(parts, key=lambda hp: hp[0])
+        self.rows = sum(rows(p) for _, p in self.parts)
         self._order = order
+        self._folder = folder
         self._release = weakref.finalize(self, release, folder) if folder is not None else None
 
     def load(self) -> pl.DataFrame:
-        """The PCs' rows as one table, in the parts' order put in the run's order (each file read
-        once and removed)."""
-        frames = [loaded(part) for _, part in self.parts]
+        """The PCs' rows as one table, in the run's order (each file read once and removed)."""
+        frames = [self._order(loaded(part)) for _, part in self.parts]
         self.parts = []
         if self._release is not None:
             self._release()
-        return self._order(pl.concat(frames, how="vertical"))
+        return pl.concat(frames, how="vertical") if frames else conform(None)
+
+    def each_frame(self) -> Iterator[tuple[str, pl.DataFrame]]:
+        """Every file (or table) of every PC with its host, one at a time, files left as they are."""
+        for host, part in self.parts:
+            for piece in (part.files if isinstance(part, PartedEvents) else (part,)):
+                yield host, (_read(piece) if isinstance(piece, SpilledEvents) else piece)
+
+    def _taken(self, take: Callable[[str, pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+        """``take(host, frame)`` of every file, each PC's rows put in order, the PCs in the run's order."""
+        out: dict[str, list[pl.DataFrame]] = {}
+        for host, frame in self.each_frame():
+            rows = take(host, frame)
+            del frame
+            if rows.height:
+                out.setdefault(host, []).append(compact(rows))
+        frames = [self._order(pl.concat(found, how="vertical")) for found in out.values()]
+        return pl.concat(frames, how="vertical") if frames else conform(None)
 
     def rows_where(self, predicate: pl.Expr) -> pl.DataFrame:
         """The PCs' rows where ``predicate`` holds, in the run's order, read a file at a time and
         left as files: what a report that shows a few rows of each PC reads (a PC of 2 GB of event
         logs, read whole for its device activity, held 1.6 GB)."""
-        found = []
-        for _, part in self.parts:
-            for piece in (part.files if isinstance(part, PartedEvents) else (part,)):
-                frame = _read(piece) if isinstance(piece, SpilledEvents) else piece
-                rows = frame.filter(predicate)
-                del frame
-                if rows.height:
-                    found.append(compact(rows))
-        if not found:
-            return conform(None)
-        return self._order(pl.concat(found, how="vertical"))
+        return self._taken(lambda _, frame: frame.filter(predicate))
 
     def near_attempts(self, attempts: pl.DataFrame) -> pl.DataFrame:
         """The rows an attempt's timeline shows (:func:`analyzer.correlate.window_rows`): every row
         of an attempt, and each PC's rows inside one of its attempts' evidence windows, in the run's
         order, read a file at a time (each file is a PC's rows in order: a binary search per window)."""
         spans = attempts.select("host", "window_start", "window_end").drop_nulls()
-        found = []
-        for host, part in self.parts:
-            mine = spans.filter(pl.col("host") == host)
-            for piece in (part.files if isinstance(part, PartedEvents) else (part,)):
-                frame = _read(piece) if isinstance(piece, SpilledEvents) else piece
-                rows = frame.filter(pl.col("attempt").is_not_null() | inside(frame.get_column("ts_utc"), mine))
-                del frame
-                if rows.height:
-                    found.append(compact(rows))
-        if not found:
-            return conform(None)
-        return self._order(pl.concat(found, how="vertical"))
+        return self._taken(lambda host, frame: frame.filter(
+            pl.col("attempt").is_not_null() | inside(frame.get_column("ts_utc"), spans.filter(pl.col("host") == host))))
+
+    def mapped(self, change: Callable[[pl.DataFrame], pl.DataFrame], host: Callable[[str], str]) -> Tables:
+        """A copy with ``change`` applied to every file's rows (which keeps their order) and ``host``
+        to every PC's name, written to a folder of its own (this one is left as it was): a redacted
+        run's rows, a file at a time. The PCs keep their order, whatever their new names."""
+        folder = run_folder()
+        try:
+            parts = []
+            for name, part in self.parts:
+                if isinstance(part, PartedEvents):
+                    buckets = tuple(tuple(spilled_part(change(_read(p)), str(folder)) for p in bucket)
+                                    for bucket in part.buckets)
+                    parts.append((host(name), PartedEvents(buckets, part.cuts, part.rows)))
+                elif isinstance(part, SpilledEvents):
+                    parts.append((host(name), spilled_part(change(_read(part)), str(folder))))
+                else:
+                    parts.append((host(name), change(part)))
+        except BaseException:
+            release(folder)
+            raise
+        return Tables(parts, folder, self._order, arranged=True)
 
     def frames(self) -> Iterator[pl.DataFrame]:
-        """The PCs' tables one at a time, in the run's order (by host: each PC's own table is in
-        order; a PC in parts a stretch of its time at a time, :func:`merged`), files read and left
-        for :meth:`load`: what an output that writes every row in pieces reads, so that only one
-        PC's rows (or one stretch of them) are held at a time."""
-        for _, part in sorted(self.parts, key=lambda hp: hp[0]):
+        """The PCs' tables one at a time, in the run's order (a PC in parts a stretch of its time at a
+        time, :func:`merged`), files read and left for :meth:`load`: what an output that writes every
+        row in pieces reads, so that only one PC's rows (or one stretch of them) are held at a time."""
+        for _, part in self.parts:
             if isinstance(part, PartedEvents):  # a stretch of time at a time
                 yield from merged(part, self._order)
             else:
                 yield _read(part) if isinstance(part, SpilledEvents) else part
-

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from analyzer import analyze, leftovers, parts, spill
 from analyzer.frames import compact, inside
+from analyzer.redact import redact
 from analyzer.report.csv_out import to_csv
 from analyzer.report.html import render_html
 from analyzer.report.json_doc import dumps
@@ -87,6 +88,21 @@ def test_the_reports_that_show_rows_read_only_those_rows_from_the_parts_and_show
     assert _terminal(in_parts, details=False) == _terminal(whole, details=False)
     assert dumps(in_parts) == dumps(whole)
     write_parquet(in_parts, tmp_path / "pq")  # (events.parquet through a streaming sink, a piece at a time)
+    assert pl.read_parquet(tmp_path / "pq" / "events.parquet").equals(events_frame(whole))
+
+
+def test_a_redacted_run_in_parts_is_the_redacted_run_whole_and_reads_a_file_at_a_time(monkeypatch, tmp_path):
+    monkeypatch.setattr(parts, "BUCKET_ROWS", 4)
+    monkeypatch.setattr(parts, "SAMPLE", 1)
+    whole, in_parts = _both(monkeypatch, [str(SAMPLES)])
+    whole, in_parts = redact(whole, key=b"test-key"), redact(in_parts, key=b"test-key")
+    monkeypatch.setattr(Tables, "load", lambda self: (_ for _ in ()).throw(AssertionError("every row read")))
+    assert len(_parted(in_parts)) == 66
+    assert dumps(in_parts) == dumps(whole)
+    assert to_csv(in_parts) == to_csv(whole)
+    assert _terminal(in_parts, details=True) == _terminal(whole, details=True)
+    assert render_html(in_parts) == render_html(whole)
+    write_parquet(in_parts, tmp_path / "pq")
     assert pl.read_parquet(tmp_path / "pq" / "events.parquet").equals(events_frame(whole))
 
 

@@ -79,8 +79,8 @@ def test_tables_are_read_once_in_the_run_s_order_and_their_folder_goes():
     assert tables.rows == SPILL_ROWS + 7 and folder.exists()
     # one PC at a time, by host, the files left in place
     assert [f.height for f in tables.frames()] == [7, SPILL_ROWS] and len(list(folder.glob("*.arrow"))) == 1
-    table = tables.load()
-    assert seen == [SPILL_ROWS + 7] and table.equals(pl.concat([first, second]))
+    table = tables.load()  # each PC's rows put in order, the PCs by host
+    assert seen == [7, SPILL_ROWS] and table.equals(pl.concat([second, first]))
     assert not folder.exists()
     # a run whose rows nobody read leaves nothing behind either
     folder = run_folder()
