@@ -219,13 +219,13 @@ def analyze_host(job: HostJob) -> HostResult:
         reports, frames = _parse(slots)
     if unwritable is not None and reports:
         reports[0].errors.append(Note(reports[0].path, "parts_unwritable", {"error": describe(unwritable)}))
+    return _analyze_whole(job, frames, reports)
+
+
+def _analyze_whole(job: HostJob, frames: list[pl.DataFrame], reports: list[FileReport]) -> HostResult:
+    """The PC's rows (``frames``, emptied here), held as one table: on the UTC clock, in order, diagnosed."""
     events = pl.concat(frames, how="vertical") if frames else conform(None)
-    del frames  # the PC's events are then held by ``events`` alone, which is sorted in place
-    return _analyze_whole(job, events, reports)
-
-
-def _analyze_whole(job: HostJob, events: pl.DataFrame, reports: list[FileReport]) -> HostResult:
-    """The PC's rows, held as one table: on the UTC clock, in order, diagnosed."""
+    frames.clear()  # the PC's events are then held by ``events`` alone, which is sorted in place
     events = normalise(events, reports, tz=job.tz, date=job.date, tz_force=job.tz_force)
     _sort_in_place(events)
     reported = None
@@ -245,7 +245,7 @@ def _analyze_in_parts(job: HostJob, slots: list[Located | FileReport]) -> HostRe
     reports, outcome = parts.analyze(slots, _parse, job.spill, tz=job.tz, date=job.date,
                                      tz_force=job.tz_force, order=_sort_in_place)
     if outcome is None:  # no file gave rows
-        return _analyze_whole(job, conform(None), reports)
+        return _analyze_whole(job, [], reports)
     reported = None
     if job.symptom is not None:
         place = placement(job.symptom, job.host, outcome.span, reports, job.tz)
