@@ -283,13 +283,16 @@ def render_html(analysis, lang: str = "en") -> str:
     attempts, rest = by_host(attempts, lambda a: a["host"], lambda a: a["outcome"] == "failed")
     for name, left in rest.items():  # a bench PC: the latest attempts one by one, the rest counted
         out.append(f'<p class="warn">{_e(name)}: {_e(rest_text(left, cat))}</p>')
+    configs: dict[str, str] = {}  # (each PC's read once, not once per attempt)
     for n, a in enumerate(attempts, 1):
         attempt = {**a, **{k: from_iso(a[k]) for k in ("started_at", "ended_at", "failed_at", "window_start",
                                                          "window_end")}}
         outcome = t["outcome"].get(a["outcome"], a["outcome"])
         out.append(f'<section class="attempt" id="attempt-{n}"><h2>{_e(a["host"])} — {_e(cat.what(a))} '
                    f'({_e(outcome)})</h2>')
-        out.append(_config(analysis, a["host"], cited, cat))
+        if a["host"] not in configs:
+            configs[a["host"]] = _config(analysis, a["host"], cited, cat)
+        out.append(configs[a["host"]])
         if attempt["started_at"] is not None:
             rows = _window(events, attempt, counted)
             out.append(f'<h3>{_e(t["timeline"])}</h3><div class="chart">{timeline_svg(rows, attempt, cited, t)}</div>')

@@ -158,9 +158,10 @@ def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[t
             table.add_row(_stamp(r["ts_utc"]), Text(kind, style=KIND_INFO[kind].style), event, _where(r))
     if rows.height > MAX_ROWS:
         table.caption = cat.text("terminal.more_rows", n=rows.height - MAX_ROWS)
-    progress = analysis.rows_where((pl.col("host") == attempt["host"]) & (pl.col("file") == attempt["file"])
-                                   & (pl.col("attempt") == attempt["attempt"]) & (pl.col("kind") == "progress")
-                                   ) if attempt["file"] is not None else None
+    # (the attempt's own rows are among ``events``, the timelines' rows: Analysis.timeline_rows)
+    progress = events.filter((pl.col("host") == attempt["host"]) & (pl.col("file") == attempt["file"])
+                             & (pl.col("attempt") == attempt["attempt"]) & (pl.col("kind") == "progress")
+                             ) if attempt["file"] is not None else None
     if progress is not None and progress.height:
         ops = progress.get_column("subject").drop_nulls().unique(maintain_order=True).to_list()
         names = shown(", ".join(ops[:6]) + (", …" if len(ops) > 6 else ""))
@@ -248,8 +249,11 @@ def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> No
     for name, left in rest.items():
         console.print()
         console.print(Text(f"{shown(name)}: {rest_text(left, cat)}", style="yellow"))
+    configs: dict[str, Table | None] = {}  # (each PC's read once, not once per attempt)
     for attempt in attempts:
-        config = _config_table(analysis, attempt["host"], cited, cat)
+        if attempt["host"] not in configs:
+            configs[attempt["host"]] = _config_table(analysis, attempt["host"], cited, cat)
+        config = configs[attempt["host"]]
         if config is not None:
             console.print()
             console.print(config)
