@@ -31,6 +31,7 @@ the shape of the curve in a minute.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -59,14 +60,16 @@ SUMMARY = ("import json, sys\n"
            "except (ValueError, KeyError):\n    print('no JSON')\n")
 
 
-def run(target: Path, options: tuple[str, ...] = ("--format", "json")) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS MB, what came out) of ``analyze target --format json`` (or ``options``).
-    Its stdout goes to a file beside the input, never through this process (see SUMMARY)."""
+def run(target: Path, options: tuple[str, ...] = ("--format", "json"), env: dict | None = None
+        ) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS MB, what came out) of ``analyze target --format json`` (or ``options``,
+    with ``env`` added to the environment). Its stdout goes to a file beside the input, never
+    through this process (see SUMMARY)."""
     out = target.parent / f".{target.name}.stdout"
     start = time.perf_counter()
     with out.open("wb") as stdout:
         done = subprocess.run([sys.executable, "-c", CHILD, str(target), *options], cwd=ROOT,
-                              stdout=stdout, stderr=subprocess.PIPE, text=True)
+                              stdout=stdout, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
     wall = time.perf_counter() - start
     rss = next((int(ln.split()[1]) for ln in reversed(done.stderr.splitlines()) if ln.startswith("MAXRSS")), 0)
     said = f"exit {done.returncode}"
@@ -83,8 +86,8 @@ def _mb(path: Path) -> float:
 
 
 def show(name: str, target: Path, base: tuple[float, int] | None = None,
-         options: tuple[str, ...] = ("--format", "json")) -> tuple[float, int]:
-    wall, rss, said = run(target, options)
+         options: tuple[str, ...] = ("--format", "json"), env: dict | None = None) -> tuple[float, int]:
+    wall, rss, said = run(target, options, env)
     growth = f"   x{wall / base[0]:5.2f} time, x{rss / base[1]:4.2f} RSS" if base else ""
     print(f"{name:28s} {_mb(target):8.1f} MB  {wall:7.2f} s  peak {rss:6d} MB  ({said}){growth}", flush=True)
     return wall, rss
@@ -169,7 +172,11 @@ def evtx_set(tmp: Path, megabytes: int) -> None:
         for p in intact:
             n += 1
             shutil.copyfile(p, folder / f"{n}-{p.name}")
-    show(f"evtx set ({n} files)", folder)
+    # analysed in parts (its rows on disk: analyzer/parts.py), side by side with the same set whole
+    whole = {"ANALYZER_PARTS_BYTES": str(1 << 50)}
+    for output in (("--format", "json"), ("--format", "csv")):
+        base = show(f"evtx set ({n} files) {output[1]}", folder, options=output)
+        show(f"  the same, whole", folder, base, output, whole)
     shutil.rmtree(folder)
 
 
