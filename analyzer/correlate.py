@@ -218,16 +218,11 @@ def window_rows(events: pl.DataFrame, attempt: dict) -> pl.DataFrame:
             .sort("ts_utc", "file", "line", "record", nulls_last=True))
 
 
-def device_activity(events: pl.DataFrame, host: str) -> pl.DataFrame:
-    """One PC's Apple device, driver and service activity outside its restore attempts: what
-    Windows saw on its own (the iPhone plugged in and removed, Apple driver installs, the Apple
-    Mobile Device Service stopping or crashing), in time order."""
-    return events.filter(device_activity_where(host))
-
-
 def device_activity_where(host: str) -> pl.Expr:
-    """The rows of :func:`device_activity`, as a predicate (``Analysis.rows_where`` reads them
-    without the PC's other rows)."""
+    """One PC's Apple device, driver and service activity outside its restore attempts, as a
+    predicate on its rows: what Windows saw on its own (the iPhone plugged in and removed, Apple
+    driver installs, the Apple Mobile Device Service stopping or crashing). A predicate, so that
+    ``Analysis.rows_where`` reads these rows without the PC's others."""
     kinds = list(kinds_where(device_activity=True))
     return ((pl.col("host") == host) & pl.col("attempt").is_null()
             & pl.col("kind").cast(pl.String).is_in(kinds) & about_apple())
