@@ -9,6 +9,7 @@ belongs to is :mod:`analyzer.discover`.
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from . import grammars, paste, regions, walk
 from .model import FileReport, Note, conform
 from .sources import Input, Parsed, claimants, registry
 from .sources._backup_folder import payload_root
-from .sources._base import Excerpt
+from .sources._base import Excerpt, Segments
 from .textio import line_list, looks_binary
 from .discover import Located, discover  # noqa: F401 - discover is part of this module's interface
 
@@ -153,11 +154,26 @@ def _finish(parsed: Parsed | Exception, report: FileReport, source, host: str, i
         for note in parsed.report.errors:
             note.line = note.line + offset if note.line is not None else None
     parsed.report.errors[:0] = report.errors
+    if isinstance(parsed.events, Segments):
+        parsed.events = Segments(_finished_segments(parsed.events, parsed.report, host, display))
+        return parsed
     events = conform(parsed.events).with_columns(
         pl.lit(host or None, dtype=pl.String).alias("host"), pl.lit(display).alias("file"))
     parsed.events = events
     parsed.report.events = events.height
     return parsed
+
+
+def _finished_segments(segments: Segments, report: FileReport, host: str, display: str) -> Iterator[pl.DataFrame]:
+    """:func:`_finish` for a file's rows handed over a segment at a time (a whole file: no line offset),
+    counted in its report as they go."""
+    report.events = 0
+    for frame in segments:
+        frame = conform(frame).with_columns(pl.lit(host or None, dtype=pl.String).alias("host"),
+                                            pl.lit(display).alias("file"))
+        report.events += frame.height
+        yield frame
+        del frame  # (a generator holds its locals while the next segment is made)
 
 
 def _line_sources() -> list[str]:
@@ -267,11 +283,20 @@ def _backup_payload(located: list[Located]) -> dict[int, Parsed | None]:
     return out
 
 
-def parse_all(located: list[Located]) -> list[list[Parsed]]:
+def _parsed(parse, item: Input) -> Parsed | Exception:
+    """``parse(item)``, or what it raised (the caller reports it: Source.parse_one_by_one)."""
+    try:
+        return parse(item)
+    except Exception as exc:  # noqa: BLE001 - one broken file must not stop the others
+        return exc
+
+
+def parse_all(located: list[Located], segments: bool = False) -> list[list[Parsed]]:
     """Every file read, in order: for each, its parts (one, or one per log region and one for the
     lines outside them). Files of a batched source (``Source.batched``: evtx) are handed to its
     ``parse_many`` together, so that it can share fixed costs between them; results and reports
-    are the same as file by file."""
+    are the same as file by file. ``segments``: a whole file of a ``segmented`` source gives its
+    rows as :class:`Segments` (each read as it is finished; its report is complete after the last)."""
     out: list[tuple[int, Parsed | None]] = []
     grouped: dict[str, list[tuple[int, Input, FileReport, object, str]]] = {}
     payload = _backup_payload(located)
@@ -290,7 +315,9 @@ def parse_all(located: list[Located]) -> list[list[Parsed]]:
                 out.append((i, None))
                 grouped.setdefault(source.name, []).append((slot, item, report, source, loc.host))
                 continue
-            out.append((i, _finish(source.parse_one_by_one([item])[0], report, source, loc.host, item)))
+            parse = (source.parse_in_segments if segments and source.segmented and not isinstance(item, Excerpt)
+                     else source.parse)
+            out.append((i, _finish(_parsed(parse, item), report, source, loc.host, item)))
     for group in grouped.values():
         source = group[0][3]
         items = [item for _, item, _, _, _ in group]

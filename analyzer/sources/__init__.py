@@ -13,7 +13,7 @@ import pkgutil
 from functools import lru_cache
 
 from ..textio import looks_binary
-from ._base import Input, Parsed, Source
+from ._base import Input, Parsed, Segments, Source
 
 
 @lru_cache(maxsize=1)

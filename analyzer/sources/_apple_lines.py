@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import collections
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import polars as pl
@@ -49,44 +49,73 @@ _AS_TEXT = frozenset({"_message", "date", "time", "btime", "gtime", "ftime", "pr
 _CAST_BACK = ("operation",)
 
 
-def line_rows(chunks: Iterable[pl.Series], grammar: grammars.LineGrammar, sample: int
-              ) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
-    """(every recognised line classified, the first ``sample`` unrecognised lines as ``line``/``text``,
-    how many lines were unrecognised, how many lines there were).
+class Tally:
+    """What :func:`classified` counts on the way: the first ``sample`` unrecognised lines (``line``/
+    ``text``), how many lines were unrecognised and read, and the schema of every column
+    classification gave (kept or not: :func:`stack` adds the kept ones a chunk lacked)."""
+
+    def __init__(self, sample: int) -> None:
+        self.sample = sample
+        self.bad: list[pl.DataFrame] = []
+        self.unrecognised = 0
+        self.lines = 0
+        self.schema: dict[str, pl.DataType] = {}
+
+    def bad_lines(self) -> pl.DataFrame:
+        if not self.bad:
+            return pl.DataFrame(schema={"line": pl.Int64, "text": pl.String})
+        return pl.concat(self.bad, how="vertical").head(self.sample)
+
+
+def classified(chunks: Iterable[pl.Series], grammar: grammars.LineGrammar, tally: Tally) -> Iterator[pl.DataFrame]:
+    """Each chunk's recognised lines classified, in order (chunks with none are left out).
 
     ``chunks`` are the file's lines, ``CHUNK_LINES`` at a time, as they are read
     (:func:`analyzer.sources._text.read_text_chunks`): a chunk is classified while the next ones
     are read, at most ``WORKERS`` at once with one more read ahead, and each chunk's lines are let
     go once it is classified, so the text is never held whole."""
     workers = min(WORKERS, _cores())
-    done: list = []
-    count = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="restore-lines") if workers > 1 else _Inline() as pool:
         running: collections.deque = collections.deque()
         for lines in chunks:
-            running.append(pool.submit(_chunk, lines, count, grammar, sample))
-            count += lines.len()
+            running.append(pool.submit(_chunk, lines, tally.lines, grammar, tally.sample))
+            tally.lines += lines.len()
             del lines
             while len(running) > workers:
-                done.append(running.popleft().result())
-        done.extend(future.result() for future in running)
-        del running
-    if not done:  # no lines at all
-        return pl.DataFrame(), pl.DataFrame(schema={"line": pl.Int64, "text": pl.String}), 0, 0
-    parts = [rows for rows, _, _, _ in done if rows is not None]
-    bad = pl.concat([b for _, b, _, _ in done], how="vertical").head(sample)
-    unrecognised = sum(n for _, _, n, _ in done)
-    schema: dict[str, pl.DataType] = {}
-    for _, _, _, chunk_schema in done:
-        schema.update(chunk_schema)
-    del done
+                yield from _taken(running.popleft().result(), tally)
+        while running:
+            yield from _taken(running.popleft().result(), tally)
+
+
+def _taken(done: tuple, tally: Tally) -> Iterator[pl.DataFrame]:
+    rows, bad, unrecognised, schema = done
+    if len(tally.bad) < tally.sample and bad.height:
+        tally.bad.append(bad)
+    tally.unrecognised += unrecognised
+    tally.schema.update(schema)
+    if rows is not None:
+        yield rows
+
+
+def stack(parts: list[pl.DataFrame], tally: Tally) -> pl.DataFrame:
+    """Classified chunks (in order) as one frame of contiguous columns, with every kept column that
+    classification gave so far (null where a chunk lacked it); empty for none."""
     if not parts:
-        return pl.DataFrame(), bad, unrecognised, count
-    rows = parts[0] if len(parts) == 1 else _stack(parts)
-    missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items()
+        return pl.DataFrame()
+    rows = _stack(parts) if len(parts) > 1 else parts[0]
+    missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in tally.schema.items()
                if name in KEEP and name not in rows.columns]
     back = [pl.col(n).cast(pl.String) for n in _CAST_BACK if n in rows.columns]
-    return rows.with_columns(missing + back), bad, unrecognised, count
+    return rows.with_columns(missing + back)
+
+
+def line_rows(chunks: Iterable[pl.Series], grammar: grammars.LineGrammar, sample: int
+              ) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
+    """(every recognised line classified, as one frame; the first ``sample`` unrecognised lines;
+    how many lines were unrecognised; how many there were): :func:`classified` stacked whole."""
+    tally = Tally(sample)
+    rows = stack(list(classified(chunks, grammar, tally)), tally)
+    return rows, tally.bad_lines(), tally.unrecognised, tally.lines
 
 
 class _Inline:
@@ -166,16 +195,18 @@ def _meanings(keys: pl.DataFrame, grammar: grammars.LineGrammar) -> tuple[pl.Dat
 def _stack(parts: list[pl.DataFrame]) -> pl.DataFrame:
     """The chunks' rows as one frame of contiguous columns, built a column at a time with each
     column's chunk pieces let go as soon as it is copied: the file is held about once, never
-    twice (a rechunk of the whole frame, which later steps would trigger, costs a second copy)."""
+    twice (a rechunk of the whole frame, which later steps would trigger, costs a second copy).
+    ``parts`` is emptied on the way (the caller's list too, so that it holds nothing twice)."""
     names = list(dict.fromkeys(name for part in parts for name in part.columns))
+    heights = [part.height for part in parts]  # (a part whose columns are all taken has none)
     out: list[pl.Series] = []
     for name in names:
         dtype = next(part.schema[name] for part in parts if name in part.columns)
         pieces = [part.get_column(name) if name in part.columns
-                  else pl.repeat(None, part.height, dtype=dtype, eager=True).alias(name) for part in parts]
-        parts = [part.drop(name, strict=False) for part in parts]
+                  else pl.repeat(None, height, dtype=dtype, eager=True).alias(name)
+                  for part, height in zip(parts, heights)]
+        parts[:] = [part.drop(name, strict=False) for part in parts]
         out.append(pl.concat(pieces, rechunk=True))
         del pieces
+    parts.clear()
     return pl.DataFrame(out)
-
-

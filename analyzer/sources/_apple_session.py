@@ -52,18 +52,39 @@ def _dumps(obj: dict[str, Any]) -> str | None:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) if obj else None
 
 
-def split_attempts(rows: pl.DataFrame) -> pl.DataFrame:
-    """Number the restore attempts (column ``attempt``, 1-based)."""
-    prev_shape = c("shape").shift(1)
-    rows = rows.with_columns(
-        (c("kind").is_in(BODY_KINDS) | c("rule").is_in(RESULT_PARTS)).alias("_body"),
-        (c("rule").is_in(OPENERS) | (c("shape").is_in(["dated", "dated_proc"]) & prev_shape.is_in(["bracket", "device"])))
-        .alias("_opener"))
-    sig = rows.lazy().filter(c("_body") | c("_opener")).select("line", "_body", "_opener").collect()
-    sig = sig.with_columns((c("_opener") & c("_body").shift(1).fill_null(False)).cum_sum().alias("_n"))
-    rows = attach(rows, sig.select("line", "_n"))
-    attempt = (c("_n").forward_fill().fill_null(0) + 1).cast(pl.Int32)
-    return rows.with_columns(attempt.alias("attempt")).drop("_n", "_opener", "_body")
+def _significant(rows: pl.DataFrame, before: tuple[str | None, bool] = (None, False)) -> pl.DataFrame:
+    """The rows that open or carry an attempt, with their place (``_row``), ``line`` and shape, and
+    ``_start``: whether an attempt begins there (an opener after restore activity). ``before``: the
+    shape of the row before the first and whether the last significant row before it was restore
+    activity (a chunk read after others: :mod:`._apple_segments`)."""
+    shape = c("shape").cast(pl.String)
+    prev_shape = shape.shift(1, fill_value=pl.lit(before[0], dtype=pl.String))
+    body = (c("kind").is_in(BODY_KINDS) | c("rule").is_in(RESULT_PARTS)).fill_null(False)
+    opener = c("rule").is_in(OPENERS) | (shape.is_in(["dated", "dated_proc"]) & prev_shape.is_in(["bracket", "device"]))
+    sig = (rows.lazy().with_row_index("_row").select("_row", "line", shape.alias("shape"), body.alias("_body"),
+                                                     opener.alias("_opener"))
+           .filter(c("_body") | c("_opener")).collect())
+    return sig.select("_row", "line", "shape", "_body",
+                      (c("_opener") & c("_body").shift(1, fill_value=before[1])).alias("_start"))
+
+
+def split_attempts(rows: pl.DataFrame, first: int = 1) -> pl.DataFrame:
+    """Number the restore attempts (column ``attempt``, from ``first``: a later segment of a file
+    goes on from the one before, :mod:`._apple_segments`)."""
+    sig = _significant(rows).select("line", c("_start").cum_sum().alias("_n"))
+    rows = attach(rows, sig)
+    attempt = (c("_n").forward_fill().fill_null(0) + first).cast(pl.Int32)
+    return rows.with_columns(attempt.alias("attempt")).drop("_n")
+
+
+def header_starts(rows: pl.DataFrame, before: tuple[str | None, bool] = (None, False)
+                  ) -> tuple[pl.Series, tuple[str | None, bool]]:
+    """The places of the rows of ``rows`` where an attempt begins on a dated header line (where a
+    file can be cut with each attempt whole on one side), and ``before`` for the rows that follow."""
+    sig = _significant(rows, before)
+    at = sig.filter(c("_start") & c("shape").is_in(["dated", "dated_proc"])).get_column("_row")
+    last_shape = rows.get_column("shape").cast(pl.String).item(-1) if rows.height else before[0]
+    return at, (last_shape, sig.item(-1, "_body") if sig.height else before[1])
 
 
 #: Rules whose rows the expected-transition state machine reads (beside connects, disconnects and the
@@ -85,8 +106,10 @@ def _transition_events(rows: pl.DataFrame) -> pl.DataFrame:
                                     | rule.is_in(_TRANSITION_RULES))
     device_obj, operation = c("device_obj"), c("operation")
     keyed = is_progress & device_obj.is_not_null() & operation.is_not_null()
-    same = ((device_obj == pl.when(keyed).then(device_obj).shift(1).forward_fill())
-            & (operation == pl.when(keyed).then(operation).shift(1).forward_fill())).fill_null(False)
+    before = lambda col: pl.when(keyed).then(col).shift(1).forward_fill()  # noqa: E731 - the last keyed row's
+    # (a run never goes on into the next attempt: each attempt's first progress line starts one)
+    same = ((device_obj == before(device_obj)) & (operation == before(operation))
+            & (c("attempt") == before(c("attempt")))).fill_null(False)
     run = is_progress & (~keyed | ~same)
     restore_obj = device_obj.cast(pl.String).str.starts_with("Restore")
     op = operation.cast(pl.Int64, strict=False)

@@ -187,7 +187,8 @@ def _bracket_dates(rows: pl.DataFrame, hours: int) -> tuple[pl.DataFrame, bool]:
 def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: int | None = None) -> pl.DataFrame:
     """Add ts_wall, ts_raw and clock to recognised rows (line order), filling report_clock.
 
-    ``hours`` (bracket minus header) is measured from the file when None; tests pass it to check the
+    ``hours`` (bracket minus header) is measured from the file when None (or, for a later segment of
+    a file, taken from ``report_clock`` where the first segment put it); tests pass it to check the
     date logic on its own, outside the detection window.
 
     Dated lines: the written local time. Bracket lines: the header's date moved by the measured
@@ -197,7 +198,15 @@ def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: in
     """
     rows = _stamp(rows, frac_unit_us)
     measured, clock, _ = detect_offset(rows)
-    if hours is None:
+    decided = report_clock.get("bracket_minus_header_hours")
+    if hours is None and decided is not None and report_clock.get("how") != "given":
+        # a later segment of the file (._apple_segments): the offset the first one measured holds,
+        # and what this one measures is another offset seen, as a later header block's is
+        hours = decided
+        seen = set(clock.get("other_offsets_seen", ())) | ({clock["bracket_minus_header_hours"]} if clock else set())
+        others = sorted((seen | set(report_clock.get("other_offsets_seen", ()))) - {hours})
+        clock = {"other_offsets_seen": others} if others else {}
+    elif hours is None:
         hours = measured
     else:
         clock = {**clock, "bracket_minus_header_hours": hours, "how": "given"} if clock else {}

@@ -31,6 +31,7 @@ import os
 import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
 import polars as pl
@@ -178,11 +179,23 @@ class Excerpt(Input):
         return len(self.raw)
 
 
+class Segments:
+    """A file's rows handed over a segment (a frame) at a time, as the source finishes them
+    (:meth:`Source.parse_in_segments`). Iterated once; the file's report is complete after the last."""
+
+    def __init__(self, frames: Iterator[pl.DataFrame]) -> None:
+        self._frames = frames
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        return self._frames
+
+
 @dataclass
 class Parsed:
-    """A source's output for one file: the events and the report on what was read."""
+    """A source's output for one file: the events (or :class:`Segments` of them, when asked for) and
+    the report on what was read."""
 
-    events: pl.DataFrame
+    events: pl.DataFrame | Segments
     report: FileReport
 
 
@@ -197,6 +210,9 @@ class Source:
     #: True when the source's :meth:`parse_many` reads several files at once (to share fixed
     #: costs between them), so a run hands it all of its files together.
     batched: ClassVar[bool] = False
+    #: True when the source can hand a big file's rows over a segment at a time
+    #: (:meth:`parse_in_segments`); the others hand over one frame.
+    segmented: ClassVar[bool] = False
     #: True when the format's records take free text (an event's description, a device's own
     #: lines): another log pasted into it would not show as unrecognised lines, so the region
     #: search (analyzer.regions) runs on it whatever the parse counted.
@@ -207,6 +223,11 @@ class Source:
 
     def parse(self, item: Input) -> Parsed:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def parse_in_segments(self, item: Input) -> Parsed:
+        """:meth:`parse`, with the rows as :class:`Segments` where the source is ``segmented``
+        (the others: one frame, as parse gives it)."""
+        return self.parse(item)
 
     def parse_many(self, items: list[Input]) -> list[Parsed | Exception]:
         """:meth:`parse` for each of ``items``: the same results in the same order, where an

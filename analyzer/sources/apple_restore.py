@@ -24,16 +24,18 @@ are kept as rows with no time of their own.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import polars as pl
 
 from .. import grammars
 from ..model import Note, conform
-from ._apple_lines import CHUNK_LINES, line_rows
+from ._apple_lines import CHUNK_LINES, Tally, classified
+from ._apple_segments import segments
 from ._text import read_text_chunks
 from ._apple_session import identities, mark_expected, overlay, results, session_starts, split_attempts
 from ._apple_time import PLACEHOLDER_DAY, RESIDUAL_WARN_US, resolve
-from ._base import Input, Parsed, Source, add_note, add_summary_note
+from ._base import Input, Parsed, Segments, Source, add_note, add_summary_note, note_changed
 
 #: Notes listed for unrecognised lines (the rest are only counted).
 MAX_LINE_NOTES = 5
@@ -59,6 +61,7 @@ class AppleRestoreSource(Source):
     name = "apple_restore"
     description = ("Apple restore logs as the host writes them: iTunes/Finder updater logs (old and MobileRestore format, "
                    "pasted tails), relayed device lines, repair tools re-emitting them")
+    segmented = True
 
     # -- sniffing ------------------------------------------------------------------------------
     def sniff(self, item: Input) -> bool:
@@ -78,15 +81,44 @@ class AppleRestoreSource(Source):
     def parse(self, item: Input) -> Parsed:
         return self.read_guarded(item, self._parse)
 
+    def parse_in_segments(self, item: Input) -> Parsed:
+        """:meth:`parse` with the rows handed over a segment at a time as they are finished
+        (:class:`._base.Segments`, :mod:`._apple_segments`): what reads them need not hold them all.
+        Whatever the reading raises ends it with a ``reading_unfinished`` note; the segments handed
+        over before it stand."""
+        report = self.new_report(item)
+
+        def guarded() -> Iterator[pl.DataFrame]:
+            try:
+                yield from self._segments(item, report)
+            except Exception as exc:  # noqa: BLE001 - the contract is "never raise", as read_guarded
+                add_note(report, Note(item.display, "reading_unfinished",
+                                      {"source": self.name, "error": f"{type(exc).__name__}: {exc}"}))
+            note_changed(report, item)
+        return Parsed(Segments(guarded()), report)
+
     def _parse(self, item: Input, report) -> pl.DataFrame:
-        # the lines are classified a chunk at a time while the rest of the file is read
-        rows = self._line_rows(read_text_chunks(item, report, CHUNK_LINES), item, report)
+        frames = list(self._segments(item, report))
+        return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0] if frames else conform(None)
+
+    def _segments(self, item: Input, report) -> Iterator[pl.DataFrame]:
+        """The file's rows, a segment at a time: the lines are classified a chunk at a time while
+        the rest of the file is read (:mod:`._apple_lines`), stacked into segments cut where an
+        attempt starts (:mod:`._apple_segments`), and each segment finished with what the ones
+        before it decided (:class:`_Decided`). The notes on lines and clocks come once all are read."""
+        grammar = grammars.load(self.name)
+        tally = Tally(MAX_LINE_NOTES)
+        decided = _Decided()
+        for rows in segments(classified(read_text_chunks(item, report, CHUNK_LINES), grammar, tally), tally):
+            finished = self._finished(rows, item, report, decided)
+            del rows
+            yield finished
+            del finished  # (a generator holds its locals while the next segment is made)
         item.forget_text()
-        if rows.height == 0:
-            return conform(None)
-        rows = resolve(rows, self._fraction_unit(rows, item, report), report.clock)
-        # the times as written are in ts_raw now: their pieces would only be carried along
-        rows = rows.drop("date", "time", "btime", "gtime", "ftime", "hdr_us", "br_us", strict=False)
+        report.unrecognised, report.records = tally.unrecognised, tally.lines
+        self._line_notes(tally, grammar, item, report)
+        if decided.unit is None:  # no line recognised
+            return
         if report.clock.get("other_offsets_seen"):
             add_note(report, Note(item.display, "bracket_offsets_disagree",
                                   {"others": report.clock["other_offsets_seen"],
@@ -94,9 +126,20 @@ class AppleRestoreSource(Source):
         if abs(report.clock.get("residual_seconds", 0)) * 1_000_000 > RESIDUAL_WARN_US:
             add_note(report, Note(item.display, "bracket_residual", {"seconds": report.clock["residual_seconds"]},
                                   severity="warning"))
-        self._note_date_unknown(rows, item, report)
+        self._note_date_unknown(decided.placeholder, item, report)
+
+    def _finished(self, rows: pl.DataFrame, item: Input, report, decided: "_Decided") -> pl.DataFrame:
+        """One segment's rows on their clocks, with attempts, transitions and summaries, as events."""
+        if decided.unit is None:
+            decided.unit = self._fraction_unit(rows, item, report)
+        # (a later segment keeps the offset the first measured: _apple_time.resolve)
+        rows = resolve(rows, decided.unit, report.clock)
+        # the times as written are in ts_raw now: their pieces would only be carried along
+        rows = rows.drop("date", "time", "btime", "gtime", "ftime", "hdr_us", "br_us", strict=False)
+        decided.placed(rows)
         rows = self._provider(rows)
-        rows = split_attempts(rows)
+        rows = split_attempts(rows, first=decided.attempts + 1)
+        decided.attempts = rows.get_column("attempt").max()
         rows = mark_expected(rows)
         rows = self._summaries(rows)
         return conform(rows.select(
@@ -104,20 +147,16 @@ class AppleRestoreSource(Source):
             "expected", "device_mode", pl.col("ecid_value").alias("ecid"), "udid", "serial", "chip_id", "board_id",
             "usb_vid", "usb_pid", "provider", "subject", "detail", pl.col("_message").alias("message")))
 
-    def _line_rows(self, chunks, item: Input, report) -> pl.DataFrame:
-        """Every recognised line of ``chunks`` (the file's lines, a chunk at a time) classified
-        (:mod:`._apple_lines`), the lines counted, the unrecognised ones counted and the first few
-        located."""
-        grammar = grammars.load(self.name)
-        rows, bad, report.unrecognised, report.records = line_rows(chunks, grammar, MAX_LINE_NOTES)
-        for line, text in bad.iter_rows():
+    @staticmethod
+    def _line_notes(tally: Tally, grammar, item: Input, report) -> None:
+        """The first few unrecognised lines located, the rest counted."""
+        for line, text in tally.bad_lines().iter_rows():
             add_note(report, Note(item.display, "line_shape_unknown",
                                   {"format": grammar.name, "detail": grammar.explain_failure(text[:500])},
                                   line=line, excerpt=text[:120], severity="warning"))
         if report.unrecognised > MAX_LINE_NOTES:
             add_summary_note(report, Note(item.display, "more_lines_unrecognised",
                                           {"count": report.unrecognised - MAX_LINE_NOTES}, severity="warning"))
-        return rows
 
     @staticmethod
     def _fraction_unit(rows: pl.DataFrame, item: Input, report) -> int:
@@ -134,12 +173,11 @@ class AppleRestoreSource(Source):
         return 1000
 
     @staticmethod
-    def _note_date_unknown(rows: pl.DataFrame, item: Input, report) -> None:
-        """One located note per clock whose times were put on the placeholder day."""
+    def _note_date_unknown(placeholder: dict[str, int], item: Input, report) -> None:
+        """One located note per clock whose times were put on the placeholder day (at its first line)."""
         if not report.clock.get("date_unknown"):
             return
-        placed = rows.filter(pl.col("ts_wall").dt.year() == PLACEHOLDER_DAY.year)
-        for clock, line in placed.group_by("clock").agg(pl.col("line").min()).sort("line").iter_rows():
+        for clock, line in sorted(placeholder.items(), key=lambda kv: kv[1]):
             if clock == "bracket" and report.clock.get("bracket_zone_unknown"):
                 add_note(report, Note(item.display, "date_unknown_no_header", {}, line=line, severity="warning"))
             else:
@@ -164,6 +202,21 @@ class AppleRestoreSource(Source):
     def _summaries(rows: pl.DataFrame) -> pl.DataFrame:
         """Overlay the per-attempt session_start/result rows and the per-block identity rows."""
         return overlay(rows, session_starts(rows), results(rows), identities(rows))
+
+
+class _Decided:
+    """What a file's earlier segments decided for the later ones: the bracket fraction's unit, how
+    many attempts they numbered, and each clock's first line on the placeholder day."""
+
+    def __init__(self) -> None:
+        self.unit: int | None = None
+        self.attempts = 0
+        self.placeholder: dict[str, int] = {}
+
+    def placed(self, rows: pl.DataFrame) -> None:
+        placed = rows.filter(pl.col("ts_wall").dt.year() == PLACEHOLDER_DAY.year)
+        for clock, line in placed.group_by("clock").agg(pl.col("line").min()).iter_rows():
+            self.placeholder.setdefault(clock, line)
 
 
 SOURCE = AppleRestoreSource()
