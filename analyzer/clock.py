@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from .alignment import SENTINEL_DAY, anchors, infer_day, infer_offset, skews
+from .alignment import ANCHOR_KINDS, SENTINEL_DAY, anchors, infer_day, infer_offset, skews
 from .model import FileReport, Note
 
 
@@ -386,6 +386,42 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
     """
     if events.height == 0:
         return events
+    host = _decided(events, reports, tz, date, tz_force)
+    return pl.concat([host.converted[p] for p in host.frames], how="vertical")
+
+
+def decide(events: pl.DataFrame, reports: list[FileReport], tz: str | None = None,
+           date: dt.date | None = None, tz_force: bool = False) -> dict[str, _Decision]:
+    """:func:`normalise`'s decision for each (file, format) (:func:`_key`), recorded in the reports
+    as normalise records it, for :func:`to_utc` to apply to rows read later.
+
+    ``events`` need hold only the rows the decisions read (:func:`decision_rows`): a PC analysed in
+    parts (analyzer.parts) decides on those and converts each part as it is read back."""
+    return _decided(events, reports, tz, date, tz_force).decided if events.height else {}
+
+
+def decision_rows() -> pl.Expr:
+    """The rows a file's clock decision reads (a filter over a PC's rows in their order): its anchors
+    (the events aligned across files) and, of each run of a file, the first row of each clock with
+    and without a time (which clocks it has, and the first local time a named zone is read at)."""
+    first = pl.struct(run_starts().cum_sum(), pl.col("clock"), pl.col("ts_wall").is_null()).is_first_distinct()
+    return pl.col("kind").cast(pl.String).is_in(list(ANCHOR_KINDS)) | first
+
+
+def to_utc(frame: pl.DataFrame, decisions: dict[str, _Decision]) -> pl.Series:
+    """``ts_utc`` of ``frame``'s rows (``file``, ``format``, ``clock``, ``ts_wall``), each (file,
+    format) by its decision of :func:`decide` (a file it has none for, as UTC: it was not seen)."""
+    starts, keys = _run_keys(frame)
+    bounds = zip(starts, [*starts[1:], frame.height])
+    utc = _Decision("UTC", "UTC", "utc")
+    pieces = [_convert(frame.slice(a, b - a).select("clock", "ts_wall"), decisions.get(key, utc)).get_column("ts_utc")
+              for key, (a, b) in zip(keys, bounds)]
+    return (pl.concat(pieces) if pieces else pl.Series([], dtype=pl.Datetime("us", "UTC"))).alias("ts_utc")
+
+
+def _decided(events: pl.DataFrame, reports: list[FileReport], tz: str | None, date: dt.date | None,
+             tz_force: bool) -> _Host:
+    """Every (file, format) of ``events`` decided and converted, the decisions recorded in ``reports``."""
     runs = _run_keys(events)
     frames = _per_file(events, runs)
     host = _Host(frames, reports)
@@ -414,4 +450,4 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
     for path in undated:
         host.decide(path, host.place_undated(path) or _undated(tz, None))
     _report(host)
-    return pl.concat([host.converted[p] for p in frames], how="vertical")
+    return host

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -258,13 +259,23 @@ def _window_kinds(rules: tuple[Rule, ...]) -> frozenset[str] | None:
     return frozenset(kinds)
 
 
+#: Failed attempts diagnosed at a time when their windows are read back from disk (analyzer.parts):
+#: a bench log's failed attempts each hold tens of thousands of rows a rule reads.
+WINDOW_BATCH = 4
+
+
 def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
              reported: list[dict[str, Any]] | None = None,
-             formats: dict[str, set[str]] | None = None) -> tuple[list[Incident], pl.DataFrame]:
+             formats: dict[str, set[str]] | None = None,
+             windows: Callable[[pl.DataFrame, frozenset[str] | None], pl.DataFrame] | None = None
+             ) -> tuple[list[Incident], pl.DataFrame]:
     """Return the incidents (one per failed attempt, then one per reported symptom, each a row of
     :func:`analyzer.symptom.reported_attempt` with its ``placement``) and the attempts table.
-    ``formats``: each host's formats, when ``events`` holds only the rows the diagnosis reads
-    (:mod:`analyzer.parts`); else they are found in ``events``."""
+
+    For a PC analysed in parts (:mod:`analyzer.parts`), ``events`` holds only the rows read wherever
+    they are, ``formats`` gives each host's formats, and ``windows(failed, kinds)`` the rows to
+    diagnose some failed attempts on (``events`` and their windows' rows of those kinds, all for
+    None), asked for WINDOW_BATCH attempts at a time."""
     table = attempts(events)
     if reported:
         extra = pl.DataFrame([{k: v for k, v in r.items() if k != "placement"} for r in reported],
@@ -279,26 +290,19 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     if failed.height == 0:
         return [], table
     rules = rules if rules is not None else default_rules()
-    # (a bench log's attempt holds hundreds of thousands of progress lines no rule reads: the window
-    # is built without them)
-    window = evidence_window(mark_transitions(events), failed, _window_kinds(rules))
+    kinds = _window_kinds(rules)
     past = history(events, table)
-    window = _with_history(window, failed, past)
-    hits = rule_hits(window, rules)
-    fired = fired_rules(hits, rules)
-    evidence = _evidence(window, hits, rules, fired)
-    details: dict[int, dict[int, str | None]] = {}
-    for row in window.filter((pl.col("kind") == "result") & pl.col("attempt").is_not_null()).select(
-            "incident", "line", "detail").to_dicts():
-        details.setdefault(row["incident"], {})[row["line"]] = row["detail"]
     if formats is None:
         formats = {row["host"]: set(row["format"]) for row in
                    events.group_by("host").agg(pl.col("format").unique()).to_dicts()}
     related = {(r["host"], r["file"], r["attempt"]): r["related"] for r in past.to_dicts()}
+    step = failed.height if windows is None else WINDOW_BATCH
+    incidents: list[Incident] = []
+    for start in range(0, failed.height, step):
+        some = failed.slice(start, step)
+        rows = events if windows is None else windows(some, kinds)
+        incidents += _diagnosed(rows, some, past, rules, kinds, formats, related)
     rows = failed.to_dicts()
-    incidents = [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()),
-                          details.get(idx, {}), related.get((inc["host"], inc["file"], inc["attempt"]), []))
-                 for idx, inc in enumerate(rows)]
     places = {r["host"]: r.get("placement") for r in reported or []}
     sizes = None  # the PC's free-space and backup-size rows, taken out of the events once
     for inc, incident in zip(rows, incidents):
@@ -311,3 +315,22 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
         if incident.reported:
             incident.reported_time = places.get(incident.host)
     return incidents, table
+
+
+def _diagnosed(events: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame, rules: tuple[Rule, ...],
+               kinds: frozenset[str] | None, formats: dict[str, set[str]], related: dict) -> list[Incident]:
+    """The verdicts of ``failed`` (rows of the attempts table), on the rows of their evidence windows."""
+    # (a bench log's attempt holds hundreds of thousands of progress lines no rule reads: the window
+    # is built without them)
+    window = evidence_window(mark_transitions(events), failed, kinds)
+    window = _with_history(window, failed, past)
+    hits = rule_hits(window, rules)
+    fired = fired_rules(hits, rules)
+    evidence = _evidence(window, hits, rules, fired)
+    details: dict[int, dict[int, str | None]] = {}
+    for row in window.filter((pl.col("kind") == "result") & pl.col("attempt").is_not_null()).select(
+            "incident", "line", "detail").to_dicts():
+        details.setdefault(row["incident"], {})[row["line"]] = row["detail"]
+    return [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()),
+                     details.get(idx, {}), related.get((inc["host"], inc["file"], inc["attempt"]), []))
+            for idx, inc in enumerate(failed.to_dicts())]

@@ -19,7 +19,7 @@ import polars as pl
 
 _KEYS = ["host", "file", "attempt"]
 #: Kinds whose subject names the step an attempt was at.
-_STAGE_KINDS = ["phase", "state_change", "progress"]
+STAGE_KINDS = ["phase", "state_change", "progress"]
 
 SCHEMA = {"host": pl.String, "file": pl.String, "attempt": pl.Int32, "later_success": pl.Boolean,
           "later_success_moved": pl.Boolean, "same_failure_moved": pl.Int64,
@@ -60,7 +60,7 @@ def _stages(own: pl.LazyFrame, compared: pl.DataFrame) -> pl.DataFrame:
     # every line of a bench log first (+127 MB at 800k lines)
     key = pl.struct(_KEYS).hash().alias("_key")
     limits = compared.lazy().select(key, *_KEYS, "failed_line")
-    return (own.filter(pl.col("kind").is_in(list(_STAGE_KINDS)) & pl.col("subject").is_not_null()
+    return (own.filter(pl.col("kind").is_in(list(STAGE_KINDS)) & pl.col("subject").is_not_null()
                        & pl.col("attempt").is_in(compared.get_column("attempt").unique().implode()))
             .select(key, "line", pl.col("subject").cast(pl.String))
             .join(limits.select("_key", "failed_line"), on="_key", how="inner")

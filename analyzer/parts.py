@@ -9,48 +9,52 @@ evidence is at least :func:`threshold` bytes is analysed like this (:func:`analy
 
 1. **Parse in groups.** Its files are parsed a group of about :data:`GROUP_BYTES` at a time (whole
    files, in order), and each group's rows are written as a part (an LZ4 Arrow IPC file in the
-   run's private folder, :mod:`analyzer.spill`) and let go.
-2. **Clock.** :func:`analyzer.clock.normalise` runs on a lean copy: a few columns, and only the rows
-   its decisions read (every row of a file with a local or bracket clock or without a date; of a
-   UTC file, its anchors and its first row of each clock). A row it did not see is on UTC as
-   written, which is what the decision would have made of it.
+   run's private folder, :mod:`analyzer.spill`) and let go. A big restore log hands its rows over a
+   segment at a time (:mod:`analyzer.sources._apple_segments`), and each segment is a part.
+2. **Clock.** Each file's clock is decided (:func:`analyzer.clock.decide`) on a lean copy: a few
+   columns, and only the rows the decision reads (its anchors and the first row of each clock:
+   :func:`analyzer.clock.decision_rows`); each part's rows are put on UTC by those decisions when
+   it is read back (:func:`analyzer.clock.to_utc`), as :func:`analyzer.clock.normalise` would.
 3. **Parts in order, in stretches of time.** Each part is read back, given its UTC times, sorted
    and written again as one file per stretch of time (cut every :data:`BUCKET_ROWS` rows of the
    PC's times, from a sample taken on the way). What the PC's facts need of every row (formats,
    computer names, its time span) is taken on the way, with the rows the diagnosis keeps.
-4. **Diagnosis.** The attempts come from the kept rows; when some failed, the rows inside their
-   windows are read from the stretches of time they reach and added. The diagnosis and the facts
-   run on that table as on a whole PC's (a test holds the documents and rows of the samples and
-   the corpus equal both ways).
+4. **Diagnosis.** The attempts come from the kept rows: of an attempt's own rows, those the whole-PC
+   steps read (:data:`ATTEMPT_KINDS`, its span, its last stage rows), not a bench log's progress
+   lines. The failed attempts are diagnosed a few at a time (``diagnose.WINDOW_BATCH``), each batch
+   on the kept rows and the rows of the kinds a rule reads inside their windows, read from the
+   stretches of time they reach. The facts run on the kept rows as on a whole PC's (a test holds the
+   documents and rows of the samples, a bench log and the corpus equal both ways).
 
 The PC's result holds :class:`analyzer.spill.PartedEvents`; the run reads its rows only when an
 output asks for them (:class:`analyzer.spill.Tables`): a report that shows a few rows reads them
 file by file (``Analysis.rows_where``), the outputs that write every row a stretch of time at a
-time. A single file is still parsed whole: a 1 GB restore log is one group (its whole-file steps
-carry state; see docs/scale.md).
+time.
 
 Measured (2-core machine, whole process): 505 MB of ``.evtx`` (473k records) 509 → 255 MB at
-7.3 s instead of 5.9 s; 2 GB (1.89M records) 1,624 MB → 334 MB and 33.8 → 29.6 s.
+7.3 s instead of 5.9 s; 2 GB (1.89M records) 1,624 MB → 334 MB and 33.8 → 29.6 s; a 1 GB restore
+log (12.5M lines, 191 attempts) 5.2 GB → 348 MB.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
 import polars as pl
 
-from .alignment import ANCHOR_KINDS
 from .backups import DEVICE_FORMATS, FOLDER_FORMATS, backup_history
-from .clock import normalise, run_starts
+from .clock import decide, decision_rows, to_utc
 from .correlate import attempts as attempts_table
 from .discover import Located
 from .fleet import computers, factors
+from .history import STAGE_KINDS
 from .frames import compact, inside
 from .model import FileReport
+from .sources import Segments
 from .sources._backup_folder import payload_root
 from .spill import PartedEvents, SpilledEvents, read_part, spilled_part
 
@@ -72,10 +76,17 @@ FINISH_THREADS = 2
 #: security products), the backups' sizes and the free space, a hosts file's entries.
 KEEP_KINDS = ("driver_install", "driver_load", "driver_failure", "security_product", "backup_info",
               "disk_space", "hosts_entry", "session_start", "device_identity")
+#: A restore attempt's own rows that the whole-PC steps read (the attempts table, the transitions, the
+#: device history: with its rows that name an ECID or an operation, its first and last rows in time and
+#: its last stage rows, :func:`_kept_in_part`). Its other rows (a bench log's progress lines, nearly
+#: all of it) are read back only inside a failed attempt's window, of the kinds a rule reads.
+ATTEMPT_KINDS = ("result", "session_start", "device_identity", "device_connect", "device_disconnect")
 #: Formats whose rows are all kept: the backup folders' and the device's, which the backup history reads.
 KEEP_FORMATS = tuple(FOLDER_FORMATS) + tuple(DEVICE_FORMATS)
 
-#: The columns the clock reads (:func:`analyzer.clock.normalise`), with each row's place in the PC.
+#: The column a part's kept rows are marked in while it is put in order.
+_KEEP = "_kept"
+#: The columns the clock's decisions read (:func:`analyzer.clock.decide`).
 LEAN_COLUMNS = ("host", "file", "format", "clock", "ts_wall", "ts_utc", "kind")
 
 
@@ -92,7 +103,8 @@ class Outcome(NamedTuple):
     """What :func:`analyze` gives back for the PC's result."""
 
     events: PartedEvents
-    table: pl.DataFrame  # the rows the diagnosis reads, in the run's order
+    table: pl.DataFrame  # the rows the diagnosis reads wherever they are, in the run's order
+    kept: dict[str, pl.Series]  # each stretch file's rows that are in ``table``
     formats: set[str]
     computers: dict[str, list[str]]
     span: pl.DataFrame  # the PC's first and last UTC time (host, ts_utc): what a reported symptom is placed in
@@ -136,79 +148,97 @@ def _payload_root(slot) -> Path | None:
     return payload_root(slot.path) if isinstance(slot, Located) else None
 
 
-def _lean(frame: pl.DataFrame, undated: set[str], offset: int) -> pl.DataFrame:
-    """The rows of a part the clock's decisions read (see the module's step 2), with ``_row``, their
-    place in the PC."""
-    utc = (pl.col("clock") == "utc").fill_null(False)
-    run = run_starts().cum_sum()
-    seen = (~utc | pl.col("kind").cast(pl.String).is_in(list(ANCHOR_KINDS))
-            | pl.struct(run, pl.col("clock")).is_first_distinct())
-    if undated:
-        seen = seen | pl.col("file").is_in(sorted(undated))
-    return compact(frame.select(*LEAN_COLUMNS).with_row_index("_row", offset=offset).filter(seen))
+def _lean(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a piece the clock's decisions read (:func:`analyzer.clock.decision_rows`), in the
+    columns it reads."""
+    return compact(frame.select(*LEAN_COLUMNS).filter(decision_rows()))
 
 
 def _kept() -> pl.Expr:
-    """The rows the diagnosis and the facts read wherever they are (see KEEP_KINDS)."""
-    return (pl.col("attempt").is_not_null() | pl.col("ts_utc").is_null()
-            | pl.col("kind").cast(pl.String).is_in(list(KEEP_KINDS)) | pl.col("format").is_in(list(KEEP_FORMATS)))
+    """The rows the diagnosis and the facts read wherever they are, whatever is around them (see
+    KEEP_KINDS and ATTEMPT_KINDS)."""
+    kind = pl.col("kind").cast(pl.String)
+    own = kind.is_in(list(ATTEMPT_KINDS)) | pl.col("ecid").is_not_null() | pl.col("operation").is_not_null()
+    return ((pl.col("attempt").is_not_null() & own) | pl.col("ts_utc").is_null()
+            | kind.is_in(list(KEEP_KINDS)) | pl.col("format").is_in(list(KEEP_FORMATS)))
 
 
-def _utc_times(frame: pl.DataFrame, decided: pl.DataFrame, offset: int) -> pl.Series:
-    """The part's ``ts_utc``: as written for a UTC row the clock did not see, else its decision."""
-    times = frame.select(pl.when(pl.col("clock") == "utc").then(pl.col("ts_wall").dt.replace_time_zone("UTC"))
-                         .alias("ts_utc")).to_series()
-    mine = decided.filter(pl.col("_row").is_between(offset, offset + frame.height - 1))
-    if mine.height:
-        times = times.scatter((mine.get_column("_row") - offset).cast(pl.UInt64), mine.get_column("ts_utc"))
-    return times
+def _kept_in_part() -> pl.Expr:
+    """:func:`_kept`, and of each attempt (a run of one file's attempt, in the part's order, which
+    is its lines'): its first and last rows in time (its span: correlate.attempts) and the last of its
+    stage rows before each result and at its end (the step it failed at: history._stages)."""
+    attempt, ts = pl.col("attempt"), pl.col("ts_utc")
+    run = (pl.col("file").ne_missing(pl.col("file").shift(1)) | attempt.ne_missing(attempt.shift(1))).cum_sum()
+    ends = attempt.is_not_null() & ((ts == ts.min().over(run)) | (ts == ts.max().over(run))).fill_null(False)
+    kind = pl.col("kind").cast(pl.String)
+    stage = attempt.is_not_null() & kind.is_in(list(STAGE_KINDS)) & pl.col("subject").is_not_null()
+    marker = pl.when(stage).then(run * 2).when(kind == "result").then(run * 2 + 1)
+    last_stage = stage & marker.shift(-1).backward_fill().ne_missing(run * 2)
+    return _kept() | ends | last_stage
 
 
-def analyze(slots: list, parse: Callable[[list], tuple[list[FileReport], list[pl.DataFrame]]], folder: str, *,
+def _pieces(frames: list) -> Iterator[pl.DataFrame]:
+    """A group's rows as the frames to write as parts, in order: its files' frames together, and
+    each segment of a file handed over a segment at a time (:class:`analyzer.sources.Segments`: a
+    big restore log) as a part of its own."""
+    held: list[pl.DataFrame] = []
+    for frame in frames:
+        if not isinstance(frame, Segments):
+            held.append(frame)
+            continue
+        if held:
+            yield pl.concat(held, how="vertical")
+            held.clear()
+        for segment in frame:
+            if segment.height:
+                yield segment
+            del segment  # (not held while the next one is made)
+    if held:
+        yield pl.concat(held, how="vertical")
+
+
+def analyze(slots: list, parse: Callable[[list], tuple[list[FileReport], list]], folder: str, *,
             tz: str | None, date, tz_force: bool, order: Callable[[pl.DataFrame], None]
             ) -> tuple[list[FileReport], Outcome | None]:
     """Parse ``slots`` in groups into parts in ``folder``, put them on the UTC clock, in order and in
     stretches of time (``order`` sorts a frame in place); None for the outcome when no file gave
-    rows. The caller then diagnoses :attr:`Outcome.table` (:func:`windows` adds the failed
-    attempts' windows)."""
+    rows. ``parse`` gives a group's reports and frames, a big file's as :class:`Segments`. The
+    caller then diagnoses :attr:`Outcome.table` (:func:`windows` adds the failed attempts' windows)."""
     reports: list[FileReport] = []
-    raw: list[tuple[SpilledEvents, int]] = []  # each part and its first row's place in the PC
+    raw: list[SpilledEvents] = []
     leans: list[pl.DataFrame] = []
-    sample: list[pl.Series] = []  # every SAMPLE-th UTC time: where the stretches are cut
+    sample: list[pl.DataFrame] = []  # every SAMPLE-th row's time: where the stretches are cut
     rows = 0
     for group in groups(slots, _slot_size, _payload_root):
         got, frames = parse(group)
-        reports.extend(got)
-        if not frames:
-            continue
-        frame = pl.concat(frames, how="vertical")
+        reports.extend(got)  # (a segmented file's report is complete once its last segment is read)
+        for frame in _pieces(frames):
+            leans.append(_lean(frame))
+            sample.append(compact(frame.select(*LEAN_COLUMNS).gather_every(SAMPLE)))
+            raw.append(spilled_part(frame, folder))
+            rows += frame.height
+            del frame
         del frames
-        undated = {r.path for r in got if r.clock.get("date_unknown")}
-        leans.append(_lean(frame, undated, rows))
-        sample.append(frame.select(pl.col("ts_wall").filter(pl.col("clock") == "utc").gather_every(SAMPLE)
-                                   .dt.replace_time_zone("UTC")).to_series())
-        raw.append((spilled_part(frame, folder), rows))
-        rows += frame.height
-        del frame
     if not raw:
         return reports, None
     lean = pl.concat(leans, how="vertical")
     del leans
-    decided = normalise(lean, reports, tz=tz, date=date, tz_force=tz_force).select("_row", "ts_utc")
+    decisions = decide(lean, reports, tz=tz, date=date, tz_force=tz_force)
     del lean
-    sample.append(decided.get_column("ts_utc").gather_every(SAMPLE))
-    cuts = _cuts(pl.concat(sample).drop_nulls().sort())
+    times = [to_utc(frame, decisions) for frame in sample]
+    cuts = _cuts(pl.concat(times).drop_nulls().sort())
+    del sample, times
 
-    def finish(item: tuple[SpilledEvents, int]) -> _Finished:
-        part, offset = item
+    def finish(part: SpilledEvents) -> _Finished:
         frame = read_part(part, remove=True)
-        frame = frame.with_columns(_utc_times(frame, decided, offset))
+        frame = frame.with_columns(to_utc(frame, decisions))
+        frame = frame.with_columns(_kept_in_part().alias(_KEEP))  # (in the part's order: its lines')
         order(frame)
+        keep = frame.get_column(_KEEP)
+        frame = frame.drop(_KEEP)
         times = frame.select("host", "ts_utc").drop_nulls()
-        kept = frame.select(_kept()).to_series()
-        # (a restore log's rows are all kept: the part itself, not a copy of it)
-        kept = frame if kept.all() else compact(frame.filter(kept))
-        return _Finished(_stretches(frame, cuts, folder), kept,
+        kept = frame if keep.all() else compact(frame.filter(keep))
+        return _Finished(_stretches(frame, cuts, folder, keep), kept,
                          set(frame.get_column("format").drop_nulls().unique().to_list()), _first_names(frame),
                          times.select(pl.all().min()).vstack(times.select(pl.all().max())) if times.height else None)
 
@@ -218,8 +248,9 @@ def analyze(slots: list, parse: Callable[[list], tuple[list[FileReport], list[pl
     table = pl.concat([d.kept for d in done], how="vertical")
     order(table)
     spans = [d.span for d in done if d.span is not None]
-    buckets = tuple(tuple(d.files[j] for d in done if d.files[j] is not None) for j in range(len(cuts) + 2))
-    return reports, Outcome(PartedEvents(buckets, tuple(cuts), rows), table,
+    stretches = [(j, d.files[j]) for d in done for j in range(len(cuts) + 2) if d.files[j] is not None]
+    buckets = tuple(tuple(st.file for k, st in stretches if k == j) for j in range(len(cuts) + 2))
+    return reports, Outcome(PartedEvents(buckets, tuple(cuts), rows), table, {st.file.path: st.kept for _, st in stretches},
                             set().union(*(d.formats for d in done)), computers(_in_first_order([d.names for d in done])),
                             pl.concat(spans, how="vertical") if spans else
                             pl.DataFrame(schema={"host": pl.String, "ts_utc": pl.Datetime("us", "UTC")}))
@@ -231,22 +262,30 @@ def _cuts(times: pl.Series) -> list:
     return pl.Series(times.gather_every(max(1, BUCKET_ROWS // SAMPLE)).slice(1)).unique(maintain_order=True).to_list()
 
 
-def _stretches(frame: pl.DataFrame, cuts: list, folder: str) -> list[SpilledEvents | None]:
+def _stretches(frame: pl.DataFrame, cuts: list, folder: str, keep: pl.Series) -> list[_Stretch | None]:
     """A sorted part written as one file per stretch of time (None where it has no rows): before the
-    first cut, between each two, after the last, and without a time."""
+    first cut, between each two, after the last, and without a time; each with which of its rows
+    are kept in memory (``keep``, the part's)."""
     times = frame.get_column("ts_utc")
     dated = times.len() - times.null_count()  # (sorted, nulls last)
     at = times.head(dated).search_sorted(pl.Series(cuts, dtype=times.dtype), side="left").to_list() if cuts else []
     bounds = [0, *at, dated, frame.height]
     # each stretch in buffers of its own: a slice of a text column writes the texts of the whole part
-    return [spilled_part(compact(frame.slice(a, b - a)), folder) if b > a else None
+    return [_Stretch(spilled_part(compact(frame.slice(a, b - a)), folder), keep.slice(a, b - a)) if b > a else None
             for a, b in zip(bounds, bounds[1:])]
+
+
+class _Stretch(NamedTuple):
+    """A stretch of a part as a file, and which of its rows the diagnosis holds already."""
+
+    file: SpilledEvents
+    kept: pl.Series
 
 
 class _Finished(NamedTuple):
     """A part on the UTC clock, in order and in stretches of time, and what was taken of it on the way."""
 
-    files: list[SpilledEvents | None]
+    files: list[_Stretch | None]
     kept: pl.DataFrame
     formats: set[str]
     names: pl.DataFrame
@@ -267,15 +306,12 @@ def _in_first_order(names: list[pl.DataFrame]) -> pl.DataFrame:
             .select("host", "computer"))
 
 
-def windows(outcome: Outcome, reported: Iterable[dict] | None, order: Callable[[pl.DataFrame], None]) -> pl.DataFrame:
-    """The rows to diagnose: :attr:`Outcome.table` and the parts' rows inside a failed attempt's
-    (or a reported incident's) evidence window, read part by part."""
-    table = attempts_table(outcome.table)
-    spans = table.filter(pl.col("outcome") == "failed").select("window_start", "window_end")
-    extra = [(r["window_start"], r["window_end"]) for r in reported or ()]
-    if extra:
-        spans = pl.concat([spans, pl.DataFrame(extra, schema=spans.schema, orient="row")], how="vertical")
-    spans = spans.drop_nulls()
+def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame], None],
+            kinds: frozenset[str] | None = None) -> pl.DataFrame:
+    """The rows to diagnose some incidents on: :attr:`Outcome.table` and the parts' rows of ``kinds``
+    (any, for None) inside their evidence windows (``spans``: window_start, window_end) that it does
+    not hold, read from the stretches of time the windows reach."""
+    spans = spans.select("window_start", "window_end").drop_nulls()
     if spans.height == 0:
         return outcome.table
     found = [outcome.table]
@@ -290,7 +326,10 @@ def windows(outcome: Outcome, reported: Iterable[dict] | None, order: Callable[[
             continue  # no window reaches this stretch of time
         for part in bucket:
             frame = read_part(part)
-            rows = frame.filter(~_kept() & inside(frame.get_column("ts_utc"), spans))
+            wanted = ~outcome.kept[part.path] & inside(frame.get_column("ts_utc"), spans)
+            if kinds is not None:
+                wanted = wanted & frame.get_column("kind").cast(pl.String).is_in(list(kinds))
+            rows = frame.filter(wanted)
             if rows.height:
                 found.append(compact(rows))
             del frame
@@ -303,7 +342,7 @@ def tables_facts(tables, attempts: pl.DataFrame) -> tuple[dict, pl.DataFrame]:
     """What the reports need of a run's rows still on disk (:class:`analyzer.spill.Tables`): the
     facts and backups :func:`facts` gives, read a file at a time (a redacted copy's: analyzer.redact)."""
     names = [_first_names(frame) for _, frame in tables.each_frame()]
-    table = tables.rows_where(_kept())
+    table = tables.rows_where(_kept())  # (what the facts read: kinds and formats, not stretches of attempts)
     return ({"computers": computers(_in_first_order(names)), "factors": factors(table)},
             backup_history(table, attempts))
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import os
 import signal
 import time
@@ -49,6 +50,7 @@ from .faults import describe
 from .fleet import host_facts
 from .frames import in_order
 from .ingest import parse_all
+from .sources import Segments
 from .spill import PartedEvents, SpilledEvents, Tables, release, rows as _rows, run_folder, spilled
 from .model import FileReport, Note, conform
 from .symptom import Symptom, placement, reported_attempt
@@ -240,19 +242,19 @@ def _analyze_whole(job: HostJob, frames: list[pl.DataFrame], reports: list[FileR
 
 
 def _analyze_in_parts(job: HostJob, slots: list[Located | FileReport]) -> HostResult:
-    """:func:`analyze_host` for a PC with big evidence: its rows in parts on disk, and only those
-    the diagnosis reads in memory (:mod:`analyzer.parts`)."""
-    reports, outcome = parts.analyze(slots, _parse, job.spill, tz=job.tz, date=job.date,
-                                     tz_force=job.tz_force, order=_sort_in_place)
+    """:func:`analyze_host` for a PC with big evidence: its rows in parts on disk (:mod:`analyzer.parts`)."""
+    parse = functools.partial(_parse, segments=True)  # (a big restore log's rows a segment at a time)
+    reports, outcome = parts.analyze(slots, parse, job.spill, tz=job.tz, date=job.date, tz_force=job.tz_force,
+                                     order=_sort_in_place)
     if outcome is None:  # no file gave rows
         return _analyze_whole(job, [], reports)
     reported = None
     if job.symptom is not None:
         place = placement(job.symptom, job.host, outcome.span, reports, job.tz)
         reported = [{**reported_attempt(job.symptom, job.host, place), "placement": place}]
-    table = parts.windows(outcome, reported, _sort_in_place)
-    incidents, attempts = diagnose(table, reported=reported, formats={job.host: outcome.formats})
-    facts, backups = parts.facts(outcome, table, attempts)
+    incidents, attempts = diagnose(outcome.table, reported=reported, formats={job.host: outcome.formats},
+                                   windows=lambda failed, kinds: parts.windows(outcome, failed, _sort_in_place, kinds))
+    facts, backups = parts.facts(outcome, outcome.table, attempts)
     return HostResult(host=job.host, files=reports, events=outcome.events, incidents=incidents, attempts=attempts,
                       facts=facts, backups=backups, spill=job.spill)
 
@@ -321,10 +323,10 @@ def _pc_members(members: list, dest: Path) -> list:
     return [m for m in members if Path(m.path).resolve() in wanted]
 
 
-def _parse(slots: list[Located | FileReport]) -> tuple[list[FileReport], list[pl.DataFrame]]:
-    """Every file report in slot order, and the non-empty event frames. All the host's files go
-    through one parse_all, so a source that can (evtx) shares fixed costs between them."""
-    results = iter(parse_all([slot for slot in slots if isinstance(slot, Located)]))
+def _parse(slots: list[Located | FileReport], segments: bool = False) -> tuple[list[FileReport], list]:
+    """Every file report in slot order, and the non-empty event frames (``segments``: a restore log's as
+    :class:`Segments`). All the host's files go through one parse_all, so evtx shares fixed costs."""
+    results = iter(parse_all([slot for slot in slots if isinstance(slot, Located)], segments=segments))
     reports: list[FileReport] = []
     frames: list[pl.DataFrame] = []
     for slot in slots:
@@ -333,7 +335,7 @@ def _parse(slots: list[Located | FileReport]) -> tuple[list[FileReport], list[pl
             continue
         for parsed in next(results):  # one part, or one per log region of the file
             reports.append(parsed.report)
-            if parsed.events.height:
+            if isinstance(parsed.events, Segments) or parsed.events.height:
                 frames.append(parsed.events)
     return reports, frames
 

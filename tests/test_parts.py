@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from rich.console import Console
 
-from analyzer import analyze, leftovers, parts, spill
+import analyzer.diagnose as diagnosing
+from analyzer import analyze, leftovers, parts, regions, spill
 from analyzer.frames import compact, inside
 from analyzer.redact import redact
 from analyzer.report.csv_out import to_csv
@@ -22,14 +23,19 @@ from analyzer.report.terminal import render
 from analyzer.model import conform
 from analyzer.pipeline import _in_order
 from analyzer.spill import PartedEvents, Tables, merged
+from analyzer.sources import _apple_segments, apple_restore
 
 from conftest import SAMPLES
 
 
 def _in_parts(monkeypatch, group_bytes: int = 1) -> None:
-    """Every PC analysed in parts, of one file each (group_bytes 1) unless told."""
+    """Every PC analysed in parts, of one file each (group_bytes 1) unless told, and a restore log
+    of a part per attempt (read 8 lines at a time, a segment cut at each attempt start)."""
     monkeypatch.setenv(parts.PARTS_ENV, "0")
     monkeypatch.setattr(parts, "GROUP_BYTES", group_bytes)
+    monkeypatch.setattr(_apple_segments, "SEGMENT_ROWS", 1)
+    monkeypatch.setattr(apple_restore, "CHUNK_LINES", 8)
+    monkeypatch.setattr(diagnosing, "WINDOW_BATCH", 1)  # (each failed attempt's window read on its own)
 
 
 def _whole(monkeypatch) -> None:
@@ -232,8 +238,11 @@ def test_a_pc_in_stretches_of_time_read_back_in_order_is_the_pc_sorted(tmp_path_
                 "message": pl.String})))
         for k, rows in enumerate(parts_rows)]
     cuts = sorted({base + dt.timedelta(seconds=s) for s in cut_at})
-    files = [parts._stretches(f, cuts, folder) for f in frames]
-    buckets = tuple(tuple(f[j] for f in files if f[j] is not None) for j in range(len(cuts) + 2))
+    # (the rows kept in memory: here those of even lines, and each stretch must say which they are)
+    files = [parts._stretches(f, cuts, folder, f.get_column("line") % 2 == 0) for f in frames]
+    for stretch in (st for f in files for st in f if st is not None):
+        assert stretch.kept.to_list() == (spill.read_part(stretch.file).get_column("line") % 2 == 0).to_list()
+    buckets = tuple(tuple(f[j].file for f in files if f[j] is not None) for j in range(len(cuts) + 2))
     parted = PartedEvents(buckets, tuple(cuts), sum(f.height for f in frames))
     pieces = list(merged(parted, _in_order))
     whole = _in_order(pl.concat(frames))
@@ -255,3 +264,37 @@ def test_compacting_keeps_every_text_and_null(texts):
     kept = frame.filter(pl.col("n") % 2 == 0)
     assert compact(kept).equals(kept)
     assert compact(kept).schema == kept.schema
+
+
+def test_a_bench_log_in_parts_holds_few_of_its_rows_and_gives_the_same_document(monkeypatch, tmp_path):
+    """A repair bench's restore log (here the 4013 sample's attempt eight times over, each with
+    10,000 progress lines: 5 MB, so it is not searched for pasted regions but read in segments): in
+    parts, each attempt is a segment and a part of its own, and memory holds the rows read wherever
+    they are (results, headers, identities, connects, each attempt's ends and last stage rows), not
+    the progress lines, which are read back only inside the failed windows, one window at a time."""
+    lines = (SAMPLES / "restore_4013_usb_drop" / "iTunes_restore.log").read_text(encoding="utf-8").splitlines()
+    at = next(i for i, ln in enumerate(lines) if "operation 12 progress" in ln)
+    attempt = lines[:at] + [lines[at]] * 10_000 + lines[at + 1:]
+    pc = tmp_path / "bench-pc"
+    pc.mkdir()
+    (pc / "iPhone Restore.log").write_text("\n".join(attempt * 8) + "\n", encoding="utf-8")
+    assert (pc / "iPhone Restore.log").stat().st_size > regions.MAX_BYTES
+    held = []
+    analyse = parts.analyze
+
+    def keeping(*args, **kwargs):
+        got = analyse(*args, **kwargs)
+        held.append(got[1])
+        return got
+    monkeypatch.setattr(parts, "analyze", keeping)
+    _whole(monkeypatch)
+    whole = analyze([str(pc)])
+    _in_parts(monkeypatch)
+    monkeypatch.setattr(apple_restore, "CHUNK_LINES", 4096)
+    in_parts = analyze([str(pc)])
+    assert dumps(in_parts) == dumps(whole)
+    assert len(whole.incidents) == 8 and whole.event_count > 8 * 10_000
+    (outcome,) = held
+    assert len(outcome.events.files) >= 8  # (a part per attempt, each in stretches)
+    assert outcome.table.height < whole.event_count / 500
+    assert in_parts.events.equals(whole.events)
