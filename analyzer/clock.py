@@ -392,11 +392,9 @@ def normalise(events: pl.DataFrame, reports: list[FileReport], tz: str | None = 
 
 def decide(events: pl.DataFrame, reports: list[FileReport], tz: str | None = None,
            date: dt.date | None = None, tz_force: bool = False) -> dict[str, _Decision]:
-    """:func:`normalise`'s decision for each (file, format) (:func:`_key`), recorded in the reports
-    as normalise records it, for :func:`to_utc` to apply to rows read later.
-
-    ``events`` need hold only the rows the decisions read (:func:`decision_rows`): a PC analysed in
-    parts (analyzer.parts) decides on those and converts each part as it is read back."""
+    """:func:`normalise`'s decision for each (file, format) (:func:`_key`), recorded in the reports as
+    normalise records it, for :func:`to_utc` to apply to rows read later (analyzer.parts). ``events``
+    need hold only the rows the decisions read (:func:`decision_rows`)."""
     return _decided(events, reports, tz, date, tz_force).decided if events.height else {}
 
 
@@ -412,10 +410,9 @@ def to_utc(frame: pl.DataFrame, decisions: dict[str, _Decision]) -> pl.Series:
     """``ts_utc`` of ``frame``'s rows (``file``, ``format``, ``clock``, ``ts_wall``), each (file,
     format) by its decision of :func:`decide` (a file it has none for, as UTC: it was not seen)."""
     starts, keys = _run_keys(frame)
-    bounds = zip(starts, [*starts[1:], frame.height])
     utc = _Decision("UTC", "UTC", "utc")
     pieces = [_convert(frame.slice(a, b - a).select("clock", "ts_wall"), decisions.get(key, utc)).get_column("ts_utc")
-              for key, (a, b) in zip(keys, bounds)]
+              for key, (a, b) in zip(keys, zip(starts, [*starts[1:], frame.height]))]
     return (pl.concat(pieces) if pieces else pl.Series([], dtype=pl.Datetime("us", "UTC"))).alias("ts_utc")
 
 

@@ -295,13 +295,12 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     if formats is None:
         formats = {row["host"]: set(row["format"]) for row in
                    events.group_by("host").agg(pl.col("format").unique()).to_dicts()}
-    related = {(r["host"], r["file"], r["attempt"]): r["related"] for r in past.to_dicts()}
     step = failed.height if windows is None else WINDOW_BATCH
     incidents: list[Incident] = []
     for start in range(0, failed.height, step):
         some = failed.slice(start, step)
         rows = events if windows is None else windows(some, kinds)
-        incidents += _diagnosed(rows, some, past, rules, kinds, formats, related)
+        incidents += _diagnosed(rows, some, past, rules, kinds, formats)
     rows = failed.to_dicts()
     places = {r["host"]: r.get("placement") for r in reported or []}
     sizes = None  # the PC's free-space and backup-size rows, taken out of the events once
@@ -318,7 +317,7 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
 
 
 def _diagnosed(events: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame, rules: tuple[Rule, ...],
-               kinds: frozenset[str] | None, formats: dict[str, set[str]], related: dict) -> list[Incident]:
+               kinds: frozenset[str] | None, formats: dict[str, set[str]]) -> list[Incident]:
     """The verdicts of ``failed`` (rows of the attempts table), on the rows of their evidence windows."""
     # (a bench log's attempt holds hundreds of thousands of progress lines no rule reads: the window
     # is built without them)
@@ -331,6 +330,9 @@ def _diagnosed(events: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame, r
     for row in window.filter((pl.col("kind") == "result") & pl.col("attempt").is_not_null()).select(
             "incident", "line", "detail").to_dicts():
         details.setdefault(row["incident"], {})[row["line"]] = row["detail"]
+    keys = ["host", "file", "attempt"]  # (the other attempts each failure's history rests on: its own only)
+    related = {(r["host"], r["file"], r["attempt"]): r["related"]
+               for r in past.join(failed.select(keys), on=keys, how="semi", nulls_equal=True).to_dicts()}
     return [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()),
                      details.get(idx, {}), related.get((inc["host"], inc["file"], inc["attempt"]), []))
             for idx, inc in enumerate(failed.to_dicts())]
