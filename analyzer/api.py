@@ -17,7 +17,7 @@ import datetime as dt
 import functools
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from .archives import Limits, env_limits
 from .arguments import (AT_FORMS, DATE_FORMS, EXECUTORS, LAYOUTS, SYMPTOMS, TZ_FORMS, WINDOW_FORMS, ArgumentError,
                         one_of)
 from .clock import parse_zone
+from .correlate import TRANSITION_MATCH_S
 from .diagnose import Incident
 from .model import FileReport
 from .spill import Tables
@@ -76,12 +77,24 @@ class Analysis:
         held = self.__dict__["_events"]
         return held.rows_where(predicate) if isinstance(held, Tables) else held.filter(predicate)
 
-    def timeline_rows(self) -> pl.DataFrame:
-        """The rows the attempts' timelines show (each attempt's own rows and its PC's rows inside its
-        evidence window): ``events`` itself when it is one table, else only those rows, read a file
-        at a time (:meth:`analyzer.spill.Tables.near_attempts`)."""
+    def timeline_rows(self, attempts: pl.DataFrame | None = None, kinds: Iterable[str] | None = None,
+                      every_progress: bool = True, columns: list[str] | None = None) -> pl.DataFrame:
+        """The rows the timelines of ``attempts`` (rows of :attr:`attempts`; all for None) show: each
+        one's own rows and its PC's rows inside its evidence window. ``events`` itself when it is one
+        table, else only those rows, read a file at a time (:meth:`analyzer.spill.Tables.near_attempts`:
+        only ``kinds`` and the progress rows, each subject's first unless ``every_progress``, and
+        only ``columns``)."""
         held = self.__dict__["_events"]
-        return held.near_attempts(self.attempts) if isinstance(held, Tables) else held
+        if not isinstance(held, Tables):
+            return held
+        return held.near_attempts(self.attempts if attempts is None else attempts, kinds, every_progress, columns,
+                                  margin=dt.timedelta(seconds=TRANSITION_MATCH_S))
+
+    @property
+    def rows_on_disk(self) -> bool:
+        """Whether some PC's rows are still files (:class:`analyzer.spill.Tables`): a report then
+        reads the rows it shows, a few at a time, rather than taking ``events``."""
+        return isinstance(self.__dict__["_events"], Tables)
 
     @property
     def recognised(self) -> list[FileReport]:

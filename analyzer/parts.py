@@ -56,7 +56,7 @@ from .frames import compact, inside
 from .model import FileReport
 from .sources import Segments
 from .sources._backup_folder import payload_root
-from .spill import PartedEvents, SpilledEvents, read_part, spilled_part
+from .spill import PartedEvents, SpilledEvents, reached, read_part, spilled_part
 
 #: A PC whose files add up to at least this many bytes is analysed in parts (``ANALYZER_PARTS_BYTES``
 #: in the environment sets another; 0 analyses every PC so, which the tests use).
@@ -317,12 +317,7 @@ def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame
     found = [outcome.table]
     cuts = list(outcome.events.cuts)
     for j, bucket in enumerate(outcome.events.buckets[:len(cuts) + 1]):  # (not the rows without a time: kept)
-        reached = pl.lit(True)
-        if j < len(cuts):
-            reached = reached & (pl.col("window_start") < cuts[j])
-        if j:
-            reached = reached & (pl.col("window_end") >= cuts[j - 1])
-        if not spans.select(reached.any()).item():
+        if not reached(spans, cuts, j):
             continue  # no window reaches this stretch of time
         for part in bucket:
             frame = read_part(part)

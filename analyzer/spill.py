@@ -26,9 +26,10 @@ shows rows (``--details``, ``--host``, HTML, Parquet, ``--redact``) reads them a
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -98,6 +99,19 @@ def spilled_part(events: pl.DataFrame, folder: str) -> SpilledEvents:
     return SpilledEvents(str(path), events.height, tuple(events.schema.items()), constant)
 
 
+def reached(spans: pl.DataFrame, cuts: tuple | list, j: int) -> bool:
+    """Whether one of ``spans`` (window_start, window_end) reaches stretch ``j`` of a PC in parts (its
+    rows in ``[cuts[j - 1], cuts[j])``); the last, the rows without a time, is reached by any."""
+    if j > len(cuts):
+        return True
+    reach = pl.lit(True)
+    if j < len(cuts):
+        reach = reach & (pl.col("window_start") < cuts[j])
+    if j:
+        reach = reach & (pl.col("window_end") >= cuts[j - 1])
+    return bool(spans.select(reach.any()).item())
+
+
 class PartedEvents(NamedTuple):
     """A PC analysed in parts (:mod:`analyzer.parts`): its table as files, by stretch of time.
 
@@ -157,6 +171,10 @@ def rows(value) -> int:
     return value.rows if isinstance(value, (SpilledEvents, PartedEvents)) else value.height
 
 
+#: The columns the run's order sorts on (analyzer.pipeline.EVENT_ORDER).
+ORDER_KEYS = ("host", "ts_utc", "file", "line", "record")
+
+
 class Tables:
     """A run's PC tables, the big ones still files: one table (:meth:`load`) when rows are asked for.
 
@@ -182,16 +200,25 @@ class Tables:
             self._release()
         return pl.concat(frames, how="vertical") if frames else conform(None)
 
-    def each_frame(self) -> Iterator[tuple[str, pl.DataFrame]]:
-        """Every file (or table) of every PC with its host, one at a time, files left as they are."""
+    def each_frame(self, spans: pl.DataFrame | None = None) -> Iterator[tuple[str, pl.DataFrame]]:
+        """Every file (or table) of every PC with its host, one at a time, files left as they are;
+        of a PC in parts, with ``spans`` (host, window_start, window_end), only the stretches of time
+        one of its spans reaches and its rows without a time."""
         for host, part in self.parts:
-            for piece in (part.files if isinstance(part, PartedEvents) else (part,)):
-                yield host, (_read(piece) if isinstance(piece, SpilledEvents) else piece)
+            if not isinstance(part, PartedEvents):
+                yield host, (_read(part) if isinstance(part, SpilledEvents) else part)
+                continue
+            mine = None if spans is None else spans.filter(pl.col("host") == host)
+            for j, bucket in enumerate(part.buckets):
+                if mine is None or reached(mine, part.cuts, j):
+                    yield from ((host, _read(piece)) for piece in bucket)
 
-    def _taken(self, take: Callable[[str, pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
-        """``take(host, frame)`` of every file, each PC's rows put in order, the PCs in the run's order."""
+    def _taken(self, take: Callable[[str, pl.DataFrame], pl.DataFrame], spans: pl.DataFrame | None = None
+               ) -> pl.DataFrame:
+        """``take(host, frame)`` of every file (only those ``spans`` reach: :meth:`each_frame`), each
+        PC's rows put in order, the PCs in the run's order."""
         out: dict[str, list[pl.DataFrame]] = {}
-        for host, frame in self.each_frame():
+        for host, frame in self.each_frame(spans):
             rows = take(host, frame)
             del frame
             if rows.height:
@@ -205,13 +232,38 @@ class Tables:
         logs, read whole for its device activity, held 1.6 GB)."""
         return self._taken(lambda _, frame: frame.filter(predicate))
 
-    def near_attempts(self, attempts: pl.DataFrame) -> pl.DataFrame:
-        """The rows an attempt's timeline shows (:func:`analyzer.correlate.window_rows`): every row
-        of an attempt, and each PC's rows inside one of its attempts' evidence windows, in the run's
-        order, read a file at a time (each file is a PC's rows in order: a binary search per window)."""
+    def near_attempts(self, attempts: pl.DataFrame, kinds: Iterable[str] | None = None,
+                      every_progress: bool = True, columns: list[str] | None = None,
+                      margin: dt.timedelta = dt.timedelta(0)) -> pl.DataFrame:
+        """The rows the timelines of ``attempts`` show (:func:`analyzer.correlate.window_rows`): each
+        one's own rows and its PC's rows outside an attempt inside its evidence window, in the run's
+        order, read a file at a time (each file is a PC's rows in order: a binary search per window).
+        ``kinds``: only rows of these kinds and the progress rows (``every_progress`` False: each
+        attempt's first of each subject; ``columns``: only these, with the run's order's). Every
+        attempt's connects and disconnects come too, from the stretches of time the windows widened
+        by ``margin`` reach: they pair the PC's arrivals and removals
+        (:func:`analyzer.report.marks.paired_events`)."""
         spans = attempts.select("host", "window_start", "window_end").drop_nulls()
-        return self._taken(lambda host, frame: frame.filter(
-            pl.col("attempt").is_not_null() | inside(frame.get_column("ts_utc"), spans.filter(pl.col("host") == host))))
+        own = attempts.filter(pl.col("file").is_not_null()).select(
+            "host", pl.concat_str("file", pl.col("attempt").cast(pl.String), separator="\x1f").alias("key"))
+        kind = pl.col("kind").cast(pl.String)
+        shown = pl.lit(True) if kinds is None else kind.is_in(list(kinds)) | (kind == "progress")
+        if not every_progress:
+            first = pl.struct("file", "attempt", "subject", kind.alias("_kind")).is_first_distinct()
+            shown = shown & ((kind != "progress") | first)
+        paired = pl.col("attempt").is_not_null() & kind.is_in(["device_connect", "device_disconnect"])
+
+        def take(host: str, frame: pl.DataFrame) -> pl.DataFrame:
+            keys = own.filter(pl.col("host") == host).get_column("key")
+            mine = pl.col("attempt").is_not_null() & pl.concat_str(
+                "file", pl.col("attempt").cast(pl.String), separator="\x1f").is_in(keys.implode())
+            near = pl.col("attempt").is_null() & inside(frame.get_column("ts_utc"), spans.filter(pl.col("host") == host))
+            rows = frame.filter(((mine | near) & shown) | paired)
+            return rows if columns is None else rows.select(list(dict.fromkeys([*ORDER_KEYS, *columns])))
+        reach = spans.select("host", pl.col("window_start") - margin, pl.col("window_end") + margin)
+        rows = self._taken(take, reach)
+        # (a subject's first progress row of each file read; the attempt's first of all, once in order)
+        return rows if every_progress else rows.filter(shown | paired)
 
     def mapped(self, change: Callable[[pl.DataFrame], pl.DataFrame], host: Callable[[str], str]) -> Tables:
         """A copy with ``change`` applied to every file's rows (which keeps their order) and ``host``

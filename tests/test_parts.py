@@ -16,6 +16,7 @@ from analyzer import analyze, leftovers, parts, regions, spill
 from analyzer.frames import compact, inside
 from analyzer.redact import redact
 from analyzer.report.csv_out import to_csv
+from analyzer.report import many
 from analyzer.report.html import render_html
 from analyzer.report.json_doc import dumps
 from analyzer.report.parquet_out import events_frame, write_parquet
@@ -297,4 +298,19 @@ def test_a_bench_log_in_parts_holds_few_of_its_rows_and_gives_the_same_document(
     (outcome,) = held
     assert len(outcome.events.files) >= 8  # (a part per attempt, each in stretches)
     assert outcome.table.height < whole.event_count / 500
+    # the timelines of the shown attempts only (three of eight here), the progress lines in the
+    # terminal as each subject's first, the HTML's one attempt at a time, and both reports as whole
+    monkeypatch.setattr(many, "MAX_SHOWN", 3)
+    read = []
+    near = Tables.near_attempts
+
+    def counting(self, *args, **kwargs):
+        got = near(self, *args, **kwargs)
+        read.append(got.height)
+        return got
+    monkeypatch.setattr(Tables, "near_attempts", counting)
+    assert _terminal(in_parts, details=True) == _terminal(whole, details=True)
+    assert render_html(in_parts) == render_html(whole)
+    # (the terminal: the three timelines' rows of the kinds shown; the HTML: one attempt at a time)
+    assert len(read) == 4 and read[0] < 400 and all(10_000 < n < 10_200 for n in read[1:])
     assert in_parts.events.equals(whole.events)

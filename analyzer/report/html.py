@@ -30,7 +30,7 @@ from .fleet_terminal import summary_text
 from .config_rows import config_rows, entry_words
 from .i18n import Catalogue
 from .json_doc import document
-from .many import by_host, rest_text
+from .many import by_host, rest_text, shown_attempts
 from .marks import counted_keys, paired_events, with_counted
 from .verdict_words import backup_note, band
 from .write import atomic_write
@@ -260,7 +260,7 @@ def render_html(analysis, lang: str = "en") -> str:
     s = doc["summary"]
     cited = {(e["file"], e.get("line"), e.get("record")) for i in doc["incidents"] for e in i["evidence"]}
     incidents = {(i["host"], i["file"], i["attempt"]): i for i in doc["incidents"]}
-    events, counted = paired_events(analysis.timeline_rows()), counted_keys(doc["incidents"])
+    counted = counted_keys(doc["incidents"])
     out = [f'<!DOCTYPE html><html lang="{_e(lang)}"><head><meta charset="utf-8">'
            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -283,6 +283,12 @@ def render_html(analysis, lang: str = "en") -> str:
     attempts, rest = by_host(attempts, lambda a: a["host"], lambda a: a["outcome"] == "failed")
     for name, left in rest.items():  # a bench PC: the latest attempts one by one, the rest counted
         out.append(f'<p class="warn">{_e(name)}: {_e(rest_text(left, cat))}</p>')
+    # the rows that can be drawn, in the columns drawn and paired (every progress row: the phase band
+    # counts them); of rows still on disk, one attempt's at a time (a bench attempt holds tens of thousands)
+    def drawable(shown: list[dict]) -> pl.DataFrame:
+        return paired_events(analysis.timeline_rows(shown_attempts(analysis.attempts, shown), LANE_OF,
+                                                    columns=[*_DRAWN, "usb_vid", "detail"]))
+    events = None if analysis.rows_on_disk else drawable(attempts)
     configs: dict[str, str] = {}  # (each PC's read once, not once per attempt)
     for n, a in enumerate(attempts, 1):
         attempt = {**a, **{k: from_iso(a[k]) for k in ("started_at", "ended_at", "failed_at", "window_start",
@@ -294,7 +300,7 @@ def render_html(analysis, lang: str = "en") -> str:
             configs[a["host"]] = _config(analysis, a["host"], cited, cat)
         out.append(configs[a["host"]])
         if attempt["started_at"] is not None:
-            rows = _window(events, attempt, counted)
+            rows = _window(drawable([a]) if events is None else events, attempt, counted)
             out.append(f'<h3>{_e(t["timeline"])}</h3><div class="chart">{timeline_svg(rows, attempt, cited, t)}</div>')
             out.append(legend(t) + _rows_table(rows, cited, t))
         else:

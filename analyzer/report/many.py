@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import polars as pl
+
 from .i18n import Catalogue
 
 #: Attempts (and incidents) of one PC a report shows one by one.
@@ -44,6 +46,14 @@ def by_host(items: list[Any], host_of, failed=lambda item: True) -> tuple[list[A
         if left:
             rest[host] = left
     return [item for item in items if id(item) in shown_ids], rest
+
+
+def shown_attempts(table: pl.DataFrame, shown: list[dict]) -> pl.DataFrame:
+    """The rows of the attempts ``table`` that are ``shown`` (attempt dicts, as :func:`by_host`
+    gives them): the ones whose timelines a report reads."""
+    keys = pl.DataFrame([(a["host"], a["file"], a["attempt"]) for a in shown], orient="row",
+                        schema={"host": pl.String, "file": pl.String, "attempt": pl.Int32})
+    return table.join(keys, on=["host", "file", "attempt"], how="semi", nulls_equal=True)
 
 
 def rest_text(rest: list[dict], cat: Catalogue) -> str:

@@ -28,7 +28,7 @@ from .console import NARROW, PIPE_WIDTH, stdout_console
 from .fleet_terminal import render_fleet
 from .i18n import Catalogue
 from .json_doc import incident_dict
-from .many import by_host, rest_text
+from .many import by_host, rest_text, shown_attempts
 from .marks import counted_keys, paired_events, with_counted
 from .nothing_read import no_incident
 from .safe import shown
@@ -238,7 +238,6 @@ def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> No
     if clocks is not None:
         console.print()
         console.print(clocks)
-    events = paired_events(analysis.timeline_rows())
     incidents = [i for i in analysis.incidents if host is None or i.host == host]
     cited = {(e["file"], e.get("line"), e.get("record")) for i in incidents for e in i.evidence}
     counted = counted_keys(incidents)
@@ -246,6 +245,9 @@ def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> No
     attempts = [{**a, "cause": causes.get((a["host"], a["file"], a["attempt"]))}
                 for a in analysis.attempts.to_dicts() if host is None or a["host"] == host]
     attempts, rest = by_host(attempts, lambda a: a["host"], lambda a: a["outcome"] == "failed")
+    # the shown attempts' rows of the kinds a timeline shows, and each progress subject once (its caption)
+    events = paired_events(analysis.timeline_rows(shown_attempts(analysis.attempts, attempts), TIMELINE_KINDS,
+                                                  every_progress=False))
     for name, left in rest.items():
         console.print()
         console.print(Text(f"{shown(name)}: {rest_text(left, cat)}", style="yellow"))
