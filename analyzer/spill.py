@@ -138,14 +138,20 @@ def read_part(value: SpilledEvents, remove: bool = False) -> pl.DataFrame:
             Path(value.path).unlink(missing_ok=True)
 
 
-def _read(value: SpilledEvents) -> pl.DataFrame:
-    """The table of a spilled file, its one-value columns put back as such (a column polars keeps
-    as one value costs nothing; read from a file it would be a value per row: 800k rows, 136 MB)."""
-    frame = pl.read_ipc(value.path)
+def _read(value: SpilledEvents, columns: Iterable[str] | None = None) -> pl.DataFrame:
+    """The table of a spilled file (only ``columns``, in its order, if given: the others are not
+    decoded), its one-value columns put back as such (a column polars keeps as one value costs
+    nothing; read from a file it would be a value per row: 800k rows, 136 MB)."""
+    types = dict(value.schema)
+    wanted = list(types) if columns is None else [name for name in types if name in set(columns)]
+    constant = dict(value.constant)
+    # (the file always stores its first column: what it is read by when every wanted one is constant)
+    stored = [name for name in wanted if name not in constant] or [next(n for n in types if n not in constant)]
+    frame = pl.read_ipc(value.path, columns=stored)
     if frame.height != value.rows:
         raise ValueError(f"spilled rows: {frame.height} read back, {value.rows} written")
-    types = dict(value.schema)
-    return frame.with_columns(pl.lit(v, dtype=types[name]).alias(name) for name, v in value.constant).select(list(types))
+    return frame.with_columns(pl.lit(constant[name], dtype=types[name]).alias(name)
+                              for name in wanted if name in constant).select(wanted)
 
 
 def merged(parted: PartedEvents, order: Callable[[pl.DataFrame], pl.DataFrame]) -> Iterator[pl.DataFrame]:
@@ -204,21 +210,26 @@ class Tables:
         """Every file (or table) of every PC with its host, one at a time, files left as they are;
         of a PC in parts, with ``spans`` (host, window_start, window_end), only the stretches of time
         one of its spans reaches and its rows without a time."""
+        for host, piece in self._pieces(spans):
+            yield host, (_read(piece) if isinstance(piece, SpilledEvents) else piece)
+
+    def _pieces(self, spans: pl.DataFrame | None = None) -> Iterator[tuple[str, pl.DataFrame | SpilledEvents]]:
+        """:meth:`each_frame`'s files (or tables), not read."""
         for host, part in self.parts:
             if not isinstance(part, PartedEvents):
-                yield host, (_read(part) if isinstance(part, SpilledEvents) else part)
+                yield host, part
                 continue
             mine = None if spans is None else spans.filter(pl.col("host") == host)
             for j, bucket in enumerate(part.buckets):
                 if mine is None or reached(mine, part.cuts, j):
-                    yield from ((host, _read(piece)) for piece in bucket)
+                    yield from ((host, piece) for piece in bucket)
 
-    def _taken(self, take: Callable[[str, pl.DataFrame], pl.DataFrame], spans: pl.DataFrame | None = None
-               ) -> pl.DataFrame:
-        """``take(host, frame)`` of every file (only those ``spans`` reach: :meth:`each_frame`), each
-        PC's rows put in order, the PCs in the run's order."""
+    def _taken(self, take: Callable[[str, pl.DataFrame], pl.DataFrame], spans: pl.DataFrame | None = None,
+               frames: Iterable[tuple[str, pl.DataFrame]] | None = None) -> pl.DataFrame:
+        """``take(host, frame)`` of every file (only those ``spans`` reach: :meth:`each_frame`; or of
+        ``frames``), each PC's rows put in order, the PCs in the run's order."""
         out: dict[str, list[pl.DataFrame]] = {}
-        for host, frame in self.each_frame(spans):
+        for host, frame in self.each_frame(spans) if frames is None else frames:
             rows = take(host, frame)
             del frame
             if rows.height:
@@ -230,7 +241,19 @@ class Tables:
         """The PCs' rows where ``predicate`` holds, in the run's order, read a file at a time and
         left as files: what a report that shows a few rows of each PC reads (a PC of 2 GB of event
         logs, read whole for its device activity, held 1.6 GB)."""
-        return self._taken(lambda _, frame: frame.filter(predicate))
+        names = predicate.meta.root_names() or None  # (None: every column, for a predicate that names none)
+
+        def matching() -> Iterator[tuple[str, pl.DataFrame]]:
+            # a file's predicate columns first: the whole file is read only where a row holds (a
+            # bench log's stretches hold no device activity and no configuration)
+            for host, piece in self._pieces():
+                if not isinstance(piece, SpilledEvents):
+                    yield host, piece.filter(predicate)
+                    continue
+                mask = _read(piece, names).select(predicate).to_series()
+                if mask.any():
+                    yield host, _read(piece).filter(mask)
+        return self._taken(lambda _, rows: rows, frames=matching())
 
     def near_attempts(self, attempts: pl.DataFrame, kinds: Iterable[str] | None = None,
                       every_progress: bool = True, columns: list[str] | None = None,
