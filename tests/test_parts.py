@@ -30,8 +30,9 @@ from conftest import SAMPLES
 
 
 def _in_parts(monkeypatch, group_bytes: int = 1) -> None:
-    """Every PC analysed in parts, of one file each (group_bytes 1) unless told, and a restore log
-    of a part per attempt (read 8 lines at a time, a segment cut at each attempt start)."""
+    """Every PC analysed in parts, of one file each (group_bytes 1) unless told, a restore log big
+    enough to be read in segments (over 4 MB) of a part per attempt, read 8 lines at a time, and
+    each failed attempt's window read on its own."""
     monkeypatch.setenv(parts.PARTS_ENV, "0")
     monkeypatch.setattr(parts, "GROUP_BYTES", group_bytes)
     monkeypatch.setattr(_apple_segments, "SEGMENT_ROWS", 1)

@@ -16,8 +16,7 @@ import os
 from pathlib import PurePath
 
 import polars as pl
-from rich.console import Console, Group
-from rich.panel import Panel
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
