@@ -74,15 +74,24 @@ def release(folder: Path | None) -> None:
 
 
 def spilled(events, folder: str | None):
-    """``events`` written to a file in ``folder`` when it is a big table, else as it is (also when
-    the file cannot be written: the pickle then carries the table, as without a folder; and a PC
-    already in parts, :class:`PartedEvents`)."""
+    """``events`` (a PC's table, in the run's order) written to files in ``folder`` when it is a big
+    table, a stretch of its time of about SPILL_ROWS rows each (:class:`PartedEvents`), else as it is
+    (also when a file cannot be written: the pickle then carries the table, as without a folder; and
+    a PC already in parts). In stretches, a report that shows a few of its rows reads only the files
+    those rows are in (two 800k-line PCs with ``--details``: one file each read whole, 1.0 GB)."""
     if folder is None or not isinstance(events, pl.DataFrame) or events.height < SPILL_ROWS:
         return events
+    times = events.get_column("ts_utc")
+    dated = times.len() - times.null_count()  # (in the run's order: a PC's times sorted, nulls last)
+    cuts = times.head(dated).gather_every(SPILL_ROWS).slice(1).unique(maintain_order=True)
+    bounds = [0, *times.head(dated).search_sorted(cuts, side="left").to_list(), dated, events.height]
     try:
-        return spilled_part(events, folder)
+        # each stretch in buffers of its own: a slice of a text column writes the texts of the whole table
+        buckets = tuple((spilled_part(compact(events.slice(a, b - a)), folder),) if b > a else ()
+                        for a, b in zip(bounds, bounds[1:]))
     except OSError:
         return events
+    return PartedEvents(buckets, tuple(cuts.to_list()), events.height)
 
 
 def spilled_part(events: pl.DataFrame, folder: str) -> SpilledEvents:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 import tempfile
 from pathlib import Path
@@ -16,7 +17,8 @@ from analyzer.pipeline import HostResult
 from analyzer.report.csv_out import to_csv
 from analyzer.report.json_doc import document
 from analyzer.report.timesketch import to_jsonl
-from analyzer.spill import PREFIX, SPILL_ROWS, SpilledEvents, Tables, loaded, run_folder, release, spilled
+from analyzer.spill import (PREFIX, SPILL_ROWS, PartedEvents, SpilledEvents, Tables, loaded, read_part, release,
+                            run_folder, spilled, spilled_part)
 
 
 def _table(rows: int) -> pl.DataFrame:
@@ -29,9 +31,10 @@ def test_a_big_table_crosses_as_a_file_and_comes_back_whole(tmp_path):
     result = HostResult(host="pc", events=events, spill=str(tmp_path))
     data = pickle.dumps(result)
     assert len(data) < 100_000  # the pickle names the file; the rows are not in it
-    (written,) = list(tmp_path.iterdir())
+    (written,) = list(tmp_path.iterdir())  # (rows without a time: one stretch, the last)
     back = pickle.loads(data)
-    assert isinstance(back.events, SpilledEvents) and back.events.rows == events.height and back.host == "pc"
+    assert isinstance(back.events, PartedEvents) and back.events.rows == events.height and back.host == "pc"
+    assert [len(b) for b in back.events.buckets] == [0, 1] and back.events.cuts == ()
     assert written.exists()  # still a file: the run reads it when rows are asked for
     assert loaded(back.events).equals(events)
     assert not written.exists()  # read once, removed
@@ -53,9 +56,29 @@ def test_an_unwritable_folder_keeps_the_table_in_the_pickle(tmp_path):
     assert spilled(events, str(gone)) is events
 
 
+def test_a_big_table_with_times_crosses_in_stretches_of_its_time(tmp_path):
+    """Cut about every SPILL_ROWS rows at a time that starts a stretch (ties stay together), the
+    rows without a time last: the same rows back, and a report reads only the stretches it needs."""
+    rows = 3 * SPILL_ROWS + 7
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    times = [base + dt.timedelta(seconds=i // 3) for i in range(rows - 100)] + [None] * 100  # (ties of three)
+    events = _table(rows).with_columns(pl.Series("ts_utc", times, dtype=pl.Datetime("us", "UTC")))
+    got = spilled(events, str(tmp_path))
+    assert isinstance(got, PartedEvents) and got.rows == rows and len(got.cuts) == 2  # (149,907 rows with a time)
+    sizes = [sum(f.rows for f in b) for b in got.buckets]
+    assert sum(sizes) == rows and sizes[-1] == 100 and all(abs(n - SPILL_ROWS) <= 3 for n in sizes[:2])
+    for j, bucket in enumerate(got.buckets[:-1]):  # each stretch within its cuts
+        stamps = read_part(bucket[0]).get_column("ts_utc")
+        assert (j == 0 or stamps.min() >= got.cuts[j - 1]) and (j == len(got.cuts) or stamps.max() < got.cuts[j])
+    tables = Tables([("pc", got)], None, lambda frame: frame)
+    window = pl.DataFrame({"host": ["pc"], "window_start": [got.cuts[1]], "window_end": [got.cuts[1]]})
+    assert [f.height for _, f in tables.each_frame(window)] == [sizes[2], 100]  # its stretch, and no time
+    assert loaded(got).equals(events)
+
+
 def test_a_file_that_comes_back_short_is_refused(tmp_path):
     events = _table(SPILL_ROWS)
-    got = spilled(events, str(tmp_path))
+    got = spilled_part(events, str(tmp_path))
     assert isinstance(got, SpilledEvents)
     with pytest.raises(ValueError, match="spilled rows"):
         loaded(got._replace(rows=got.rows + 1))
@@ -79,6 +102,7 @@ def test_tables_are_read_once_in_the_run_s_order_and_their_folder_goes():
     assert tables.rows == SPILL_ROWS + 7 and folder.exists()
     # one PC at a time, by host, the files left in place
     assert [f.height for f in tables.frames()] == [7, SPILL_ROWS] and len(list(folder.glob("*.arrow"))) == 1
+    seen.clear()  # (a PC in stretches is put in order a stretch at a time as it is read)
     table = tables.load()  # each PC's rows put in order, the PCs by host
     assert seen == [7, SPILL_ROWS] and table.equals(pl.concat([second, first]))
     assert not folder.exists()
