@@ -281,7 +281,8 @@ class Tables:
         kind = pl.col("kind").cast(pl.String)
         shown = pl.lit(True) if kinds is None else kind.is_in(list(kinds)) | (kind == "progress")
         if not every_progress:
-            first = pl.struct("file", "attempt", "subject", kind.alias("_kind")).is_first_distinct()
+            # (the host too: two PCs' logs may have the same name, and the rows of all PCs are filtered last)
+            first = pl.struct("host", "file", "attempt", "subject", kind.alias("_kind")).is_first_distinct()
             shown = shown & ((kind != "progress") | first)
         paired = pl.col("attempt").is_not_null() & kind.is_in(["device_connect", "device_disconnect"])
 

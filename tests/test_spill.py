@@ -139,9 +139,26 @@ def test_two_big_pcs_in_worker_processes_give_the_in_process_document(tmp_path, 
     # the outputs that write every row read one PC at a time, and write what the table gives
     assert to_csv(pooled) == to_csv(here) and to_jsonl(pooled) == to_jsonl(here)
     assert isinstance(pooled.__dict__["_events"], Tables)
+    # the timelines read from the stretches (two PCs, each log named alike) show what the rows show
+    detailed = _details(pooled)
+    assert isinstance(pooled.__dict__["_events"], Tables)
+    here.events  # (read now: the reports then take the table itself)
+    assert detailed == _details(here) and detailed.count("progress") >= 2
     assert pooled.events.equals(here.events)  # read when asked for
     assert not isinstance(pooled.__dict__["_events"], Tables)
     assert list(scratch.iterdir()) == []
+
+
+def _details(analysis) -> str:
+    import io
+
+    from rich.console import Console
+
+    from analyzer.report.terminal import render
+
+    out = io.StringIO()
+    render(analysis, Console(file=out, width=160, color_system=None), details=True)
+    return out.getvalue()
 
 
 def test_what_the_pcs_compute_beside_their_rows_equals_what_the_rows_give():
