@@ -341,8 +341,8 @@ def tables_facts(tables, attempts: pl.DataFrame) -> tuple[dict, pl.DataFrame]:
             backup_history(table, attempts))
 
 
-def facts(outcome: Outcome, table: pl.DataFrame, attempts: pl.DataFrame) -> tuple[dict, pl.DataFrame]:
+def facts(outcome: Outcome, attempts: pl.DataFrame) -> tuple[dict, pl.DataFrame]:
     """What the reports need of the PC's rows (:func:`analyzer.fleet.host_facts`, its backups), from
-    the diagnosed table and what the parts gave on the way."""
-    return {"computers": outcome.computers, "factors": factors(table)}, backup_history(table, attempts)
+    the rows kept in memory (:attr:`Outcome.table`) and what the parts gave on the way."""
+    return {"computers": outcome.computers, "factors": factors(outcome.table)}, backup_history(outcome.table, attempts)
 

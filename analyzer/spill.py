@@ -152,7 +152,8 @@ def _read(value: SpilledEvents, columns: Iterable[str] | None = None) -> pl.Data
     decoded), its one-value columns put back as such (a column polars keeps as one value costs
     nothing; read from a file it would be a value per row: 800k rows, 136 MB)."""
     types = dict(value.schema)
-    wanted = list(types) if columns is None else [name for name in types if name in set(columns)]
+    named = None if columns is None else set(columns)
+    wanted = list(types) if named is None else [name for name in types if name in named]
     constant = dict(value.constant)
     # (the file always stores its first column: what it is read by when every wanted one is constant)
     stored = [name for name in wanted if name not in constant] or [next(n for n in types if n not in constant)]
