@@ -166,12 +166,12 @@ def _config_rows(index: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
 WINDOW_ORDER = ["incident", "ts_utc", "file", "line", "record"]
 
 
-def evidence_window(events: pl.DataFrame, failed: pl.DataFrame, kinds: frozenset[str] | None = None) -> pl.DataFrame:
+def evidence_window(events: pl.DataFrame, failed: pl.DataFrame, need=None) -> pl.DataFrame:
     """Each failed attempt (a row of :func:`attempts`) with the events that may explain it.
 
     Columns: ``incident`` (the attempt's index in ``failed``), the event columns, and
-    ``before_s``, the seconds from the event to the failure (negative after it). Only rows of
-    ``kinds`` (a set of kind names; None: every kind) are in it.
+    ``before_s``, the seconds from the event to the failure (negative after it). Only the rows
+    ``need`` (a :class:`analyzer.window_rows.WindowRows`; None: every row) takes are in it.
 
     The window is found on an index of a few key columns (which rows, for which incident, in which
     order) and its rows are then gathered from ``events`` once: selecting, joining and sorting
@@ -180,8 +180,8 @@ def evidence_window(events: pl.DataFrame, failed: pl.DataFrame, kinds: frozenset
     """
     incidents = failed.with_row_index("incident").with_columns(pl.col("incident").cast(pl.UInt32))
     index = events.select(*_INDEX_COLUMNS).with_row_index("_row")
-    if kinds is not None:
-        index = index.filter(pl.col("kind").cast(pl.String).is_in(sorted(kinds)))
+    if need is not None and need.kinds is not None:
+        index = index.filter(need.mask(events))
     columns = ["incident", "_row", "failed_at", "failed_line", "failed_wall", "attempt", "ts_utc", "ts_wall",
                "file", "line", "record"]
     frames = [_own_rows(index, incidents).select(columns)]

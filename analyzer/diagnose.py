@@ -32,6 +32,7 @@ from .model import iso_utc
 from .evaluate import fired_rules, rule_hits
 from .history import history
 from .rules import Rule, default_rules
+from .window_rows import WindowRows, window_rows
 
 DATA = Path(__file__).resolve().parent / "data"
 MIN_EVIDENCE = 1.5
@@ -244,21 +245,6 @@ def _with_history(window: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame
                                *(facts.get_column(name) for name in facts.columns if name not in ("incident", "_op")))
 
 
-#: Kinds the verdict reads besides the rules' own: the failing result lines and the failure description.
-_CITED_KINDS = frozenset({"result", "failure_detail"})
-
-
-def _window_kinds(rules: tuple[Rule, ...]) -> frozenset[str] | None:
-    """The event kinds an evidence window needs: those some rule can match (a rule's ``kinds``) and
-    those the verdict cites; None when a rule can match rows of any kind."""
-    kinds = set(_CITED_KINDS)
-    for rule in rules:
-        if rule.kinds is None:
-            return None
-        kinds |= rule.kinds
-    return frozenset(kinds)
-
-
 #: Failed attempts diagnosed at a time when their windows are read back from disk (analyzer.parts):
 #: a bench log's failed attempts each hold tens of thousands of rows a rule reads.
 WINDOW_BATCH = 4
@@ -267,15 +253,15 @@ WINDOW_BATCH = 4
 def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
              reported: list[dict[str, Any]] | None = None,
              formats: dict[str, set[str]] | None = None,
-             windows: Callable[[pl.DataFrame, frozenset[str] | None], pl.DataFrame] | None = None
+             windows: Callable[[pl.DataFrame, WindowRows], pl.DataFrame] | None = None
              ) -> tuple[list[Incident], pl.DataFrame]:
     """Return the incidents (one per failed attempt, then one per reported symptom, each a row of
     :func:`analyzer.symptom.reported_attempt` with its ``placement``) and the attempts table.
 
     For a PC analysed in parts (:mod:`analyzer.parts`), ``events`` holds only the rows read wherever
-    they are, ``formats`` gives each host's formats, and ``windows(failed, kinds)`` the rows to
-    diagnose some failed attempts on (``events`` and their windows' rows of those kinds, all for
-    None), asked for WINDOW_BATCH attempts at a time."""
+    they are, ``formats`` gives each host's formats, and ``windows(failed, need)`` the rows to
+    diagnose some failed attempts on (``events`` and the rows inside their windows that ``need``,
+    a :class:`analyzer.window_rows.WindowRows`, takes), asked for WINDOW_BATCH attempts at a time."""
     table = attempts(events)
     if reported:
         extra = pl.DataFrame([{k: v for k, v in r.items() if k != "placement"} for r in reported],
@@ -290,7 +276,7 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     if failed.height == 0:
         return [], table
     rules = rules if rules is not None else default_rules()
-    kinds = _window_kinds(rules)
+    need = window_rows(rules)
     past = history(events, table)
     if formats is None:
         formats = {row["host"]: set(row["format"]) for row in
@@ -299,8 +285,8 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     incidents: list[Incident] = []
     for start in range(0, failed.height, step):
         some = failed.slice(start, step)
-        rows = events if windows is None else windows(some, kinds)
-        incidents += _diagnosed(rows, some, past, rules, kinds, formats)
+        rows = events if windows is None else windows(some, need)
+        incidents += _diagnosed(rows, some, past, rules, need, formats)
     rows = failed.to_dicts()
     places = {r["host"]: r.get("placement") for r in reported or []}
     sizes = None  # the PC's free-space and backup-size rows, taken out of the events once
@@ -317,11 +303,11 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
 
 
 def _diagnosed(events: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame, rules: tuple[Rule, ...],
-               kinds: frozenset[str] | None, formats: dict[str, set[str]]) -> list[Incident]:
+               need: WindowRows, formats: dict[str, set[str]]) -> list[Incident]:
     """The verdicts of ``failed`` (rows of the attempts table), on the rows of their evidence windows."""
-    # (a bench log's attempt holds hundreds of thousands of progress lines no rule reads: the window
-    # is built without them)
-    window = evidence_window(mark_transitions(events), failed, kinds)
+    # (a bench log's attempt holds hundreds of thousands of progress lines no rule reads, a verbose
+    # attempt millions of generic lines no rule matches: the window is built without them)
+    window = evidence_window(mark_transitions(events), failed, need)
     window = _with_history(window, failed, past)
     hits = rule_hits(window, rules)
     fired = fired_rules(hits, rules)

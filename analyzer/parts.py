@@ -306,10 +306,11 @@ def _in_first_order(names: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame], None],
-            kinds: frozenset[str] | None = None) -> pl.DataFrame:
-    """The rows to diagnose some incidents on: :attr:`Outcome.table` and the parts' rows of ``kinds``
-    (any, for None) inside their evidence windows (``spans``: window_start, window_end) that it does
-    not hold, read from the stretches of time the windows reach."""
+            need=None) -> pl.DataFrame:
+    """The rows to diagnose some incidents on: :attr:`Outcome.table` and the parts' rows that ``need``
+    (a :class:`analyzer.window_rows.WindowRows`; None: every row) takes inside their evidence windows
+    (``spans``: window_start, window_end) that it does not hold, read from the stretches of time the
+    windows reach."""
     spans = spans.select("window_start", "window_end").drop_nulls()
     if spans.height == 0:
         return outcome.table
@@ -321,8 +322,8 @@ def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame
         for part in bucket:
             frame = read_part(part)
             wanted = ~outcome.kept[part.path] & inside(frame.get_column("ts_utc"), spans)
-            if kinds is not None:
-                wanted = wanted & frame.get_column("kind").cast(pl.String).is_in(list(kinds))
+            if need is not None:
+                wanted = wanted & need.mask(frame)
             rows = frame.filter(wanted)
             if rows.height:
                 found.append(compact(rows))

@@ -16,12 +16,13 @@ import pytest
 
 from analyzer import api
 from analyzer.correlate import attempts, evidence_window, mark_transitions
-from analyzer.diagnose import _window_kinds, _with_history
+from analyzer.diagnose import _with_history
 from analyzer.history import history
 from analyzer import evaluate
 from analyzer.evaluate import rule_hits
 from analyzer.rules import default_rules
 from analyzer.rules.fields import derived_columns
+from analyzer.window_rows import window_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(p for p in (ROOT / "samples").iterdir() if p.is_dir())
@@ -40,10 +41,24 @@ def _plain_hits(window: pl.DataFrame, rule) -> pl.DataFrame:
     return rows.with_columns(derived_columns(rule.derived)).filter(rule.matches)
 
 
-def _plain_window(events: pl.DataFrame, failed: pl.DataFrame, kinds) -> pl.DataFrame:
+def _plain_rows(events: pl.DataFrame, need) -> pl.DataFrame:
+    """The reference gate: the rows of the kinds taken whole, and those of a gated kind that some
+    rule of that kind detects, rule by rule."""
+    if need.kinds is None:
+        return events
+    kind = pl.col("kind").cast(pl.String)
+    keep = kind.is_in(sorted(need.kinds - need.gated))
+    for rule in default_rules():
+        if rule.kinds & need.gated:
+            tested = events.with_columns(derived_columns(rule.derived))
+            keep = keep | pl.Series(tested.select(kind.is_in(sorted(need.gated)) & rule.detection).to_series())
+    return events.filter(keep)
+
+
+def _plain_window(events: pl.DataFrame, failed: pl.DataFrame, need) -> pl.DataFrame:
     """The reference window: for each incident, its own rows and the PC's rows in its time span
     (or its timeless configuration rows), whole, in window order."""
-    rows = events.filter(pl.col("kind").cast(pl.String).is_in(sorted(kinds))) if kinds is not None else events
+    rows = _plain_rows(events, need)
     parts = []
     for i, inc in enumerate(failed.iter_rows(named=True)):
         own = (pl.col("host").eq_missing(inc["host"]) & pl.col("file").eq_missing(inc["file"])
@@ -84,11 +99,11 @@ def test_window_and_hits_are_the_plain_reading(pc: Path, small: bool, monkeypatc
     failed = table.filter(pl.col("outcome") == "failed").sort("reported", "host", "file", "attempt", nulls_last=True)
     rules = default_rules()
     if failed.height == 0:  # nothing to explain: an empty window, and no rule matches anything
-        window = evidence_window(mark_transitions(events), failed, _window_kinds(rules))
+        window = evidence_window(mark_transitions(events), failed, window_rows(rules))
         assert window.height == 0
         assert all(hits.height == 0 for hits in rule_hits(window, rules).values())
         return
-    kinds = _window_kinds(rules)
+    kinds = window_rows(rules)
     marked = mark_transitions(events)
     window = evidence_window(marked, failed, kinds)
     plain = _plain_window(marked, failed, kinds)

@@ -66,6 +66,9 @@ class Rule:
     #: among those that decided the verdict: TLS inspection is security_software, but its fix is
     #: not the firewall's.
     remedy: dict[str, list[str]] = field(default_factory=dict)
+    #: The detection alone, on the row's own columns (no time window, no operation): what
+    #: :mod:`analyzer.window_rows` gates a window's rows with.
+    detection: pl.Expr | None = None
 
 
 class _Errors:
@@ -269,11 +272,14 @@ def parse_rule(path: Path, text: str, errors: list[RuleError]) -> Rule | None:
     matches = (detection & _timing(when, within)).fill_null(False)
     if operations != OPERATIONS:  # in a window, ``operation`` is the incident's (diagnose)
         matches = matches & pl.col("operation").is_in(list(operations)).fill_null(False)
+    detected = detection.fill_null(False)
     if kinds is not None:  # rows of other kinds are not even tested (a window holds many of them)
-        matches = pl.when(pl.col("kind").cast(pl.String).is_in(sorted(kinds))).then(matches).otherwise(False)
+        of_kinds = pl.col("kind").cast(pl.String).is_in(sorted(kinds))
+        matches = pl.when(of_kinds).then(matches).otherwise(False)
+        detected = pl.when(of_kinds).then(detected).otherwise(False)
     return Rule(id=path.stem, cause=cause, title=title, why=why, weight=weight, fires_on=fires_on, matches=matches,
                 min_count=min_count, derived=_derived(data["detection"]), kinds=kinds, when=when, within_s=within, condition=condition, discounts=discounts, path=path,
-                operations=operations, remedy=remedy)
+                operations=operations, remedy=remedy, detection=detected)
 
 
 def load_rules(directory: Path | None = None) -> tuple[list[Rule], list[RuleError]]:
