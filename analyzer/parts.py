@@ -168,7 +168,9 @@ def _kept_in_part() -> pl.Expr:
     stage rows before each result and at its end (the step it failed at: history._stages)."""
     attempt, ts = pl.col("attempt"), pl.col("ts_utc")
     run = (pl.col("file").ne_missing(pl.col("file").shift(1)) | attempt.ne_missing(attempt.shift(1))).cum_sum()
-    ends = attempt.is_not_null() & ((ts == ts.min().over(run)) | (ts == ts.max().over(run))).fill_null(False)
+    # (one row at each end: a long attempt's lines may share one time, and ties would keep them all)
+    at = pl.int_range(pl.len()).over(run)
+    ends = attempt.is_not_null() & ((at == ts.arg_min().over(run)) | (at == ts.arg_max().over(run))).fill_null(False)
     kind = pl.col("kind").cast(pl.String)
     stage = attempt.is_not_null() & kind.is_in(list(STAGE_KINDS)) & pl.col("subject").is_not_null()
     marker = pl.when(stage).then(run * 2).when(kind == "result").then(run * 2 + 1)

@@ -4,6 +4,8 @@ another (offsets that disagree), and cut anywhere an attempt starts."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -37,15 +39,36 @@ def _report(report) -> tuple:
             [(n.code, n.line, n.params) for n in report.errors])
 
 
+LATE = "session_header_after_cut"
+
+
 def _same_in_segments(path: Path, monkeypatch, limit: int = 1, chunk: int = 7) -> int:
-    """Asserts the segments stacked are the whole file's rows, with the same report; the segments' count."""
+    """Asserts the segments stacked are the whole file's rows, with the same report; the segments' count.
+
+    The one difference allowed is the one a note names: a header field found after a cut inside its
+    attempt is missing from that attempt's session_start row (detail and subject), and nothing else."""
     whole, whole_report = _read(path, monkeypatch, WHOLE, 100_000)
     cut, cut_report = _read(path, monkeypatch, limit, chunk)
     assert len(whole) <= 1
+    late: dict[int, set[str]] = {}
+    for note in cut_report.errors:
+        if note.code == LATE:  # (one note per field, at the first line that gave it)
+            late.setdefault(note.params["attempt"], set()).update(note.params["fields"].split(", "))
     if not whole:
         assert not cut
     else:
-        assert pl.concat(cut, how="vertical").equals(whole[0]), path.name
+        rows, want = pl.concat(cut, how="vertical"), whole[0]
+        noted = (pl.col("kind") == "session_start") & pl.col("attempt").is_in(list(late))
+        assert rows.select(~noted).to_series().equals(want.select(~noted).to_series()), path.name
+        assert rows.filter(~noted).equals(want.filter(~noted)), path.name
+        assert rows.filter(noted).drop("detail", "subject").equals(want.filter(noted).drop("detail", "subject"))
+        pairs = zip(rows.filter(noted).get_column("detail"), want.filter(noted).get_column("detail"),
+                    rows.filter(noted).get_column("attempt"))
+        for got, full, attempt in pairs:
+            got, full = json.loads(got), json.loads(full)
+            missing = {k for k in full if k not in got}
+            assert {k: full[k] for k in got} == got and missing == late[attempt], (path.name, attempt)
+    cut_report.errors = [n for n in cut_report.errors if n.code != LATE]
     assert _report(cut_report) == _report(whole_report), path.name
     return len(cut)
 
@@ -64,14 +87,20 @@ def test_each_sample_finished_in_segments_is_the_sample_finished_whole(path, mon
     _same_in_segments(path, monkeypatch)
 
 
-def test_a_log_of_two_attempts_is_cut_into_two_segments_at_the_second_header(monkeypatch):
+def test_a_log_of_two_attempts_is_cut_at_the_second_header(monkeypatch):
     path = next(p for p in SAMPLE_LOGS if "pc_l12_two_attempts_cable" in p.as_posix())
-    assert _same_in_segments(path, monkeypatch) == 2
-    segments, _ = _read(path, monkeypatch, 1, 7)
+    # segments of more rows than either attempt has (75 and 70 lines): one cut, at the second header
+    assert _same_in_segments(path, monkeypatch, limit=80) == 2
+    segments, _ = _read(path, monkeypatch, 80, 7)
     assert [s.get_column("attempt").unique().to_list() for s in segments] == [[1], [2]]
     # the second segment starts on the dated header line that opens the second attempt
     first = segments[1].row(0, named=True)
     assert first["clock"] == "local" and first["attempt"] == 2
+    # one row a segment: cut inside the attempts too, never across the second header
+    segments, _ = _read(path, monkeypatch, 1, 7)
+    assert len(segments) > 2 and all(s.get_column("attempt").n_unique() == 1 for s in segments)
+    second = next(s for s in segments if s.item(0, "attempt") == 2)
+    assert second.item(0, "clock") == "local"
 
 
 def test_real_restore_logs_finish_the_same_in_segments(corpus, monkeypatch):
@@ -134,13 +163,74 @@ def test_a_failure_while_reading_keeps_the_segments_before_it_and_says_so(monkey
     calls = []
     finish = SOURCE._finished
 
-    def failing(self, rows, item, report, decided):
+    def failing(self, rows, before, item, report, decided):
         calls.append(rows.height)
         if len(calls) == 2:
             raise RuntimeError("disk gone")
-        return finish(rows, item, report, decided)
+        return finish(rows, before, item, report, decided)
     monkeypatch.setattr(type(SOURCE), "_finished", failing)
-    segments, report = _read(path, monkeypatch, 1, 7)
+    segments, report = _read(path, monkeypatch, 80, 7)
     assert len(segments) == 1 and segments[0].get_column("attempt").unique().to_list() == [1]
     notes = [n for n in report.errors if n.code == "reading_unfinished"]
     assert len(notes) == 1 and "disk gone" in notes[0].params["error"]
+
+
+def _long_attempt(tmp_path: Path, noise: int = 3000, late_variant: bool = False, after_outcome: bool = False) -> Path:
+    """The 4013 sample's one attempt made long: ``noise`` generic lines just before midnight (its
+    brackets cross it after them), or after its outcome lines; with ``late_variant`` the header's
+    "requested variant" line moved after them."""
+    lines = (SAMPLES / "restore_4013_usb_drop" / "iTunes_restore.log").read_text(encoding="utf-8").splitlines()
+    variant = next(ln for ln in lines if "requested variant" in ln)
+    if late_variant:
+        lines.remove(variant)
+    at = len(lines) if after_outcome else next(i for i, ln in enumerate(lines) if "operation 13 progress 34" in ln) + 1
+    filler = ["[23:59:58.0975] Found known device, nudging state machine."] * noise
+    if late_variant:
+        filler.append("[23:59:58.0976] " + variant.split("] ", 1)[1])
+    path = tmp_path / "iPhone Restore.log"
+    path.write_text("\n".join(lines[:at] + filler + lines[at:]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_attempt_longer_than_a_segment_is_cut_inside_and_reads_as_whole(tmp_path, monkeypatch):
+    """One attempt of 3,000+ lines, segments of 500 rows: cut inside it, each segment goes on from
+    the one before (its date and the midnight after the cut, the process, the transitions, the
+    attempt's number and its one session_start), and the rows are the whole read's."""
+    path = _long_attempt(tmp_path)
+    assert _same_in_segments(path, monkeypatch, limit=500, chunk=64) >= 6
+    segments, report = _read(path, monkeypatch, 500, 64)
+    assert all(s.get_column("attempt").unique().to_list() == [1] for s in segments)
+    rows = pl.concat(segments, how="vertical")
+    assert rows.filter(pl.col("kind") == "session_start").height == 1
+    assert rows.filter(pl.col("kind") == "result").get_column("error_code").to_list() == [4013]
+    # the brackets after the cuts still cross midnight onto the next day
+    assert segments[-1].get_column("ts_wall").max().date() == dt.date(2025, 2, 15)
+    assert not [n for n in report.errors if n.code == LATE]
+
+
+def test_a_header_line_after_a_cut_inside_its_attempt_is_noted(tmp_path, monkeypatch):
+    """The one thing a cut inside an attempt cannot give as a whole read does: a header field
+    written after the cut, on the session_start row made before it. The note names the field."""
+    path = _long_attempt(tmp_path, late_variant=True)
+    _same_in_segments(path, monkeypatch, limit=500, chunk=64)
+    segments, report = _read(path, monkeypatch, 500, 64)
+    (note,) = [n for n in report.errors if n.code == LATE]
+    assert note.params == {"attempt": 1, "fields": "variant"}
+    assert "requested variant" in path.read_text(encoding="utf-8").splitlines()[note.line - 1]
+    whole, _ = _read(path, monkeypatch, WHOLE, 100_000)
+    detail = lambda rows: json.loads(rows.filter(pl.col("kind") == "session_start").item(0, "detail"))  # noqa: E731
+    assert detail(whole[0])["variant"] == "Erase Install (IPSW)"
+    assert "variant" not in detail(pl.concat(segments, how="vertical"))
+
+
+def test_an_attempt_is_not_cut_after_its_outcome(tmp_path, monkeypatch):
+    """After an outcome line the attempt's result may still change (a later part of it decides where
+    the row goes): the rest of the attempt stays in the segment that holds its outcome."""
+    path = _long_attempt(tmp_path, after_outcome=True)
+    assert _same_in_segments(path, monkeypatch, limit=500, chunk=64) == 1
+    path = _long_attempt(tmp_path, noise=1500)
+    path.write_text(path.read_text(encoding="utf-8") + "[00:03:45.0001] state machine idle callback fired\n" * 1500,
+                    encoding="utf-8")
+    segments, _ = _read(path, monkeypatch, 500, 64)
+    assert segments[-1].height > 1500 and segments[-1].filter(pl.col("kind") == "result").height == 1
+    _same_in_segments(path, monkeypatch, limit=500, chunk=64)

@@ -315,3 +315,45 @@ def test_a_bench_log_in_parts_holds_few_of_its_rows_and_gives_the_same_document(
     # (the terminal: the three timelines' rows of the kinds shown; the HTML: one attempt at a time)
     assert len(read) == 4 and read[0] < 400 and all(10_000 < n < 10_200 for n in read[1:])
     assert in_parts.events.equals(whole.events)
+
+
+def test_a_restore_log_of_one_long_attempt_is_read_in_parts_as_whole(monkeypatch, tmp_path):
+    """One attempt of 75,000 lines (4.4 MB: read in segments), cut inside it into parts of 5,000
+    rows: the same document, rows, terminal --details and HTML as the log read whole; memory holds
+    a few of its rows, and its window takes no line that no rule can match."""
+    lines = (SAMPLES / "restore_4013_usb_drop" / "iTunes_restore.log").read_text(encoding="utf-8").splitlines()
+    at = next(i for i, ln in enumerate(lines) if "operation 13 progress 34" in ln) + 1
+    noise = ["[23:59:58.0975] Found known device, nudging state machine."] * 75_000
+    pc = tmp_path / "one-attempt-pc"
+    pc.mkdir()
+    (pc / "iPhone Restore.log").write_text("\n".join(lines[:at] + noise + lines[at:]) + "\n", encoding="utf-8")
+    assert (pc / "iPhone Restore.log").stat().st_size > regions.MAX_BYTES
+    held, windows = [], []
+    analyse, window = parts.analyze, diagnosing.evidence_window
+
+    def keeping(*args, **kwargs):
+        got = analyse(*args, **kwargs)
+        held.append(got[1])
+        return got
+
+    def seen(*args, **kwargs):
+        got = window(*args, **kwargs)
+        windows.append(got.height)
+        return got
+    monkeypatch.setattr(parts, "analyze", keeping)
+    monkeypatch.setattr(diagnosing, "evidence_window", seen)
+    _whole(monkeypatch)
+    whole = analyze([str(pc)])
+    _in_parts(monkeypatch)
+    monkeypatch.setattr(_apple_segments, "SEGMENT_ROWS", 5_000)
+    monkeypatch.setattr(apple_restore, "CHUNK_LINES", 4096)
+    in_parts = analyze([str(pc)])
+    assert dumps(in_parts) == dumps(whole)
+    assert [i.error_code for i in whole.incidents] == [4013] and whole.event_count > 75_000
+    (outcome,) = held
+    assert len(outcome.events.files) >= 10  # (a part per segment, each in stretches)
+    assert outcome.table.height < 100
+    assert windows[0] == windows[1] < 100  # (whole and in parts: the window without the noise)
+    assert _terminal(in_parts, details=True) == _terminal(whole, details=True)
+    assert render_html(in_parts) == render_html(whole)
+    assert in_parts.events.equals(whole.events)

@@ -62,6 +62,12 @@ IDENTITY = ("device_info", "ecid_line", "serial_number", "serial_info", "chip_id
 c = pl.col
 
 
+def last_value(column: pl.Series):
+    """The last non-null value of ``column`` (None if there is none), without copying it."""
+    at = column.is_not_null().reverse().arg_max()
+    return None if at is None or column.null_count() == column.len() else column[column.len() - 1 - at]
+
+
 def attach(rows: pl.DataFrame, small: pl.DataFrame, on: str = "line") -> pl.DataFrame:
     """Left-join ``small`` onto ``rows`` by ``on`` without copying the wide frame through a join.
 

@@ -15,13 +15,24 @@ set on top (5.2 GB). None of them needs the whole file:
 
 So each segment is finished on its own (:meth:`.AppleRestoreSource._finished`) with what the
 segments before it decided, and its rows are the whole file's rows for those lines (a test holds
-the two equal on every sample and real log, cut at every attempt). Not cut: a file with repair-tool
-lines (their placeholder day rolls over across the whole file), nor an attempt, however long (a
-segment is at least ``SEGMENT_ROWS`` rows and grows to the next attempt). One difference is
-accepted: a file of more than ``SEGMENT_ROWS`` rows that holds a Mac log after a Windows one
-(pasted together) reads the later brackets in the first one's fraction unit, where a whole read
-would take the Mac unit for all of them. A whole-file parse stacks the segments again; a PC
-analysed in parts (:mod:`analyzer.parts`) writes each as a part of its own.
+the two equal on every sample and real log, cut at every attempt and inside them).
+
+An attempt with no place to cut for ``SEGMENT_ROWS`` rows (a verbose log: one attempt of millions of
+lines held 850 MB at 2M) is cut inside, after a chunk, while it is in its body and before its first
+outcome line (its result is then built from what follows alone), never inside a block of identity
+lines. The segment after such a cut goes on from what the finishing steps left open (:class:`Open`):
+the last host time (the date and the next midnight of the brackets before a header, the host time
+of device lines), the header's process and the last provider, the transition state and the progress
+run, the attempt's number and its session_start. The one thing it cannot give as a whole read does is
+a header field written after the cut (a ``requested variant`` line 200,000 rows into its attempt):
+the attempt's session_start row, finished before, lacks it, and a ``session_header_after_cut`` note
+at that line says so.
+
+Not cut: a file with repair-tool lines (their placeholder day rolls over across the whole file). One
+difference is accepted: a file of more than ``SEGMENT_ROWS`` rows that holds a Mac log after a
+Windows one (pasted together) reads the later brackets in the first one's fraction unit, where a
+whole read would take the Mac unit for all of them. A whole-file parse stacks the segments again; a
+PC analysed in parts (:mod:`analyzer.parts`) writes each as a part of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ from collections.abc import Iterable, Iterator
 
 import polars as pl
 
+from ._apple_classify import IDENTITY
 from ._apple_lines import Tally, stack
 from ._apple_session import header_starts
 
@@ -39,21 +51,30 @@ from ._apple_session import header_starts
 SEGMENT_ROWS = 200_000
 
 
-def segments(chunks: Iterable[pl.DataFrame], tally: Tally, limit: int | None = None) -> Iterator[pl.DataFrame]:
+def segments(chunks: Iterable[pl.DataFrame], tally: Tally, limit: int | None = None,
+             carry: "Open | None" = None) -> Iterator[pl.DataFrame]:
     """The classified ``chunks`` (in order) stacked into segments of at least ``limit``
-    (:data:`SEGMENT_ROWS`) rows, each cut where an attempt begins on a dated header line; one
-    segment for a file with repair-tool lines or no such place. Each chunk is copied once."""
+    (:data:`SEGMENT_ROWS`) rows, each cut where an attempt begins on a dated header line, or inside
+    an attempt with no such place for ``limit`` rows (see :func:`_inside`); one segment for a file
+    with repair-tool lines or no place to cut. Before each segment is handed over, ``carry.goes_on``
+    is set: None, or, when it goes on with the attempt the one before ended in, the ``before`` of
+    its first row (:func:`._apple_session.header_starts`). (Not yielded beside the segment: a
+    tuple unpacked into the call that finishes it would hold the classified rows to its end, 70 MB
+    at 800k lines.) Each chunk is copied once."""
+    carry = Open() if carry is None else carry
     limit = SEGMENT_ROWS if limit is None else limit
     held: list[pl.DataFrame] = []
     count = 0
     before: tuple[str | None, bool] = (None, False)
+    settled = True  # the open attempt has had no outcome line yet
+    goes_on: tuple[str | None, bool] | None = None  # the held rows go on with an attempt
     cut: tuple[int, int] | None = None  # (held chunk, row) of the last attempt start seen
     boundary: tuple[int, int] | None = None  # the first header-to-bracket boundary: the offset's
     whole = False
     for chunk in chunks:
         shape = chunk.get_column("shape").cast(pl.String)
         whole = whole or bool((shape == "flash").any())
-        starts, before_next = header_starts(chunk, before)
+        starts, before_next, settled = header_starts(chunk, before, settled)
         if boundary is None:
             seen = chunk.select(((shape == "bracket") & shape.shift(1, fill_value=before[0])
                                  .is_in(["dated", "dated_proc"])).arg_true()).to_series()
@@ -63,14 +84,58 @@ def segments(chunks: Iterable[pl.DataFrame], tally: Tally, limit: int | None = N
         count += chunk.height
         if starts.len():
             cut = (len(held) - 1, starts.item(-1))
-        if whole or count < limit or cut is None or boundary is None or cut <= boundary or cut == (0, 0):
+        if whole or count < limit or boundary is None:
+            continue
+        if cut is None or cut <= boundary or cut == (0, 0):  # no attempt starts in what is held
+            if _inside(chunk, before, settled):
+                carry.goes_on = goes_on
+                yield stack(held, tally)
+                held, count, cut, goes_on = [], 0, None, before
+                boundary = (-1, -1)
             continue
         at, row = cut
         segment = held[:at] + ([held[at].slice(0, row)] if row else [])
         rest = [held[at].slice(row), *held[at + 1:]]
         held.clear()
+        carry.goes_on = goes_on
         yield stack(segment, tally)
-        held, count, cut = rest, sum(part.height for part in rest), None
+        held, count, cut, goes_on = rest, sum(part.height for part in rest), None, None
         boundary = (-1, -1)  # decided: any later cut will do
     if held:
+        carry.goes_on = goes_on
         yield stack(held, tally)
+
+
+def _inside(chunk: pl.DataFrame, before: tuple[str | None, bool], settled: bool) -> bool:
+    """Whether a segment of ``limit`` rows with no attempt start to cut at can be cut after
+    ``chunk``, inside the attempt open there: the attempt is in its body (restore activity was its last significant line), it has
+    had no outcome line (its result is then built from what follows alone), and ``chunk`` does not
+    end inside a block of identity lines (one device_identity row per block)."""
+    last_rule = chunk.get_column("rule").item(-1) if "rule" in chunk.columns and chunk.height else None
+    return before[1] and settled and last_rule not in IDENTITY
+
+
+class Open:
+    """What a segment's finishing steps leave for the next segment when that one goes on with the
+    attempt it ended in (each step reads its own fields there first, then sets them from its rows):
+
+    * ``host_time``: the last dated or bracket row's time in the bracket clock: the date and the
+      midnight count of the brackets before the next header, and the host time of device lines;
+    * ``process`` and ``provider``: the header's process and the last provider (forward fills);
+    * ``machine``: the expected-transition state and the attempt it is of; ``keyed``: the last
+      progress line's (device object, operation, attempt), which a run of progress lines continues;
+    * ``headed``: the last attempt a session_start row was made for (not made again), and
+      ``header`` its detail; ``late``: (line, attempt, fields) of header fields of that attempt
+      found after a cut inside it, which its session_start row, finished before, does not carry
+      (reported with a note: the only way a cut inside an attempt differs from a whole read)."""
+
+    def __init__(self) -> None:
+        self.goes_on: tuple[str | None, bool] | None = None  # (set by segments)
+        self.host_time = None
+        self.process: str | None = None
+        self.provider: str | None = None
+        self.machine: tuple[str, int | None] = ("idle", None)
+        self.keyed: tuple | None = None
+        self.headed: int | None = None
+        self.header: dict = {}
+        self.late: list[tuple[int, int, list[str]]] = []

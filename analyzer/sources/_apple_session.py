@@ -61,30 +61,42 @@ def _significant(rows: pl.DataFrame, before: tuple[str | None, bool] = (None, Fa
     prev_shape = shape.shift(1, fill_value=pl.lit(before[0], dtype=pl.String))
     body = (c("kind").is_in(BODY_KINDS) | c("rule").is_in(RESULT_PARTS)).fill_null(False)
     opener = c("rule").is_in(OPENERS) | (shape.is_in(["dated", "dated_proc"]) & prev_shape.is_in(["bracket", "device"]))
+    # (an outcome line: a result part, or the device's "Restore succeeded", which results() reads as one)
+    result = c("rule").is_in(RESULT_PARTS)
+    if "outcome" in rows.columns:
+        result = result | ((c("rule") == "device_outcome") & (c("outcome") == "Restore succeeded"))
+    result = result.fill_null(False)
     sig = (rows.lazy().with_row_index("_row").select("_row", "line", shape.alias("shape"), body.alias("_body"),
-                                                     opener.alias("_opener"))
+                                                     opener.alias("_opener"), result.alias("_result"))
            .filter(c("_body") | c("_opener")).collect())
-    return sig.select("_row", "line", "shape", "_body",
+    return sig.select("_row", "line", "shape", "_body", "_result",
                       (c("_opener") & c("_body").shift(1, fill_value=before[1])).alias("_start"))
 
 
-def split_attempts(rows: pl.DataFrame, first: int = 1) -> pl.DataFrame:
+def split_attempts(rows: pl.DataFrame, first: int = 1, before: tuple[str | None, bool] = (None, False)
+                   ) -> pl.DataFrame:
     """Number the restore attempts (column ``attempt``, from ``first``: a later segment of a file
-    goes on from the one before, :mod:`._apple_segments`)."""
-    sig = _significant(rows).select("line", c("_start").cum_sum().alias("_n"))
+    goes on from the one before, :mod:`._apple_segments`; ``before`` as for a chunk read after
+    others, for a segment that goes on with an attempt)."""
+    sig = _significant(rows, before).select("line", c("_start").cum_sum().alias("_n"))
     rows = attach(rows, sig)
     attempt = (c("_n").forward_fill().fill_null(0) + first).cast(pl.Int32)
     return rows.with_columns(attempt.alias("attempt")).drop("_n")
 
 
-def header_starts(rows: pl.DataFrame, before: tuple[str | None, bool] = (None, False)
-                  ) -> tuple[pl.Series, tuple[str | None, bool]]:
+def header_starts(rows: pl.DataFrame, before: tuple[str | None, bool] = (None, False), settled: bool = True
+                  ) -> tuple[pl.Series, tuple[str | None, bool], bool]:
     """The places of the rows of ``rows`` where an attempt begins on a dated header line (where a
-    file can be cut with each attempt whole on one side), and ``before`` for the rows that follow."""
+    file can be cut with each attempt whole on one side), ``before`` for the rows that follow, and
+    whether the attempt open at the end has had no outcome line yet (``settled``: the same before
+    ``rows``), so that its result is all in what follows (:mod:`._apple_segments`)."""
     sig = _significant(rows, before)
     at = sig.filter(c("_start") & c("shape").is_in(["dated", "dated_proc"])).get_column("_row")
     last_shape = rows.get_column("shape").cast(pl.String).item(-1) if rows.height else before[0]
-    return at, (last_shape, sig.item(-1, "_body") if sig.height else before[1])
+    starts = sig.get_column("_start").arg_true()
+    since = sig.slice(starts.item(-1)) if starts.len() else sig
+    settled = (settled or starts.len() > 0) and not since.get_column("_result").any()
+    return at, (last_shape, sig.item(-1, "_body") if sig.height else before[1]), settled
 
 
 #: Rules whose rows the expected-transition state machine reads (beside connects, disconnects and the
@@ -94,22 +106,27 @@ _ANNOUNCE_RULES = ("entering_recovery", "device_outcome", "bootstrapping", "wait
 _TRANSITION_RULES = (*_FAULT_RULES, *_ANNOUNCE_RULES, "phase_finished", "transition_returned", "state_change")
 
 
-def _transition_events(rows: pl.DataFrame) -> pl.DataFrame:
+def _transition_events(rows: pl.DataFrame, keyed_before: tuple | None = None) -> pl.DataFrame:
     """``line``, ``attempt`` and ``_ev`` of the rows the state machine of :func:`mark_expected` reads.
 
     Worked out on those rows only (connects, disconnects, a few rules, the progress lines), never
     with a text key per line: a bench log is mostly progress lines, and a run of them (one device,
-    one operation) is found by comparing each with the progress line before it, column by column."""
+    one operation) is found by comparing each with the progress line before it, column by column.
+    ``keyed_before``: that line's (device object, operation, attempt) when it is in the segment before."""
     kind, rule = c("kind"), c("rule")
     is_progress = kind == "progress"
     candidates = rows.lazy().filter(is_progress | kind.is_in(["device_connect", "device_disconnect"])
                                     | rule.is_in(_TRANSITION_RULES))
     device_obj, operation = c("device_obj"), c("operation")
     keyed = is_progress & device_obj.is_not_null() & operation.is_not_null()
-    before = lambda col: pl.when(keyed).then(col).shift(1).forward_fill()  # noqa: E731 - the last keyed row's
+    def before(name: str, i: int) -> pl.Expr:  # the last keyed row's
+        last = pl.when(keyed).then(c(name)).shift(1).forward_fill()
+        if keyed_before is None or keyed_before[i] is None:
+            return last
+        return last.fill_null(pl.lit(keyed_before[i]).cast(rows.schema[name]))
     # (a run never goes on into the next attempt: each attempt's first progress line starts one)
-    same = ((device_obj == before(device_obj)) & (operation == before(operation))
-            & (c("attempt") == before(c("attempt")))).fill_null(False)
+    same = ((device_obj == before("device_obj", 0)) & (operation == before("operation", 1))
+            & (c("attempt") == before("attempt", 2))).fill_null(False)
     run = is_progress & (~keyed | ~same)
     restore_obj = device_obj.cast(pl.String).str.starts_with("Restore")
     op = operation.cast(pl.Int64, strict=False)
@@ -128,16 +145,19 @@ def _transition_events(rows: pl.DataFrame) -> pl.DataFrame:
             .select("line", "attempt", ev.alias("_ev")).filter(c("_ev").is_not_null()).collect())
 
 
-def mark_expected(rows: pl.DataFrame) -> pl.DataFrame:
-    """Fill ``expected`` on connect/disconnect rows (see module docstring)."""
-    events = _transition_events(rows)
+def mark_expected(rows: pl.DataFrame, carry=None, goes_on: bool = False) -> pl.DataFrame:
+    """Fill ``expected`` on connect/disconnect rows (see module docstring). ``carry``
+    (:class:`._apple_segments.Open`): its ``machine`` and ``keyed`` are read when the rows go on
+    with the attempt of the segment before (``goes_on``), then set from these rows."""
+    going = carry is not None and goes_on
+    events = _transition_events(rows, carry.keyed if going else None)
     # repeated body rows have the effect of the first one: keep only the first of each run so the
     # loop stays short on logs with millions of progress lines
     body = c("_ev").is_in(["body", "restore_body"])
     events = events.filter(~body | (c("_ev") != c("_ev").shift(1)).fill_null(True))
     out_lines: list[int] = []
     out_vals: list[bool | None] = []
-    state, current = "idle", None
+    state, current = carry.machine if going else ("idle", None)
     for line, attempt, ev in events.iter_rows():
         if attempt != current:
             state, current = "idle", attempt
@@ -164,6 +184,15 @@ def mark_expected(rows: pl.DataFrame) -> pl.DataFrame:
             out_lines.append(line)
             out_vals.append(value)
     marks = pl.DataFrame({"line": out_lines, "expected": out_vals}, schema={"line": pl.Int64, "expected": pl.Boolean})
+    if carry is not None:
+        carry.machine = (state, current) if events.height or going else ("idle", None)
+        keyed = ((rows.get_column("kind") == "progress") & rows.get_column("device_obj").is_not_null()
+                 & rows.get_column("operation").is_not_null())
+        if keyed.any():
+            at = rows.height - 1 - keyed.reverse().arg_max()
+            carry.keyed = tuple(rows.get_column(name)[at] for name in ("device_obj", "operation", "attempt"))
+        elif not going:
+            carry.keyed = None
     return attach(rows, marks)
 
 
@@ -181,30 +210,46 @@ def _groups(frame: pl.DataFrame, key: str) -> list[list[dict]]:
     return list(groups.values())
 
 
-def session_starts(rows: pl.DataFrame) -> dict[int, tuple[str, str | None, str]]:
-    """line → (kind, detail, subject) for the first header line of every attempt."""
+def session_starts(rows: pl.DataFrame, carry=None, goes_on: bool = False) -> dict[int, tuple[str, str | None, str]]:
+    """line → (kind, detail, subject) for the first header line of every attempt. ``carry``
+    (:class:`._apple_segments.Open`): its ``headed`` attempt, made in the segment before, is not
+    made again when the rows go on with it (``goes_on``); a header field its rows add is listed in
+    ``carry.late`` (line, attempt, fields) instead. Then ``headed`` is set from these rows."""
     head = rows.lazy().filter(c("rule").is_in(HEADER)).select(
         "line", "attempt", "rule", "provider", "itunes_version", "amd_version", "built_on", "current_build",
         "payload_build", "behavior", "variant", "boot_image", "restore_uuid", "state_machine").collect()
     out: dict[int, tuple[str, str | None, str]] = {}
     for recs in _groups(head, "attempt"):
-        payload = _first(recs, "payload_build")
-        behavior = _first(recs, "behavior")
-        boot = _first(recs, "boot_image")
-        if behavior is None and boot is not None:
-            behavior = {"UOI": "Erase", "Update": "Update"}.get(boot)
-        detail = {
-            "itunes_version": _first(recs, "itunes_version"), "apple_mobile_device_version": _first(recs, "amd_version"),
-            "restore_library_built": _first(recs, "built_on"), "current_build": _first(recs, "current_build"),
-            "payload_build": payload.replace(" (option key)", "") if payload else None,
-            "hand_picked_ipsw": (payload.endswith("(option key)") if payload else None),
-            "behavior": behavior, "variant": _first(recs, "variant"), "boot_image": boot,
-            "restore_uuid": _first(recs, "restore_uuid"), "state_machine": _first(recs, "state_machine"),
-            "process": _first(recs, "provider"),
-        }
-        subject = " ".join(x for x in (behavior, detail["payload_build"]) if x) or "restore"
+        detail = _header_detail(recs)
+        if carry is not None and goes_on and recs[0]["attempt"] == carry.headed:
+            late = sorted(k for k, v in detail.items() if v is not None and carry.header.get(k) is None)
+            if late:  # (said once: a later segment compares with what is known by then)
+                carry.late.append((recs[0]["line"], recs[0]["attempt"], late))
+                carry.header.update({k: detail[k] for k in late})
+            continue
+        subject = " ".join(x for x in (detail["behavior"], detail["payload_build"]) if x) or "restore"
         out[recs[0]["line"]] = ("session_start", _dumps(detail), subject)
+        if carry is not None:
+            carry.headed, carry.header = recs[0]["attempt"], detail
     return out
+
+
+def _header_detail(recs: list[dict]) -> dict[str, Any]:
+    """session_start's detail from an attempt's header rows (each field from the first row giving it)."""
+    payload = _first(recs, "payload_build")
+    behavior = _first(recs, "behavior")
+    boot = _first(recs, "boot_image")
+    if behavior is None and boot is not None:
+        behavior = {"UOI": "Erase", "Update": "Update"}.get(boot)
+    return {
+        "itunes_version": _first(recs, "itunes_version"), "apple_mobile_device_version": _first(recs, "amd_version"),
+        "restore_library_built": _first(recs, "built_on"), "current_build": _first(recs, "current_build"),
+        "payload_build": payload.replace(" (option key)", "") if payload else None,
+        "hand_picked_ipsw": (payload.endswith("(option key)") if payload else None),
+        "behavior": behavior, "variant": _first(recs, "variant"), "boot_image": boot,
+        "restore_uuid": _first(recs, "restore_uuid"), "state_machine": _first(recs, "state_machine"),
+        "process": _first(recs, "provider"),
+    }
 
 
 def _user_code(agent: list[int], status: int | None, depths: list[dict[str, Any]], inner: list[int]) -> int | None:

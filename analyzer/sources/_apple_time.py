@@ -30,7 +30,7 @@ from typing import Any
 
 import polars as pl
 
-from ._apple_classify import attach
+from ._apple_classify import attach, last_value
 
 OFFSET_WINDOW = (-13, 10)
 DAY_US = 86_400_000_000
@@ -146,9 +146,12 @@ def _first_block_base(seq: pl.DataFrame) -> tuple[datetime, bool]:
     return day - timedelta(days=last_days), False
 
 
-def _bracket_dates(rows: pl.DataFrame, hours: int) -> tuple[pl.DataFrame, bool]:
+def _bracket_dates(rows: pl.DataFrame, hours: int, after: datetime | None = None) -> tuple[pl.DataFrame, bool]:
     """Dated and bracket rows resolved (``_resolved``) and in the bracket clock (``_host_in_bracket_clock``);
-    True when the brackets had no header to take their date from.
+    True when the brackets had no header to take their date from. ``after``: for a segment that goes
+    on with an attempt (:mod:`._apple_segments`), the last such time before it, in the bracket
+    clock: the brackets before its first header go on from it (its day, and its time of day for
+    the next midnight), as they would after it in one read.
 
     The working frame holds five narrow columns; the steps between them (block starts, steps,
     rollovers) are expressions, not columns: on a bench log nearly every row is a bracket row, and
@@ -162,6 +165,10 @@ def _bracket_dates(rows: pl.DataFrame, hours: int) -> tuple[pl.DataFrame, bool]:
            .select("line", "_br", "_anchor", "_block",
                    pl.coalesce(c("br_us"), (anchor - anchor.dt.truncate("1d")).dt.total_microseconds()).alias("_tod"))
            .collect())
+    if after is not None:  # a row standing for the last one before: block 0 steps on from its time
+        tod = (after - datetime(after.year, after.month, after.day)) // timedelta(microseconds=1)
+        seq = pl.concat([pl.DataFrame({"line": [-1], "_br": [True], "_anchor": [None], "_block": [0], "_tod": [tod]},
+                                      schema=seq.schema), seq], how="vertical")
     # blocks are runs of rows (a header line and the brackets after it): "within a block" is a
     # whole-column step reset at each block's first row, not a window function (a group-by)
     start = (c("_block") != c("_block").shift(1)).fill_null(True)
@@ -172,7 +179,7 @@ def _bracket_dates(rows: pl.DataFrame, hours: int) -> tuple[pl.DataFrame, bool]:
     unknown = False
     base = c("_base")
     if seq.height and seq.item(0, "_block") == 0:
-        base0, unknown = _first_block_base(seq)
+        base0, unknown = _first_block_base(seq) if after is None else (datetime(after.year, after.month, after.day), False)
         base = pl.when(c("_block") == 0).then(pl.lit(base0, dtype=pl.Datetime("us"))).otherwise(base)
     in_bracket = base + pl.duration(days=c("_days"), microseconds=c("_tod"))
     resolved = seq.select(
@@ -181,11 +188,17 @@ def _bracket_dates(rows: pl.DataFrame, hours: int) -> tuple[pl.DataFrame, bool]:
         pl.when(c("_br")).then(in_bracket).otherwise(anchor - pl.duration(hours=hours)).alias("_resolved"),
         pl.when(c("_br")).then(in_bracket).otherwise(anchor).alias("_host_in_bracket_clock"))
     del seq
+    if after is not None:
+        resolved = resolved.slice(1)  # (the row that stood for the one before)
     return attach(rows, resolved), unknown
 
 
-def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: int | None = None) -> pl.DataFrame:
+def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: int | None = None,
+            carry=None, goes_on: bool = False) -> pl.DataFrame:
     """Add ts_wall, ts_raw and clock to recognised rows (line order), filling report_clock.
+
+    ``carry`` (:class:`._apple_segments.Open`): its ``host_time`` is read when the rows go on with
+    the attempt of the segment before (``goes_on``), then set from these rows.
 
     ``hours`` (bracket minus header) is measured from the file when None (or, for a later segment of
     a file, taken from ``report_clock`` where the first segment put it); tests pass it to check the
@@ -211,13 +224,19 @@ def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: in
     else:
         clock = {**clock, "bracket_minus_header_hours": hours, "how": "given"} if clock else {}
     report_clock.update(clock)
-    rows, no_header = _bracket_dates(rows, hours)
+    after = carry.host_time if carry is not None and goes_on else None
+    rows, no_header = _bracket_dates(rows, hours, after)
     has = rows.select(**{name: (c("shape") == name).any() for name in ("bracket", "device", "flash")}).row(0, named=True)
     if clock or has["bracket"]:
         report_clock["bracket_fraction"] = "milliseconds" if frac_unit_us == 1000 else "1/10000 s"
     # device GMT lines: nearest date to the host time around them (in the bracket clock, UTC on Windows)
-    near = c("_host_in_bracket_clock").forward_fill().backward_fill()
-    rows = rows.with_columns(near.alias("_near"))
+    near = c("_host_in_bracket_clock").forward_fill()
+    if after is not None:
+        near = near.fill_null(pl.lit(after, dtype=pl.Datetime("us")))
+    rows = rows.with_columns(near.backward_fill().alias("_near"))
+    if carry is not None:
+        last = last_value(rows.get_column("_host_in_bracket_clock"))
+        carry.host_time = last if last is not None else carry.host_time
     device = c("shape") == "device"
     loose = rows.lazy().filter(device & c("_near").is_null()).select("line", on_placeholder_day(c("_dev_us")).alias("_loose")).collect()
     flash = rows.lazy().filter(c("shape") == "flash").select("line", on_placeholder_day(c("_flash_us")).alias("_flash")).collect()

@@ -31,7 +31,8 @@ import polars as pl
 from .. import grammars
 from ..model import Note, conform
 from ._apple_lines import CHUNK_LINES, Tally, classified
-from ._apple_segments import segments
+from ._apple_classify import last_value
+from ._apple_segments import Open, segments
 from ._text import read_text_chunks
 from ._apple_session import identities, mark_expected, overlay, results, session_starts, split_attempts
 from ._apple_time import PLACEHOLDER_DAY, RESIDUAL_WARN_US, resolve
@@ -113,12 +114,13 @@ class AppleRestoreSource(Source):
         grammar = grammars.load(self.name)
         tally = Tally(MAX_LINE_NOTES)
         decided = _Decided()
-        pieces = segments(classified(read_text_chunks(item, report, CHUNK_LINES), grammar, tally), tally, limit)
+        pieces = segments(classified(read_text_chunks(item, report, CHUNK_LINES), grammar, tally), tally, limit,
+                          decided.open)
         while True:
             try:
                 # (handed over without a name here: _finished lets the segment's read columns go as
                 # it drops them, where a loop variable would hold them to the end: +50 MB at 800k lines)
-                finished = self._finished(next(pieces), item, report, decided)
+                finished = self._finished(next(pieces), decided.open.goes_on, item, report, decided)
             except StopIteration:
                 break
             yield finished
@@ -126,6 +128,9 @@ class AppleRestoreSource(Source):
         item.forget_text()
         report.unrecognised, report.records = tally.unrecognised, tally.lines
         self._line_notes(tally, grammar, item, report)
+        for line, attempt, fields in decided.open.late:
+            add_note(report, Note(item.display, "session_header_after_cut", {"attempt": attempt, "fields": ", ".join(fields)},
+                                  line=line, severity="warning"))
         if decided.unit is None:  # no line recognised
             return
         if report.clock.get("other_offsets_seen"):
@@ -137,20 +142,26 @@ class AppleRestoreSource(Source):
                                   severity="warning"))
         self._note_date_unknown(decided.placeholder, item, report)
 
-    def _finished(self, rows: pl.DataFrame, item: Input, report, decided: "_Decided") -> pl.DataFrame:
-        """One segment's rows on their clocks, with attempts, transitions and summaries, as events."""
+    def _finished(self, rows: pl.DataFrame, before: tuple | None, item: Input, report, decided: "_Decided"
+                  ) -> pl.DataFrame:
+        """One segment's rows on their clocks, with attempts, transitions and summaries, as events.
+        ``before`` (:func:`._apple_segments.segments`): None, or the segment goes on with the
+        attempt the one before ended in, and each step starts from what that one left open
+        (``decided.open``)."""
         if decided.unit is None:
             decided.unit = self._fraction_unit(rows, item, report)
+        open_, goes_on = decided.open, before is not None
         # (a later segment keeps the offset the first measured: _apple_time.resolve)
-        rows = resolve(rows, decided.unit, report.clock)
+        rows = resolve(rows, decided.unit, report.clock, carry=open_, goes_on=goes_on)
         # the times as written are in ts_raw now: their pieces would only be carried along
         rows = rows.drop("date", "time", "btime", "gtime", "ftime", "hdr_us", "br_us", strict=False)
         decided.placed(rows)
-        rows = self._provider(rows)
-        rows = split_attempts(rows, first=decided.attempts + 1)
+        rows = self._provider(rows, open_, goes_on)
+        rows = (split_attempts(rows, first=decided.attempts, before=before) if goes_on
+                else split_attempts(rows, first=decided.attempts + 1))
         decided.attempts = rows.get_column("attempt").max()
-        rows = mark_expected(rows)
-        rows = self._summaries(rows)
+        rows = mark_expected(rows, open_, goes_on)
+        rows = overlay(rows, session_starts(rows, open_, goes_on), results(rows), identities(rows))
         return conform(rows.select(
             "line", "ts_wall", "ts_raw", "clock", pl.lit(self.name).alias("format"), "kind", "attempt", "error_code",
             "expected", "device_mode", pl.col("ecid_value").alias("ecid"), "udid", "serial", "chip_id", "board_id",
@@ -193,7 +204,11 @@ class AppleRestoreSource(Source):
                 add_note(report, Note(item.display, "date_unknown", {"clock": clock}, line=line, severity="warning"))
 
     @staticmethod
-    def _provider(rows: pl.DataFrame) -> pl.DataFrame:
+    def _provider(rows: pl.DataFrame, carry: Open | None = None, goes_on: bool = False) -> pl.DataFrame:
+        """Who wrote each row: the header's process for dated and bracket rows, the device, a repair
+        tool; a continued line its first line's. ``carry``: the last process and provider of the
+        segment before (read when the rows go on with its attempt, then set from these rows)."""
+        going = carry is not None and goes_on
         shape = pl.col("shape")
         proc = (pl.when(shape == "dated").then(pl.lit("iTunes"))
                 .when(shape == "dated_proc").then(pl.col("proc").replace_strict(_PROCESS, default="iTunes", return_dtype=pl.String)))
@@ -201,11 +216,18 @@ class AppleRestoreSource(Source):
         own = (pl.when(shape.is_in(["dated", "dated_proc", "bracket"])).then(pl.col("_host"))
                .when(shape == "device").then(pl.lit("device"))
                .when(shape == "flash").then(flash))
-        return (rows.with_columns(proc.forward_fill().alias("_host"))
+        host = proc.forward_fill()
+        host = host.fill_null(pl.lit(carry.process, dtype=pl.String)) if going else host
+        previous = pl.col("provider").forward_fill()
+        previous = previous.fill_null(pl.lit(carry.provider, dtype=pl.String)) if going else previous
+        rows = (rows.with_columns(host.alias("_host"))
                 .with_columns(own.alias("provider"))
-                .with_columns(pl.when(shape == "continued").then(pl.col("provider").forward_fill())
-                              .otherwise(pl.col("provider")).alias("provider"))
-                .drop("_host"))
+                .with_columns(pl.when(shape == "continued").then(previous).otherwise(pl.col("provider")).alias("provider")))
+        if carry is not None:
+            for name, field in (("_host", "process"), ("provider", "provider")):
+                last = last_value(rows.get_column(name))
+                setattr(carry, field, last if last is not None else (getattr(carry, field) if going else None))
+        return rows.drop("_host")
 
     @staticmethod
     def _summaries(rows: pl.DataFrame) -> pl.DataFrame:
@@ -220,6 +242,7 @@ class _Decided:
     def __init__(self) -> None:
         self.unit: int | None = None
         self.attempts = 0
+        self.open = Open()
         self.placeholder: dict[str, int] = {}
 
     def placed(self, rows: pl.DataFrame) -> None:
