@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 
 import polars as pl
 import pytest
@@ -357,3 +358,19 @@ def test_a_restore_log_of_one_long_attempt_is_read_in_parts_as_whole(monkeypatch
     assert _terminal(in_parts, details=True) == _terminal(whole, details=True)
     assert render_html(in_parts) == render_html(whole)
     assert in_parts.events.equals(whole.events)
+
+
+def test_a_pcs_evidence_is_weighed_by_what_a_whole_read_of_it_holds(tmp_path):
+    """A restore log's bytes count whole, a .evtx file's a sixth (read whole, its records take a
+    tenth of what a text log's lines do); a FIFO, a folder or a missing file weigh nothing."""
+    text = tmp_path / "iPhone Restore.log"
+    text.write_bytes(b"2025-02-14 14:47:05.213 [7412:1d3c]: x\n" * 1000)
+    evtx = tmp_path / "System.evtx"
+    evtx.write_bytes(parts.EVTX_MAGIC + b"\0" * 59_992)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    size = text.stat().st_size
+    assert parts.evidence_bytes([text]) == size
+    assert parts.evidence_bytes([evtx]) == 60_000 // parts.EVTX_SHARE == 10_000
+    assert parts.evidence_bytes([text, evtx, fifo, tmp_path, tmp_path / "gone"]) == size + 10_000
+    assert parts.PARTS_BYTES == 64 << 20
