@@ -52,8 +52,9 @@ def _bracket(t: float) -> str:
     return f"[{h:02d}:{m:02d}:{s:02d}.0{int((t % 1) * 1000):03d}]"
 
 
-def generate(path: Path, target_lines: int, seed: int = 7) -> int:
-    """Write a Windows MobileRestore log (brackets UTC = header + 8 h) with several attempts."""
+def generate(path: Path, target_lines: int, seed: int = 7, body: tuple[int, int] = (40_000, 90_000)) -> int:
+    """Write a Windows MobileRestore log (brackets UTC = header + 8 h) with several attempts, each
+    with ``body`` (least, most) lines of restore activity; ``body=(n, n)`` for one attempt of n."""
     rnd = random.Random(seed)
     out: list[str] = []
     day, t_local, attempt = 14, 22 * 3600.0, 0
@@ -79,7 +80,7 @@ def generate(path: Path, target_lines: int, seed: int = 7) -> int:
                      f"Recovery mode device connected with ECID: 0x{0x1A2B3C4D5E6F00 + attempt:X}",
                      "Transitioning device returned, continuing restore.", "Changing state from 'Transitioning' to 'Restoring'"):
             say(step, 0.5)
-        for _ in range(rnd.randint(40_000, 90_000)):
+        for _ in range(rnd.randint(*body)):
             r = rnd.random()
             if r < 0.62:
                 say(f"<Restore Device 000002A7B3C01E40>: operation {rnd.choice((11, 12, 13, 13, 13, 14, 18, 27))} progress {rnd.randint(-1, 100)}", 0.02)

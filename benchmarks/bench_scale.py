@@ -1,6 +1,6 @@
 """Scale: wall time and peak memory of the whole ``analyze`` process as the input grows.
 
-    python benchmarks/bench_scale.py [--base-lines 100000] [--cases restore,sessions,line,evtx,fleet,outputs] [--quick]
+    python benchmarks/bench_scale.py [--base-lines 100000] [--cases restore,sessions,attempt,line,evtx,fleet,outputs] [--quick]
 
 Every input is generated in a temporary folder (the .evtx case copies the real corpus files
 from ../shared/corpus/windows, read-only, and is skipped without them). Each case runs the
@@ -11,6 +11,8 @@ JSON document, and how the figures grow:
 * ``restore``: one restore log at 1x, 2x, 4x and 8x ``--base-lines`` (several attempts, progress,
   USB noise): time and RSS ratios against 1x; linear time means the 8x ratio is near 8;
 * ``sessions``: a repair bench's log of 10,000 short restores (``--sessions``);
+* ``attempt``: a restore log that is one attempt of ``--attempt-lines`` lines (a verbose log: cut
+  inside the attempt, its window gated);
 * ``line``: a restore log whose one line is ``--line-mb`` MB long;
 * ``evtx``: the intact corpus .evtx files copied until ``--evtx-mb`` MB;
 * ``fleet``: ``--hosts`` PCs, one folder each;
@@ -182,17 +184,19 @@ def evtx_set(tmp: Path, megabytes: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--cases", default="restore,sessions,line,evtx,fleet,outputs")
+    ap.add_argument("--cases", default="restore,sessions,attempt,line,evtx,fleet,outputs")
     ap.add_argument("--base-lines", type=int, default=100_000)
     ap.add_argument("--sessions", type=int, default=10_000)
+    ap.add_argument("--attempt-lines", type=int, default=2_000_000)
     ap.add_argument("--line-mb", type=int, default=200)
     ap.add_argument("--evtx-mb", type=int, default=500)
     ap.add_argument("--hosts", type=int, default=2000)
-    ap.add_argument("--quick", action="store_true", help="small sizes: 20k base lines, 1,000 sessions, 20 MB line, "
-                                                         "100 MB evtx, 100 PCs")
+    ap.add_argument("--quick", action="store_true", help="small sizes: 20k base lines, 1,000 sessions, 200k-line "
+                                                         "attempt, 20 MB line, 100 MB evtx, 100 PCs")
     args = ap.parse_args(argv)
     if args.quick:
         args.base_lines, args.sessions, args.line_mb, args.evtx_mb, args.hosts = 20_000, 1000, 20, 100, 100
+        args.attempt_lines = 200_000
     cases = set(args.cases.split(","))
     tmp = Path(tempfile.mkdtemp(prefix="analyzer-bench-scale-"))
     try:
@@ -205,6 +209,12 @@ def main(argv: list[str] | None = None) -> int:
             _make("from pathlib import Path; from bench_versions import sessions_log; "
                   "sessions_log(Path(sys.argv[2]), int(sys.argv[3]))", log, args.sessions)
             show(f"{args.sessions} sessions", log)
+        if "attempt" in cases:
+            log = tmp / "verbose" / "iPhone Restore.log"
+            log.parent.mkdir()
+            _make("from pathlib import Path; from bench_restore import generate; "
+                  "n = int(sys.argv[3]); generate(Path(sys.argv[2]), n, body=(n, n))", log, args.attempt_lines)
+            show(f"one attempt, {args.attempt_lines} lines", log)
         if "line" in cases:
             long_line(tmp, args.line_mb)
         if "evtx" in cases:
