@@ -188,19 +188,23 @@ def _kept() -> pl.Expr:
     KEEP_KINDS and ATTEMPT_KINDS)."""
     kind = pl.col("kind").cast(pl.String)
     own = kind.is_in(list(ATTEMPT_KINDS)) | pl.col("ecid").is_not_null() | pl.col("operation").is_not_null()
-    return ((pl.col("attempt").is_not_null() & own) | pl.col("ts_utc").is_null()
+    # (an attempt's rows without a time are read back by its key, parts.windows: a repair tool's log
+    # has no date, and keeping them all held every row of a 2M-line one)
+    return ((pl.col("attempt").is_not_null() & own) | (pl.col("ts_utc").is_null() & pl.col("attempt").is_null())
             | kind.is_in(list(KEEP_KINDS)) | pl.col("format").is_in(list(KEEP_FORMATS)))
 
 
 def _kept_in_part() -> pl.Expr:
     """:func:`_kept`, and of each attempt (a run of one file's attempt, in the part's order, which
-    is its lines'): its first and last rows in time (its span: correlate.attempts) and the last of its
+    is its lines'): its first and last rows in time (its span: correlate.attempts) and in the part
+    (so that an attempt with no time still has a row in the attempts table), and the last of its
     stage rows before each result and at its end (the step it failed at: history._stages)."""
     attempt, ts = pl.col("attempt"), pl.col("ts_utc")
     run = (pl.col("file").ne_missing(pl.col("file").shift(1)) | attempt.ne_missing(attempt.shift(1))).cum_sum()
     # (one row at each end: a long attempt's lines may share one time, and ties would keep them all)
     at = pl.int_range(pl.len()).over(run)
-    ends = attempt.is_not_null() & ((at == ts.arg_min().over(run)) | (at == ts.arg_max().over(run))).fill_null(False)
+    ends = attempt.is_not_null() & ((at == ts.arg_min().over(run)) | (at == ts.arg_max().over(run))
+                                    | (at == 0) | (at == pl.len().over(run) - 1)).fill_null(False)
     kind = pl.col("kind").cast(pl.String)
     stage = attempt.is_not_null() & kind.is_in(list(STAGE_KINDS)) & pl.col("subject").is_not_null()
     marker = pl.when(stage).then(run * 2).when(kind == "result").then(run * 2 + 1)
@@ -342,18 +346,21 @@ def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame
     """The rows to diagnose some incidents on: :attr:`Outcome.table` and the parts' rows that ``need``
     (a :class:`analyzer.window_rows.WindowRows`; None: every row) takes inside their evidence windows
     (``spans``: window_start, window_end) that it does not hold, read from the stretches of time the
-    windows reach."""
+    windows reach, and their attempts' own rows without a time (``spans`` has host, file, attempt)."""
+    keys = spans.select("host", "file", "attempt").filter(pl.col("attempt").is_not_null()).unique()
     spans = spans.select("window_start", "window_end").drop_nulls()
-    if spans.height == 0:
-        return outcome.table
     found = [outcome.table]
     cuts = list(outcome.events.cuts)
-    for j, bucket in enumerate(outcome.events.buckets[:len(cuts) + 1]):  # (not the rows without a time: kept)
-        if not reached(spans, cuts, j):
+    for j, bucket in enumerate(outcome.events.buckets):
+        timeless = j > len(cuts)
+        if timeless and keys.height == 0 or not timeless and (spans.height == 0 or not reached(spans, cuts, j)):
             continue  # no window reaches this stretch of time
         for part in bucket:
             frame = read_part(part)
-            wanted = ~outcome.kept[part.path] & inside(frame.get_column("ts_utc"), spans)
+            if timeless:
+                wanted = ~outcome.kept[part.path] & _of(frame, keys)
+            else:
+                wanted = ~outcome.kept[part.path] & inside(frame.get_column("ts_utc"), spans)
             if need is not None:
                 wanted = wanted & need.mask(frame)
             rows = frame.filter(wanted)
@@ -363,6 +370,13 @@ def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame
     table = pl.concat(found, how="vertical")
     order(table)
     return table
+
+
+def _of(frame: pl.DataFrame, keys: pl.DataFrame) -> pl.Series:
+    """Which rows of ``frame`` are of the attempts ``keys`` (host, file, attempt)."""
+    at = (frame.select("host", "file", "attempt").with_row_index("_i")
+          .join(keys, on=["host", "file", "attempt"], how="semi", nulls_equal=True).get_column("_i"))
+    return pl.repeat(False, frame.height, eager=True).scatter(at, True)
 
 
 def tables_facts(tables, attempts: pl.DataFrame) -> tuple[dict, pl.DataFrame]:

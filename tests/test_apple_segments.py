@@ -234,3 +234,31 @@ def test_an_attempt_is_not_cut_after_its_outcome(tmp_path, monkeypatch):
     segments, _ = _read(path, monkeypatch, 500, 64)
     assert segments[-1].height > 1500 and segments[-1].filter(pl.col("kind") == "result").height == 1
     _same_in_segments(path, monkeypatch, limit=500, chunk=64)
+
+
+def test_a_repair_tools_log_is_cut_inside_its_attempt_and_its_midnights_go_on(tmp_path, monkeypatch):
+    """3uTools' log (no header: nowhere to cut by attempt) written across midnight and made long: cut
+    inside its attempt, its lines' placeholder day goes on counting midnights from the segment
+    before, and the rows are the whole read's."""
+    src = next(p for p in SAMPLE_LOGS if "thirdparty_itunesflash" in p.as_posix())
+    lines = src.read_text(encoding="utf-8").splitlines()
+
+    def earlier(line: str) -> str:  # 00:3x -> 23:5x the day before: midnight falls inside the restore
+        if not re.match(r"\d\d:\d\d:\d\d\.\d{3}:", line):
+            return line
+        hh, mm = int(line[:2]), int(line[3:5])
+        total = (hh * 60 + mm - 36) % (24 * 60)
+        return f"{total // 60:02d}:{total % 60:02d}" + line[5:]
+    lines = [earlier(ln) for ln in lines]
+    for marker in ("operation 13 progress 20", "operation 13 progress 0"):  # (before and after midnight)
+        at = next(i for i, ln in enumerate(lines) if marker in ln) + 1
+        lines[at:at] = [lines[at - 1][:13] + " Found known device, nudging state machine."] * 1000
+    path = tmp_path / "3uTools_iTunesFlash.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _same_in_segments(path, monkeypatch, limit=300, chunk=64) >= 5
+    segments, report = _read(path, monkeypatch, 300, 64)
+    assert report.clock.get("date_unknown")
+    days = pl.concat(segments, how="vertical").get_column("ts_wall").dt.date()
+    assert days.min() == dt.date(1900, 1, 1) and days.max() == dt.date(1900, 1, 2)
+    # (segments wholly after midnight: their day comes from the segment before)
+    assert segments[-2].get_column("ts_wall").dt.date().min() == dt.date(1900, 1, 2)

@@ -28,8 +28,11 @@ a header field written after the cut (a ``requested variant`` line 200,000 rows 
 the attempt's session_start row, finished before, lacks it, and a ``session_header_after_cut`` note
 at that line says so.
 
-Not cut: a file with repair-tool lines (their placeholder day rolls over across the whole file). One
-difference is accepted: a file of more than ``SEGMENT_ROWS`` rows that holds a Mac log after a
+A repair tool's log (3uTools' ``HH:MM:SS.mmm:`` lines, no header) has no attempt start to cut at, so it
+is cut inside its attempts the same way; its lines' placeholder day goes on counting midnights from
+the segment before (``Open.flash``). No cut is made before the first header-to-bracket boundary once
+a dated, bracket or device line is held (the offset, and the host time of device lines, come from
+there). One difference is accepted: a file of more than ``SEGMENT_ROWS`` rows that holds a Mac log after a
 Windows one (pasted together) reads the later brackets in the first one's fraction unit, where a
 whole read would take the Mac unit for all of them. A whole-file parse stacks the segments again; a
 PC analysed in parts (:mod:`analyzer.parts`) writes each as a part of its own.
@@ -56,7 +59,7 @@ def segments(chunks: Iterable[pl.DataFrame], tally: Tally, limit: int | None = N
     """The classified ``chunks`` (in order) stacked into segments of at least ``limit``
     (:data:`SEGMENT_ROWS`) rows, each cut where an attempt begins on a dated header line, or inside
     an attempt with no such place for ``limit`` rows (see :func:`_inside`); one segment for a file
-    with repair-tool lines or no place to cut. Before each segment is handed over, ``carry.goes_on``
+    with no place to cut. Before each segment is handed over, ``carry.goes_on``
     is set: None, or, when it goes on with the attempt the one before ended in, the ``before`` of
     its first row (:func:`._apple_session.header_starts`). (Not yielded beside the segment: a
     tuple unpacked into the call that finishes it would hold the classified rows to its end, 70 MB
@@ -70,10 +73,10 @@ def segments(chunks: Iterable[pl.DataFrame], tally: Tally, limit: int | None = N
     goes_on: tuple[str | None, bool] | None = None  # the held rows go on with an attempt
     cut: tuple[int, int] | None = None  # (held chunk, row) of the last attempt start seen
     boundary: tuple[int, int] | None = None  # the first header-to-bracket boundary: the offset's
-    whole = False
+    clocked = False  # a dated, bracket or device row is held or was (a cut before the boundary would move its time)
     for chunk in chunks:
         shape = chunk.get_column("shape").cast(pl.String)
-        whole = whole or bool((shape == "flash").any())
+        clocked = clocked or bool(shape.is_in(["dated", "dated_proc", "bracket", "device"]).any())
         starts, before_next, settled = header_starts(chunk, before, settled)
         if boundary is None:
             seen = chunk.select(((shape == "bracket") & shape.shift(1, fill_value=before[0])
@@ -84,14 +87,14 @@ def segments(chunks: Iterable[pl.DataFrame], tally: Tally, limit: int | None = N
         count += chunk.height
         if starts.len():
             cut = (len(held) - 1, starts.item(-1))
-        if whole or count < limit or boundary is None:
+        if count < limit or (boundary is None and clocked):
             continue
-        if cut is None or cut <= boundary or cut == (0, 0):  # no attempt starts in what is held
+        if cut is None or boundary is None or cut <= boundary or cut == (0, 0):  # no attempt start to cut at
             if _inside(chunk, before, settled):
                 carry.goes_on = goes_on
                 yield stack(held, tally)
                 held, count, cut, goes_on = [], 0, None, before
-                boundary = (-1, -1)
+                boundary = None if boundary is None else (-1, -1)
             continue
         at, row = cut
         segment = held[:at] + ([held[at].slice(0, row)] if row else [])
@@ -121,6 +124,8 @@ class Open:
 
     * ``host_time``: the last dated or bracket row's time in the bracket clock: the date and the
       midnight count of the brackets before the next header, and the host time of device lines;
+    * ``loose`` and ``flash``: the last device line with no host time and the last repair-tool line,
+      on the placeholder day, whose midnights count across the whole file (read after any cut);
     * ``process`` and ``provider``: the header's process and the last provider (forward fills);
     * ``machine``: the expected-transition state and the attempt it is of; ``keyed``: the last
       progress line's (device object, operation, attempt), which a run of progress lines continues;
@@ -132,6 +137,8 @@ class Open:
     def __init__(self) -> None:
         self.goes_on: tuple[str | None, bool] | None = None  # (set by segments)
         self.host_time = None
+        self.loose = None
+        self.flash = None
         self.process: str | None = None
         self.provider: str | None = None
         self.machine: tuple[str, int | None] = ("idle", None)

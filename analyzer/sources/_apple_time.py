@@ -90,10 +90,17 @@ def detect_offset(rows: pl.DataFrame) -> tuple[int, dict[str, Any], int | None]:
     return hours, clock, row["line"]
 
 
-def on_placeholder_day(tod_us: pl.Expr) -> pl.Expr:
+def on_placeholder_day(tod_us: pl.Expr, after: datetime | None = None) -> pl.Expr:
     """Times of day (µs, in line order, one clock) on :data:`PLACEHOLDER_DAY`, one day later after
-    every backwards jump of more than 12 h (a midnight), so that the order of the lines is kept."""
-    days = (tod_us.diff() < -HALF_DAY_US).fill_null(False).cast(pl.Int64).cum_sum()
+    every backwards jump of more than 12 h (a midnight), so that the order of the lines is kept.
+    ``after``: the last such time before these rows (an earlier segment's), which they go on from."""
+    step = tod_us.diff()
+    days = pl.lit(0, dtype=pl.Int64)
+    if after is not None:
+        last = (after - datetime(after.year, after.month, after.day)) // timedelta(microseconds=1)
+        step = tod_us - tod_us.shift(1, fill_value=last)
+        days = pl.lit((after - PLACEHOLDER_DAY).days, dtype=pl.Int64)
+    days = days + (step < -HALF_DAY_US).fill_null(False).cast(pl.Int64).cum_sum()
     return pl.lit(PLACEHOLDER_DAY, dtype=pl.Datetime("us")) + pl.duration(days=days, microseconds=tod_us)
 
 
@@ -198,7 +205,8 @@ def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: in
     """Add ts_wall, ts_raw and clock to recognised rows (line order), filling report_clock.
 
     ``carry`` (:class:`._apple_segments.Open`): its ``host_time`` is read when the rows go on with
-    the attempt of the segment before (``goes_on``), then set from these rows.
+    the attempt of the segment before (``goes_on``), its ``loose`` and ``flash`` (the last times put
+    on the placeholder day) always; then all are set from these rows.
 
     ``hours`` (bracket minus header) is measured from the file when None (or, for a later segment of
     a file, taken from ``report_clock`` where the first segment put it); tests pass it to check the
@@ -238,8 +246,15 @@ def resolve(rows: pl.DataFrame, frac_unit_us: int, report_clock: dict, hours: in
         last = last_value(rows.get_column("_host_in_bracket_clock"))
         carry.host_time = last if last is not None else carry.host_time
     device = c("shape") == "device"
-    loose = rows.lazy().filter(device & c("_near").is_null()).select("line", on_placeholder_day(c("_dev_us")).alias("_loose")).collect()
-    flash = rows.lazy().filter(c("shape") == "flash").select("line", on_placeholder_day(c("_flash_us")).alias("_flash")).collect()
+    # (device lines with no host time and repair-tool lines: on the placeholder day, file-wide)
+    loose_after, flash_after = (carry.loose, carry.flash) if carry is not None else (None, None)
+    loose = rows.lazy().filter(device & c("_near").is_null()).select(
+        "line", on_placeholder_day(c("_dev_us"), loose_after).alias("_loose")).collect()
+    flash = rows.lazy().filter(c("shape") == "flash").select(
+        "line", on_placeholder_day(c("_flash_us"), flash_after).alias("_flash")).collect()
+    if carry is not None:
+        carry.loose = loose.item(-1, "_loose") if loose.height else loose_after
+        carry.flash = flash.item(-1, "_flash") if flash.height else flash_after
     rows = attach(rows, loose.join(flash, on="line", how="full", coalesce=True))
     rows = rows.with_columns(
         pl.when(device).then(pl.coalesce(nearest_day(c("_dev_us"), c("_near")), c("_loose")))
