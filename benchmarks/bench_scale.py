@@ -102,6 +102,14 @@ def _make(code: str, *args: object) -> None:
                     str(HERE), *map(str, args)], check=True)
 
 
+def one_log(folder: Path, code: str, n: int, name: str) -> None:
+    """A restore log made in ``folder`` by ``code`` (given ``path`` and ``n``), run and shown."""
+    log = folder / "iPhone Restore.log"
+    folder.mkdir()
+    _make("from pathlib import Path; path, n = Path(sys.argv[2]), int(sys.argv[3]); " + code, log, n)
+    show(name, log)
+
+
 def restore_curve(tmp: Path, base_lines: int) -> None:
     """The first 1x, 2x, 4x, 8x ``base_lines`` lines of one generated log (the last attempt of each
     is cut short, as in a log copied mid-restore), so the sizes grow exactly."""
@@ -204,17 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         if "restore" in cases:
             restore_curve(tmp, args.base_lines)
         if "sessions" in cases:
-            log = tmp / "bench" / "iPhone Restore.log"
-            log.parent.mkdir()
-            _make("from pathlib import Path; from bench_versions import sessions_log; "
-                  "sessions_log(Path(sys.argv[2]), int(sys.argv[3]))", log, args.sessions)
-            show(f"{args.sessions} sessions", log)
+            one_log(tmp / "bench", "from bench_versions import sessions_log; sessions_log(path, n)", args.sessions,
+                    f"{args.sessions} sessions")
         if "attempt" in cases:
-            log = tmp / "verbose" / "iPhone Restore.log"
-            log.parent.mkdir()
-            _make("from pathlib import Path; from bench_restore import generate; "
-                  "n = int(sys.argv[3]); generate(Path(sys.argv[2]), n, body=(n, n))", log, args.attempt_lines)
-            show(f"one attempt, {args.attempt_lines} lines", log)
+            one_log(tmp / "verbose", "from bench_restore import generate; generate(path, n, body=(n, n))",
+                    args.attempt_lines, f"one attempt, {args.attempt_lines} lines")
         if "line" in cases:
             long_line(tmp, args.line_mb)
         if "evtx" in cases:

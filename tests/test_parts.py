@@ -59,6 +59,19 @@ def _both(monkeypatch, paths, **options):
     return whole, in_parts
 
 
+def _outcomes(monkeypatch) -> list:
+    """The outcomes of the PCs analysed in parts from now on (parts.analyze's, as they are made)."""
+    held = []
+    analyse = parts.analyze
+
+    def keeping(*args, **kwargs):
+        got = analyse(*args, **kwargs)
+        held.append(got[1])
+        return got
+    monkeypatch.setattr(parts, "analyze", keeping)
+    return held
+
+
 def test_every_sample_pc_gives_the_same_document_and_rows_in_parts(monkeypatch):
     # (small stretches of time, so that a PC's rows are written and read back in many)
     monkeypatch.setattr(parts, "BUCKET_ROWS", 4)
@@ -282,14 +295,7 @@ def test_a_bench_log_in_parts_holds_few_of_its_rows_and_gives_the_same_document(
     pc.mkdir()
     (pc / "iPhone Restore.log").write_text("\n".join(attempt * 8) + "\n", encoding="utf-8")
     assert (pc / "iPhone Restore.log").stat().st_size > regions.MAX_BYTES
-    held = []
-    analyse = parts.analyze
-
-    def keeping(*args, **kwargs):
-        got = analyse(*args, **kwargs)
-        held.append(got[1])
-        return got
-    monkeypatch.setattr(parts, "analyze", keeping)
+    held = _outcomes(monkeypatch)
     _whole(monkeypatch)
     whole = analyze([str(pc)])
     _in_parts(monkeypatch)
@@ -329,19 +335,13 @@ def test_a_restore_log_of_one_long_attempt_is_read_in_parts_as_whole(monkeypatch
     pc.mkdir()
     (pc / "iPhone Restore.log").write_text("\n".join(lines[:at] + noise + lines[at:]) + "\n", encoding="utf-8")
     assert (pc / "iPhone Restore.log").stat().st_size > regions.MAX_BYTES
-    held, windows = [], []
-    analyse, window = parts.analyze, diagnosing.evidence_window
-
-    def keeping(*args, **kwargs):
-        got = analyse(*args, **kwargs)
-        held.append(got[1])
-        return got
+    held, windows = _outcomes(monkeypatch), []
+    window = diagnosing.evidence_window
 
     def seen(*args, **kwargs):
         got = window(*args, **kwargs)
         windows.append(got.height)
         return got
-    monkeypatch.setattr(parts, "analyze", keeping)
     monkeypatch.setattr(diagnosing, "evidence_window", seen)
     _whole(monkeypatch)
     whole = analyze([str(pc)])
@@ -388,14 +388,7 @@ def test_a_repair_tools_undated_log_is_read_in_parts_holding_few_of_its_rows(mon
     pc.mkdir()
     (pc / "3uTools_iTunesFlash.log").write_text("\n".join(lines[:at] + noise + lines[at:]) + "\n", encoding="utf-8")
     assert (pc / "3uTools_iTunesFlash.log").stat().st_size > regions.MAX_BYTES
-    held = []
-    analyse = parts.analyze
-
-    def keeping(*args, **kwargs):
-        got = analyse(*args, **kwargs)
-        held.append(got[1])
-        return got
-    monkeypatch.setattr(parts, "analyze", keeping)
+    held = _outcomes(monkeypatch)
     _whole(monkeypatch)
     whole = analyze([str(pc)])
     _in_parts(monkeypatch)
