@@ -39,7 +39,6 @@ log (12.5M lines, 191 attempts) 5.2 GB → 335 MB, 64 → 84 s.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -50,6 +49,7 @@ import polars as pl
 from .backups import DEVICE_FORMATS, FOLDER_FORMATS, backup_history
 from .clock import decide, decision_rows, to_utc
 from .discover import Located
+from .evidence_size import evidence_bytes
 from .fleet import computers, factors
 from .history import STAGE_KINDS
 from .frames import compact, inside
@@ -58,17 +58,13 @@ from .sources import Segments
 from .sources._backup_folder import payload_root
 from .spill import PartedEvents, SpilledEvents, reached, read_part, spilled_part
 
-#: A PC whose files add up to at least this many bytes (:func:`evidence_bytes`) is analysed in parts
-#: (``ANALYZER_PARTS_BYTES`` in the environment sets another; 0 analyses every PC so, which the tests
-#: use). Read whole, a restore log peaks at about 150 MB plus 8 times its size (63 MB: 418 MB;
+#: A PC whose files weigh at least this many bytes (:func:`analyzer.evidence_size.evidence_bytes`) is
+#: analysed in parts (``ANALYZER_PARTS_BYTES`` in the environment sets another; 0 analyses every PC so,
+#: which the tests use). Read whole, a restore log peaks at about 150 MB plus 8 times its size (63 MB: 418 MB;
 #: 143 MB: 1.16 GB, and a 124 MB log that is one attempt 984 MB), so 64 MB keeps a whole read under
 #: the 500 MB bound; in parts the 143 MB log took 328 MB, and 17 s instead of 11 s.
 PARTS_BYTES = 64 << 20
 PARTS_ENV = "ANALYZER_PARTS_BYTES"
-#: A .evtx file counts for this fraction of its size: read whole, 101 MB of .evtx peaks at 262 MB and
-#: 505 MB at about 500 MB, a tenth of what a restore log's bytes take (so 384 MB of .evtx is parts).
-EVTX_SHARE = 6
-EVTX_MAGIC = b"ElfFile\x00"
 #: Files are parsed together, and their rows written as one part, about this many bytes at a time.
 GROUP_BYTES = 64 << 20
 
@@ -97,26 +93,10 @@ _KEEP = "_kept"
 LEAN_COLUMNS = ("host", "file", "format", "clock", "ts_wall", "ts_utc", "kind")
 
 
-def evidence_bytes(paths: list[Path]) -> int:
-    """What a PC's files weigh against :func:`threshold`: their sizes, a .evtx file's a sixth
-    (:data:`EVTX_SHARE`); a file that cannot be read weighs nothing (its reader says why)."""
-    total = 0
-    for path in paths:
-        try:  # (never waits on a FIFO: only a regular file's head is read)
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        except (OSError, ValueError):
-            continue
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            evtx = os.read(fd, len(EVTX_MAGIC)) == EVTX_MAGIC
-        except OSError:
-            continue
-        finally:
-            os.close(fd)
-        total += st.st_size // EVTX_SHARE if evtx else st.st_size
-    return total
+def big(paths: list[Path]) -> bool:
+    """Whether a PC of these files is analysed in parts: their weight (what reading them whole would
+    hold, :func:`analyzer.evidence_size.evidence_bytes`) is :func:`threshold` or more."""
+    return evidence_bytes(paths) >= threshold()
 
 
 def threshold() -> int:

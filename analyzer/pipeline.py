@@ -142,7 +142,7 @@ def run(paths: list[Path], *, tz: str | None, layout: str, limits: Limits | None
     (:mod:`analyzer.spill`)."""
     located, missing = discover(paths, layout=layout)
     jobs = plan(located, tz=tz, limits=limits, date=date, symptom=symptom, tz_force=tz_force)
-    big = [parts.evidence_bytes([Path(path) for path, _ in job.files]) >= parts.threshold() for job in jobs]
+    big = [parts.big([Path(path) for path, _ in job.files]) for job in jobs]
     folder = run_folder(optional=True) if spill and (len(jobs) > 1 or any(big)) else None
     try:
         if folder is not None:

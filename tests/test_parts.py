@@ -3,9 +3,12 @@ diagnosis reads in memory. Its documents and rows must be those of the PC analys
 
 from __future__ import annotations
 
+import bz2
 import datetime as dt
+import gzip
 import io
 import os
+import zipfile
 
 import polars as pl
 import pytest
@@ -13,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 from rich.console import Console
 
 import analyzer.diagnose as diagnosing
-from analyzer import analyze, leftovers, parts, regions, spill
+from analyzer import analyze, evidence_size, leftovers, parts, regions, spill
 from analyzer.frames import compact, inside
 from analyzer.redact import redact
 from analyzer.report.csv_out import to_csv
@@ -360,46 +363,32 @@ def test_a_restore_log_of_one_long_attempt_is_read_in_parts_as_whole(monkeypatch
     assert in_parts.events.equals(whole.events)
 
 
-def test_a_pcs_evidence_is_weighed_by_what_a_whole_read_of_it_holds(tmp_path):
+def test_a_pcs_evidence_is_weighed_by_what_a_whole_read_of_it_holds(tmp_path, monkeypatch):
     """A restore log's bytes count whole, a .evtx file's a sixth (read whole, its records take a
-    tenth of what a text log's lines do); a FIFO, a folder or a missing file weigh nothing."""
+    tenth of what a text log's lines do), a compressed log or an archive what it expands to; a FIFO,
+    a folder or a missing file weigh nothing."""
+    line = b"2025-02-14 14:47:05.213 [7412:1d3c]: x\n"
     text = tmp_path / "iPhone Restore.log"
-    text.write_bytes(b"2025-02-14 14:47:05.213 [7412:1d3c]: x\n" * 1000)
+    text.write_bytes(line * 1000)
     evtx = tmp_path / "System.evtx"
-    evtx.write_bytes(parts.EVTX_MAGIC + b"\0" * 59_992)
+    evtx.write_bytes(evidence_size.EVTX_MAGIC + b"\0" * 59_992)
+    gz = tmp_path / "iPhone Restore.log.gz"
+    gz.write_bytes(gzip.compress(line * 100_000))
+    bz = tmp_path / "iPhone Restore.log.bz2"
+    bz.write_bytes(bz2.compress(line * 1000))
+    packed = tmp_path / "logs.zip"
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a/iPhone Restore.log", line * 50_000)
+        archive.writestr("b/System.evtx", b"\0" * 1000)
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    size = text.stat().st_size
-    assert parts.evidence_bytes([text]) == size
-    assert parts.evidence_bytes([evtx]) == 60_000 // parts.EVTX_SHARE == 10_000
-    assert parts.evidence_bytes([text, evtx, fifo, tmp_path, tmp_path / "gone"]) == size + 10_000
+    weigh = evidence_size.evidence_bytes
+    assert weigh([text]) == text.stat().st_size == len(line) * 1000
+    assert weigh([evtx]) == 60_000 // evidence_size.EVTX_SHARE == 10_000
+    assert weigh([gz]) == len(line) * 100_000 > 20 * gz.stat().st_size
+    assert weigh([bz]) == bz.stat().st_size * evidence_size.PACKED_TIMES
+    assert weigh([packed]) == len(line) * 50_000 + 1000
+    assert weigh([text, evtx, fifo, tmp_path, tmp_path / "gone"]) == len(line) * 1000 + 10_000
     assert parts.PARTS_BYTES == 64 << 20
-
-
-def test_a_repair_tools_undated_log_is_read_in_parts_holding_few_of_its_rows(monkeypatch, tmp_path):
-    """3uTools' log has no date: its rows have no time on the UTC clock, so no stretch of time finds
-    them. In parts memory holds only the rows the diagnosis reads wherever they are and each
-    attempt's first and last; its failed attempt's own rows are read back by its key. The same
-    document, rows and reports as the log read whole."""
-    lines = (SAMPLES / "thirdparty_itunesflash" / "3uTools_iTunesFlash.log").read_text(encoding="utf-8").splitlines()
-    at = next(i for i, ln in enumerate(lines) if "operation 13 progress 0" in ln) + 1
-    noise = [lines[at - 1][:13] + " Found known device, nudging state machine."] * 75_000
-    pc = tmp_path / "repair-bench"
-    pc.mkdir()
-    (pc / "3uTools_iTunesFlash.log").write_text("\n".join(lines[:at] + noise + lines[at:]) + "\n", encoding="utf-8")
-    assert (pc / "3uTools_iTunesFlash.log").stat().st_size > regions.MAX_BYTES
-    held = _outcomes(monkeypatch)
-    _whole(monkeypatch)
-    whole = analyze([str(pc)])
-    _in_parts(monkeypatch)
-    monkeypatch.setattr(_apple_segments, "SEGMENT_ROWS", 5_000)
-    monkeypatch.setattr(apple_restore, "CHUNK_LINES", 4096)
-    in_parts = analyze([str(pc)])
-    assert dumps(in_parts) == dumps(whole)
-    assert [i.error_code for i in whole.incidents] == [4013]
-    assert whole.events.get_column("ts_utc").null_count() == whole.event_count > 75_000
-    (outcome,) = held
-    assert len(outcome.events.files) >= 10 and outcome.table.height < 100
-    assert _terminal(in_parts, details=True) == _terminal(whole, details=True)
-    assert render_html(in_parts) == render_html(whole)
-    assert in_parts.events.equals(whole.events)
+    monkeypatch.setenv(parts.PARTS_ENV, str(len(line) * 100_000))
+    assert parts.big([gz]) and not parts.big([text, evtx])
