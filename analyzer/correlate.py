@@ -171,7 +171,7 @@ def evidence_window(events: pl.DataFrame, failed: pl.DataFrame, need=None) -> pl
 
     Columns: ``incident`` (the attempt's index in ``failed``), the event columns, and
     ``before_s``, the seconds from the event to the failure (negative after it). Only the rows
-    ``need`` (a :class:`analyzer.window_rows.WindowRows`; None: every row) takes are in it.
+    ``need`` (a :class:`analyzer.window_need.WindowNeed`; None: every row) takes are in it.
 
     The window is found on an index of a few key columns (which rows, for which incident, in which
     order) and its rows are then gathered from ``events`` once: selecting, joining and sorting

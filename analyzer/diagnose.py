@@ -32,7 +32,7 @@ from .model import iso_utc
 from .evaluate import fired_rules, rule_hits
 from .history import history
 from .rules import Rule, default_rules
-from .window_rows import WindowRows, window_rows
+from .window_need import WindowNeed, window_need
 
 DATA = Path(__file__).resolve().parent / "data"
 MIN_EVIDENCE = 1.5
@@ -253,7 +253,7 @@ WINDOW_BATCH = 4
 def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
              reported: list[dict[str, Any]] | None = None,
              formats: dict[str, set[str]] | None = None,
-             windows: Callable[[pl.DataFrame, WindowRows], pl.DataFrame] | None = None
+             windows: Callable[[pl.DataFrame, WindowNeed], pl.DataFrame] | None = None
              ) -> tuple[list[Incident], pl.DataFrame]:
     """Return the incidents (one per failed attempt, then one per reported symptom, each a row of
     :func:`analyzer.symptom.reported_attempt` with its ``placement``) and the attempts table.
@@ -261,7 +261,7 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     For a PC analysed in parts (:mod:`analyzer.parts`), ``events`` holds only the rows read wherever
     they are, ``formats`` gives each host's formats, and ``windows(failed, need)`` the rows to
     diagnose some failed attempts on (``events`` and the rows inside their windows that ``need``,
-    a :class:`analyzer.window_rows.WindowRows`, takes), asked for WINDOW_BATCH attempts at a time."""
+    a :class:`analyzer.window_need.WindowNeed`, takes), asked for WINDOW_BATCH attempts at a time."""
     table = attempts(events)
     if reported:
         extra = pl.DataFrame([{k: v for k, v in r.items() if k != "placement"} for r in reported],
@@ -276,7 +276,7 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     if failed.height == 0:
         return [], table
     rules = rules if rules is not None else default_rules()
-    need = window_rows(rules)
+    need = window_need(rules)
     past = history(events, table)
     if formats is None:
         formats = {row["host"]: set(row["format"]) for row in
@@ -303,7 +303,7 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
 
 
 def _diagnosed(events: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame, rules: tuple[Rule, ...],
-               need: WindowRows, formats: dict[str, set[str]]) -> list[Incident]:
+               need: WindowNeed, formats: dict[str, set[str]]) -> list[Incident]:
     """The verdicts of ``failed`` (rows of the attempts table), on the rows of their evidence windows."""
     # (a bench log's attempt holds hundreds of thousands of progress lines no rule reads, a verbose
     # attempt millions of generic lines no rule matches: the window is built without them)

@@ -14,7 +14,7 @@ import collections
 
 import polars as pl
 
-from .frames import SMALL_ROWS, rows_where
+from .frames import SMALL_ROWS, row_mask, rows_where
 from .rules import Rule
 from .rules.fields import derived_columns
 
@@ -67,9 +67,7 @@ def rule_hits(window: pl.DataFrame, rules: tuple[Rule, ...]) -> dict[str, pl.Dat
             # a rule reads kind as text, in several places: cast once here, and those casts do nothing
             tested = tested.with_columns(pl.col("kind").cast(pl.String))
         tested = tested.with_columns(derived)
-        mask = tested.select(rule.matches.fill_null(False).alias("_m")).to_series()
-        if mask.len() != tested.height:  # a predicate that is one value for every row
-            mask = pl.repeat(bool(mask[0]) if mask.len() else False, tested.height, eager=True)
+        mask = row_mask(tested, rule.matches)
         rows = window.gather(positions.filter(mask))
         if derived:
             rows = rows.with_columns(tested.select(expr.meta.output_name() for expr in derived).filter(mask))

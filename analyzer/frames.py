@@ -27,6 +27,15 @@ def rows_where(frame: pl.DataFrame, predicate: pl.Expr | pl.Series) -> pl.DataFr
     return pl.DataFrame([column.filter(mask) for column in frame.get_columns()])
 
 
+def row_mask(frame: pl.DataFrame, predicate: pl.Expr) -> pl.Series:
+    """``predicate`` on every row of ``frame`` as a Boolean series (null counts as false), also
+    when it is one value for every row (a predicate that reads no column)."""
+    mask = frame.select(predicate.fill_null(False).alias("_m")).to_series()
+    if mask.len() != frame.height:
+        mask = pl.repeat(bool(mask[0]) if mask.len() else False, frame.height, eager=True)
+    return mask
+
+
 def in_order(frame: pl.DataFrame, keys: list[str]) -> bool:
     """Is every row at or before the next in the order of ``keys`` (nulls last)? Found by
     comparing each row with the next, a column at a time: a sort (what the order would be) encodes

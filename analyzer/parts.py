@@ -324,7 +324,7 @@ def _in_first_order(names: list[pl.DataFrame]) -> pl.DataFrame:
 def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame], None],
             need=None) -> pl.DataFrame:
     """The rows to diagnose some incidents on: :attr:`Outcome.table` and the parts' rows that ``need``
-    (a :class:`analyzer.window_rows.WindowRows`; None: every row) takes inside their evidence windows
+    (a :class:`analyzer.window_need.WindowNeed`; None: every row) takes inside their evidence windows
     (``spans``: window_start, window_end) that it does not hold, read from the stretches of time the
     windows reach, and their attempts' own rows without a time (``spans`` has host, file, attempt)."""
     keys = spans.select("host", "file", "attempt").filter(pl.col("attempt").is_not_null()).unique()

@@ -22,7 +22,7 @@ from analyzer import evaluate
 from analyzer.evaluate import rule_hits
 from analyzer.rules import default_rules
 from analyzer.rules.fields import derived_columns
-from analyzer.window_rows import window_rows
+from analyzer.window_need import window_need
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted(p for p in (ROOT / "samples").iterdir() if p.is_dir())
@@ -99,11 +99,11 @@ def test_window_and_hits_are_the_plain_reading(pc: Path, small: bool, monkeypatc
     failed = table.filter(pl.col("outcome") == "failed").sort("reported", "host", "file", "attempt", nulls_last=True)
     rules = default_rules()
     if failed.height == 0:  # nothing to explain: an empty window, and no rule matches anything
-        window = evidence_window(mark_transitions(events), failed, window_rows(rules))
+        window = evidence_window(mark_transitions(events), failed, window_need(rules))
         assert window.height == 0
         assert all(hits.height == 0 for hits in rule_hits(window, rules).values())
         return
-    kinds = window_rows(rules)
+    kinds = window_need(rules)
     marked = mark_transitions(events)
     window = evidence_window(marked, failed, kinds)
     plain = _plain_window(marked, failed, kinds)

@@ -67,7 +67,7 @@ class Rule:
     #: not the firewall's.
     remedy: dict[str, list[str]] = field(default_factory=dict)
     #: The detection alone, on the row's own columns (no time window, no operation): what
-    #: :mod:`analyzer.window_rows` gates a window's rows with.
+    #: :mod:`analyzer.window_need` gates a window's rows with.
     detection: pl.Expr | None = None
 
 

@@ -1,4 +1,4 @@
-"""Which rows an evidence window takes (analyzer.window_rows): a gated kind's rows only where some
+"""Which rows an evidence window takes (analyzer.window_need): a gated kind's rows only where some
 rule's detection holds, and the verdicts exactly those of the ungated window."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from analyzer.correlate import attempts, evidence_window, mark_transitions
 from analyzer.model import conform
 from analyzer.report.json_doc import dumps
 from analyzer.rules import default_rules, parse_rule
-from analyzer.window_rows import CITED_KINDS, PAIRED_KINDS, WindowRows, window_rows
+from analyzer.window_need import CITED_KINDS, PAIRED_KINDS, WindowNeed, window_need
 
 from conftest import SAMPLES
 
@@ -44,12 +44,12 @@ def _rule(extra: str = ""):
     return rule
 
 
-def _ungated(rules) -> WindowRows:
-    return WindowRows(window_rows(rules).kinds)
+def _ungated(rules) -> WindowNeed:
+    return WindowNeed(window_need(rules).kinds)
 
 
 def test_the_bundled_rules_gate_the_bulk_kinds_and_take_the_cited_and_paired_ones_whole():
-    need = window_rows(default_rules())
+    need = window_need(default_rules())
     assert "generic" in need.gated and "phase" in need.gated
     assert CITED_KINDS | {"device_disconnect"} <= need.kinds
     assert not (CITED_KINDS | PAIRED_KINDS) & need.gated
@@ -60,14 +60,14 @@ def test_the_bundled_rules_gate_the_bulk_kinds_and_take_the_cited_and_paired_one
 
 
 def test_a_rule_that_reads_what_only_a_window_has_takes_its_kinds_whole():
-    assert window_rows((_rule(),)).gated == {"generic"}
+    assert window_need((_rule(),)).gated == {"generic"}
     # later_success is a history fact of the incident, not of the row
-    assert window_rows((_rule('"later_success" = true'),)).gated == frozenset()
+    assert window_need((_rule('"later_success" = true'),)).gated == frozenset()
     # a rule that names no kind: every row of every kind
     errors: list = []
     anything = parse_rule(Path("any.toml"), _RULE.format(extra="").replace('kind = "generic"\n', ""), errors)
     assert anything is not None and anything.kinds is None
-    need = window_rows((_rule(), anything))
+    need = window_need((_rule(), anything))
     assert need.kinds is None
     assert need.mask(conform(pl.DataFrame({"kind": ["generic"], "message": ["x"]}))).to_list() == [True]
 
@@ -77,7 +77,7 @@ def test_the_mask_takes_detected_rows_of_a_gated_kind_and_every_row_of_a_whole_k
         "kind": ["generic", "generic", "result", "progress", "generic", "failure_detail"],
         "message": ["noise", "a needle here", "Restore failed", "progress 3", None, "Depth:0"],
         "line": [1, 2, 3, 4, 5, 6]}))
-    assert window_rows((_rule(),)).mask(rows).to_list() == [False, True, True, False, False, True]
+    assert window_need((_rule(),)).mask(rows).to_list() == [False, True, True, False, False, True]
 
 
 def _failing_log(tmp_path: Path, noise: int) -> Path:
@@ -100,7 +100,7 @@ def test_a_long_attempts_window_holds_the_phrase_not_the_noise(tmp_path):
     events = analyze([str(pc)]).events
     failed = attempts(events).filter(pl.col("outcome") == "failed")
     rules = default_rules()
-    gated = evidence_window(mark_transitions(events), failed, window_rows(rules))
+    gated = evidence_window(mark_transitions(events), failed, window_need(rules))
     ungated = evidence_window(mark_transitions(events), failed, _ungated(rules))
     noise = pl.col("message").cast(pl.String).str.contains("nudging", literal=True)
     assert ungated.filter(noise).height == 5000
@@ -118,7 +118,7 @@ def test_a_long_attempts_window_holds_the_phrase_not_the_noise(tmp_path):
 @pytest.mark.parametrize("pcs", [[str(SAMPLES)]], ids=["samples"])
 def test_every_verdict_is_the_same_without_the_gates(monkeypatch, pcs, tmp_path):
     gated = analyze(pcs + [str(_failing_log(tmp_path, 200))])
-    monkeypatch.setattr(diagnosing, "window_rows", _ungated)
+    monkeypatch.setattr(diagnosing, "window_need", _ungated)
     ungated = analyze(pcs + [str(tmp_path / "pc")])
     assert len(gated.incidents) == len(ungated.incidents) >= 40
     assert [dataclasses.asdict(i) for i in gated.incidents] == [dataclasses.asdict(i) for i in ungated.incidents]
