@@ -59,9 +59,9 @@ def segments(chunks: Iterable[pl.DataFrame], tally: Tally, limit: int | None = N
     """The classified ``chunks`` (in order) stacked into segments of at least ``limit``
     (:data:`SEGMENT_ROWS`) rows, each cut where an attempt begins on a dated header line, or inside
     an attempt with no such place for ``limit`` rows (see :func:`_inside`); one segment for a file
-    with no place to cut. Before each segment is handed over, ``carry.goes_on``
-    is set: None, or, when it goes on with the attempt the one before ended in, the ``before`` of
-    its first row (:func:`._apple_session.header_starts`). (Not yielded beside the segment: a
+    with no place to cut. Before each segment is handed over, ``carry.goes_on`` is set: None, or,
+    when it goes on with the attempt the one before ended in, the ``before`` of its first row
+    (:func:`._apple_session.header_starts`). (Not yielded beside the segment: a
     tuple unpacked into the call that finishes it would hold the classified rows to its end, 70 MB
     at 800k lines.) Each chunk is copied once."""
     carry = Open() if carry is None else carry
@@ -73,7 +73,8 @@ def segments(chunks: Iterable[pl.DataFrame], tally: Tally, limit: int | None = N
     goes_on: tuple[str | None, bool] | None = None  # the held rows go on with an attempt
     cut: tuple[int, int] | None = None  # (held chunk, row) of the last attempt start seen
     boundary: tuple[int, int] | None = None  # the first header-to-bracket boundary: the offset's
-    clocked = False  # a dated, bracket or device row is held or was (a cut before the boundary would move its time)
+    # a dated, bracket or device row has been held (a cut before the boundary would move its time)
+    clocked = False
     for chunk in chunks:
         shape = chunk.get_column("shape").cast(pl.String)
         clocked = clocked or bool(shape.is_in(["dated", "dated_proc", "bracket", "device"]).any())
@@ -111,9 +112,10 @@ def segments(chunks: Iterable[pl.DataFrame], tally: Tally, limit: int | None = N
 
 def _inside(chunk: pl.DataFrame, before: tuple[str | None, bool], settled: bool) -> bool:
     """Whether a segment of ``limit`` rows with no attempt start to cut at can be cut after
-    ``chunk``, inside the attempt open there: the attempt is in its body (restore activity was its last significant line), it has
-    had no outcome line (its result is then built from what follows alone), and ``chunk`` does not
-    end inside a block of identity lines (one device_identity row per block)."""
+    ``chunk``, inside the attempt open there: the attempt is in its body (restore activity was its
+    last significant line), it has had no outcome line (its result is then built from what follows
+    alone), and ``chunk`` does not end inside a block of identity lines (one device_identity row per
+    block)."""
     last_rule = chunk.get_column("rule").item(-1) if "rule" in chunk.columns and chunk.height else None
     return before[1] and settled and last_rule not in IDENTITY
 
