@@ -392,3 +392,32 @@ def test_a_pcs_evidence_is_weighed_by_what_a_whole_read_of_it_holds(tmp_path, mo
     assert parts.PARTS_BYTES == 64 << 20
     monkeypatch.setenv(parts.PARTS_ENV, str(len(line) * 100_000))
     assert parts.big([gz]) and not parts.big([text, evtx])
+
+
+def test_a_repair_tools_undated_log_is_read_in_parts_holding_few_of_its_rows(monkeypatch, tmp_path):
+    """3uTools' log has no date: its rows have no time on the UTC clock, so no stretch of time finds
+    them. In parts memory holds only the rows the diagnosis reads wherever they are and each
+    attempt's first and last; its failed attempt's own rows are read back by its key. The same
+    document, rows and reports as the log read whole."""
+    lines = (SAMPLES / "thirdparty_itunesflash" / "3uTools_iTunesFlash.log").read_text(encoding="utf-8").splitlines()
+    at = next(i for i, ln in enumerate(lines) if "operation 13 progress 0" in ln) + 1
+    noise = [lines[at - 1][:13] + " Found known device, nudging state machine."] * 75_000
+    pc = tmp_path / "repair-bench"
+    pc.mkdir()
+    (pc / "3uTools_iTunesFlash.log").write_text("\n".join(lines[:at] + noise + lines[at:]) + "\n", encoding="utf-8")
+    assert (pc / "3uTools_iTunesFlash.log").stat().st_size > regions.MAX_BYTES
+    held = _outcomes(monkeypatch)
+    _whole(monkeypatch)
+    whole = analyze([str(pc)])
+    _in_parts(monkeypatch)
+    monkeypatch.setattr(_apple_segments, "SEGMENT_ROWS", 5_000)
+    monkeypatch.setattr(apple_restore, "CHUNK_LINES", 4096)
+    in_parts = analyze([str(pc)])
+    assert dumps(in_parts) == dumps(whole)
+    assert [i.error_code for i in whole.incidents] == [4013]
+    assert whole.events.get_column("ts_utc").null_count() == whole.event_count > 75_000
+    (outcome,) = held
+    assert len(outcome.events.files) >= 10 and outcome.table.height < 100
+    assert _terminal(in_parts, details=True) == _terminal(whole, details=True)
+    assert render_html(in_parts) == render_html(whole)
+    assert in_parts.events.equals(whole.events)
