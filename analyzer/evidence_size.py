@@ -18,13 +18,15 @@ import stat
 import zipfile
 from pathlib import Path
 
+from .allocator import EVTX_MAGIC, PACKED_MAGIC
+from .compressed import MAGIC
+
 #: A .evtx file weighs this fraction of its size.
 EVTX_SHARE = 6
-EVTX_MAGIC = b"ElfFile\x00"
 #: A bzip2 or xz stream weighs this many times its size.
 PACKED_TIMES = 10
-_GZIP, _ZIP = b"\x1f\x8b", (b"PK\x03\x04", b"PK\x05\x06")
-_PACKED = (b"BZh", b"\xfd7zXZ\x00")
+_GZIP, _PACKED = MAGIC["gzip"], (MAGIC["bzip2"], MAGIC["xz"])
+_ZIP = tuple(m for m in PACKED_MAGIC if m.startswith(b"PK"))
 
 
 def evidence_bytes(paths: list[Path]) -> int:

@@ -9,6 +9,7 @@ import gzip
 import io
 import os
 import zipfile
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -327,17 +328,34 @@ def test_a_bench_log_in_parts_holds_few_of_its_rows_and_gives_the_same_document(
     assert in_parts.events.equals(whole.events)
 
 
+def _long_attempt_pc(pc: Path, sample: str, name: str, marker: str, noise: str) -> Path:
+    """A PC folder of ``sample``'s log (its one attempt) with 75,000 ``noise`` lines after the line
+    holding ``marker``: over 4 MB, so it is read in segments, not searched for pasted regions."""
+    lines = (SAMPLES / sample).read_text(encoding="utf-8").splitlines()
+    at = next(i for i, ln in enumerate(lines) if marker in ln) + 1
+    pc.mkdir()
+    (pc / name).write_text("\n".join(lines[:at] + [noise] * 75_000 + lines[at:]) + "\n", encoding="utf-8")
+    assert (pc / name).stat().st_size > regions.MAX_BYTES
+    return pc
+
+
+def _whole_and_cut(monkeypatch, pc: Path) -> tuple:
+    """``pc`` analysed whole, then in parts of segments of 5,000 rows read 4,096 lines at a time."""
+    _whole(monkeypatch)
+    whole = analyze([str(pc)])
+    _in_parts(monkeypatch)
+    monkeypatch.setattr(_apple_segments, "SEGMENT_ROWS", 5_000)
+    monkeypatch.setattr(apple_restore, "CHUNK_LINES", 4096)
+    return whole, analyze([str(pc)])
+
+
 def test_a_restore_log_of_one_long_attempt_is_read_in_parts_as_whole(monkeypatch, tmp_path):
     """One attempt of 75,000 lines (4.4 MB: read in segments), cut inside it into parts of 5,000
     rows: the same document, rows, terminal --details and HTML as the log read whole; memory holds
     a few of its rows, and its window takes no line that no rule can match."""
-    lines = (SAMPLES / "restore_4013_usb_drop" / "iTunes_restore.log").read_text(encoding="utf-8").splitlines()
-    at = next(i for i, ln in enumerate(lines) if "operation 13 progress 34" in ln) + 1
-    noise = ["[23:59:58.0975] Found known device, nudging state machine."] * 75_000
-    pc = tmp_path / "one-attempt-pc"
-    pc.mkdir()
-    (pc / "iPhone Restore.log").write_text("\n".join(lines[:at] + noise + lines[at:]) + "\n", encoding="utf-8")
-    assert (pc / "iPhone Restore.log").stat().st_size > regions.MAX_BYTES
+    pc = _long_attempt_pc(tmp_path / "one-attempt-pc", "restore_4013_usb_drop/iTunes_restore.log",
+                          "iPhone Restore.log", "operation 13 progress 34",
+                          "[23:59:58.0975] Found known device, nudging state machine.")
     held, windows = _outcomes(monkeypatch), []
     window = diagnosing.evidence_window
 
@@ -346,12 +364,7 @@ def test_a_restore_log_of_one_long_attempt_is_read_in_parts_as_whole(monkeypatch
         windows.append(got.height)
         return got
     monkeypatch.setattr(diagnosing, "evidence_window", seen)
-    _whole(monkeypatch)
-    whole = analyze([str(pc)])
-    _in_parts(monkeypatch)
-    monkeypatch.setattr(_apple_segments, "SEGMENT_ROWS", 5_000)
-    monkeypatch.setattr(apple_restore, "CHUNK_LINES", 4096)
-    in_parts = analyze([str(pc)])
+    whole, in_parts = _whole_and_cut(monkeypatch, pc)
     assert dumps(in_parts) == dumps(whole)
     assert [i.error_code for i in whole.incidents] == [4013] and whole.event_count > 75_000
     (outcome,) = held
@@ -399,20 +412,11 @@ def test_a_repair_tools_undated_log_is_read_in_parts_holding_few_of_its_rows(mon
     them. In parts memory holds only the rows the diagnosis reads wherever they are and each
     attempt's first and last; its failed attempt's own rows are read back by its key. The same
     document, rows and reports as the log read whole."""
-    lines = (SAMPLES / "thirdparty_itunesflash" / "3uTools_iTunesFlash.log").read_text(encoding="utf-8").splitlines()
-    at = next(i for i, ln in enumerate(lines) if "operation 13 progress 0" in ln) + 1
-    noise = [lines[at - 1][:13] + " Found known device, nudging state machine."] * 75_000
-    pc = tmp_path / "repair-bench"
-    pc.mkdir()
-    (pc / "3uTools_iTunesFlash.log").write_text("\n".join(lines[:at] + noise + lines[at:]) + "\n", encoding="utf-8")
-    assert (pc / "3uTools_iTunesFlash.log").stat().st_size > regions.MAX_BYTES
+    pc = _long_attempt_pc(tmp_path / "repair-bench", "thirdparty_itunesflash/3uTools_iTunesFlash.log",
+                          "3uTools_iTunesFlash.log", "operation 13 progress 0",
+                          "00:35:02.446: Found known device, nudging state machine.")
     held = _outcomes(monkeypatch)
-    _whole(monkeypatch)
-    whole = analyze([str(pc)])
-    _in_parts(monkeypatch)
-    monkeypatch.setattr(_apple_segments, "SEGMENT_ROWS", 5_000)
-    monkeypatch.setattr(apple_restore, "CHUNK_LINES", 4096)
-    in_parts = analyze([str(pc)])
+    whole, in_parts = _whole_and_cut(monkeypatch, pc)
     assert dumps(in_parts) == dumps(whole)
     assert [i.error_code for i in whole.incidents] == [4013]
     assert whole.events.get_column("ts_utc").null_count() == whole.event_count > 75_000

@@ -62,10 +62,15 @@ IDENTITY = ("device_info", "ecid_line", "serial_number", "serial_info", "chip_id
 c = pl.col
 
 
+def last_true(mask: pl.Series) -> int | None:
+    """The place of the last true value of the Boolean ``mask`` (None if there is none)."""
+    return mask.len() - 1 - mask.reverse().arg_max() if mask.any() else None
+
+
 def last_value(column: pl.Series):
     """The last non-null value of ``column`` (None if there is none), without copying it."""
-    at = column.is_not_null().reverse().arg_max()
-    return None if at is None or column.null_count() == column.len() else column[column.len() - 1 - at]
+    at = last_true(column.is_not_null())
+    return None if at is None else column[at]
 
 
 def attach(rows: pl.DataFrame, small: pl.DataFrame, on: str = "line") -> pl.DataFrame:

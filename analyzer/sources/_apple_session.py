@@ -40,7 +40,7 @@ from typing import Any
 
 import polars as pl
 
-from ._apple_classify import HEADER, IDENTITY, OPENERS, RESULT_PARTS, attach
+from ._apple_classify import HEADER, IDENTITY, OPENERS, RESULT_PARTS, attach, last_true
 
 c = pl.col
 BODY_KINDS = ("progress", "state_change", "phase", "result", "device_connect", "device_disconnect",
@@ -188,8 +188,8 @@ def mark_expected(rows: pl.DataFrame, carry=None, goes_on: bool = False) -> pl.D
         carry.machine = (state, current) if events.height or going else ("idle", None)
         keyed = ((rows.get_column("kind") == "progress") & rows.get_column("device_obj").is_not_null()
                  & rows.get_column("operation").is_not_null())
-        if keyed.any():
-            at = rows.height - 1 - keyed.reverse().arg_max()
+        at = last_true(keyed)
+        if at is not None:
             carry.keyed = tuple(rows.get_column(name)[at] for name in ("device_obj", "operation", "attempt"))
         elif not going:
             carry.keyed = None
