@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 from evtx import PyEvtxParser  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _whole_process import BARE_EVTX, compare  # noqa: E402
+from _whole_process import (BARE_EVTX, BARE_EVTX_AFTER_LIBRARY, BARE_EVTX_AFTER_POLARS,  # noqa: E402
+                            TEXTS_KEPT_AFTER_LIBRARY, compare_many)
 
 from analyzer.ingest import Located, parse_all  # noqa: E402
 from analyzer.sources import Input  # noqa: E402
@@ -154,9 +155,16 @@ def end_to_end(files: list[Path], megabytes: float, runs: int) -> None:
                 n += 1
                 shutil.copyfile(p, folder / f"{n}-{p.name}")
                 size += p.stat().st_size
-        ta, tb = compare(folder, BARE_EVTX, runs)
+        floors = {"bare after import polars": BARE_EVTX_AFTER_POLARS,
+                  "bare after importing the library": BARE_EVTX_AFTER_LIBRARY,
+                  "texts kept, library imported": TEXTS_KEPT_AFTER_LIBRARY}
+        best = compare_many(folder, {"bare": BARE_EVTX, **floors}, runs)
+        ta, tb = best["analyze"], best["bare"]
         print(f"end to end, {n} files, {size / 1e6:.0f} MB, whole process, best of {runs}: "
               f"analyze --format json {ta:.2f} s, bare evtx iteration {tb:.2f} s, ratio {tb / ta:.2f} (target >= 0.6)")
+        # what no analysis in one process can beat: the ratio each floor would score as ``analyze``
+        for name in floors:
+            print(f"  floor: {name} {best[name]:.2f} s, ratio {tb / best[name]:.2f}")
 
 
 if __name__ == "__main__":
