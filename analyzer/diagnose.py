@@ -27,7 +27,7 @@ import polars as pl
 
 from .backups import device_side_copies, space_check, superseded_snapshots
 from .causes import CAUSE_IDS, UNDETERMINED
-from .correlate import attempts, evidence_window, mark_transitions
+from .correlate import OPERATIONS, attempts, evidence_window, mark_transitions
 from .model import iso_utc
 from .evaluate import fired_rules, rule_hits
 from .history import history
@@ -37,6 +37,8 @@ from .window_need import WindowNeed, window_need
 DATA = Path(__file__).resolve().parent / "data"
 MIN_EVIDENCE = 1.5
 MAX_EVIDENCE_PER_RULE = 6
+#: The order a rule's matches are cited in (the first MAX_EVIDENCE_PER_RULE of an incident's).
+CITE_ORDER = ["incident", "ts_utc", "file", "line", "record"]
 
 #: Reason codes of a cause that did not win (alternatives[].reason.code).
 REASONS = ("leading_but_thin", "explained_away", "code_only", "no_evidence", "less_evidence")
@@ -186,7 +188,7 @@ def _evidence(window: pl.DataFrame, hits: dict[str, pl.DataFrame], rules: tuple[
     for r in rules:
         if not any(r in f for f in fired.values()):
             continue
-        cited = hits[r.id].sort("incident", "ts_utc", "file", "line", "record", nulls_last=True)
+        cited = hits[r.id].sort(CITE_ORDER, nulls_last=True)
         for row in cited.group_by("incident", maintain_order=True).head(MAX_EVIDENCE_PER_RULE).to_dicts():
             if r in fired.get(row["incident"], ()):
                 out.setdefault(row["incident"], []).append(_evidence_item(row, r.id))
@@ -253,7 +255,7 @@ WINDOW_BATCH = 4
 def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
              reported: list[dict[str, Any]] | None = None,
              formats: dict[str, set[str]] | None = None,
-             windows: Callable[[pl.DataFrame, WindowNeed], pl.DataFrame] | None = None
+             windows: Callable[[pl.DataFrame, WindowNeed, "FirstHits"], pl.DataFrame] | None = None
              ) -> tuple[list[Incident], pl.DataFrame]:
     """Return the incidents (one per failed attempt, then one per reported symptom, each a row of
     :func:`analyzer.symptom.reported_attempt` with its ``placement``) and the attempts table.
@@ -285,7 +287,7 @@ def diagnose(events: pl.DataFrame, rules: tuple[Rule, ...] | None = None,
     incidents: list[Incident] = []
     for start in range(0, failed.height, step):
         some = failed.slice(start, step)
-        rows = events if windows is None else windows(some, need)
+        rows = events if windows is None else windows(some, need, FirstHits(some, past, rules, need))
         incidents += _diagnosed(rows, some, past, rules, need, formats)
     rows = failed.to_dicts()
     places = {r["host"]: r.get("placement") for r in reported or []}
@@ -322,3 +324,65 @@ def _diagnosed(events: pl.DataFrame, failed: pl.DataFrame, past: pl.DataFrame, r
     return [_verdict(inc, fired.get(idx, []), evidence.get(idx, []), formats.get(inc["host"], set()),
                      details.get(idx, {}), related.get((inc["host"], inc["file"], inc["attempt"]), []))
             for idx, inc in enumerate(failed.to_dicts())]
+
+
+class FirstHits:
+    """Of the rows of a window's gated kinds (:class:`analyzer.window_need.WindowNeed`), the ones a
+    verdict reads: each rule's first matches in an incident, as many as it cites or needs to fire.
+
+    Why: a gated kind's rows enter a window where some rule's detection holds, and a verbose attempt
+    can hold a million such rows (a USB error every few lines), all of which the window held (a 994 MB
+    log that is one attempt: 1.17 GB). A rule fires on a count of at least ``min_count`` and cites its
+    first MAX_EVIDENCE_PER_RULE matches (:data:`CITE_ORDER`), so its first ``max`` of the two
+    matches in each incident give the same verdict and evidence as all of them. Called with rows a
+    stretch of time at a time, in time order (the rows without a time last), it counts what it kept
+    per rule and incident, so what it keeps is bounded by the rules, not by the attempt. Rows of
+    other kinds are all kept. The verdicts are those of every row (``tests/test_parts.py``).
+    """
+
+    def __init__(self, failed: pl.DataFrame, past: pl.DataFrame, rules: tuple[Rule, ...], need: WindowNeed):
+        self.failed, self.past = failed, past
+        self.gated = frozenset(need.gated)
+        operations = set(failed.get_column("operation").to_list())
+        # (a rule about other operations than these incidents' matches nothing here: rules.loader)
+        self.rules = tuple(r for r in rules if r.kinds is not None and r.kinds & self.gated
+                           and (r.operations == OPERATIONS or operations & set(r.operations)))
+        self.left: dict[tuple[str, int], int] = {}  # (rule id, incident) -> matches still to keep
+
+    def __call__(self, rows: pl.DataFrame) -> pl.Series:
+        """Which of ``rows`` (event columns; the next stretch of time) to keep."""
+        kind = rows.get_column("kind").cast(pl.String)
+        at = kind.is_in(sorted(self.gated))
+        if not at.any():
+            return pl.repeat(True, rows.height, eager=True)
+        # a rule that has kept all it can in every incident reads nothing more, and a kind none of
+        # whose rules reads more is not looked at: a long attempt's later stretches cost a test of kind
+        live = tuple(r for r in self.rules if any(self.left.get((r.id, i), self._limit(r))
+                                                   for i in range(self.failed.height)))
+        kinds = self.gated & frozenset().union(*(r.kinds for r in live))
+        keep = (~at).clone()
+        tested = kind.is_in(sorted(kinds))
+        if not kinds or not tested.any():
+            return keep
+        candidates = rows.filter(tested).with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_candidate"))
+        window = _with_history(evidence_window(candidates, self.failed), self.failed, self.past)
+        hits = rule_hits(window, live)
+        kept: set[int] = set()
+        for rule in live:
+            if hits[rule.id].height == 0:
+                continue
+            limit = self._limit(rule)
+            first = (hits[rule.id].sort(CITE_ORDER, nulls_last=True).group_by("incident", maintain_order=True)
+                     .agg(pl.col("_candidate").head(limit)))
+            for incident, taken in first.iter_rows():
+                left = self.left.get((rule.id, incident), limit)
+                kept.update(taken[:left])
+                self.left[(rule.id, incident)] = max(0, left - len(taken))
+        if kept:
+            keep.scatter(tested.arg_true().gather(sorted(kept)), True)
+        return keep
+
+    @staticmethod
+    def _limit(rule: Rule) -> int:
+        """How many of a rule's first matches in an incident the verdict reads."""
+        return max(MAX_EVIDENCE_PER_RULE, rule.min_count)

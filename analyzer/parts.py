@@ -322,11 +322,13 @@ def _in_first_order(names: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame], None],
-            need=None) -> pl.DataFrame:
+            need=None, first=None) -> pl.DataFrame:
     """The rows to diagnose some incidents on: :attr:`Outcome.table` and the parts' rows that ``need``
     (a :class:`analyzer.window_need.WindowNeed`; None: every row) takes inside their evidence windows
     (``spans``: window_start, window_end) that it does not hold, read from the stretches of time the
-    windows reach, and their attempts' own rows without a time (``spans`` has host, file, attempt)."""
+    windows reach, and their attempts' own rows without a time (``spans`` has host, file, attempt).
+    ``first`` (a :class:`analyzer.diagnose.FirstHits`), given each stretch's rows in time order, says
+    which of them to keep: of a verbose attempt's million matches, those a verdict reads."""
     keys = spans.select("host", "file", "attempt").filter(pl.col("attempt").is_not_null()).unique()
     spans = spans.select("window_start", "window_end").drop_nulls()
     found = [outcome.table]
@@ -335,6 +337,7 @@ def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame
         timeless = j > len(cuts)
         if timeless and keys.height == 0 or not timeless and (spans.height == 0 or not reached(spans, cuts, j)):
             continue  # no window reaches this stretch of time
+        stretch = []
         for part in bucket:
             frame = read_part(part)
             if timeless:
@@ -345,8 +348,12 @@ def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame
                 wanted = wanted & need.mask(frame)
             rows = frame.filter(wanted)
             if rows.height:
-                found.append(compact(rows))
+                stretch.append(compact(rows))
             del frame
+        if stretch and first is not None:  # (the stretch's parts are files of the same stretch of time)
+            rows = pl.concat(stretch, how="vertical")
+            stretch = [rows.filter(first(rows))]
+        found += stretch
     table = pl.concat(found, how="vertical")
     order(table)
     return table

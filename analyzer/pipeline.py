@@ -253,7 +253,7 @@ def _analyze_in_parts(job: HostJob, slots: list[Located | FileReport]) -> HostRe
         place = placement(job.symptom, job.host, outcome.span, reports, job.tz)
         reported = [{**reported_attempt(job.symptom, job.host, place), "placement": place}]
     incidents, attempts = diagnose(outcome.table, reported=reported, formats={job.host: outcome.formats},
-                                   windows=lambda failed, need: parts.windows(outcome, failed, _sort_in_place, need))
+                                   windows=lambda failed, need, first: parts.windows(outcome, failed, _sort_in_place, need, first))
     facts, backups = parts.facts(outcome, attempts)
     return HostResult(host=job.host, files=reports, events=outcome.events, incidents=incidents, attempts=attempts,
                       facts=facts, backups=backups, spill=job.spill)
