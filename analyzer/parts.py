@@ -38,7 +38,6 @@ log (12.5M lines, 191 attempts) 5.2 GB → 335 MB, 64 → 84 s.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -46,6 +45,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from .allocator import PARTS_BYTES, PARTS_ENV, parts_threshold  # noqa: F401 - (read here by tests and callers)
 from .backups import DEVICE_FORMATS, FOLDER_FORMATS, backup_history
 from .clock import decide, decision_rows, to_utc
 from .discover import Located
@@ -58,13 +58,6 @@ from .sources import Segments
 from .sources._backup_folder import payload_root
 from .spill import PartedEvents, SpilledEvents, reached, read_part, spilled_part
 
-#: A PC whose files weigh at least this many bytes (:func:`analyzer.evidence_size.evidence_bytes`) is
-#: analysed in parts (``ANALYZER_PARTS_BYTES`` in the environment sets another; 0 analyses every PC so,
-#: which the tests use). Read whole, a restore log peaks at about 150 MB plus 8 times its size (63 MB: 418 MB;
-#: 143 MB: 1.16 GB, and a 124 MB log that is one attempt 984 MB), so 64 MB keeps a whole read under
-#: the 500 MB bound; in parts the 143 MB log took 328 MB, and 17 s instead of 11 s.
-PARTS_BYTES = 64 << 20
-PARTS_ENV = "ANALYZER_PARTS_BYTES"
 #: Files are parsed together, and their rows written as one part, about this many bytes at a time.
 GROUP_BYTES = 64 << 20
 
@@ -100,12 +93,9 @@ def big(paths: list[Path]) -> bool:
 
 
 def threshold() -> int:
-    """The evidence size from which a PC is analysed in parts (:data:`PARTS_BYTES`, or the environment's)."""
-    text = os.environ.get(PARTS_ENV, "").strip()
-    try:
-        return max(0, int(text)) if text else PARTS_BYTES
-    except ValueError:
-        return PARTS_BYTES
+    """The evidence weight from which a PC is analysed in parts (:data:`analyzer.allocator.PARTS_BYTES`,
+    or the environment's)."""
+    return parts_threshold()
 
 
 class Outcome(NamedTuple):

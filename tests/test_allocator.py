@@ -1,5 +1,6 @@
 """The allocator setting is chosen from the input before polars loads: FAST only for a small input of
-plain files that can be sized cheaply, BOUNDED for everything else (analyzer.allocator)."""
+plain files that can be sized cheaply, SHORT for one that is analysed in parts, BOUNDED for everything
+else (analyzer.allocator)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,23 @@ from pathlib import Path
 import pytest
 
 from analyzer import allocator, archives, compressed
-from analyzer.allocator import BOUNDED, FAST, setting
+from analyzer import parts
+from analyzer.allocator import BOUNDED, FAST, SHORT, setting
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _default_parts_threshold(monkeypatch):
+    monkeypatch.delenv(allocator.PARTS_ENV, raising=False)
+
+
+def _sparse(path: Path, size: int, head: bytes = b"") -> Path:
+    """A file of ``size`` bytes that takes no room (the size is what counts)."""
+    with path.open("wb") as fh:
+        fh.write(head)
+        fh.truncate(size)
+    return path
 
 
 def _log(path: Path, size: int = 2000) -> Path:
@@ -132,10 +147,60 @@ def test_an_evtx_file_counts_for_a_share_of_its_size(tmp_path):
         fh.write(allocator.EVTX_MAGIC)
         fh.truncate(allocator.FAST_INPUT_BYTES * 2)  # counts as two thirds of the limit
     assert setting([str(evtx)]) == FAST
-    text = tmp_path / "same size, not evtx.log"
-    with text.open("wb") as fh:
-        fh.truncate(allocator.FAST_INPUT_BYTES * 2)
+    text = _sparse(tmp_path / "same size, not evtx.log", allocator.FAST_INPUT_BYTES + 1)
     assert setting([str(text)]) == BOUNDED
     with evtx.open("r+b") as fh:
         fh.truncate(allocator.FAST_INPUT_BYTES * allocator.EVTX_SHARE)
     assert setting([str(evtx)]) == BOUNDED
+
+
+def test_one_folder_of_text_logs_analysed_in_parts_runs_short(tmp_path, monkeypatch):
+    """From the parts threshold on, when the files lie in one folder (they are one PC, which is then
+    analysed in parts) and none is a .evtx file (in parts, those peaked higher with SHORT)."""
+    assert allocator.PARTS_BYTES > allocator.FAST_INPUT_BYTES
+    pc = tmp_path / "pc"
+    pc.mkdir()
+    below = _sparse(pc / "below.log", allocator.PARTS_BYTES - 1)
+    assert setting([str(below)]) == BOUNDED  # a whole read near the memory bound
+    more = _log(pc / "more.log")
+    assert setting([str(pc)]) == SHORT  # the two add up to the threshold
+    assert setting([str(below), str(more)]) == SHORT  # given one by one: the same folder
+    # the threshold the parts decision takes, the environment's included
+    monkeypatch.setenv(allocator.PARTS_ENV, str(1 << 50))
+    assert setting([str(pc)]) == BOUNDED
+    monkeypatch.setenv(allocator.PARTS_ENV, "0")
+    assert setting([str(below)]) == SHORT
+    assert setting([str(more)]) == FAST  # (a small input keeps FAST, in parts or not)
+    monkeypatch.delenv(allocator.PARTS_ENV)
+    _sparse(pc / "System.evtx", 1 << 20, allocator.EVTX_MAGIC)
+    assert setting([str(pc)]) == BOUNDED
+    assert parts.big(sorted(pc.iterdir()))  # (in parts all the same)
+
+
+def test_several_folders_never_run_short(tmp_path):
+    """Files in several folders may be several PCs, each read whole near the memory bound (a fleet of
+    two 60 MB PCs weighs 120 MB): SHORT is not taken for them, whatever they weigh."""
+    for name in ("pc1", "pc2"):
+        (tmp_path / "fleet" / name).mkdir(parents=True)
+        _sparse(tmp_path / "fleet" / name / "iPhone Restore.log", allocator.PARTS_BYTES - 1)
+    assert setting([str(tmp_path / "fleet")]) == BOUNDED
+    assert setting([str(tmp_path / "fleet" / "pc1"), str(tmp_path / "fleet" / "pc2")]) == BOUNDED
+    assert setting([str(tmp_path / "fleet" / "pc1")]) == BOUNDED  # one of them: whole, near the bound
+    _log(tmp_path / "fleet" / "pc1" / "more.log")
+    assert setting([str(tmp_path / "fleet" / "pc1")]) == SHORT  # one PC in parts
+    nested = tmp_path / "pc" / "logs"
+    nested.mkdir(parents=True)
+    _sparse(tmp_path / "pc" / "setupapi.dev.log", 1000)
+    _sparse(nested / "iPhone Restore.log", allocator.PARTS_BYTES)
+    assert setting([str(tmp_path / "pc")]) == BOUNDED  # (a folder with a subfolder could be a fleet)
+
+
+def test_the_parts_decision_and_the_allocator_weigh_alike(tmp_path, monkeypatch):
+    """The allocator takes SHORT exactly for a text log that would be analysed in parts, at the
+    threshold the parts decision takes (the environment's included)."""
+    assert parts.PARTS_BYTES == allocator.PARTS_BYTES
+    for weight in (allocator.PARTS_BYTES - 1, allocator.PARTS_BYTES):
+        path = _sparse(tmp_path / f"{weight}.log", weight)
+        assert parts.big([path]) == (setting([str(path)]) == SHORT), weight
+    monkeypatch.setenv(allocator.PARTS_ENV, "12345")
+    assert parts.threshold() == 12345
