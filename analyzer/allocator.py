@@ -27,10 +27,10 @@ that they stay well inside the memory bound: under ``FAST_INPUT_BYTES`` of plain
 500k-line log then peaks at 363 MB; at 49 MB it would reach 436 MB), a ``.evtx`` file counting for
 a third of its size (``EVTX_SHARE``: 101 MB of ``.evtx`` 2.2 -> 1.6 s, 230 -> 299 MB). ``SHORT``
 is taken from ``PARTS_BYTES`` of one folder's text logs (and no ``.evtx``, see above). In between (a
-whole read near the memory bound), for
-several folders' files, and for anything that cannot be sized cheaply (more than ``MAX_FILES``
-files, a compressed file or archive, whose content may be many times its size), the run is
-``BOUNDED``: bounded memory comes first, since a run that is killed gives nothing.
+whole read near the memory bound), for several folders' files, and for anything that cannot be
+sized cheaply (more than ``MAX_FILES`` files, a compressed file or archive, whose content may be
+many times its size), the run is ``BOUNDED``: bounded memory comes first, since a run that is
+killed gives nothing.
 
 Deciding costs a walk of the inputs' folders (names and sizes) and the first bytes of each file,
 stopped once neither FAST nor SHORT can be taken; no option's value is told apart from an input, so an
@@ -51,9 +51,8 @@ SHORT = "dirty_decay_ms:20,muzzy_decay_ms:0,oversize_threshold:262144"
 #: Plain input bytes under which FAST is taken.
 FAST_INPUT_BYTES = 40 << 20
 #: A PC whose files weigh at least this many bytes (:func:`analyzer.evidence_size.evidence_bytes`) is
-#: analysed in parts (:mod:`analyzer.parts`;
-#: ``ANALYZER_PARTS_BYTES`` in the environment sets another, and 0 analyses every PC so, which the tests
-#: use); an input of that weight runs SHORT. Here, rather than in analyzer.parts, because this choice is
+#: analysed in parts (:mod:`analyzer.parts`; ``ANALYZER_PARTS_BYTES`` in the environment sets another,
+#: and 0 analyses every PC so, which the tests use); one folder of text logs of that weight runs SHORT. Here, rather than in analyzer.parts, because this choice is
 #: made before polars loads. Read whole, a restore log peaks at about 150 MB plus 8 times its size (63 MB:
 #: 418 MB; 143 MB: 1.16 GB, and a 124 MB log that is one attempt 984 MB), so 64 MB keeps a whole read
 #: under the 500 MB bound; in parts the 143 MB log took 328 MB, and 17 s instead of 11 s (BOUNDED).
@@ -101,8 +100,8 @@ def setting(argv: Iterable[str]) -> str:
 
 class _Budget:
     """Running totals of the plain files seen: ``bytes`` as FAST weighs them (a text log its size, as
-    the parts decision does too), the ``folders`` they lie in and how many are ``.evtx``. Raises _Unsized once neither FAST nor
-    SHORT can be taken."""
+    the parts decision does too), the ``folders`` they lie in and how many are ``.evtx``. Raises
+    _Unsized once neither FAST nor SHORT can be taken."""
 
     def __init__(self) -> None:
         self.bytes = 0

@@ -337,7 +337,8 @@ class FirstHits:
     matches in each incident give the same verdict and evidence as all of them. Called with rows a
     stretch of time at a time, in time order (the rows without a time last), it counts what it kept
     per rule and incident, so what it keeps is bounded by the rules, not by the attempt. Rows of
-    other kinds are all kept. The verdicts are those of every row (``tests/test_parts.py``).
+    other kinds are all kept. The verdicts are those of every row (``tests/test_first_hits.py``, and
+    every sample and the corpus whole and in parts in ``tests/test_parts.py``).
     """
 
     def __init__(self, failed: pl.DataFrame, past: pl.DataFrame, rules: tuple[Rule, ...], need: WindowNeed):
