@@ -52,10 +52,11 @@ SHORT = "dirty_decay_ms:20,muzzy_decay_ms:0,oversize_threshold:262144"
 FAST_INPUT_BYTES = 40 << 20
 #: A PC whose files weigh at least this many bytes (:func:`analyzer.evidence_size.evidence_bytes`) is
 #: analysed in parts (:mod:`analyzer.parts`; ``ANALYZER_PARTS_BYTES`` in the environment sets another,
-#: and 0 analyses every PC so, which the tests use); one folder of text logs of that weight runs SHORT. Here, rather than in analyzer.parts, because this choice is
-#: made before polars loads. Read whole, a restore log peaks at about 150 MB plus 8 times its size (63 MB:
-#: 418 MB; 143 MB: 1.16 GB, and a 124 MB log that is one attempt 984 MB), so 64 MB keeps a whole read
-#: under the 500 MB bound; in parts the 143 MB log took 328 MB, and 17 s instead of 11 s (BOUNDED).
+#: and 0 analyses every PC so, which the tests use); one folder of text logs of that weight runs SHORT.
+#: Here, rather than in analyzer.parts, because this choice is made before polars loads. Read whole, a
+#: restore log peaks at about 150 MB plus 8 times its size (63 MB: 418 MB; 143 MB: 1.16 GB, and a 124 MB
+#: log that is one attempt 984 MB), so 64 MB keeps a whole read under the 500 MB bound; in parts the
+#: 143 MB log took 328 MB, and 17 s instead of 11 s (BOUNDED).
 PARTS_BYTES = 64 << 20
 PARTS_ENV = "ANALYZER_PARTS_BYTES"
 #: More files than this are not looked at one by one: BOUNDED.
