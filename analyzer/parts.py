@@ -45,7 +45,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from .allocator import PARTS_BYTES, PARTS_ENV, parts_threshold  # noqa: F401 - (read here by tests and callers)
+from .allocator import parts_threshold
 from .backups import DEVICE_FORMATS, FOLDER_FORMATS, backup_history
 from .clock import decide, decision_rows, to_utc
 from .discover import Located

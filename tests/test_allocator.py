@@ -198,7 +198,6 @@ def test_several_folders_never_run_short(tmp_path):
 def test_the_parts_decision_and_the_allocator_weigh_alike(tmp_path, monkeypatch):
     """The allocator takes SHORT exactly for a text log that would be analysed in parts, at the
     threshold the parts decision takes (the environment's included)."""
-    assert parts.PARTS_BYTES == allocator.PARTS_BYTES
     for weight in (allocator.PARTS_BYTES - 1, allocator.PARTS_BYTES):
         path = _sparse(tmp_path / f"{weight}.log", weight)
         assert parts.big([path]) == (setting([str(path)]) == SHORT), weight

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 import analyzer.diagnose as diagnosing
-from analyzer import analyze, parts
+from analyzer import allocator, analyze, parts
 from analyzer.correlate import attempts
 from analyzer.diagnose import MAX_EVIDENCE_PER_RULE, FirstHits
 from analyzer.history import history
@@ -54,9 +54,9 @@ def test_a_storm_of_usb_errors_gives_the_same_verdict_on_a_few_of_them(monkeypat
         diagnosed.append(window(events, failed, need))
         return diagnosing_rows(events, failed, past, rules, need, formats)
     monkeypatch.setattr(diagnosing, "_diagnosed", seen)
-    monkeypatch.setenv(parts.PARTS_ENV, str(1 << 50))
+    monkeypatch.setenv(allocator.PARTS_ENV, str(1 << 50))
     whole = analyze([str(pc)])
-    monkeypatch.setenv(parts.PARTS_ENV, "0")
+    monkeypatch.setenv(allocator.PARTS_ENV, "0")
     monkeypatch.setattr(parts, "BUCKET_ROWS", 2_000)  # (about 30 stretches of time)
     monkeypatch.setattr(_apple_segments, "SEGMENT_ROWS", 5_000)
     monkeypatch.setattr(apple_restore, "CHUNK_LINES", 4096)

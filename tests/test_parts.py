@@ -19,7 +19,7 @@ from hypothesis import given, settings, strategies as st
 from rich.console import Console
 
 import analyzer.diagnose as diagnosing
-from analyzer import analyze, evidence_size, leftovers, parts, regions, spill
+from analyzer import allocator, analyze, evidence_size, leftovers, parts, regions, spill
 from analyzer.frames import compact, inside
 from analyzer.redact import redact
 from analyzer.report.csv_out import to_csv
@@ -40,7 +40,7 @@ def _in_parts(monkeypatch, group_bytes: int = 1) -> None:
     """Every PC analysed in parts, of one file each (group_bytes 1) unless told, a restore log big
     enough to be read in segments (over 4 MB) of a part per attempt, read 8 lines at a time, and
     each failed attempt's window read on its own."""
-    monkeypatch.setenv(parts.PARTS_ENV, "0")
+    monkeypatch.setenv(allocator.PARTS_ENV, "0")
     monkeypatch.setattr(parts, "GROUP_BYTES", group_bytes)
     monkeypatch.setattr(_apple_segments, "SEGMENT_ROWS", 1)
     monkeypatch.setattr(apple_restore, "CHUNK_LINES", 8)
@@ -48,7 +48,7 @@ def _in_parts(monkeypatch, group_bytes: int = 1) -> None:
 
 
 def _whole(monkeypatch) -> None:
-    monkeypatch.setenv(parts.PARTS_ENV, str(1 << 50))
+    monkeypatch.setenv(allocator.PARTS_ENV, str(1 << 50))
 
 
 def _parted(analysis) -> list[PartedEvents]:
@@ -185,13 +185,13 @@ def test_a_failed_restore_is_diagnosed_from_windows_read_back_from_the_parts(mon
 
 
 def test_a_pc_below_the_threshold_is_analysed_whole(monkeypatch):
-    monkeypatch.delenv(parts.PARTS_ENV, raising=False)
+    monkeypatch.delenv(allocator.PARTS_ENV, raising=False)
     result = analyze([str(SAMPLES / "pc_a1_usb_surprise_removal")])
     assert isinstance(result.__dict__["_events"], pl.DataFrame)
-    assert parts.threshold() == parts.PARTS_BYTES
+    assert parts.threshold() == allocator.PARTS_BYTES
     for bad in ("", "lots", "-5"):
-        monkeypatch.setenv(parts.PARTS_ENV, bad)
-        assert parts.threshold() == (0 if bad == "-5" else parts.PARTS_BYTES)
+        monkeypatch.setenv(allocator.PARTS_ENV, bad)
+        assert parts.threshold() == (0 if bad == "-5" else allocator.PARTS_BYTES)
 
 
 def test_rows_that_cannot_go_to_disk_are_analysed_in_memory_with_a_note(monkeypatch):
@@ -429,8 +429,8 @@ def test_a_pcs_evidence_is_weighed_by_what_a_whole_read_of_it_holds(tmp_path, mo
     assert weigh([bz]) == bz.stat().st_size * evidence_size.PACKED_TIMES
     assert weigh([packed]) == len(line) * 50_000 + 1000
     assert weigh([text, evtx, fifo, tmp_path, tmp_path / "gone"]) == len(line) * 1000 + 10_000
-    assert parts.PARTS_BYTES == 64 << 20
-    monkeypatch.setenv(parts.PARTS_ENV, str(len(line) * 100_000))
+    assert allocator.PARTS_BYTES == 64 << 20
+    monkeypatch.setenv(allocator.PARTS_ENV, str(len(line) * 100_000))
     assert parts.big([gz]) and not parts.big([text, evtx])
 
 
