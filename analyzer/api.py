@@ -31,7 +31,7 @@ from .clock import parse_zone
 from .correlate import TRANSITION_MATCH_S
 from .diagnose import Incident
 from .model import FileReport
-from .spill import Tables
+from .spill import ORDER_KEYS, Tables
 from .symptom import DEFAULT_WINDOW_S, Symptom, parse_at, parse_window
 from .version import __version__
 
@@ -77,24 +77,18 @@ class Analysis:
         held = self.__dict__["_events"]
         return held.rows_where(predicate) if isinstance(held, Tables) else held.filter(predicate)
 
-    def timeline_rows(self, attempts: pl.DataFrame | None = None, kinds: Iterable[str] | None = None,
-                      every_progress: bool = True, columns: list[str] | None = None) -> pl.DataFrame:
-        """The rows the timelines of ``attempts`` (rows of :attr:`attempts`; all for None) show: each
-        one's own rows and its PC's rows inside its evidence window. ``events`` itself when it is one
-        table, else only those rows, read a file at a time (:meth:`analyzer.spill.Tables.near_attempts`:
-        only ``kinds`` and the progress rows, each subject's first unless ``every_progress``, and
-        only ``columns``)."""
+    def timeline_pieces(self, attempts: pl.DataFrame, kinds: Iterable[str] | None = None,
+                        columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
+        """The rows the timelines of ``attempts`` (rows of :attr:`attempts`) may show, in pieces for a
+        report to fold into what it shows (:mod:`analyzer.report.shown_rows`): ``events`` itself when
+        it is one table, else the rows of each file the attempts' windows reach, one file at a time
+        (:meth:`analyzer.spill.Tables.near_pieces`: only ``kinds``, progress and the attempts'
+        connects and disconnects, in ``columns``)."""
         held = self.__dict__["_events"]
         if not isinstance(held, Tables):
-            return held
-        return held.near_attempts(self.attempts if attempts is None else attempts, kinds, every_progress, columns,
-                                  margin=dt.timedelta(seconds=TRANSITION_MATCH_S))
-
-    @property
-    def rows_on_disk(self) -> bool:
-        """Whether some PC's rows are still files (:class:`analyzer.spill.Tables`): a report then
-        reads the rows it shows, a few at a time, rather than taking ``events``."""
-        return isinstance(self.__dict__["_events"], Tables)
+            yield held if columns is None else held.select(list(dict.fromkeys([*ORDER_KEYS, *columns])))
+            return
+        yield from held.near_pieces(attempts, kinds, columns, margin=dt.timedelta(seconds=TRANSITION_MATCH_S))
 
     @property
     def recognised(self) -> list[FileReport]:

@@ -27,6 +27,8 @@ PRE_S = 600       # PC evidence this long before the attempt began still counts
 POST_S = 120      # ... and this long after the failure (logs flush late)
 #: A PC-side removal this close to the restore log's own disconnect is that same transition.
 TRANSITION_MATCH_S = 15
+#: The kinds of an arrival and a removal of the device, which :func:`mark_transitions` pairs.
+CONNECTION_KINDS = ("device_connect", "device_disconnect")
 
 _UTC = pl.Datetime("us", "UTC")
 ATTEMPT_SCHEMA = {"host": pl.String, "file": pl.String, "attempt": pl.Int32, "started_at": _UTC, "ended_at": _UTC,
@@ -82,27 +84,35 @@ def attempts(events: pl.DataFrame) -> pl.DataFrame:
             .drop("_failed").select(list(ATTEMPT_SCHEMA)).sort(_KEYS).collect())
 
 
-def mark_transitions(events: pl.DataFrame) -> pl.DataFrame:
+def transition_side(events: pl.DataFrame) -> pl.DataFrame:
+    """The restore log's own arrivals and removals that :func:`mark_transitions` pairs the PC's
+    with (host, pair_kind, t, attempt_expected; sorted): a report that reads a PC's rows a stretch
+    at a time gathers these first, and pairs each stretch's rows with all of them."""
+    kind = pl.col("kind").cast(pl.String)
+    return (events.filter(pl.col("attempt").is_not_null() & kind.is_in(list(CONNECTION_KINDS))
+                          & pl.col("expected").is_not_null() & pl.col("ts_utc").is_not_null())
+            .select("host", kind.alias("pair_kind"), pl.col("ts_utc").alias("t"), pl.col("expected").alias("attempt_expected"))
+            .sort("host", "pair_kind", "t"))
+
+
+def mark_transitions(events: pl.DataFrame, side: pl.DataFrame | None = None) -> pl.DataFrame:
     """Set ``expected`` on PC-side arrivals and removals of the Apple device.
 
     Such a row is expected when the restore log shows an expected event of the same kind
     (removal with disconnect, arrival with connect) within TRANSITION_MATCH_S seconds on the
     same host, and unexpected when the restore log shows an unexpected one there; with no
     restore-log row nearby it stays unknown (null): the PC alone cannot tell a transition from
-    a fault.
+    a fault. ``side``: the restore log's rows to pair with (:func:`transition_side`), when
+    ``events`` is not all of them.
     """
-    kinds = ["device_connect", "device_disconnect"]
     kind = pl.col("kind").cast(pl.String)
-    attempt_side = (events.filter(pl.col("attempt").is_not_null() & kind.is_in(kinds)
-                                  & pl.col("expected").is_not_null() & pl.col("ts_utc").is_not_null())
-                    .select("host", kind.alias("pair_kind"), pl.col("ts_utc").alias("t"),
-                            pl.col("expected").alias("attempt_expected"))
-                    .sort("host", "pair_kind", "t"))
+    attempt_side = transition_side(events) if side is None else side
     if attempt_side.height == 0:
         return events
     indexed = events.with_row_index("_row")
     # the cheap tests first: the Apple test reads text, and only device rows of the PC need it
-    pc_devices = (indexed.filter(pl.col("attempt").is_null() & kind.is_in(kinds) & pl.col("ts_utc").is_not_null())
+    pc_devices = (indexed.filter(pl.col("attempt").is_null() & kind.is_in(list(CONNECTION_KINDS))
+                                 & pl.col("ts_utc").is_not_null())
                   .filter(about_apple()))
     if pc_devices.height == 0:
         return events

@@ -21,7 +21,11 @@ which the worker computes beside its table, and the outputs that write every row
 table at a time. So a fleet of big PCs is summarised without holding their rows: two 800k-line
 PCs peaked at 901 MB with their tables read back, and now at 475 MB (the worker's own peak) for
 ``--format json``, the fleet's terminal report, ``--csv`` and ``--timesketch``. A report that
-shows rows (``--details``, ``--host``, HTML, Parquet, ``--redact``) reads them all.
+shows rows reads them a file at a time and keeps what it shows: the timelines of ``--details``,
+``--host`` and HTML fold each attempt's window into its first rows and the chart's marks
+(:meth:`Tables.near_pieces`, :mod:`analyzer.report.shown_rows`), device activity and configuration
+are the rows a predicate holds for (:meth:`Tables.rows_where`), and an output that writes every row
+(Parquet, CSV, ``--redact``'s copy) writes one PC, or one stretch of its time, at a time.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import NamedTuple
 import polars as pl
 
 from . import leftovers
+from .correlate import CONNECTION_KINDS
 from .frames import compact, inside
 from .model import conform
 
@@ -234,70 +239,51 @@ class Tables:
                 if mine is None or reached(mine, part.cuts, j):
                     yield from ((host, piece) for piece in bucket)
 
-    def _taken(self, take: Callable[[str, pl.DataFrame], pl.DataFrame], spans: pl.DataFrame | None = None,
-               frames: Iterable[tuple[str, pl.DataFrame]] | None = None) -> pl.DataFrame:
-        """``take(host, frame)`` of every file (only those ``spans`` reach: :meth:`each_frame`; or of
-        ``frames``), each PC's rows put in order, the PCs in the run's order."""
-        out: dict[str, list[pl.DataFrame]] = {}
-        for host, frame in self.each_frame(spans) if frames is None else frames:
-            rows = take(host, frame)
-            del frame
-            if rows.height:
-                out.setdefault(host, []).append(compact(rows))
-        frames = [self._order(pl.concat(found, how="vertical")) for found in out.values()]
-        return pl.concat(frames, how="vertical") if frames else conform(None)
-
     def rows_where(self, predicate: pl.Expr) -> pl.DataFrame:
         """The PCs' rows where ``predicate`` holds, in the run's order, read a file at a time and
         left as files: what a report that shows a few rows of each PC reads (a PC of 2 GB of event
         logs, read whole for its device activity, held 1.6 GB)."""
         names = predicate.meta.root_names() or None  # (None: every column, for a predicate that names none)
-
-        def matching() -> Iterator[tuple[str, pl.DataFrame]]:
-            # a file's predicate columns first: the whole file is read only where a row holds (a
-            # bench log's stretches hold no device activity and no configuration)
-            for host, piece in self._pieces():
-                if not isinstance(piece, SpilledEvents):
-                    yield host, piece.filter(predicate)
-                    continue
+        out: dict[str, list[pl.DataFrame]] = {}
+        for host, piece in self._pieces():
+            if isinstance(piece, SpilledEvents):
+                # a file's predicate columns first: the whole file is read only where a row holds (a
+                # bench log's stretches hold no device activity and no configuration)
                 mask = _read(piece, names).select(predicate).to_series()
-                if mask.any():
-                    yield host, _read(piece).filter(mask)
-        return self._taken(lambda _, rows: rows, frames=matching())
+                rows = _read(piece).filter(mask) if mask.any() else None
+            else:
+                rows = piece.filter(predicate)
+            if rows is not None and rows.height:
+                out.setdefault(host, []).append(compact(rows))
+        frames = [self._order(pl.concat(found, how="vertical")) for found in out.values()]
+        return pl.concat(frames, how="vertical") if frames else conform(None)
 
-    def near_attempts(self, attempts: pl.DataFrame, kinds: Iterable[str] | None = None,
-                      every_progress: bool = True, columns: list[str] | None = None,
-                      margin: dt.timedelta = dt.timedelta(0)) -> pl.DataFrame:
-        """The rows the timelines of ``attempts`` show (:func:`analyzer.correlate.window_rows`): each
-        one's own rows and its PC's rows outside an attempt inside its evidence window, in the run's
-        order, read a file at a time (each file is a PC's rows in order: a binary search per window).
-        ``kinds``: only rows of these kinds and the progress rows (``every_progress`` False: each
-        attempt's first of each subject; ``columns``: only these, with the run's order's). Every
+    def near_pieces(self, attempts: pl.DataFrame, kinds: Iterable[str] | None = None,
+                    columns: list[str] | None = None, margin: dt.timedelta = dt.timedelta(0)) -> Iterator[pl.DataFrame]:
+        """The rows the timelines of ``attempts`` may show (:func:`analyzer.correlate.window_rows`), a
+        file at a time, each in the run's order: each attempt's own rows and its PC's rows outside an
+        attempt inside its evidence window (each file is a PC's rows in order: a binary search per
+        window), of ``kinds`` and progress only (and only ``columns``, with the run's order's). Every
         attempt's connects and disconnects come too, from the stretches of time the windows widened
         by ``margin`` reach: they pair the PC's arrivals and removals
-        (:func:`analyzer.report.marks.paired_events`)."""
+        (:func:`analyzer.correlate.transition_side`). A report folds the pieces into what it shows
+        (:mod:`analyzer.report.shown_rows`): a bench attempt's window holds a million rows."""
         spans = attempts.select("host", "window_start", "window_end").drop_nulls()
         own = attempts.filter(pl.col("file").is_not_null()).select(
             "host", pl.concat_str("file", pl.col("attempt").cast(pl.String), separator="\x1f").alias("key"))
         kind = pl.col("kind").cast(pl.String)
         shown = pl.lit(True) if kinds is None else kind.is_in(list(kinds)) | (kind == "progress")
-        if not every_progress:
-            # (the host too: two PCs' logs may have the same name, and the rows of all PCs are filtered last)
-            first = pl.struct("host", "file", "attempt", "subject", kind.alias("_kind")).is_first_distinct()
-            shown = shown & ((kind != "progress") | first)
-        paired = pl.col("attempt").is_not_null() & kind.is_in(["device_connect", "device_disconnect"])
-
-        def take(host: str, frame: pl.DataFrame) -> pl.DataFrame:
+        paired = pl.col("attempt").is_not_null() & kind.is_in(list(CONNECTION_KINDS))
+        reach = spans.select("host", pl.col("window_start") - margin, pl.col("window_end") + margin)
+        for host, frame in self.each_frame(reach):
             keys = own.filter(pl.col("host") == host).get_column("key")
             mine = pl.col("attempt").is_not_null() & pl.concat_str(
                 "file", pl.col("attempt").cast(pl.String), separator="\x1f").is_in(keys.implode())
             near = pl.col("attempt").is_null() & inside(frame.get_column("ts_utc"), spans.filter(pl.col("host") == host))
             rows = frame.filter(((mine | near) & shown) | paired)
-            return rows if columns is None else rows.select(list(dict.fromkeys([*ORDER_KEYS, *columns])))
-        reach = spans.select("host", pl.col("window_start") - margin, pl.col("window_end") + margin)
-        rows = self._taken(take, reach)
-        # (a subject's first progress row of each file read; the attempt's first of all, once in order)
-        return rows if every_progress else rows.filter(shown | paired)
+            del frame
+            if rows.height:
+                yield rows if columns is None else rows.select(list(dict.fromkeys([*ORDER_KEYS, *columns])))
 
     def mapped(self, change: Callable[[pl.DataFrame], pl.DataFrame], host: Callable[[str], str]) -> Tables:
         """A copy with ``change`` applied to every file's rows (which keeps their order) and ``host``

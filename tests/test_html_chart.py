@@ -5,12 +5,15 @@ bench log's attempt of hundreds of thousands of rows draws a chart's worth of ma
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import polars as pl
 from hypothesis import given, settings, strategies as st
 
 from analyzer.report.html_assets import BAD_KINDS, LANE_OF
-from analyzer.report.html_svg import GAP_PX, PLOT_PX, TOOLTIP_ROWS, _clusters, _phase_rows, _Scale, timeline_svg
+from analyzer.report import chart_marks
+from analyzer.report.chart_marks import GAP_PX, ChartFold, PLOT_PX, TOOLTIP_ROWS, Scale, clusters, marks_of, phase_rows
+from analyzer.report.html_svg import timeline_svg
 
 T0 = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.timezone.utc)
 KINDS = ["phase", "usb_io_error", "device_disconnect", "device_connect", "result", "firewall_block", "progress",
@@ -32,7 +35,7 @@ def reference_style(row: dict) -> str:
     return "bad" if kind in BAD_KINDS else "ok"
 
 
-def reference_clusters(rows: list[dict], scale: _Scale, cited: set[tuple]) -> list[tuple]:
+def reference_clusters(rows: list[dict], scale: Scale, cited: set[tuple]) -> list[tuple]:
     """The row-by-row chaining: rows of one lane and style within GAP_PX of the previous one."""
     by_key: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
@@ -68,14 +71,40 @@ row_strategy = st.fixed_dictionaries({
 @settings(max_examples=200, deadline=None)
 @given(st.lists(row_strategy, min_size=1, max_size=60), st.integers(1, 3600))
 def test_clusters_are_the_row_by_row_chaining(specs, span_s):
+    rows = _rows(specs)
+    cited = {("r.log", n, None) for n, s in enumerate(specs, 1) if s["cited"]}
+    scale = Scale.of_rows(frame(rows), T0, T0 + dt.timedelta(seconds=span_s))
+    got = [(c["lane"], c["style"], c["n"], c["first"], c["last"], c["cited"], c["ts_utc"], c["message"])
+           for c in clusters(marks_of(frame(rows), scale, cited), scale)]
+    assert got == reference_clusters(rows, scale, cited)
+
+
+def _rows(specs: list[dict]) -> list[dict]:
+    """Rows of the specs in window order (by time, then line), as the chart is given them."""
     rows = [{"ts_utc": T0 + dt.timedelta(milliseconds=s["ms"]), "kind": s["kind"], "file": "r.log", "line": n,
              "record": None, "attempt": 1, "expected": s["expected"], "error_code": s["error_code"],
-             "subject": None, "message": f"line {n}"} for n, s in enumerate(specs, 1)]
+             "subject": f"step {n}", "message": f"line {n}"} for n, s in enumerate(specs, 1)]
+    return sorted(rows, key=lambda r: (r["ts_utc"], r["line"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(row_strategy, min_size=1, max_size=80), st.integers(1, 3600), st.lists(st.integers(0, 80), max_size=6),
+       st.integers(1, 40))
+def test_the_marks_of_pieces_are_the_marks_of_the_whole(specs, span_s, cuts, pixels):
+    """Rows folded a piece at a time (the stretches of a PC read in parts, in any order) give the same
+    clusters and phase band as all at once, also when the band has more rows than pixels."""
+    whole = frame(_rows(specs))
     cited = {("r.log", n, None) for n, s in enumerate(specs, 1) if s["cited"]}
-    scale = _Scale(frame(rows), T0, T0 + dt.timedelta(seconds=span_s))
-    got = [(c["lane"], c["style"], c["n"], c["first"], c["last"], c["cited"], c["ts_utc"], c["message"])
-           for c in _clusters(frame(rows), scale, cited)]
-    assert got == reference_clusters(rows, scale, cited)
+    scale = Scale.of_rows(whole, T0, T0 + dt.timedelta(seconds=span_s))
+    bounds = sorted({0, whole.height, *(c for c in cuts if c < whole.height)})
+    pieces = [whole.slice(a, b - a) for a, b in zip(bounds, bounds[1:])]
+    with mock.patch.object(chart_marks, "PLOT_PX", pixels):  # (a band of more rows than pixels)
+        fold = ChartFold({}, scale, cited)
+        for piece in reversed(pieces):
+            fold.add_rows(piece)
+        once, parts = marks_of(whole, scale, cited), fold.marks()
+    assert clusters(parts, scale) == clusters(once, scale)
+    assert phase_rows(parts) == phase_rows(once)
 
 
 def test_a_band_of_more_phases_than_pixels_keeps_the_first_of_each_pixel():
@@ -83,8 +112,8 @@ def test_a_band_of_more_phases_than_pixels_keeps_the_first_of_each_pixel():
              "record": None, "attempt": 1, "expected": None, "error_code": None, "subject": f"phase {n}",
              "message": None} for n in range(20_000)]
     big = frame(rows)
-    scale = _Scale(big, T0, T0 + dt.timedelta(milliseconds=7 * 20_000))
-    kept, total = _phase_rows(big, scale)
+    scale = Scale.of_rows(big, T0, T0 + dt.timedelta(milliseconds=7 * 20_000))
+    kept, total = phase_rows(marks_of(big, scale))
     assert total == 20_000
     pixels = [int(scale.x(r["ts_utc"])) for r in kept]
     assert PLOT_PX // 2 < len(kept) <= PLOT_PX + 1
@@ -92,15 +121,17 @@ def test_a_band_of_more_phases_than_pixels_keeps_the_first_of_each_pixel():
     assert kept[0]["subject"] == "phase 0"
     # a band of no more rows than pixels keeps every row, even rows that share a pixel
     small = big.head(300)
-    assert len(_phase_rows(small, _Scale(small, T0, T0 + dt.timedelta(hours=1)))[0]) == 300
+    assert len(phase_rows(marks_of(small, Scale.of_rows(small, T0, T0 + dt.timedelta(hours=1))))[0]) == 300
     # and the whole chart stays a chart's size
-    svg = timeline_svg(big, {"started_at": T0, "failed_at": None, "ended_at": T0 + dt.timedelta(seconds=140),
-                             "error_code": None}, set(), _words())
+    ends = Scale.of_rows(big, T0, T0 + dt.timedelta(seconds=140))
+    svg = timeline_svg(marks_of(big, ends), ends, {"started_at": T0, "failed_at": None,
+                                                   "ended_at": T0 + dt.timedelta(seconds=140), "error_code": None}, _words())
     assert svg.count('<g class="phase">') == len(kept) and len(svg) < 400_000
     # and says so under the chart; a band drawn whole has no note
     assert f"{len(kept)} of 20000 phase and state lines drawn" in svg
-    whole = timeline_svg(small, {"started_at": T0, "failed_at": None, "ended_at": T0 + dt.timedelta(hours=1),
-                                 "error_code": None}, set(), _words())
+    hour = Scale.of_rows(small, T0, T0 + dt.timedelta(hours=1))
+    whole = timeline_svg(marks_of(small, hour), hour, {"started_at": T0, "failed_at": None,
+                                                       "ended_at": T0 + dt.timedelta(hours=1), "error_code": None}, _words())
     assert "phase and state lines drawn" not in whole
 
 

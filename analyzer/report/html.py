@@ -21,7 +21,6 @@ from pathlib import Path
 
 import polars as pl
 
-from ..correlate import window_rows
 from ..model import from_iso
 from .html_assets import CSS, LANE_OF
 from .html_svg import esc as _e, legend, timeline_svg
@@ -31,7 +30,9 @@ from .config_rows import config_rows, entry_words
 from .i18n import Catalogue
 from .json_doc import document
 from .many import by_host, rest_text, shown_attempts
-from .marks import counted_keys, paired_events, with_counted
+from .chart_marks import ChartFold, axis
+from .marks import counted_keys, with_counted
+from .shown_rows import attempt_key, fold
 from .verdict_words import backup_note, band
 from .write import atomic_write
 
@@ -54,26 +55,14 @@ def _where(item: dict) -> str:
 _DRAWN = ["host", "ts_utc", "file", "line", "record", "attempt", "kind", "expected", "error_code", "subject", "message"]
 
 
-def _window(events, attempt: dict, counted: set[tuple] = frozenset()) -> pl.DataFrame:
-    """The attempt's rows of the evidence window (:func:`analyzer.correlate.window_rows`) that
-    can be drawn: those with a time, of a kind that has a lane (progress feeds the phase band),
-    removals marked as the verdict counted them (:mod:`analyzer.report.marks`). A frame: a bench
-    log's attempt holds hundreds of thousands of rows, which the chart and the table reduce in
-    polars to what they draw (as dicts, 800k rows took 9 s and 2 GB)."""
-    drawable = list(LANE_OF) + ["progress"]
-    # (the columns drawn only: a whole-log window would otherwise copy every column of the table)
-    rows = window_rows(events.select(_DRAWN), attempt).with_columns(pl.col("kind").cast(pl.String))
-    rows = rows.filter(pl.col("ts_utc").is_not_null() & pl.col("kind").is_in(drawable))
-    return with_counted(rows, counted)
-
-
-def _rows_table(rows: pl.DataFrame, cited: set[tuple], t: dict) -> str:
+def _rows_table(rows: pl.DataFrame, count: int, cited: set[tuple], t: dict) -> str:
+    """The first rows of an attempt's window that have a lane (:class:`~analyzer.report.shown_rows.Shown`:
+    at most MAX_TABLE_ROWS), under a heading that counts them all."""
     c = t["cols"]
-    shown = rows.filter(pl.col("kind") != "progress")
-    head = (f'<details><summary>{_e(t["rows"])} ({shown.height})</summary><table class="events"><tr><th>{_e(c["time"])}'
+    head = (f'<details><summary>{_e(t["rows"])} ({count})</summary><table class="events"><tr><th>{_e(c["time"])}'
             f'</th><th>{_e(c["lane"])}</th><th>{_e(c["kind"])}</th><th>{_e(c["text"])}</th><th>{_e(c["source"])}</th></tr>')
     body = []
-    for r in shown.head(MAX_TABLE_ROWS).to_dicts():
+    for r in rows.head(MAX_TABLE_ROWS).to_dicts():
         key = (r["file"], r.get("line"), r.get("record"))
         cls = "failed" if r["kind"] == "result" and (r.get("error_code") or 0) != 0 else ("cited" if key in cited else "")
         note = f' ({t["expected"]})' if r.get("expected") is True else (
@@ -82,8 +71,38 @@ def _rows_table(rows: pl.DataFrame, cited: set[tuple], t: dict) -> str:
                     f'<td>{_e(t["lanes"][LANE_OF[r["kind"]]])}</td><td>{_e(r["kind"])}</td>'
                     f'<td class="msg">{_e(r.get("message"))}{_e(note)}{" ◀" if key in cited else ""}</td>'
                     f'<td class="msg">{_e(_where(r))}</td></tr>')
-    tail = f'<p class="meta">{_e(t["shown"].format(n=MAX_TABLE_ROWS))}</p>' if shown.height > MAX_TABLE_ROWS else ""
+    tail = f'<p class="meta">{_e(t["shown"].format(n=MAX_TABLE_ROWS))}</p>' if count > MAX_TABLE_ROWS else ""
     return head + "".join(body) + "</table>" + tail + "</details>"
+
+
+def _timelines(analysis, attempts: list[dict], cited: set[tuple], counted: set[tuple], t: dict) -> dict[tuple, str]:
+    """Each dated attempt's chart and rows table, from two reads of the rows near the attempts
+    (:meth:`~analyzer.api.Analysis.timeline_pieces`, a piece at a time): the first finds each
+    window's first rows, count and span (:class:`~analyzer.report.shown_rows.FirstRows`), the second
+    folds its rows into the marks drawn on that span (:class:`~analyzer.report.chart_marks.ChartFold`).
+    What is held is what is shown: a 14M-line attempt read whole to be drawn held 5.3 GB."""
+    dated = [a for a in attempts if a["started_at"] is not None]
+    if not dated:
+        return {}
+    table = shown_attempts(analysis.attempts, dated)
+
+    def pieces():
+        return analysis.timeline_pieces(table, LANE_OF, columns=[*_DRAWN, "usb_vid", "detail"])
+    drawn = pl.col("kind").cast(pl.String).is_in(list(LANE_OF)) & pl.col("ts_utc").is_not_null()
+    first = fold(pieces(), dated, drawn, MAX_TABLE_ROWS)
+    shown = {attempt_key(a): first.of(a) for a in dated}
+    scales = {key: axis(a, s.first, s.last) for a, (key, s) in zip(dated, shown.items())}
+    charts = {key: ChartFold(a, scales[key], cited, counted, first.side) for a, key in zip(dated, shown)}
+    for piece in pieces():
+        for chart in charts.values():
+            chart.add(piece)
+    out = {}
+    for a, (key, s) in zip(dated, shown.items()):
+        rows = with_counted(s.rows.with_columns(pl.col("kind").cast(pl.String)), counted)
+        svg = timeline_svg(charts[key].marks(), scales[key], a, t)
+        out[key] = (f'<h3>{_e(t["timeline"])}</h3><div class="chart">{svg}</div>'
+                    + legend(t) + _rows_table(rows, s.count, cited, t))
+    return out
 
 
 def _config(analysis, host: str, cited: set[tuple], cat: Catalogue) -> str:
@@ -283,26 +302,19 @@ def render_html(analysis, lang: str = "en") -> str:
     attempts, rest = by_host(attempts, lambda a: a["host"], lambda a: a["outcome"] == "failed")
     for name, left in rest.items():  # a bench PC: the latest attempts one by one, the rest counted
         out.append(f'<p class="warn">{_e(name)}: {_e(rest_text(left, cat))}</p>')
-    # the rows that can be drawn, in the columns drawn and paired (every progress row: the phase band
-    # counts them); of rows still on disk, one attempt's at a time (a bench attempt holds tens of thousands)
-    def drawable(shown: list[dict]) -> pl.DataFrame:
-        return paired_events(analysis.timeline_rows(shown_attempts(analysis.attempts, shown), LANE_OF,
-                                                    columns=[*_DRAWN, "usb_vid", "detail"]))
-    events = None if analysis.rows_on_disk else drawable(attempts)
+    timelines = _timelines(analysis, [{**a, **{k: from_iso(a[k]) for k in ("started_at", "ended_at", "failed_at",
+                                                                        "window_start", "window_end")}}
+                                      for a in attempts], cited, counted, t)
     configs: dict[str, str] = {}  # (each PC's read once, not once per attempt)
     for n, a in enumerate(attempts, 1):
-        attempt = {**a, **{k: from_iso(a[k]) for k in ("started_at", "ended_at", "failed_at", "window_start",
-                                                         "window_end")}}
         outcome = t["outcome"].get(a["outcome"], a["outcome"])
         out.append(f'<section class="attempt" id="attempt-{n}"><h2>{_e(a["host"])} — {_e(cat.what(a))} '
                    f'({_e(outcome)})</h2>')
         if a["host"] not in configs:
             configs[a["host"]] = _config(analysis, a["host"], cited, cat)
         out.append(configs[a["host"]])
-        if attempt["started_at"] is not None:
-            rows = _window(drawable([a]) if events is None else events, attempt, counted)
-            out.append(f'<h3>{_e(t["timeline"])}</h3><div class="chart">{timeline_svg(rows, attempt, cited, t)}</div>')
-            out.append(legend(t) + _rows_table(rows, cited, t))
+        if a["started_at"] is not None:
+            out.append(timelines[attempt_key(a)])
         else:
             out.append(f'<p class="warn">{_e(t["no_chart"])}</p>')
         inc = incidents.get((a["host"], a["file"], a["attempt"]))

@@ -6,9 +6,9 @@ mail client's preview and on paper, the page can forbid scripts outright
 through one escaping function. Dense lanes (thousands of firewall drops) are
 merged into one marker per few pixels, whose tooltip counts what it stands for.
 
-The rows come as a polars frame and are reduced there to what is drawn (clusters, one phase
-segment per pixel at most), so a bench log's attempt of hundreds of thousands of rows costs a
-chart's worth of Python, not a row's worth each.
+What is drawn comes reduced (:mod:`analyzer.report.chart_marks`: clusters, one phase segment per
+pixel at most), so a bench log's attempt of hundreds of thousands of rows costs a chart's worth of
+Python, not a row's worth each.
 """
 
 from __future__ import annotations
@@ -16,15 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
-import polars as pl
-
 from .safe import shown
-from .html_assets import BAD_KINDS, LANE_OF, LANES, PHASE_KINDS
-from .marks import has_key
+from .chart_marks import TOOLTIP_ROWS, WIDTH, Marks, Scale, chart_end, clusters, phase_rows
+from .html_assets import LANES
 
-WIDTH, GUTTER, RIGHT = 1100, 150, 24
 TOP, LANE_H, PHASE_LANE_H, AXIS_H = 30, 34, 50, 28
-GAP_PX = 8
 PHASE_FILLS = ("#dbe7f6", "#e4f1e1", "#f3e8f7", "#fdf0d9", "#e0f2f1", "#f1e3de")
 STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
@@ -33,19 +29,6 @@ def esc(text) -> str:
     """HTML/XML-escape any value (None becomes empty), control characters and bidi overrides shown
     as their escapes (:func:`analyzer.report.safe.shown`): the one way log text reaches the page."""
     return escape(shown(text), quote=True)
-
-
-def _style() -> pl.Expr:
-    """Marker style class of each row: a fixed set, so no event text ever reaches an attribute."""
-    kind, expected = pl.col("kind"), pl.col("expected")
-    return (pl.when(kind == "result").then(pl.when(pl.col("error_code").fill_null(0) != 0).then(pl.lit("fail"))
-                                           .otherwise(pl.lit("done")))
-            .when(kind.is_in(["device_connect", "device_disconnect"]) & expected.eq_missing(True))
-            .then(pl.lit("transition"))
-            # only what the diagnosis calls unexpected; a removal nothing paired stays neutral
-            .when((kind == "device_disconnect") & expected.eq_missing(False)).then(pl.lit("drop"))
-            .when(kind.is_in(sorted(BAD_KINDS))).then(pl.lit("bad"))
-            .otherwise(pl.lit("ok")))
 
 
 def marker(style: str, x: float, y: float, cited: bool, cls: str = "m") -> str:
@@ -79,54 +62,6 @@ def _ticks(t0: dt.datetime, span: float) -> list[dt.datetime]:
     return out
 
 
-#: Rows a cluster's tooltip lists (the rest are counted).
-TOOLTIP_ROWS = 5
-
-
-def _clusters(rows: pl.DataFrame, scale: _Scale, cited: set[tuple]) -> list[dict]:
-    """Chain events of one lane and style that lie within GAP_PX of each other into one cluster:
-    each a dict of lane, style, n (rows), first and last time, cited, and the first
-    TOOLTIP_ROWS rows' times, kinds, messages and ``expected``. Lanes and styles in the order
-    they first appear, each in time order; faults last, so they are drawn on top."""
-    lane = pl.col("kind").replace_strict(LANE_OF, default=None, return_dtype=pl.String)
-    marked = (has_key(rows.with_row_index("_i"), cited, "_cited")
-              .with_columns(lane.alias("_lane"), _style().alias("_style")).filter(pl.col("_lane").is_not_null()))
-    if not marked.height:
-        return []
-    group = ["_lane", "_style"]
-    x = scale.x_expr(pl.col("ts_utc"))
-    ordered = (marked.with_columns(pl.col("_i").min().over(group).alias("_first"))
-               .sort("_first", "ts_utc", maintain_order=True).with_columns(x.alias("_x")))
-    gap = pl.col("_x") - pl.col("_x").shift(1).over(group)
-    ordered = ordered.with_columns(gap.is_null().or_(gap > GAP_PX).cum_sum().alias("_cluster"))
-    head = [pl.col(c).head(TOOLTIP_ROWS).alias(c) for c in ("ts_utc", "kind", "message", "expected")]
-    out = (ordered.group_by("_cluster", maintain_order=True)
-           .agg(pl.col("_lane").first().alias("lane"), pl.col("_style").first().alias("style"), pl.len().alias("n"),
-                pl.col("ts_utc").first().alias("first"), pl.col("ts_utc").last().alias("last"),
-                pl.col("_cited").any().alias("cited"), *head)).drop("_cluster").to_dicts()
-    out.sort(key=lambda c: c["style"] in ("fail", "drop"))  # faults drawn last, on top
-    return out
-
-
-class _Scale:
-    """The chart's time axis: the attempt's span (plus its rows), padded, onto pixels."""
-
-    def __init__(self, rows: pl.DataFrame, start: dt.datetime, end: dt.datetime):
-        times = [t for t in (rows.get_column("ts_utc").min(), rows.get_column("ts_utc").max()) if t is not None]
-        t0, t1 = min([*times, start, end]), max([*times, start, end])
-        span = max((t1 - t0).total_seconds(), 1.0)
-        pad = span * 0.02
-        self.t0, self.span = t0 - dt.timedelta(seconds=pad), span + 2 * pad
-
-    def x(self, ts: dt.datetime) -> float:
-        return GUTTER + (ts - self.t0).total_seconds() / self.span * (WIDTH - GUTTER - RIGHT)
-
-    def x_expr(self, ts: pl.Expr) -> pl.Expr:
-        """:meth:`x` of a column of times."""
-        seconds = (ts - pl.lit(self.t0)).dt.total_microseconds() / 1_000_000
-        return GUTTER + seconds / self.span * (WIDTH - GUTTER - RIGHT)
-
-
 def _lane_tops() -> tuple[dict[str, float], float]:
     tops, y = {}, TOP
     for lane, _ in LANES:
@@ -135,7 +70,7 @@ def _lane_tops() -> tuple[dict[str, float], float]:
     return tops, y
 
 
-def _background(scale: _Scale, tops: dict[str, float], bottom: float, t: dict) -> list[str]:
+def _background(scale: Scale, tops: dict[str, float], bottom: float, t: dict) -> list[str]:
     """Lane stripes with their names, the time grid and the axis labels."""
     out = []
     for i, (lane, _) in enumerate(LANES):
@@ -155,28 +90,12 @@ def _background(scale: _Scale, tops: dict[str, float], bottom: float, t: dict) -
     return out
 
 
-#: The chart's width for the time axis, in pixels: no more phase segments than this are drawn.
-PLOT_PX = WIDTH - GUTTER - RIGHT
-
-
-def _phase_rows(rows: pl.DataFrame, scale: _Scale) -> tuple[list[dict], int]:
-    """The phase/state rows that open a segment of the band, and how many there are in all. Beyond
-    one per pixel (a bench log's attempt holds tens of thousands), only the first of each pixel: the
-    others could not be seen (the chart says so, :func:`band_note`)."""
-    phases = rows.filter(pl.col("kind").is_in(list(PHASE_KINDS)) & pl.col("attempt").is_not_null())
-    total = phases.height
-    if total > PLOT_PX:
-        pixel = scale.x_expr(pl.col("ts_utc")).floor()
-        phases = phases.filter(pixel.ne_missing(pixel.shift(1)))
-    return phases.select("ts_utc", "kind", "subject", "message").to_dicts(), total
-
-
 def band_note(drawn: int, total: int, t: dict) -> str:
     """The note under a chart whose phase band draws fewer segments than it has rows ("" if all)."""
     return "" if drawn == total else f'<p class="meta">{esc(t["band_reduced"].format(drawn=drawn, total=total))}</p>'
 
 
-def _phase_band(phases: list[dict], scale: _Scale, end: dt.datetime, top: float) -> list[str]:
+def _phase_band(phases: list[dict], scale: Scale, end: dt.datetime, top: float) -> list[str]:
     """Each phase/state row opens a segment that lasts until the next one."""
     band_y, out = top + 4, []
     for i, r in enumerate(phases):
@@ -207,13 +126,13 @@ def _tooltip(cluster: dict, t: dict) -> str:
     return esc(chr(10).join(lines))
 
 
-def _markers(rows: pl.DataFrame, scale: _Scale, tops: dict[str, float], cited: set[tuple], t: dict) -> list[str]:
+def _markers(marks: Marks, scale: Scale, tops: dict[str, float], t: dict) -> list[str]:
     """One marker per cluster of a lane; a burst becomes a bar with its count."""
-    clusters, out = _clusters(rows, scale, cited), []
+    chained, out = clusters(marks, scale), []
     starts: dict[str, list[float]] = {}
-    for c in clusters:
+    for c in chained:
         starts.setdefault(c["lane"], []).append(scale.x(c["first"]))
-    for c in clusters:
+    for c in chained:
         lane, style, is_cited = c["lane"], c["style"], c["cited"]
         ys = tops[lane] + (36 if lane == "restore" else LANE_H / 2)
         xa, xb = scale.x(c["first"]), scale.x(c["last"])
@@ -232,7 +151,7 @@ def _markers(rows: pl.DataFrame, scale: _Scale, tops: dict[str, float], cited: s
     return out
 
 
-def _start_and_failure(attempt: dict, scale: _Scale, bottom: float, t: dict) -> list[str]:
+def _start_and_failure(attempt: dict, scale: Scale, bottom: float, t: dict) -> list[str]:
     xs = scale.x(attempt["started_at"])
     out = [f'<g class="start-marker"><line x1="{xs:.1f}" y1="{TOP - 4}" x2="{xs:.1f}" y2="{bottom}" stroke="#2e7d32" '
            f'stroke-width="1.5" stroke-dasharray="4 3"/><text x="{xs + 3:.1f}" y="{TOP - 8}" fill="#2e7d32">'
@@ -252,19 +171,18 @@ def _start_and_failure(attempt: dict, scale: _Scale, bottom: float, t: dict) -> 
     return out
 
 
-def timeline_svg(rows: pl.DataFrame, attempt: dict, cited: set[tuple], t: dict) -> str:
-    """One attempt's chart: phase band, swim lanes, start and failure markers, a UTC axis; a note
-    under it when its phase band is reduced to one segment per pixel."""
-    start = attempt["started_at"]
-    end = attempt.get("failed_at") or attempt["ended_at"] or start
-    scale = _Scale(rows, start, end)
+def timeline_svg(marks: Marks, scale: Scale, attempt: dict, t: dict) -> str:
+    """One attempt's chart (its :mod:`~analyzer.report.chart_marks` on ``scale``): phase band, swim
+    lanes, start and failure markers, a UTC axis; a note under it when its phase band is reduced to
+    one segment per pixel."""
+    end = chart_end(attempt)
     tops, bottom = _lane_tops()
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {bottom + AXIS_H}" role="img" '
            f'font-family="system-ui,sans-serif" font-size="11" class="timeline">']
     out += _background(scale, tops, bottom, t)
-    phases, total = _phase_rows(rows, scale)
+    phases, total = phase_rows(marks)
     out += _phase_band(phases, scale, end, tops["restore"])
-    out += _markers(rows, scale, tops, cited, t)
+    out += _markers(marks, scale, tops, t)
     out += _start_and_failure(attempt, scale, bottom, t)  # drawn last so they sit on top
     out.append("</svg>")
     return "".join(out) + band_note(len(phases), total, t)

@@ -15,12 +15,11 @@ import polars as pl
 
 from ..correlate import mark_transitions
 
-CONNECTION_KINDS = ("device_connect", "device_disconnect")
 
-
-def paired_events(events: pl.DataFrame) -> pl.DataFrame:
-    """The event table with the PC's arrivals and removals paired as the diagnosis paired them."""
-    return mark_transitions(events)
+def paired_events(events: pl.DataFrame, side: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The event table with the PC's arrivals and removals paired as the diagnosis paired them
+    (with ``side``, :func:`analyzer.correlate.transition_side`, when ``events`` are some of its rows)."""
+    return mark_transitions(events, side)
 
 
 def counted_keys(incidents) -> set[tuple]:

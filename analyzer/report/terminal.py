@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..correlate import device_activity_where, window_rows
+from ..correlate import device_activity_where
 from ..kinds import KIND_INFO, kinds_where
 from .config_rows import config_rows, entry_words
 from .console import NARROW, PIPE_WIDTH, stdout_console
@@ -28,9 +28,10 @@ from .fleet_terminal import render_fleet
 from .i18n import Catalogue
 from .json_doc import incident_dict
 from .many import by_host, rest_text, shown_attempts
-from .marks import counted_keys, paired_events, with_counted
+from .marks import counted_keys, with_counted
 from .nothing_read import no_incident
 from .safe import shown
+from .shown_rows import Shown, fold
 from .verdict_words import backup_note, event_words, verdict_panel
 
 TIMELINE_KINDS = list(kinds_where(timeline=True))
@@ -124,10 +125,10 @@ def _clocks_table(files: list, cat: Catalogue) -> Table | None:
 NARROW = 120
 
 
-def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[tuple], cat: Catalogue,
+def _timeline(view: Shown, attempt: dict, cited: set[tuple], counted: set[tuple], cat: Catalogue,
               width: int = NARROW) -> Table:
-    """One attempt's rows, removals marked as the verdict counted them (:mod:`analyzer.report.marks`)."""
-    rows = window_rows(events, attempt).filter(pl.col("kind").cast(pl.String).is_in(TIMELINE_KINDS))
+    """One attempt's first rows (:class:`~analyzer.report.shown_rows.Shown`), removals marked as the
+    verdict counted them (:mod:`analyzer.report.marks`), the rest and the progress subjects counted."""
     outcome = cat.section("outcome").get(attempt["outcome"], attempt["outcome"])
     title = f"{cat['terminal.timeline']}: {cat.what(attempt)} ({outcome})"
     narrow = width < NARROW
@@ -138,7 +139,7 @@ def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[t
     table.add_column(cat["terminal.col_event"], overflow="fold")
     if not narrow:
         table.add_column(cat["terminal.col_source"], overflow="fold")
-    for r in with_counted(rows.head(MAX_ROWS), counted).to_dicts():
+    for r in with_counted(view.rows.head(MAX_ROWS), counted).to_dicts():
         kind, text = str(r["kind"]), event_words(r, cat) or r["message"] or ""
         if r["expected"] is not None:
             text = f"{text}  ({cat['terminal.expected'] if r['expected'] else cat['terminal.unexpected']})"
@@ -155,14 +156,10 @@ def _timeline(analysis, events, attempt: dict, cited: set[tuple], counted: set[t
             table.add_row(stamp, event)
         else:
             table.add_row(_stamp(r["ts_utc"]), Text(kind, style=KIND_INFO[kind].style), event, _where(r))
-    if rows.height > MAX_ROWS:
-        table.caption = cat.text("terminal.more_rows", n=rows.height - MAX_ROWS)
-    # (the attempt's own rows are among ``events``, the timelines' rows: Analysis.timeline_rows)
-    progress = events.filter((pl.col("host") == attempt["host"]) & (pl.col("file") == attempt["file"])
-                             & (pl.col("attempt") == attempt["attempt"]) & (pl.col("kind") == "progress")
-                             ) if attempt["file"] is not None else None
-    if progress is not None and progress.height:
-        ops = progress.get_column("subject").drop_nulls().unique(maintain_order=True).to_list()
+    if view.count > MAX_ROWS:
+        table.caption = cat.text("terminal.more_rows", n=view.count - MAX_ROWS)
+    if view.subjects:
+        ops = view.subjects
         names = shown(", ".join(ops[:6]) + (", …" if len(ops) > 6 else ""))
         table.caption = Text(((table.caption or "") + "  " + cat.text("terminal.progress", n=len(ops), names=names)).strip())
     return table
@@ -244,9 +241,10 @@ def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> No
     attempts = [{**a, "cause": causes.get((a["host"], a["file"], a["attempt"]))}
                 for a in analysis.attempts.to_dicts() if host is None or a["host"] == host]
     attempts, rest = by_host(attempts, lambda a: a["host"], lambda a: a["outcome"] == "failed")
-    # the shown attempts' rows of the kinds a timeline shows, and each progress subject once (its caption)
-    events = paired_events(analysis.timeline_rows(shown_attempts(analysis.attempts, attempts), TIMELINE_KINDS,
-                                                  every_progress=False))
+    # of the rows near the shown attempts, each one's first of the kinds a timeline shows, read a piece at a time
+    kinds = pl.col("kind").cast(pl.String).is_in(TIMELINE_KINDS)
+    first = fold(analysis.timeline_pieces(shown_attempts(analysis.attempts, attempts), TIMELINE_KINDS),
+                 attempts, kinds, MAX_ROWS)
     for name, left in rest.items():
         console.print()
         console.print(Text(f"{shown(name)}: {rest_text(left, cat)}", style="yellow"))
@@ -259,7 +257,7 @@ def _details(analysis, host: str | None, console: Console, cat: Catalogue) -> No
             console.print()
             console.print(config)
         console.print()
-        console.print(_timeline(analysis, events, attempt, cited, counted, cat, console.width))
+        console.print(_timeline(first.of(attempt), attempt, cited, counted, cat, console.width))
     for name in ([host] if host is not None else analysis.hosts):
         activity = _device_activity(analysis, name, cat)
         if activity is not None:
