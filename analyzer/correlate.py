@@ -84,10 +84,14 @@ def attempts(events: pl.DataFrame) -> pl.DataFrame:
             .drop("_failed").select(list(ATTEMPT_SCHEMA)).sort(_KEYS).collect())
 
 
+#: The columns of :func:`transition_side`.
+SIDE_SCHEMA = {"host": pl.String, "pair_kind": pl.String, "t": pl.Datetime("us", "UTC"), "attempt_expected": pl.Boolean}
+
+
 def transition_side(events: pl.DataFrame) -> pl.DataFrame:
     """The restore log's own arrivals and removals that :func:`mark_transitions` pairs the PC's
-    with (host, pair_kind, t, attempt_expected; sorted): a report that reads a PC's rows a stretch
-    at a time gathers these first, and pairs each stretch's rows with all of them."""
+    with (:data:`SIDE_SCHEMA`, sorted): a report that reads a PC's rows a stretch at a time
+    gathers these from every stretch, and pairs each stretch's rows with all of them."""
     kind = pl.col("kind").cast(pl.String)
     return (events.filter(pl.col("attempt").is_not_null() & kind.is_in(list(CONNECTION_KINDS))
                           & pl.col("expected").is_not_null() & pl.col("ts_utc").is_not_null())
@@ -172,8 +176,10 @@ def _config_rows(index: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
     return keys.join(config, on="host", how="inner", nulls_equal=True)
 
 
+#: The order of an attempt's rows (:func:`window_rows`): by time, rows without one last.
+TIME_ORDER = ["ts_utc", "file", "line", "record"]
 #: The order of a window's rows: by incident, then as the events are ordered.
-WINDOW_ORDER = ["incident", "ts_utc", "file", "line", "record"]
+WINDOW_ORDER = ["incident", *TIME_ORDER]
 
 
 def evidence_window(events: pl.DataFrame, failed: pl.DataFrame, need=None) -> pl.DataFrame:
@@ -225,7 +231,7 @@ def window_rows(events: pl.DataFrame, attempt: dict) -> pl.DataFrame:
            if attempt["file"] is not None else pl.lit(False))  # a reported incident has no log of its own
     near = pl.col("attempt").is_null() & pl.col("ts_utc").is_between(attempt["window_start"], attempt["window_end"])
     return (events.filter((pl.col("host") == attempt["host"]) & (own | near).fill_null(False))
-            .sort("ts_utc", "file", "line", "record", nulls_last=True))
+            .sort(TIME_ORDER, nulls_last=True))
 
 
 def device_activity_where(host: str) -> pl.Expr:

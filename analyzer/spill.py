@@ -221,16 +221,21 @@ class Tables:
             self._release()
         return pl.concat(frames, how="vertical") if frames else conform(None)
 
-    def each_frame(self, spans: pl.DataFrame | None = None) -> Iterator[tuple[str, pl.DataFrame]]:
-        """Every file (or table) of every PC with its host, one at a time, files left as they are;
-        of a PC in parts, with ``spans`` (host, window_start, window_end), only the stretches of time
-        one of its spans reaches and its rows without a time."""
-        for host, piece in self._pieces(spans):
+    def each_frame(self, spans: pl.DataFrame | None = None, hosts: set[str] | None = None
+                   ) -> Iterator[tuple[str, pl.DataFrame]]:
+        """Every file (or table) of every PC (of ``hosts``, if given) with its host, one at a time,
+        files left as they are; of a PC in parts, with ``spans`` (host, window_start, window_end),
+        only the stretches of time one of its spans reaches and its rows without a time."""
+        for host, piece in self._pieces(spans, hosts):
             yield host, (_read(piece) if isinstance(piece, SpilledEvents) else piece)
 
-    def _pieces(self, spans: pl.DataFrame | None = None) -> Iterator[tuple[str, pl.DataFrame | SpilledEvents]]:
-        """:meth:`each_frame`'s files (or tables), not read."""
+    def _pieces(self, spans: pl.DataFrame | None = None, hosts: set[str] | None = None
+                ) -> Iterator[tuple[str, pl.DataFrame | SpilledEvents]]:
+        """:meth:`each_frame`'s files (or tables), not read. (``hosts``: a report of some PCs of a
+        fleet of 2,000 read every PC's files once per PC it showed.)"""
         for host, part in self.parts:
+            if hosts is not None and host not in hosts:
+                continue
             if not isinstance(part, PartedEvents):
                 yield host, part
                 continue
@@ -239,13 +244,13 @@ class Tables:
                 if mine is None or reached(mine, part.cuts, j):
                     yield from ((host, piece) for piece in bucket)
 
-    def rows_where(self, predicate: pl.Expr) -> pl.DataFrame:
-        """The PCs' rows where ``predicate`` holds, in the run's order, read a file at a time and
-        left as files: what a report that shows a few rows of each PC reads (a PC of 2 GB of event
-        logs, read whole for its device activity, held 1.6 GB)."""
+    def rows_where(self, predicate: pl.Expr, host: str | None = None) -> pl.DataFrame:
+        """The PCs' rows (``host``'s only, if given) where ``predicate`` holds, in the run's order,
+        read a file at a time and left as files: what a report that shows a few rows of each PC reads
+        (a PC of 2 GB of event logs, read whole for its device activity, held 1.6 GB)."""
         names = predicate.meta.root_names() or None  # (None: every column, for a predicate that names none)
         out: dict[str, list[pl.DataFrame]] = {}
-        for host, piece in self._pieces():
+        for name, piece in self._pieces(hosts=None if host is None else {host}):
             if isinstance(piece, SpilledEvents):
                 # a file's predicate columns first: the whole file is read only where a row holds (a
                 # bench log's stretches hold no device activity and no configuration)
@@ -254,7 +259,7 @@ class Tables:
             else:
                 rows = piece.filter(predicate)
             if rows is not None and rows.height:
-                out.setdefault(host, []).append(compact(rows))
+                out.setdefault(name, []).append(compact(rows))
         frames = [self._order(pl.concat(found, how="vertical")) for found in out.values()]
         return pl.concat(frames, how="vertical") if frames else conform(None)
 
@@ -275,7 +280,7 @@ class Tables:
         shown = pl.lit(True) if kinds is None else kind.is_in(list(kinds)) | (kind == "progress")
         paired = pl.col("attempt").is_not_null() & kind.is_in(list(CONNECTION_KINDS))
         reach = spans.select("host", pl.col("window_start") - margin, pl.col("window_end") + margin)
-        for host, frame in self.each_frame(reach):
+        for host, frame in self.each_frame(reach, set(attempts.get_column("host").to_list())):
             keys = own.filter(pl.col("host") == host).get_column("key")
             mine = pl.col("attempt").is_not_null() & pl.concat_str(
                 "file", pl.col("attempt").cast(pl.String), separator="\x1f").is_in(keys.implode())

@@ -12,7 +12,7 @@ JSON document, and how the figures grow:
   USB noise): time and RSS ratios against 1x; linear time means the 8x ratio is near 8;
 * ``sessions``: a repair bench's log of 10,000 short restores (``--sessions``);
 * ``attempt``: a restore log that is one attempt of ``--attempt-lines`` lines (a verbose log: cut
-  inside the attempt, its window gated);
+  inside the attempt, its window gated), also with ``--details`` and ``--html``, which draw it;
 * ``line``: a restore log whose one line is ``--line-mb`` MB long;
 * ``evtx``: the intact corpus .evtx files copied until ``--evtx-mb`` MB;
 * ``fleet``: ``--hosts`` PCs, one folder each;
@@ -102,12 +102,16 @@ def _make(code: str, *args: object) -> None:
                     str(HERE), *map(str, args)], check=True)
 
 
-def one_log(folder: Path, code: str, n: int, name: str) -> None:
-    """A restore log made in ``folder`` by ``code`` (given ``path`` and ``n``), run and shown."""
+def one_log(folder: Path, code: str, n: int, name: str, drawn: bool = False) -> None:
+    """A restore log made in ``folder`` by ``code`` (given ``path`` and ``n``), run and shown; with
+    ``drawn``, also with the reports that draw its attempts (``--details``, ``--html``), side by side."""
     log = folder / "iPhone Restore.log"
     folder.mkdir()
     _make("from pathlib import Path; path, n = Path(sys.argv[2]), int(sys.argv[3]); " + code, log, n)
-    show(name, log)
+    base = show(name, log)
+    if drawn:
+        show(f"{name}, --details", log, base, ("--details",))
+        show(f"{name}, --html", log, base, ("--format", "json", "--html", str(folder / "drawn.html")))
 
 
 def restore_curve(tmp: Path, base_lines: int) -> None:
@@ -216,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{args.sessions} sessions")
         if "attempt" in cases:
             one_log(tmp / "verbose", "from bench_restore import generate; generate(path, n, body=(n, n))",
-                    args.attempt_lines, f"one attempt, {args.attempt_lines} lines")
+                    args.attempt_lines, f"one attempt, {args.attempt_lines} lines", drawn=True)
         if "line" in cases:
             long_line(tmp, args.line_mb)
         if "evtx" in cases:

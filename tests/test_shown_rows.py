@@ -22,16 +22,20 @@ ATTEMPTS = [
      "window_end": T0 + dt.timedelta(seconds=400)},
     {"host": "bench-7", "file": "restore.log", "attempt": 2, "window_start": T0 + dt.timedelta(seconds=100),
      "window_end": T0 + dt.timedelta(seconds=900)},
+    # (another PC whose log has the same name: its rows are its own)
+    {"host": "bench-8", "file": "restore.log", "attempt": 1, "window_start": T0 - dt.timedelta(seconds=600),
+     "window_end": T0 + dt.timedelta(seconds=400)},
 ]
 
 
 def _events(specs: list[tuple[int, str, int, bool]]) -> pl.DataFrame:
     """Rows of two attempts of one restore log (with their own connects and disconnects) and of the
-    PC's event log around them (its arrivals and removals of the iPhone among them), in the run's order."""
+    PC's event log around them (its arrivals and removals of the iPhone among them), and every third
+    row another PC's, in the run's order."""
     rows = []
     for n, (second, kind, who, dated) in enumerate(specs, 1):
         own = who in (1, 2)
-        rows.append({"host": "bench-7", "file": "restore.log" if own else "System.evtx",
+        rows.append({"host": "bench-8" if n % 3 == 0 else "bench-7", "file": "restore.log" if own else "System.evtx",
                      "line": n if own else None, "record": None if own else 9000 + n,
                      "ts_utc": T0 + dt.timedelta(seconds=second) if dated or not own else None,
                      "kind": kind, "attempt": who if own else None,
@@ -73,7 +77,8 @@ def test_the_pc_side_removals_kept_are_paired_with_the_restore_logs_in_other_pie
     """A removal of the iPhone on the PC is a planned transition when the restore log disconnects
     within 15 s, even when that disconnect is in another piece (and is not among the rows shown)."""
     events = _events([(5, "device_disconnect", 1, True)] + [(6 + k, "phase", 1, True) for k in range(10)]
-                     + [(12, "device_disconnect", 0, True), (300, "device_disconnect", 0, True)])
+                     + [(12, "device_disconnect", 0, True), (300, "device_disconnect", 0, True)]).with_columns(
+        host=pl.lit("bench-7"))
     assert events.filter(pl.col("attempt").is_not_null() & (pl.col("kind") == "device_disconnect")
                          ).get_column("expected").to_list() == [False]
     restore_side, rest = events.head(1), events.slice(1)

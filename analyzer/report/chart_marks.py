@@ -19,11 +19,11 @@ from typing import NamedTuple
 
 import polars as pl
 
-from ..correlate import window_rows
+from ..correlate import TIME_ORDER, window_rows
 from ..frames import compact
 from .html_assets import BAD_KINDS, LANE_OF, PHASE_KINDS
 from .marks import has_key, paired_events, with_counted
-from .shown_rows import WINDOW_ORDER, in_window_order
+from .shown_rows import in_window_order
 
 WIDTH, GUTTER, RIGHT = 1100, 150, 24
 #: Rows of a lane and style closer than this (pixels) are one marker.
@@ -33,8 +33,8 @@ PLOT_PX = WIDTH - GUTTER - RIGHT
 #: Rows a cluster's tooltip lists (the rest are counted).
 TOOLTIP_ROWS = 5
 _GROUP = ["_lane", "_style", "_px"]
-_TIPS = [*WINDOW_ORDER, "kind", "message", "expected"]
-_PHASES = [*WINDOW_ORDER, "kind", "subject", "message", "_px"]
+_TIPS = [*TIME_ORDER, "kind", "message", "expected"]
+_PHASES = [*TIME_ORDER, "kind", "subject", "message", "_px"]
 
 
 class Scale:

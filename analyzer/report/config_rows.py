@@ -24,9 +24,7 @@ def config_rows(analysis, host: str | None) -> list[dict]:
     """The PC's timeless configuration rows, in file and line order (read without the other rows
     while the PCs' tables are files: ``Analysis.rows_where``)."""
     where = pl.col("ts_utc").is_null() & pl.col("attempt").is_null() & pl.col("kind").cast(pl.String).is_in(TIMELESS_CONFIG_KINDS)
-    if host is not None:
-        where = where & (pl.col("host") == host)
-    return analysis.rows_where(where).sort("file", "line", nulls_last=True).to_dicts()
+    return analysis.rows_where(where, host).sort("file", "line", nulls_last=True).to_dicts()
 
 
 def entry_words(row: dict, cat: Catalogue) -> str:

@@ -14,7 +14,9 @@ from rich.console import Console
 #: set: wide enough that paths and verdicts are not folded into columns of a few letters.
 PIPE_WIDTH = 160
 
-#: Below this console width the tables put several counts in one column (80-column terminals).
+#: Below this console width the tables put several counts in one column (80-column terminals), and the
+#: timeline puts each row's kind and source under its event, so the event keeps most of the line (four
+#: columns left it 13 characters at 80, and broke words mid-token).
 NARROW = 120
 
 

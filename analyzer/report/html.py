@@ -32,7 +32,7 @@ from .json_doc import document
 from .many import by_host, rest_text, shown_attempts
 from .chart_marks import ChartFold, axis
 from .marks import counted_keys, with_counted
-from .shown_rows import attempt_key, fold
+from .shown_rows import attempt_key, fold, host_runs
 from .verdict_words import backup_note, band
 from .write import atomic_write
 
@@ -93,9 +93,13 @@ def _timelines(analysis, attempts: list[dict], cited: set[tuple], counted: set[t
     shown = {attempt_key(a): first.of(a) for a in dated}
     scales = {key: axis(a, s.first, s.last) for a, (key, s) in zip(dated, shown.items())}
     charts = {key: ChartFold(a, scales[key], cited, counted, first.side) for a, key in zip(dated, shown)}
+    of_host: dict[str, list[ChartFold]] = {}
+    for a, key in zip(dated, shown):
+        of_host.setdefault(a["host"], []).append(charts[key])
     for piece in pieces():
-        for chart in charts.values():
-            chart.add(piece)
+        for host, rows in host_runs(piece):
+            for chart in of_host.get(host, ()):
+                chart.add(rows)
     out = {}
     for a, (key, s) in zip(dated, shown.items()):
         rows = with_counted(s.rows.with_columns(pl.col("kind").cast(pl.String)), counted)

@@ -35,7 +35,7 @@ def _pc_saw(analysis, host: str | None, cat: Catalogue) -> str | None:
     """What the PC's own logs show of Apple's device and software, counted by what it was."""
     counts: Counter = Counter()
     for name in ([host] if host is not None else analysis.hosts):
-        for row in analysis.rows_where(device_activity_where(name)).to_dicts():
+        for row in analysis.rows_where(device_activity_where(name), name).to_dicts():
             words, kind = event_words(row, cat), str(row["kind"])
             if words and (kind in SIGNS or (kind == "service_state" and row["error_code"] == 1)):
                 counts[words] += 1

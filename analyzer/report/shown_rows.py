@@ -14,26 +14,31 @@ whole (``tests/test_parts.py``, ``tests/test_shown_rows.py``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import polars as pl
 
-from ..correlate import transition_side, window_rows
+from ..correlate import SIDE_SCHEMA, TIME_ORDER, transition_side, window_rows
 from ..frames import compact
 from ..model import conform
 from .marks import paired_events
 
-#: A window's rows in time order (:func:`analyzer.correlate.window_rows`): rows without a time last.
-WINDOW_ORDER = ["ts_utc", "file", "line", "record"]
-
-
-#: The columns of :func:`analyzer.correlate.transition_side`.
-SIDE_SCHEMA = {"host": pl.String, "pair_kind": pl.String, "t": pl.Datetime("us", "UTC"), "attempt_expected": pl.Boolean}
-
 
 def in_window_order(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` in :data:`WINDOW_ORDER`, rows that tie kept in the order given."""
-    return frame.sort(WINDOW_ORDER, nulls_last=True, maintain_order=True)
+    """``frame`` in :data:`TIME_ORDER`, rows that tie kept in the order given."""
+    return frame.sort(TIME_ORDER, nulls_last=True, maintain_order=True)
+
+
+def host_runs(frame: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
+    """``frame``'s rows by PC: a slice for each run of one PC's rows (the run's order puts a PC's rows
+    together), so that an attempt's window is looked for among its PC's rows only (a fleet of 500 PCs
+    read whole: 500 scans of every PC's rows)."""
+    runs = frame.select(pl.col("host").rle()).unnest("host")
+    start = 0
+    for host, n in zip(runs.get_column("value").to_list(), runs.get_column("len").to_list()):
+        yield host, frame.slice(start, n)
+        start += n
 
 
 def attempt_key(attempt: dict) -> tuple:
@@ -77,7 +82,9 @@ class FirstRows:
     (:meth:`add`); each piece is read for every attempt at once."""
 
     def __init__(self, attempts: list[dict], shown: pl.Expr, n: int):
-        self._attempts = attempts
+        self._of_host: dict[str, list[dict]] = {}
+        for attempt in attempts:
+            self._of_host.setdefault(attempt["host"], []).append(attempt)
         self._shown = shown
         self._n = n
         self._kept = {attempt_key(a): _Kept() for a in attempts}
@@ -91,26 +98,28 @@ class FirstRows:
         self._side = None
         self._empty = piece.clear()
         kind = pl.col("kind").cast(pl.String)
-        for attempt in self._attempts:
-            window = window_rows(piece, attempt)
-            if not window.height:
-                continue
-            kept = self._kept[attempt_key(attempt)]
-            rows = window.filter(self._shown)
-            kept.count += rows.height
-            if rows.height:  # (compact: a text column sorted or cut still points into the whole piece's texts)
-                kept.rows = compact(_joined(kept.rows, rows.head(self._n)).head(self._n))
-            progress = window.filter((kind == "progress") & pl.col("attempt").is_not_null()
-                                     & pl.col("subject").is_not_null())
-            if progress.height:
-                firsts = progress.unique("subject", keep="first", maintain_order=True)
-                kept.progress = compact(_joined(kept.progress, firsts).unique("subject", keep="first", maintain_order=True))
-            times = window.filter((self._shown | (kind == "progress")) & pl.col("ts_utc").is_not_null()
-                                  ).get_column("ts_utc")
-            if times.len():
-                lo, hi = times.min(), times.max()
-                kept.first = lo if kept.first is None else min(kept.first, lo)
-                kept.last = hi if kept.last is None else max(kept.last, hi)
+        for host, rows_of_host in host_runs(piece):
+            for attempt in self._of_host.get(host, ()):
+                self._add_window(attempt, window_rows(rows_of_host, attempt), kind)
+
+    def _add_window(self, attempt: dict, window: pl.DataFrame, kind: pl.Expr) -> None:
+        """Fold in rows of ``attempt``'s window (in time order)."""
+        if not window.height:
+            return
+        kept = self._kept[attempt_key(attempt)]
+        rows = window.filter(self._shown)
+        kept.count += rows.height
+        if rows.height:  # (compact: a text column sorted or cut still points into the whole piece's texts)
+            kept.rows = compact(_joined(kept.rows, rows.head(self._n)).head(self._n))
+        progress = window.filter((kind == "progress") & pl.col("attempt").is_not_null() & pl.col("subject").is_not_null())
+        if progress.height:
+            firsts = progress.unique("subject", keep="first", maintain_order=True)
+            kept.progress = compact(_joined(kept.progress, firsts).unique("subject", keep="first", maintain_order=True))
+        times = window.filter((self._shown | (kind == "progress")) & pl.col("ts_utc").is_not_null()).get_column("ts_utc")
+        if times.len():
+            lo, hi = times.min(), times.max()
+            kept.first = lo if kept.first is None else min(kept.first, lo)
+            kept.last = hi if kept.last is None else max(kept.last, hi)
 
     @property
     def side(self) -> pl.DataFrame:

@@ -120,11 +120,6 @@ def _clocks_table(files: list, cat: Catalogue) -> Table | None:
     return table
 
 
-#: Below this width the timeline puts each row's kind and source under its event, so the event keeps
-#: most of the line (four columns left it 13 characters at 80, and broke words mid-token).
-NARROW = 120
-
-
 def _timeline(view: Shown, attempt: dict, cited: set[tuple], counted: set[tuple], cat: Catalogue,
               width: int = NARROW) -> Table:
     """One attempt's first rows (:class:`~analyzer.report.shown_rows.Shown`), removals marked as the
@@ -210,7 +205,7 @@ def _backups_table(analysis, cat: Catalogue, host: str | None = None) -> Table |
 
 def _device_activity(analysis, host: str, cat: Catalogue) -> Table | None:
     """What Windows saw of Apple's device and software on one PC outside its restore attempts."""
-    rows = analysis.rows_where(device_activity_where(host))
+    rows = analysis.rows_where(device_activity_where(host), host)
     if rows.height == 0:
         return None
     table = Table(title=Text(shown(f"{cat['terminal.device_activity']}: {host}")), title_justify="left", expand=False)
