@@ -110,7 +110,8 @@ class ChartFold:
 
     def __init__(self, attempt: dict, scale: Scale, cited: set[tuple] = frozenset(), counted: set[tuple] = frozenset(),
                  side: pl.DataFrame | None = None):
-        self._attempt, self._scale, self._cited, self._counted, self._side = attempt, scale, cited, counted, side
+        self.scale = scale
+        self._attempt, self._cited, self._counted, self._side = attempt, cited, counted, side
         self._groups: pl.DataFrame | None = None
         self._tips: pl.DataFrame | None = None
         self._phases: pl.DataFrame | None = None
@@ -128,7 +129,7 @@ class ChartFold:
         arrivals and removals paired)."""
         if not rows.height:
             return
-        pixel = self._scale.x_expr(pl.col("ts_utc")).floor().cast(pl.Int64)
+        pixel = self.scale.x_expr(pl.col("ts_utc")).floor().cast(pl.Int64)
         marked = has_key(rows, self._cited, "_cited").with_columns(
             pl.col("kind").replace_strict(LANE_OF, default=None, return_dtype=pl.String).alias("_lane"),
             style().alias("_style"), pixel.alias("_px"))

@@ -90,22 +90,21 @@ def _timelines(analysis, attempts: list[dict], cited: set[tuple], counted: set[t
         return analysis.timeline_pieces(table, LANE_OF, columns=[*_DRAWN, "usb_vid", "detail"])
     drawn = pl.col("kind").cast(pl.String).is_in(list(LANE_OF)) & pl.col("ts_utc").is_not_null()
     first = fold(pieces(), dated, drawn, MAX_TABLE_ROWS)
-    shown = {attempt_key(a): first.of(a) for a in dated}
-    scales = {key: axis(a, s.first, s.last) for a, (key, s) in zip(dated, shown.items())}
-    charts = {key: ChartFold(a, scales[key], cited, counted, first.side) for a, key in zip(dated, shown)}
+    views = [(a, first.of(a)) for a in dated]
+    charts = [ChartFold(a, axis(a, view.first, view.last), cited, counted, first.side) for a, view in views]
     of_host: dict[str, list[ChartFold]] = {}
-    for a, key in zip(dated, shown):
-        of_host.setdefault(a["host"], []).append(charts[key])
+    for a, chart in zip(dated, charts):
+        of_host.setdefault(a["host"], []).append(chart)
     for piece in pieces():
         for host, rows in host_runs(piece):
             for chart in of_host.get(host, ()):
                 chart.add(rows)
     out = {}
-    for a, (key, s) in zip(dated, shown.items()):
-        rows = with_counted(s.rows.with_columns(pl.col("kind").cast(pl.String)), counted)
-        svg = timeline_svg(charts[key].marks(), scales[key], a, t)
-        out[key] = (f'<h3>{_e(t["timeline"])}</h3><div class="chart">{svg}</div>'
-                    + legend(t) + _rows_table(rows, s.count, cited, t))
+    for (a, view), chart in zip(views, charts):
+        rows = with_counted(view.rows.with_columns(pl.col("kind").cast(pl.String)), counted)
+        out[attempt_key(a)] = (f'<h3>{_e(t["timeline"])}</h3><div class="chart">'
+                               f'{timeline_svg(chart.marks(), chart.scale, a, t)}</div>'
+                               + legend(t) + _rows_table(rows, view.count, cited, t))
     return out
 
 
