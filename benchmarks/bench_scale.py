@@ -91,7 +91,7 @@ def show(name: str, target: Path, base: tuple[float, int] | None = None,
          options: tuple[str, ...] = ("--format", "json"), env: dict | None = None) -> tuple[float, int]:
     wall, rss, said = run(target, options, env)
     growth = f"   x{wall / base[0]:5.2f} time, x{rss / base[1]:4.2f} RSS" if base else ""
-    print(f"{name:28s} {_mb(target):8.1f} MB  {wall:7.2f} s  peak {rss:6d} MB  ({said}){growth}", flush=True)
+    print(f"{name:40s} {_mb(target):8.1f} MB  {wall:7.2f} s  peak {rss:6d} MB  ({said}){growth}", flush=True)
     return wall, rss
 
 
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = set(args.cases.split(","))
     tmp = Path(tempfile.mkdtemp(prefix="analyzer-bench-scale-"))
     try:
-        print(f"{'case':28s} {'input':>11s}  {'wall':>9s}  {'peak RSS':>14s}")
+        print(f"{'case':40s} {'input':>11s}  {'wall':>9s}  {'peak RSS':>14s}")
         if "restore" in cases:
             restore_curve(tmp, args.base_lines)
         if "sessions" in cases:
