@@ -118,7 +118,7 @@ class ChartFold:
         self._phase_total = 0
 
     def add(self, piece: pl.DataFrame) -> None:
-        """Fold in one piece of rows (of any PCs and attempts; in the run's order)."""
+        """Fold in one piece of rows (of any PCs and attempts; pieces in any order)."""
         rows = window_rows(piece, self._attempt).with_columns(pl.col("kind").cast(pl.String))
         rows = rows.filter(pl.col("ts_utc").is_not_null() & pl.col("kind").is_in(list(LANE_OF)))
         if rows.height:

@@ -62,7 +62,7 @@ def _rows_table(rows: pl.DataFrame, count: int, cited: set[tuple], t: dict) -> s
     head = (f'<details><summary>{_e(t["rows"])} ({count})</summary><table class="events"><tr><th>{_e(c["time"])}'
             f'</th><th>{_e(c["lane"])}</th><th>{_e(c["kind"])}</th><th>{_e(c["text"])}</th><th>{_e(c["source"])}</th></tr>')
     body = []
-    for r in rows.head(MAX_TABLE_ROWS).to_dicts():
+    for r in rows.to_dicts():
         key = (r["file"], r.get("line"), r.get("record"))
         cls = "failed" if r["kind"] == "result" and (r.get("error_code") or 0) != 0 else ("cited" if key in cited else "")
         note = f' ({t["expected"]})' if r.get("expected") is True else (

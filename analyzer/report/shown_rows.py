@@ -93,7 +93,7 @@ class FirstRows:
         self._empty = conform(None)  # (the pieces' columns once one came: what an attempt without rows shows)
 
     def add(self, piece: pl.DataFrame) -> None:
-        """Fold in one piece of rows (of any PCs; in the run's order)."""
+        """Fold in one piece of rows (of any PCs; pieces in any order)."""
         self._sides.append(transition_side(piece))
         self._side = None
         self._empty = piece.clear()

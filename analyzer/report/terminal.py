@@ -134,7 +134,7 @@ def _timeline(view: Shown, attempt: dict, cited: set[tuple], counted: set[tuple]
     table.add_column(cat["terminal.col_event"], overflow="fold")
     if not narrow:
         table.add_column(cat["terminal.col_source"], overflow="fold")
-    for r in with_counted(view.rows.head(MAX_ROWS), counted).to_dicts():
+    for r in with_counted(view.rows, counted).to_dicts():
         kind, text = str(r["kind"]), event_words(r, cat) or r["message"] or ""
         if r["expected"] is not None:
             text = f"{text}  ({cat['terminal.expected'] if r['expected'] else cat['terminal.unexpected']})"
