@@ -29,25 +29,35 @@ def anchors(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(pl.col("kind").cast(pl.String).is_in(list(ANCHOR_KINDS)) & pl.col("ts_wall").is_not_null())
 
 
+#: Rows (anchors × candidate offsets) one query of :func:`infer_offset` pairs at the most.
+OFFSET_QUERY_ROWS = 1_000_000
+
+
 def infer_offset(local: pl.DataFrame, reference: pl.DataFrame) -> tuple[dt.timedelta, int] | None:
     """The whole-quarter-hour offset that lines up ``local`` wall times with ``reference`` UTC times.
 
     ``local``/``reference`` are anchor rows; only rows of the same kind are paired.
     Returns (offset, matches) for the best candidate, or None when no candidate matches at
-    least two events or the best is not unique — a single coincidence is not evidence.
+    least two events or the best is not unique — a single coincidence is not evidence. Every
+    candidate's shifted anchors are paired in one query (as many candidates as keep it under
+    OFFSET_QUERY_ROWS rows): a query per candidate, 113 of them, cost a fleet 60 ms a PC.
     """
     if local.height == 0 or reference.height == 0:
         return None
     ref = (reference.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").dt.replace_time_zone(None).alias("t"))
            .drop_nulls().sort("kind", "t").with_columns(pl.col("t").alias("ref_t")))
     loc = local.select(pl.col("kind").cast(pl.String), pl.col("ts_wall").alias("wall")).drop_nulls()
-    scores: list[tuple[int, int]] = []
-    for step in CANDIDATE_STEPS:
-        shifted = loc.with_columns((pl.col("wall") - pl.duration(minutes=15 * step)).alias("t")).sort("kind", "t")
+    steps = list(CANDIDATE_STEPS)
+    per_query = max(1, OFFSET_QUERY_ROWS // max(loc.height, 1))
+    counts = []
+    for at in range(0, len(steps), per_query):
+        shifted = (loc.join(pl.DataFrame({"step": steps[at:at + per_query]}, schema={"step": pl.Int64}), how="cross")
+                   .with_columns((pl.col("wall") - pl.duration(minutes=15 * pl.col("step"))).alias("t"))
+                   .sort("kind", "t"))
         joined = shifted.join_asof(ref, on="t", by="kind", strategy="nearest", tolerance=f"{ANCHOR_TOLERANCE_S}s",
                                    check_sortedness=False)
-        scores.append((joined.get_column("ref_t").is_not_null().sum(), step))
-    scores.sort(reverse=True)
+        counts.append(joined.group_by("step").agg(pl.col("ref_t").is_not_null().sum().alias("n")))
+    scores = sorted(pl.concat(counts).select("n", "step").iter_rows(), reverse=True)
     best, step = scores[0]
     if best < 2 or (len(scores) > 1 and scores[1][0] == best):
         return None

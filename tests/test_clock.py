@@ -225,3 +225,43 @@ def test_each_files_clocks_are_found_by_run_also_when_its_rows_are_apart():
     ev = ev.with_columns(pl.when(pl.col("file") == "b.log").then(pl.lit("y")).otherwise(pl.col("format")).alias("format"))
     got = _clocks_per_file(ev)
     assert got == {_key("a.log", "x"): {"local", "bracket", "utc"}, _key("b.log", "y"): {"utc"}, _key("c.log", "x"): set()}
+
+
+def _offset_one_candidate_at_a_time(local: pl.DataFrame, reference: pl.DataFrame):
+    """The reference reading of infer_offset: each candidate offset paired in a query of its own."""
+    from analyzer.alignment import ANCHOR_TOLERANCE_S, CANDIDATE_STEPS
+
+    ref = (reference.select(pl.col("kind").cast(pl.String), pl.col("ts_utc").dt.replace_time_zone(None).alias("t"))
+           .drop_nulls().sort("kind", "t").with_columns(pl.col("t").alias("ref_t")))
+    loc = local.select(pl.col("kind").cast(pl.String), pl.col("ts_wall").alias("wall")).drop_nulls()
+    scores = []
+    for step in CANDIDATE_STEPS:
+        shifted = loc.with_columns((pl.col("wall") - pl.duration(minutes=15 * step)).alias("t")).sort("kind", "t")
+        joined = shifted.join_asof(ref, on="t", by="kind", strategy="nearest", tolerance=f"{ANCHOR_TOLERANCE_S}s",
+                                   check_sortedness=False)
+        scores.append((joined.get_column("ref_t").is_not_null().sum(), step))
+    scores.sort(reverse=True)
+    best, step = scores[0]
+    return None if best < 2 or scores[1][0] == best else (dt.timedelta(minutes=15 * step), best)
+
+
+anchor = st.tuples(st.sampled_from(["device_connect", "device_disconnect", "driver_install"]), st.integers(0, 4 * 3600))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(anchor, min_size=1, max_size=25), st.lists(anchor, min_size=1, max_size=25),
+       st.integers(-14 * 4, 14 * 4), st.integers(1, 200))
+def test_every_candidate_offset_in_one_query_is_each_in_its_own(locals_, refs, step, per_query):
+    """infer_offset pairs the candidates together (a few at a time when the anchors are many): the
+    offset and count are those of pairing each candidate alone. Half the reference's anchors are the
+    local ones shifted by ``step`` quarter hours, so that an offset is often found."""
+    from unittest import mock
+
+    from analyzer import alignment
+
+    local = conform([row("s.log", t, "local", kind) for kind, t in locals_])
+    shifted = [(kind, t - step * 900) for kind, t in locals_[: len(locals_) // 2]]
+    reference = conform([row("d.evtx", t, "utc", kind) for kind, t in refs + shifted]).with_columns(
+        pl.col("ts_wall").dt.replace_time_zone("UTC").alias("ts_utc"))
+    with mock.patch.object(alignment, "OFFSET_QUERY_ROWS", per_query):
+        assert infer_offset(local, reference) == _offset_one_candidate_at_a_time(local, reference)
