@@ -218,6 +218,18 @@ def _exit_code(analysis, fail_on_incident: bool, lang: str = "en") -> ExitCode:
 
 
 def main() -> None:
+    """``analyze``: :func:`_main`, and a stop that comes as it ends (after its own handling, before
+    the stops are ignored) ends the run as stopped, never as an internal error."""
+    from . import stopping
+
+    try:
+        _main()
+    except KeyboardInterrupt:
+        stopping.finished()
+        sys.exit(stopping.exit_code(130))
+
+
+def _main() -> None:
     import os
 
     from . import allocator, stopping

@@ -225,3 +225,52 @@ def test_a_stop_after_the_output_is_written_never_kills_a_finished_run(tmp_path,
         proc.communicate(timeout=120)
         codes.append(proc.returncode)
     assert all(code in (0, 3, 128 + sig) for code in codes), codes
+
+
+@pytest.fixture
+def own_handlers():
+    """The test process's SIGTERM/SIGHUP handlers and stops received, put back after the test."""
+    from analyzer import stopping
+
+    before = {sig: signal.getsignal(sig) for sig in stopping.SIGNALS}
+    received = list(stopping.received)
+    yield stopping
+    for sig, handler in before.items():
+        signal.signal(sig, handler)
+    stopping.received[:] = received
+
+
+def test_a_stop_that_comes_while_the_stops_are_being_ignored_is_ignored(own_handlers, monkeypatch):
+    """Python runs a pending handler inside ``signal.signal``: a SIGHUP that came just before
+    ``finished`` raised from it, out of the run's last ``finally``, and ended it as status 1."""
+    stopping = own_handlers
+    stopping.install()
+    real = stopping.signal.signal
+    calls = []
+
+    def pending_then_set(sig, handler):
+        calls.append(sig)
+        if len(calls) == 1:  # the pending SIGHUP's handler runs first
+            stopping._stop(signal.SIGHUP, None)
+        return real(sig, handler)
+    monkeypatch.setattr(stopping.signal, "signal", pending_then_set)
+    stopping.finished()  # (raised Stopped before)
+    monkeypatch.setattr(stopping.signal, "signal", real)
+    assert stopping.received[-1] == signal.SIGHUP
+    assert all(signal.getsignal(sig) == signal.SIG_IGN for sig in stopping.SIGNALS)
+
+
+def test_a_stop_as_the_run_ends_ends_it_as_stopped(own_handlers, monkeypatch, capsys):
+    """A stop between the output's last flush and ``finished``: the status is the stop's (129),
+    not an internal error (1)."""
+    from analyzer import cli
+
+    stopping = own_handlers
+    real = stopping.finished
+    monkeypatch.setattr(stopping, "finished", lambda: (monkeypatch.setattr(stopping, "finished", real),
+                                                       stopping._stop(signal.SIGHUP, None)))
+    monkeypatch.setattr(sys, "argv", ["analyze", str(SAMPLE), "--format", "json"])
+    with pytest.raises(SystemExit) as ended:
+        cli.main()
+    assert ended.value.code == 128 + signal.SIGHUP
+    assert capsys.readouterr().out.rstrip().endswith("}")  # (the document was written whole before)
