@@ -27,7 +27,7 @@ import polars as pl
 
 from .backups import device_side_copies, space_check, superseded_snapshots
 from .causes import CAUSE_IDS, UNDETERMINED
-from .correlate import OPERATIONS, attempts, evidence_window, mark_transitions
+from .correlate import OPERATIONS, WINDOW_ORDER, attempts, evidence_window, mark_transitions
 from .model import iso_utc
 from .evaluate import fired_rules, rule_hits
 from .history import history
@@ -37,8 +37,8 @@ from .window_need import WindowNeed, window_need
 DATA = Path(__file__).resolve().parent / "data"
 MIN_EVIDENCE = 1.5
 MAX_EVIDENCE_PER_RULE = 6
-#: The order a rule's matches are cited in (the first MAX_EVIDENCE_PER_RULE of an incident's).
-CITE_ORDER = ["incident", "ts_utc", "file", "line", "record"]
+#: The order a rule's matches are cited in (the first MAX_EVIDENCE_PER_RULE of an incident's): the window's.
+CITE_ORDER = WINDOW_ORDER
 
 #: Reason codes of a cause that did not win (alternatives[].reason.code).
 REASONS = ("leading_but_thin", "explained_away", "code_only", "no_evidence", "less_evidence")

@@ -337,12 +337,12 @@ def windows(outcome: Outcome, spans: pl.DataFrame, order: Callable[[pl.DataFrame
             if need is not None:
                 wanted = wanted & need.mask(frame)
             rows = frame.filter(wanted)
-            if rows.height:
-                stretch.append(compact(rows))
+            if rows.height:  # (compacted once kept: what is kept of a column may point into all of it)
+                stretch.append(rows if first is not None else compact(rows))
             del frame
         if stretch and first is not None:  # (the stretch's parts are files of the same stretch of time)
             rows = pl.concat(stretch, how="vertical")
-            stretch = [rows.filter(first(rows))]
+            stretch = [compact(rows.filter(first(rows)))]
         found += stretch
     table = pl.concat(found, how="vertical")
     order(table)
